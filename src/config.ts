@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+
+/** A configuration problem; the CLI prints its message on one line and exits with status 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ChunkServerConfig {
+  serverId: string;
+  x: number;
+  y: number;
+  /** Hard limit on the bytes in this server's chunk directory, in MiB. */
+  spaceMb: number;
+  /** Listen and advertised host. */
+  host: string;
+  /** null: the port recorded for this server_id, else a free one. */
+  port: number | null;
+  dataDir: string;
+  /** File name under data_dir mapping server_id -> {port, data_dir, last_start}. */
+  serverInfoFile: string;
+  master: { enabled: boolean; host: string; port: number; replicationFactor: number };
+  heartbeatIntervalS: number;
+  /** Largest accepted frame body, in MiB (a 64 MiB chunk plus its fields fits in 80). */
+  maxMessageMb: number;
+  /** Upper bound on idle pooled buffer memory kept for reuse, in MiB. */
+  bufferPoolMb: number;
+  /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
+  shutdownGraceS: number;
+  logLevel: string;
+}
+
+export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
+  x: 0,
+  y: 0,
+  spaceMb: 1024,
+  host: 'localhost',
+  port: null,
+  dataDir: 'data/chunks',
+  serverInfoFile: 'server_info.json',
+  master: { enabled: true, host: 'localhost', port: 5000, replicationFactor: 3 },
+  heartbeatIntervalS: 5,
+  maxMessageMb: 80,
+  bufferPoolMb: 256,
+  shutdownGraceS: 10,
+  logLevel: 'info',
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Flags as commander hands them over: strings, or booleans for switches. */
+export interface CliFlags {
+  server_id?: string;
+  x?: string;
+  y?: string;
+  space?: string;
+  host?: string;
+  port?: string;
+  data_dir?: string;
+  master?: string;
+  no_master?: boolean;
+  log_level?: string;
+}
+
+type Table = Record<string, unknown>;
+
+function table(root: Table, name: string): Table {
+  const v = root[name];
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config: [${name}] must be a table`);
+  return v as Table;
+}
+
+function num(where: string, v: unknown, check: (n: number) => boolean, want: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || !check(n)) {
+    throw new ConfigError(`${where} must be ${want}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+const positive = (n: number): boolean => n > 0;
+const port = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
+
+function text(where: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${where} must be a non-empty string`);
+  return v;
+}
+
+function bool(where: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${where} must be true or false`);
+  return v;
+}
+
+/** Reads the TOML file; a missing file is fine unless the user named it. */
+export function readConfigFile(path: string, explicit: boolean): Table {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return parseToml(source) as Table;
+  } catch (err) {
+    throw new ConfigError(`invalid TOML in ${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function parseHostPort(where: string, v: string): { host: string; port: number } {
+  const at = v.lastIndexOf(':');
+  if (at <= 0) throw new ConfigError(`${where} must be HOST:PORT, got ${JSON.stringify(v)}`);
+  return { host: v.slice(0, at), port: num(where, v.slice(at + 1), (n) => port(n) && n > 0, 'a port number 1-65535') };
+}
+
+/** File values over defaults, flags over both; every value checked, with the offending key named. */
+export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Date.now() / 1000)): ChunkServerConfig {
+  const m = table(file, 'master');
+  const c = table(file, 'chunk_server');
+  const pick = <T>(flag: T | undefined, fileValue: unknown, fallback: unknown): unknown =>
+    flag !== undefined ? flag : fileValue !== undefined ? fileValue : fallback;
+
+  let master = {
+    enabled: bool('[master] enabled', pick(undefined, m.enabled, DEFAULTS.master.enabled)),
+    host: text('[master] host', pick(undefined, m.host, DEFAULTS.master.host)),
+    port: num('[master] port', pick(undefined, m.port, DEFAULTS.master.port), (n) => port(n) && n > 0, 'a port number 1-65535'),
+    replicationFactor: num(
+      '[master] replication_factor',
+      pick(undefined, m.replication_factor, DEFAULTS.master.replicationFactor),
+      (n) => Number.isInteger(n) && n >= 1,
+      'an integer >= 1',
+    ),
+  };
+  if (flags.master !== undefined) master = { ...master, ...parseHostPort('--master', flags.master), enabled: true };
+  if (flags.no_master) master = { ...master, enabled: false };
+
+  const portValue = pick(flags.port, c.port, DEFAULTS.port);
+  return {
+    serverId: text('--server_id', pick(flags.server_id, c.server_id, `chunk_server_${nowS}`)),
+    x: num('--x', pick(flags.x, undefined, DEFAULTS.x), () => true, 'a number'),
+    y: num('--y', pick(flags.y, undefined, DEFAULTS.y), () => true, 'a number'),
+    spaceMb: num('--space', pick(flags.space, c.space_limit_mb, DEFAULTS.spaceMb), positive, 'a positive number of MiB'),
+    host: text('--host', pick(flags.host, c.host, DEFAULTS.host)),
+    port: portValue === null ? null : num('--port', portValue, port, 'a port number 0-65535'),
+    dataDir: text('--data_dir', pick(flags.data_dir, c.data_dir, DEFAULTS.dataDir)),
+    serverInfoFile: text('[chunk_server] server_info_file', pick(undefined, c.server_info_file, DEFAULTS.serverInfoFile)),
+    master,
+    heartbeatIntervalS: num('[chunk_server] heartbeat_interval', pick(undefined, c.heartbeat_interval, DEFAULTS.heartbeatIntervalS), positive, 'a positive number of seconds'),
+    maxMessageMb: num('[chunk_server] max_message_mb', pick(undefined, c.max_message_mb, DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
+    bufferPoolMb: num('[chunk_server] buffer_pool_mb', pick(undefined, c.buffer_pool_mb, DEFAULTS.bufferPoolMb), (n) => n >= 0, 'a number of MiB >= 0'),
+    shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
+    logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+  };
+}
+
+function logLevel(v: unknown): string {
+  if (typeof v !== 'string' || !LOG_LEVELS.includes(v)) {
+    throw new ConfigError(`--log_level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}

@@ -1,0 +1,183 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { badRequest } from './errors.js';
+import { dispatch } from './handlers/index.js';
+import type { HandlerContext } from './handlers/context.js';
+import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
+import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
+
+export interface ConnectionOptions {
+  readonly maxFrameBytes: number;
+  readonly ctx: HandlerContext;
+  readonly log: Logger;
+}
+
+// Decoded frames waiting for their turn beyond this pause the socket: a pipelining client
+// is read only as fast as it is answered.
+const MAX_QUEUED_FRAMES = 8;
+// After a fatal error reply, how long incoming bytes are read and dropped so the client
+// gets the reply instead of a reset (closing with unread input makes the kernel send RST).
+const LINGER_MS = 2000;
+
+/**
+ * One client socket: bytes -> frames -> dispatch -> replies, one request at a time, replies
+ * in request order, never reading ahead of what the socket can take back.
+ */
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly queue: DecodedFrame[] = [];
+  private busy = false;
+  private readEnded = false;
+  private stopping = false;
+  private fatal = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.ctx.pool);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.readEnded = true;
+      this.maybeFinish();
+    });
+    socket.on('error', (err) => opts.log.debug({ err: err.message }, 'client socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Server shutdown: finish what was received, then close. Resolves when the socket is closed. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    const done = new Promise<void>((resolve) => {
+      if (this.closed) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+    this.maybeFinish();
+    return done;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.fatal) return;
+    this.decoder.push(chunk, this.queue);
+    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      let frame: DecodedFrame | undefined;
+      while (!this.fatal && !this.closed && (frame = this.queue.shift())) {
+        if (this.queue.length < MAX_QUEUED_FRAMES) this.socket.resume();
+        await this.handle(frame);
+      }
+    } catch (err) {
+      // A reply could not be written (the client went away mid-reply): nothing to answer.
+      this.opts.log.debug({ err: (err as Error).message }, 'reply aborted');
+      this.socket.destroy();
+    } finally {
+      this.busy = false;
+    }
+    this.maybeFinish();
+  }
+
+  private async handle(frame: DecodedFrame): Promise<void> {
+    if (frame.kind === 'oversize') {
+      return this.failStream(`frame too large: ${frame.length} bytes, limit ${this.opts.maxFrameBytes}`);
+    }
+    try {
+      let decoded: unknown;
+      try {
+        decoded = decodeBody(frame.body);
+      } catch {
+        return await this.failStream('undecodable body');
+      }
+      const reply = await dispatch(decoded, this.opts.ctx);
+      await this.send(reply);
+    } finally {
+      frame.lease?.release();
+    }
+  }
+
+  /** The byte stream can no longer be trusted: answer, then close. */
+  private async failStream(why: string): Promise<void> {
+    this.fatal = true;
+    this.opts.log.debug({ why }, 'closing connection after protocol violation');
+    this.queue.length = 0;
+    await this.send(badRequest(why).toReply());
+    this.socket.end();
+    this.socket.resume();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  }
+
+  private async send(reply: Record<string, unknown>): Promise<void> {
+    const pieces = encodeFrame(reply);
+    try {
+      await this.writePieces(pieces);
+    } finally {
+      for (const piece of pieces) if (!Buffer.isBuffer(piece)) await piece.close();
+    }
+  }
+
+  private async writePieces(pieces: Piece[]): Promise<void> {
+    let needDrain = false;
+    this.socket.cork();
+    try {
+      for (const piece of pieces) {
+        if (Buffer.isBuffer(piece)) {
+          needDrain = !this.socket.write(piece);
+          continue;
+        }
+        this.socket.uncork();
+        await piece.pipe((block) => this.writeAndWait(block));
+        this.socket.cork();
+        needDrain = this.socket.writableNeedDrain;
+      }
+    } finally {
+      this.socket.uncork();
+    }
+    if (needDrain) await this.drained();
+  }
+
+  /** Resolves once `block` is handed to the kernel, so the caller may reuse it. */
+  private writeAndWait(block: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) return reject(new Error('socket closed'));
+      this.socket.write(block, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        this.socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.socket.off('drain', onDrain);
+        reject(new Error('socket closed while waiting for drain'));
+      };
+      this.socket.once('drain', onDrain);
+      this.socket.once('close', onClose);
+    });
+  }
+
+  private maybeFinish(): void {
+    if (this.busy || this.fatal || this.closed || this.queue.length > 0) return;
+    if (this.readEnded || (this.stopping && !this.decoder.inFrame)) this.socket.end();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.decoder.dispose();
+    for (const frame of this.queue.splice(0)) if (frame.kind === 'frame') frame.lease?.release();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

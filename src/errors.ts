@@ -1,0 +1,71 @@
+// Every error a client can see, and how each becomes a reply. Messages are part of the
+// protocol (protocol/PROTOCOL.md lists them); change one only together with the spec.
+
+export type ErrorReply = { status: 'error'; message: string; [field: string]: unknown };
+
+/** An error the client caused or must be told about: it becomes `{status:'error', message, ...extra}`. */
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+
+  toReply(): ErrorReply {
+    return { status: 'error', message: this.message, ...this.extra };
+  }
+}
+
+export const badRequest = (why: string): RequestError => new RequestError(`bad_request: ${why}`);
+export const unknownCommand = (name: string): RequestError => new RequestError(`unknown_command: ${name}`);
+
+export const MSG = {
+  chunkNotFound: 'chunk_not_found',
+  invalidChunkId: 'invalid_chunk_id',
+  invalidTransactionId: 'invalid_transaction_id',
+  insufficientSpace: 'insufficient_space',
+  internal: 'internal_error',
+  shuttingDown: 'shutting_down',
+} as const;
+
+/** Raised by storage when a write would pass the space limit; carries what is still free. */
+export class InsufficientSpaceError extends RequestError {
+  constructor(availableSpace: number) {
+    super(MSG.insufficientSpace, { available_space: availableSpace });
+    this.name = 'InsufficientSpaceError';
+  }
+}
+
+export class ChunkNotFoundError extends RequestError {
+  constructor() {
+    super(MSG.chunkNotFound);
+    this.name = 'ChunkNotFoundError';
+  }
+}
+
+// Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
+// operator can tell a full disk from a failing one.
+const DISK_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE']);
+
+/** Maps anything a handler threw to the reply the client gets. */
+export function errorToReply(err: unknown): { reply: ErrorReply; expected: boolean } {
+  if (err instanceof RequestError) return { reply: err.toReply(), expected: true };
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && DISK_ERRNOS.has(code)) {
+    return { reply: { status: 'error', message: `io_error: ${code}` }, expected: false };
+  }
+  return { reply: { status: 'error', message: MSG.internal }, expected: false };
+}
+
+/** Transport failures on outbound calls (master, peers); never sent to a client as-is. */
+export class PeerError extends Error {
+  constructor(
+    readonly address: string,
+    message: string,
+  ) {
+    super(`${address}: ${message}`);
+    this.name = 'PeerError';
+  }
+}

@@ -1,0 +1,11 @@
+import type { Logger } from 'pino';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { ChunkStore } from '../storage/chunk-store.js';
+
+/** What a handler may use. Handlers never see sockets or framing. */
+export interface HandlerContext {
+  readonly store: ChunkStore;
+  readonly log: Logger;
+  /** Reused I/O blocks for streaming files into replies. */
+  readonly pool: BufferPool;
+}

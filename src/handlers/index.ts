@@ -1,0 +1,47 @@
+import { errorToReply, unknownCommand } from '../errors.js';
+import type { Command, RequestOf } from '../wire/messages.js';
+import { readEnvelope, validators } from '../wire/validate.js';
+import { checkSpace } from './check-space.js';
+import type { HandlerContext } from './context.js';
+import { deleteChunk } from './delete-chunk.js';
+import { retrieveChunk } from './retrieve-chunk.js';
+import { storeChunk } from './store-chunk.js';
+
+export type Handler<C extends Command> = (req: RequestOf<C>, ctx: HandlerContext) => Promise<Record<string, unknown>>;
+
+export const handlers: { [C in Command]: Handler<C> } = {
+  store_chunk: storeChunk,
+  retrieve_chunk: retrieveChunk,
+  delete_chunk: deleteChunk,
+  check_space: checkSpace,
+};
+
+export const COMMANDS = Object.keys(handlers) as Command[];
+
+function isCommand(name: string): name is Command {
+  return Object.hasOwn(handlers, name);
+}
+
+/**
+ * Decoded frame -> reply. Never throws: a client's mistake becomes its documented error,
+ * anything unexpected is logged and answered `internal_error` (or `io_error: CODE`).
+ */
+export async function dispatch(decoded: unknown, ctx: HandlerContext): Promise<Record<string, unknown>> {
+  let command: string | undefined;
+  try {
+    const envelope = readEnvelope(decoded);
+    command = envelope.command;
+    if (!isCommand(command)) throw unknownCommand(command);
+    return await run(command, envelope.fields, ctx);
+  } catch (err) {
+    const { reply, expected } = errorToReply(err);
+    if (!expected) ctx.log.error({ err, command }, 'request failed');
+    else ctx.log.debug({ command, message: reply.message }, 'request refused');
+    return reply;
+  }
+}
+
+function run<C extends Command>(command: C, fields: Record<string, unknown>, ctx: HandlerContext): Promise<Record<string, unknown>> {
+  const req = validators[command](fields);
+  return (handlers[command] as Handler<C>)(req, ctx);
+}

@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import { Connection } from './connection.js';
+import type { HandlerContext } from './handlers/context.js';
+
+export interface ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly maxFrameBytes: number;
+  readonly ctx: HandlerContext;
+  readonly log: Logger;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** Stops accepting, lets connections finish what they received, and force-closes after `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function listen(opts: ListenOptions): Promise<RunningServer> {
+  const connections = new Set<Connection>();
+  // allowHalfOpen: a client that sends its request and shuts down its write side must still
+  // get the reply (shared/field-notes.md, "Sockets").
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, ctx: opts.ctx, log: opts.log });
+    connections.add(conn);
+    socket.once('close', () => connections.delete(conn));
+  });
+  server.on('error', (err) => opts.log.error({ err }, 'server socket error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+
+  return {
+    port,
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const finished = Promise.all([...connections].map((c) => c.stop()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      if ((await Promise.race([finished, timedOut])) === 'timeout') {
+        opts.log.warn({ open: connections.size }, 'shutdown grace period over; closing remaining connections');
+        for (const c of connections) c.destroy();
+      }
+      clearTimeout(timer);
+      await closed;
+    },
+  };
+}

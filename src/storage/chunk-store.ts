@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChunkNotFoundError, InsufficientSpaceError } from '../errors.js';
+import { KeyLock } from './key-lock.js';
+import { isSafeId } from './safe-name.js';
+import { SpaceAccount } from './space.js';
+
+// Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
+// for (or collide with) a chunk; any left at start-up belong to a store that never finished.
+const TEMP_PREFIX = '.store-';
+const TEMP_SUFFIX = '.tmp';
+
+export interface ChunkFile {
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
+export interface StoreOpenReport {
+  chunks: number;
+  usedBytes: number;
+  removedTempFiles: number;
+}
+
+/**
+ * The only code that touches the chunk directory. Every chunk is a plain file named by its
+ * id. A write lands in a temp file that is fsynced, renamed over the final name, and the
+ * directory fsynced, so a crash at any point leaves the old chunk or the new one, whole.
+ */
+export class ChunkStore {
+  private readonly lock = new KeyLock();
+
+  private constructor(
+    readonly dir: string,
+    readonly space: SpaceAccount,
+    private readonly sizes: Map<string, number>,
+    private readonly dirHandle: FileHandle,
+  ) {}
+
+  static async open(dir: string, limitBytes: number): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
+    await mkdir(dir, { recursive: true });
+    const sizes = new Map<string, number>();
+    let usedBytes = 0;
+    let removedTempFiles = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name.startsWith(TEMP_PREFIX) && entry.name.endsWith(TEMP_SUFFIX)) {
+        await unlink(path);
+        removedTempFiles++;
+        continue;
+      }
+      const { size } = await stat(path);
+      usedBytes += size;
+      if (isSafeId(entry.name)) sizes.set(entry.name, size);
+    }
+    const dirHandle = await open(dir, 'r');
+    if (removedTempFiles > 0) await dirHandle.sync();
+    const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), sizes, dirHandle);
+    return { store, report: { chunks: sizes.size, usedBytes, removedTempFiles } };
+  }
+
+  async close(): Promise<void> {
+    await this.dirHandle.close();
+  }
+
+  get chunkCount(): number {
+    return this.sizes.size;
+  }
+
+  sizeOf(chunkId: string): number | undefined {
+    return this.sizes.get(chunkId);
+  }
+
+  /** Runs `work` while no other store, delete or commit of this chunk runs. */
+  withChunkLock<T>(chunkId: string, work: () => Promise<T>): Promise<T> {
+    return this.lock.run(chunkId, work);
+  }
+
+  /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. */
+  write(chunkId: string, data: Buffer): Promise<void> {
+    return this.withChunkLock(chunkId, () => this.writeLocked(chunkId, data));
+  }
+
+  private async writeLocked(chunkId: string, data: Buffer): Promise<void> {
+    const oldSize = this.sizes.get(chunkId) ?? 0;
+    // An overwrite is charged only for growth; the old bytes go when the rename lands.
+    const growth = data.length - oldSize;
+    if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
+    const temp = this.tempPath();
+    try {
+      await this.writeDurably(temp, data);
+      await rename(temp, join(this.dir, chunkId));
+      await this.dirHandle.sync();
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      this.space.release(Math.max(0, growth));
+      throw err;
+    }
+    this.sizes.set(chunkId, data.length);
+    if (growth < 0) this.space.release(-growth);
+  }
+
+  private tempPath(): string {
+    return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  }
+
+  private async writeDurably(path: string, data: Buffer): Promise<void> {
+    const fh = await open(path, 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * Opens a chunk for reading. The handle keeps reading the version that was current when it
+   * was opened even if a store replaces it meanwhile (renames swap whole files).
+   */
+  async openForRead(chunkId: string): Promise<ChunkFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(join(this.dir, chunkId), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError();
+      throw err;
+    }
+    try {
+      const { size } = await handle.stat();
+      return { handle, size };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /** Removes a chunk; false when there was none. */
+  delete(chunkId: string): Promise<boolean> {
+    return this.withChunkLock(chunkId, async () => {
+      let existed = true;
+      try {
+        await unlink(join(this.dir, chunkId));
+        await this.dirHandle.sync();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        existed = false;
+      }
+      this.space.release(this.sizes.get(chunkId) ?? 0);
+      this.sizes.delete(chunkId);
+      return existed;
+    });
+  }
+}

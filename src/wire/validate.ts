@@ -1,0 +1,82 @@
+import { badRequest, MSG, RequestError } from '../errors.js';
+import { isSafeId } from '../storage/safe-name.js';
+import type { Command, Request } from './messages.js';
+
+export type Fields = Record<string, unknown>;
+
+/** Checks the frame's outer shape: a map with a string `command`. */
+export function readEnvelope(decoded: unknown): { command: string; fields: Fields } {
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || Buffer.isBuffer(decoded)) {
+    throw badRequest('body is not a map');
+  }
+  const fields = decoded as Fields;
+  if (!Object.hasOwn(fields, 'command')) throw badRequest('missing command');
+  if (typeof fields.command !== 'string') throw badRequest('command is not a string');
+  return { command: fields.command, fields };
+}
+
+function has(f: Fields, name: string): boolean {
+  return Object.hasOwn(f, name) && f[name] !== null && f[name] !== undefined;
+}
+
+export function str(f: Fields, name: string): string {
+  const v = f[name];
+  if (!Object.hasOwn(f, name) || typeof v !== 'string') throw badRequest(name);
+  return v;
+}
+
+export function optStr(f: Fields, name: string): string | null {
+  return has(f, name) ? str(f, name) : null;
+}
+
+export function bin(f: Fields, name: string): Buffer {
+  const v = f[name];
+  if (!Object.hasOwn(f, name) || !(v instanceof Uint8Array)) throw badRequest(name);
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
+}
+
+export function uint(f: Fields, name: string): number {
+  const v = f[name];
+  if (!Object.hasOwn(f, name) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw badRequest(name);
+  return v;
+}
+
+export function optUint(f: Fields, name: string): number | null {
+  return has(f, name) ? uint(f, name) : null;
+}
+
+function id(f: Fields, name: string, invalid: string): string {
+  const v = str(f, name);
+  if (!isSafeId(v)) throw new RequestError(invalid);
+  return v;
+}
+
+export const chunkId = (f: Fields): string => id(f, 'chunk_id', MSG.invalidChunkId);
+export const transactionId = (f: Fields): string => id(f, 'transaction_id', MSG.invalidTransactionId);
+
+/**
+ * The reference tests `replica_servers` for truth: a primary forwards with `True`, the
+ * master re-replicates with `True`. nil, false and an empty list mean "act as primary".
+ */
+export function isReplicaFlag(f: Fields): boolean {
+  const v = f.replica_servers;
+  if (v === undefined || v === null || v === false) return false;
+  return !(Array.isArray(v) && v.length === 0);
+}
+
+export type Validator<C extends Command> = (f: Fields) => Extract<Request, { command: C }>;
+
+export const validators: { [C in Command]: Validator<C> } = {
+  store_chunk: (f) => ({
+    command: 'store_chunk',
+    chunk_id: chunkId(f),
+    data: bin(f, 'data'),
+    file_path: optStr(f, 'file_path'),
+    chunk_index: optUint(f, 'chunk_index'),
+    client_id: optStr(f, 'client_id'),
+    isReplica: isReplicaFlag(f),
+  }),
+  retrieve_chunk: (f) => ({ command: 'retrieve_chunk', chunk_id: chunkId(f) }),
+  delete_chunk: (f) => ({ command: 'delete_chunk', chunk_id: chunkId(f) }),
+  check_space: (f) => ({ command: 'check_space', size: uint(f, 'size') }),
+};
