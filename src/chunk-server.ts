@@ -32,7 +32,18 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
   let server;
   try {
-    server = await listen({ host: config.host, port, maxFrameBytes: Math.floor(config.maxMessageMb * MIB), ctx, log });
+    server = await listen({
+      host: config.host,
+      port,
+      limits: {
+        maxFrameBytes: Math.floor(config.maxMessageMb * MIB),
+        idleTimeoutMs: config.idleTimeoutS * 1000,
+        frameTimeoutMs: config.frameTimeoutS * 1000,
+      },
+      maxConnections: config.maxConnections,
+      ctx,
+      log,
+    });
   } catch (err) {
     await store.close();
     throw err;

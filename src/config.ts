@@ -25,6 +25,12 @@ export interface ChunkServerConfig {
   maxMessageMb: number;
   /** Upper bound on idle pooled buffer memory kept for reuse, in MiB. */
   bufferPoolMb: number;
+  /** Open client connections beyond this are refused with `too_many_connections`. */
+  maxConnections: number;
+  /** Seconds a connection may sit with no request under way before it is closed. */
+  idleTimeoutS: number;
+  /** Seconds a frame may take from its first byte to its last. */
+  frameTimeoutS: number;
   /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
   shutdownGraceS: number;
   logLevel: string;
@@ -42,6 +48,9 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   heartbeatIntervalS: 5,
   maxMessageMb: 80,
   bufferPoolMb: 256,
+  maxConnections: 1024,
+  idleTimeoutS: 300,
+  frameTimeoutS: 120,
   shutdownGraceS: 10,
   logLevel: 'info',
 };
@@ -149,6 +158,9 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     heartbeatIntervalS: num('[chunk_server] heartbeat_interval', pick(undefined, c.heartbeat_interval, DEFAULTS.heartbeatIntervalS), positive, 'a positive number of seconds'),
     maxMessageMb: num('[chunk_server] max_message_mb', pick(undefined, c.max_message_mb, DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
     bufferPoolMb: num('[chunk_server] buffer_pool_mb', pick(undefined, c.buffer_pool_mb, DEFAULTS.bufferPoolMb), (n) => n >= 0, 'a number of MiB >= 0'),
+    maxConnections: num('[chunk_server] max_connections', pick(undefined, c.max_connections, DEFAULTS.maxConnections), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
+    idleTimeoutS: num('[chunk_server] idle_timeout_s', pick(undefined, c.idle_timeout_s, DEFAULTS.idleTimeoutS), positive, 'a positive number of seconds'),
+    frameTimeoutS: num('[chunk_server] frame_timeout_s', pick(undefined, c.frame_timeout_s, DEFAULTS.frameTimeoutS), positive, 'a positive number of seconds'),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
   };

@@ -6,11 +6,22 @@ import type { HandlerContext } from './handlers/context.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
 
-export interface ConnectionOptions {
+export interface ConnectionLimits {
   readonly maxFrameBytes: number;
+  /** A connection with no request under way and no traffic for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** A frame must arrive whole within this long of its first byte (slow-loris guard). */
+  readonly frameTimeoutMs: number;
+}
+
+export interface ConnectionOptions {
+  readonly limits: ConnectionLimits;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
+
+/** A frame that did not arrive in time; it takes its place in the queue so replies stay in order. */
+type QueueItem = DecodedFrame | { kind: 'expired' };
 
 // Decoded frames waiting for their turn beyond this pause the socket: a pipelining client
 // is read only as fast as it is answered.
@@ -25,7 +36,8 @@ const LINGER_MS = 2000;
  */
 export class Connection {
   private readonly decoder: FrameDecoder;
-  private readonly queue: DecodedFrame[] = [];
+  private readonly queue: QueueItem[] = [];
+  private frameTimer: NodeJS.Timeout | null = null;
   private busy = false;
   private readEnded = false;
   private stopping = false;
@@ -37,7 +49,9 @@ export class Connection {
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.ctx.pool);
+    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.ctx.pool);
+    socket.setTimeout(opts.limits.idleTimeoutMs);
+    socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.readEnded = true;
@@ -64,17 +78,40 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
-    this.decoder.push(chunk, this.queue);
+    const queued = this.queue.length;
+    this.decoder.push(chunk, this.queue as DecodedFrame[]);
+    this.armFrameTimer(this.queue.length > queued);
     if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     void this.pump();
+  }
+
+  /** Times each frame from its first byte; `completed` says a frame ended in this read. */
+  private armFrameTimer(completed: boolean): void {
+    if (!this.decoder.inFrame || completed) {
+      if (this.frameTimer) clearTimeout(this.frameTimer);
+      this.frameTimer = null;
+    }
+    if (this.decoder.inFrame && !this.frameTimer) {
+      this.frameTimer = setTimeout(() => {
+        this.queue.push({ kind: 'expired' });
+        this.fatal = true;
+        void this.pump();
+      }, this.opts.limits.frameTimeoutMs);
+    }
+  }
+
+  private onIdle(): void {
+    if (this.busy || this.queue.length > 0 || this.decoder.inFrame) return;
+    this.opts.log.debug('closing idle connection');
+    this.socket.end();
   }
 
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      let frame: DecodedFrame | undefined;
-      while (!this.fatal && !this.closed && (frame = this.queue.shift())) {
+      let frame: QueueItem | undefined;
+      while (!this.closed && (frame = this.queue.shift())) {
         if (this.queue.length < MAX_QUEUED_FRAMES) this.socket.resume();
         await this.handle(frame);
       }
@@ -88,9 +125,12 @@ export class Connection {
     this.maybeFinish();
   }
 
-  private async handle(frame: DecodedFrame): Promise<void> {
+  private async handle(frame: QueueItem): Promise<void> {
     if (frame.kind === 'oversize') {
-      return this.failStream(`frame too large: ${frame.length} bytes, limit ${this.opts.maxFrameBytes}`);
+      return this.failStream(`frame too large: ${frame.length} bytes, limit ${this.opts.limits.maxFrameBytes}`);
+    }
+    if (frame.kind === 'expired') {
+      return this.failStream(`frame timeout: incomplete after ${this.opts.limits.frameTimeoutMs / 1000} s`);
     }
     try {
       let decoded: unknown;
@@ -110,11 +150,9 @@ export class Connection {
   private async failStream(why: string): Promise<void> {
     this.fatal = true;
     this.opts.log.debug({ why }, 'closing connection after protocol violation');
-    this.queue.length = 0;
+    this.dropQueue();
     await this.send(badRequest(why).toReply());
-    this.socket.end();
-    this.socket.resume();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    lingerAndClose(this.socket);
   }
 
   private async send(reply: Record<string, unknown>): Promise<void> {
@@ -169,6 +207,10 @@ export class Connection {
     });
   }
 
+  private dropQueue(): void {
+    for (const item of this.queue.splice(0)) if (item.kind === 'frame') item.lease?.release();
+  }
+
   private maybeFinish(): void {
     if (this.busy || this.fatal || this.closed || this.queue.length > 0) return;
     if (this.readEnded || (this.stopping && !this.decoder.inFrame)) this.socket.end();
@@ -176,8 +218,26 @@ export class Connection {
 
   private onClose(): void {
     this.closed = true;
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     this.decoder.dispose();
-    for (const frame of this.queue.splice(0)) if (frame.kind === 'frame') frame.lease?.release();
+    this.dropQueue();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
+}
+
+/**
+ * Ends a socket after a final reply while still reading (and dropping) what the client
+ * sends, so the kernel does not answer unread input with a reset that destroys the reply.
+ */
+export function lingerAndClose(socket: Socket): void {
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** Answers a connection the server will not serve, then closes it. */
+export function refuseConnection(socket: Socket, reply: Record<string, unknown>): void {
+  socket.on('error', () => undefined);
+  for (const piece of encodeFrame(reply)) socket.write(piece as Buffer);
+  lingerAndClose(socket);
 }

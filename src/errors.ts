@@ -27,7 +27,7 @@ export const MSG = {
   invalidTransactionId: 'invalid_transaction_id',
   insufficientSpace: 'insufficient_space',
   internal: 'internal_error',
-  shuttingDown: 'shutting_down',
+  tooManyConnections: 'too_many_connections',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */

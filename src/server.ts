@@ -1,13 +1,18 @@
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { Connection } from './connection.js';
+import { Connection, refuseConnection, type ConnectionLimits } from './connection.js';
+import { MSG } from './errors.js';
 import type { HandlerContext } from './handlers/context.js';
+
+const LISTEN_BACKLOG = 4096;
 
 export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  readonly maxFrameBytes: number;
+  readonly limits: ConnectionLimits;
+  /** Connections beyond this are answered `too_many_connections` and closed. */
+  readonly maxConnections: number;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
@@ -23,7 +28,12 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, ctx: opts.ctx, log: opts.log });
+    if (connections.size >= opts.maxConnections) {
+      opts.log.debug({ open: connections.size }, 'refusing connection over the limit');
+      refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
+      return;
+    }
+    const conn = new Connection(socket, { limits: opts.limits, ctx: opts.ctx, log: opts.log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });
@@ -31,7 +41,9 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    // A deep accept queue: a burst of connects beyond Node's default 511 would otherwise be
+    // dropped by the kernel while the clients believe they are connected.
+    server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
