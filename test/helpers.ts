@@ -161,12 +161,19 @@ export interface ChildServer {
   readonly exited: Promise<number | string>;
 }
 
+/**
+ * Starts `node BIN ...args` without tap's NODE_OPTIONS. Inside tap, child_process.spawn is
+ * wrapped to add tap's coverage hooks to NODE_OPTIONS, and under them Node 20 loads the
+ * extensionless ESM bin/chunkserver as CommonJS (ERR_REQUIRE_CYCLE_MODULE); `env -u` drops
+ * them after the wrapper ran, then execs node (same pid, so signals reach the server).
+ */
+function spawnBin(args: string[], cwd: string): ChildProcess {
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
 export async function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--log_level', 'info', ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd);
   let out = '';
   let err = '';
   proc.stderr!.on('data', (c) => (err += c));
@@ -196,7 +203,7 @@ export async function spawnServer(t: T, args: string[], cwd: string, listenTimeo
 /** Runs the CLI to completion (for argument errors); resolves with status and output. */
 export function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnBin(args, cwd);
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c) => (stdout += c));

@@ -20,9 +20,10 @@ interface Case {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /**
- * The JS value a vector's JSON rendering stands for (protocol/vectors/README.md). `encode`
- * keeps what our encoder needs to reproduce Python's bytes (exact bigints, explicit floats);
- * `decode` is what our decoder returns (every integer as a number, floats as numbers).
+ * The JS value a vector's JSON rendering stands for (protocol/PROTOCOL.md, "Conformance
+ * vectors"). `encode` keeps what our encoder needs to reproduce Python's bytes (exact
+ * bigints, explicit floats); `decode` is what our decoder returns (every integer as a
+ * number, floats as numbers).
  */
 function fromJson(v: Json, mode: 'encode' | 'decode'): unknown {
   if (Array.isArray(v)) return v.map((x) => fromJson(x, mode));

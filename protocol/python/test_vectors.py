@@ -27,7 +27,7 @@ import gfs_msgpack  # noqa: E402
 
 
 def from_json(v):
-    """The Python value a vector's JSON `value` renders (vectors/README.md)."""
+    """The Python value a vector's JSON `value` renders (PROTOCOL.md, "Conformance vectors")."""
     if isinstance(v, list):
         return [from_json(x) for x in v]
     if isinstance(v, dict):

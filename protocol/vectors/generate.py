@@ -3,9 +3,9 @@
 
 Each case is {name, hex, value} (plus command and direction for protocol messages): `hex`
 is the msgpack body exactly as Python's ``msgpack.packb(value, use_bin_type=True)`` writes
-it, `value` the decoded value in the JSON rendering of vectors/README.md. Run it after
-changing a case; protocol/python/test_vectors.py fails when the files and this script
-disagree.
+it, `value` the decoded value in the JSON rendering of PROTOCOL.md, "Conformance vectors".
+Run it after changing a case; protocol/python/test_vectors.py fails when the files and this
+script disagree.
 
     /usr/bin/python3 protocol/vectors/generate.py
 """
