@@ -71,3 +71,10 @@ t.test('integers beyond the safe range decode as the nearest number', async (t) 
   t.throws(() => encodeBody(-(1n << 63n) - 1n), RangeError);
   t.equal(encodeBody(5n).toString('hex'), '05');
 });
+
+t.test('the never-used byte 0xc1 is undecodable wherever it appears', async (t) => {
+  for (const hex of ['c1', '81a161c1', '82a1610ca16292c0c1', '91c1']) {
+    t.throws(() => decodeBody(Buffer.from(hex, 'hex')), hex);
+  }
+  t.same(decodeBody(Buffer.from('81a161c401c1', 'hex')), { a: Buffer.from([0xc1]) }, 'inside bin it is data');
+});

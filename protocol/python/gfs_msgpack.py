@@ -88,16 +88,16 @@ class Message(dict):
 
 
 def _default(obj):
-    """What the reference sends that msgpack cannot pack natively."""
+    """What the reference sends that msgpack cannot pack natively (tuples it packs as
+    arrays by itself)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     if isinstance(obj, (set, frozenset)):
+        # Sorted when possible, so that equal sets always give equal bytes.
         try:
             return sorted(obj)
         except TypeError:
             return list(obj)
-    if isinstance(obj, tuple):
-        return list(obj)
     raise TypeError(f'cannot encode a {type(obj).__name__} in a GFS message')
 
 

@@ -59,6 +59,9 @@ def metadata():
 
 def pair():
     a, b = socket.socketpair()
+    # A failing sender thread must fail the test, not hang it.
+    a.settimeout(10)
+    b.settimeout(10)
     return a, b
 
 

@@ -101,6 +101,7 @@ class VectorTest(unittest.TestCase):
         expected = b''.join(len(b).to_bytes(4, 'big') + b for b in (bytes.fromhex(c['hex']) for _, c in CASES))
 
         a, b = socket.socketpair()
+        b.settimeout(10)
         with a, b:
             sender = threading.Thread(target=lambda: [gfs_msgpack.send_message(a, v) for v in values])
             sender.start()
@@ -113,6 +114,7 @@ class VectorTest(unittest.TestCase):
         self.assertEqual(bytes(raw), expected)
 
         a, b = socket.socketpair()
+        b.settimeout(10)
         with a, b:
             sender = threading.Thread(target=lambda: ([gfs_msgpack.send_message(a, v) for v in values],
                                                       a.shutdown(socket.SHUT_WR)))

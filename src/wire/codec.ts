@@ -1,12 +1,22 @@
-import { Unpackr } from 'msgpackr';
+import { C1, Unpackr } from 'msgpackr';
 
 // Decoding uses msgpackr. Python packs ints >= 2^32 as uint64, which msgpackr turns into
 // BigInt unless told otherwise (shared/field-notes.md); maps come back as plain objects.
 const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false });
 
+// msgpackr returns a marker object for the never-used byte 0xc1 instead of failing; the
+// protocol calls such a body undecodable (protocol/PROTOCOL.md, section 2).
+function holdsC1(v: unknown): boolean {
+  if (v === C1) return true;
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some(holdsC1);
+}
+
 /** Decodes one msgpack value that must fill `body` exactly; throws on anything else. */
 export function decodeBody(body: Buffer): unknown {
-  return unpackr.unpack(body);
+  const value = unpackr.unpack(body);
+  if (holdsC1(value)) throw new Error('msgpack byte 0xc1 is never used');
+  return value;
 }
 
 /**

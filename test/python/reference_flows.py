@@ -242,10 +242,11 @@ def flow_connection(server):
         assert reply.message.startswith('bad_request: frame too large: 4294967295 bytes, limit '), reply
         assert receive_message(s) is None
         seen['too_large'] = reply.message
-    with c.connect(server) as s:
-        s.sendall(raw_frame(b'\x80\xc0'))
-        assert receive_message(s) == {'status': 'error', 'message': 'bad_request: undecodable body'}
-        assert receive_message(s) is None
+    for body in (b'\x80\xc0', b'\x81\xa1a', b'\xc1', b'\x82\xa7command\xa4ping\xa1x\xc1', b''):
+        with c.connect(server) as s:
+            s.sendall(raw_frame(body))
+            assert receive_message(s) == {'status': 'error', 'message': 'bad_request: undecodable body'}, body
+            assert receive_message(s) is None
     return seen
 
 
