@@ -1,6 +1,7 @@
 // Test fixtures: temp dirs, in-process and child-process chunk servers, and a framing client
 // that speaks the wire protocol independently of the server's own codec.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -162,22 +163,16 @@ export interface ChildServer {
 }
 
 /**
- * Environment for child processes: without tap's NODE_OPTIONS, whose loader hooks would
- * wrap the built JavaScript in bin/ and dist/ as if it were test code.
+ * Starts `node BIN ...args`. tap's spawn wrapper adds its coverage hooks, so what the child
+ * runs of dist/ counts (through source maps) towards the coverage of src/.
  */
-export function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return env;
+function spawnBin(args: string[], cwd: string): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
 export async function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--log_level', 'info', ...args], {
-    cwd,
-    env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd);
   let out = '';
   let err = '';
   proc.stderr!.on('data', (c) => (err += c));
@@ -207,7 +202,7 @@ export async function spawnServer(t: T, args: string[], cwd: string, listenTimeo
 /** Runs the CLI to completion (for argument errors); resolves with status and output. */
 export function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnBin(args, cwd);
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c) => (stdout += c));

@@ -1,12 +1,22 @@
-import { Unpackr } from 'msgpackr';
+import { C1, Unpackr } from 'msgpackr';
 
 // Decoding uses msgpackr. Python packs ints >= 2^32 as uint64, which msgpackr turns into
 // BigInt unless told otherwise (shared/field-notes.md); maps come back as plain objects.
 const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false });
 
+// msgpackr returns a marker object for the never-used byte 0xc1 instead of failing; the
+// protocol calls such a body undecodable (protocol/PROTOCOL.md, section 2).
+function holdsC1(v: unknown): boolean {
+  if (v === C1) return true;
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some(holdsC1);
+}
+
 /** Decodes one msgpack value that must fill `body` exactly; throws on anything else. */
 export function decodeBody(body: Buffer): unknown {
-  return unpackr.unpack(body);
+  const value = unpackr.unpack(body);
+  if (holdsC1(value)) throw new Error('msgpack byte 0xc1 is never used');
+  return value;
 }
 
 /**
@@ -23,6 +33,18 @@ export interface FileBody {
 }
 
 export type Piece = Buffer | FileBody;
+
+/**
+ * A number always sent as float64. JavaScript cannot tell 1.0 from 1, so integral numbers
+ * are encoded as integers; wrap one in Float64 where the peer expects a float as Python
+ * would send it (e.g. coordinates).
+ */
+export class Float64 {
+  constructor(readonly value: number) {}
+}
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const INT64_MIN = -(1n << 63n);
 
 // Buffers at least this large are written as their own piece, never copied into the frame.
 const SEPARATE_PAYLOAD_MIN_BYTES = 16 * 1024;
@@ -41,6 +63,13 @@ function intSize(n: number): number {
   return n >= -0x20 ? 1 : n >= -0x80 ? 2 : n >= -0x8000 ? 3 : n >= -0x80000000 ? 5 : 9;
 }
 
+/** bigints are exact over the whole msgpack range, as Python ints are (uint64 and int64). */
+function bigintSize(n: bigint): number {
+  if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return intSize(Number(n));
+  if (n > UINT64_MAX || n < INT64_MIN) throw new RangeError(`integer out of msgpack range: ${n}`);
+  return 9;
+}
+
 function lenHeaderSize(len: number, fixMax: number, has8: boolean): number {
   if (len <= fixMax) return 1;
   if (has8 && len < 0x100) return 2;
@@ -51,7 +80,8 @@ function lenHeaderSize(len: number, fixMax: number, has8: boolean): number {
 function sizeOf(v: unknown): number {
   if (v === null || v === undefined || typeof v === 'boolean') return 1;
   if (typeof v === 'number') return Number.isSafeInteger(v) ? intSize(v) : 9;
-  if (typeof v === 'bigint') return intSize(Number(v));
+  if (typeof v === 'bigint') return bigintSize(v);
+  if (v instanceof Float64) return 9;
   if (typeof v === 'string') {
     const len = Buffer.byteLength(v);
     return lenHeaderSize(len, 31, true) + len;
@@ -156,6 +186,19 @@ class PieceWriter {
     this.pos += intSize(n);
   }
 
+  bigint(n: bigint): void {
+    if (bigintSize(n) < 9) return this.int(Number(n));
+    this.room(9);
+    if (n >= 0n) {
+      this.buf[this.pos] = 0xcf;
+      this.buf.writeBigUInt64BE(n, this.pos + 1);
+    } else {
+      this.buf[this.pos] = 0xd3;
+      this.buf.writeBigInt64BE(n, this.pos + 1);
+    }
+    this.pos += 9;
+  }
+
   float(n: number): void {
     this.room(9);
     this.buf[this.pos] = 0xcb;
@@ -174,7 +217,8 @@ function write(w: PieceWriter, v: unknown): void {
   else if (v === true) w.byte(0xc3);
   else if (v === false) w.byte(0xc2);
   else if (typeof v === 'number') Number.isSafeInteger(v) ? w.int(v) : w.float(v);
-  else if (typeof v === 'bigint') w.int(Number(v));
+  else if (typeof v === 'bigint') w.bigint(v);
+  else if (v instanceof Float64) w.float(v.value);
   else if (typeof v === 'string') {
     const bytes = Buffer.from(v);
     w.header(bytes.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
