@@ -28,6 +28,10 @@ export interface ChunkServerConfig {
   /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
   shutdownGraceS: number;
   logLevel: string;
+  /** A prepared transaction neither committed nor rolled back within this many seconds is rolled back. */
+  transactionTtlS: number;
+  /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
+  transactionLog: string;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -44,6 +48,8 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   bufferPoolMb: 256,
   shutdownGraceS: 10,
   logLevel: 'info',
+  transactionTtlS: 300,
+  transactionLog: 'transactions.log',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -151,6 +157,8 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     bufferPoolMb: num('[chunk_server] buffer_pool_mb', pick(undefined, c.buffer_pool_mb, DEFAULTS.bufferPoolMb), (n) => n >= 0, 'a number of MiB >= 0'),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+    transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
+    transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
   };
 }
 
