@@ -84,8 +84,7 @@ export class ChunkStore {
     }
     const scanned = await Transactions.scan(dir);
     const dirHandle = await open(dir, 'r');
-    // Also makes a newly created `.prepared` folder durable.
-    await dirHandle.sync();
+    if (removedTempFiles > 0) await dirHandle.sync();
     const usedBytes = chunkBytes + scanned.report.preparedBytes;
     const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), chunks, lastVersion, dirHandle);
     store.transactionsRef = await Transactions.recover(store, scanned);
@@ -178,23 +177,29 @@ export class ChunkStore {
    * reservation of `size` becomes the chunk's bytes and the old version's are freed. If the
    * rename fails nothing changed: the file and its reservation stay with the transaction.
    */
-  installPreparedLocked(chunkId: string, src: string, size: number, srcDir: FileHandle): Promise<void> {
-    return this.installLocked(chunkId, src, size, size, srcDir);
+  installPreparedLocked(chunkId: string, src: string, size: number, syncSrcDir: () => Promise<void>): Promise<void> {
+    return this.installLocked(chunkId, src, size, size, syncSrcDir);
   }
 
   /**
    * The one way a chunk changes content: `src` (complete and fsynced, on this file system)
    * is renamed over the chunk and the directories are fsynced. `reserved` is what the caller
    * holds in the space account for the new version; afterwards the account holds exactly the
-   * new size in place of the old. `srcDir` is the folder `src` left when it is not the chunk
-   * directory (its entry's removal must be durable too); a temp `src` (srcDir null) and its
-   * reservation are discarded if the rename fails.
+   * new size in place of the old. `syncSrcDir` fsyncs the folder `src` left when it is not
+   * the chunk directory (its entry's removal must be durable too); a temp `src` (no
+   * syncSrcDir) and its reservation are discarded if the rename fails.
    */
-  private async installLocked(chunkId: string, src: string, size: number, reserved: number, srcDir: FileHandle | null): Promise<void> {
+  private async installLocked(
+    chunkId: string,
+    src: string,
+    size: number,
+    reserved: number,
+    syncSrcDir: (() => Promise<void>) | null,
+  ): Promise<void> {
     try {
       await rename(src, this.chunkPath(chunkId));
     } catch (err) {
-      if (srcDir === null) {
+      if (syncSrcDir === null) {
         await unlink(src).catch(() => undefined);
         this.space.release(reserved);
       }
@@ -203,7 +208,7 @@ export class ChunkStore {
     const oldSize = this.sizeOf(chunkId) ?? 0;
     this.chunks.set(chunkId, { size, version: ++this.lastVersion });
     this.space.release(oldSize + reserved - size);
-    await Promise.all([this.dirHandle.sync(), srcDir?.sync()]);
+    await Promise.all([this.dirHandle.sync(), syncSrcDir?.()]);
   }
 
   /** Creates `path` holding exactly `data`, fsynced. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { alreadyCommitted, BadOffsetError, conflict, InsufficientSpaceError, noPreparedData } from '../errors.js';
 import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
 import { KeyLock } from './key-lock.js';
@@ -138,17 +138,24 @@ interface ScannedTx {
   sidecar: Sidecar;
 }
 
-/** The `.prepared` folder: the files of every prepared transaction. */
+/** The `.prepared` folder: the files of every prepared transaction. Created by the first prepare. */
 class PreparedArea {
+  private creating: Promise<void> | null = null;
+
   private constructor(
     readonly dir: string,
-    readonly dirHandle: FileHandle,
+    private handle: FileHandle | null,
   ) {}
 
-  /** Opens (creating) the folder and sorts out what a crash may have left in it. */
+  /** Opens the folder if it exists and sorts out what a crash may have left in it. */
   static async open(dir: string): Promise<{ area: PreparedArea; kept: ScannedTx[]; committed: Sidecar[]; removed: number }> {
-    await mkdir(dir, { recursive: true });
-    const names = await readdir(dir);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return { area: new PreparedArea(dir, null), kept: [], committed: [], removed: 0 };
+    }
     const dataNames = new Set(names.filter((n) => n.endsWith(DATA_SUFFIX)));
     const toRemove = names.filter((n) => !n.endsWith(DATA_SUFFIX) && !n.endsWith(SIDECAR_SUFFIX));
     const newest = new Map<string, ScannedTx>();
@@ -189,9 +196,30 @@ class PreparedArea {
     // Sidecars go before data, keeping the invariants above even if this is interrupted.
     toRemove.sort((a, b) => Number(b.endsWith(SIDECAR_SUFFIX)) - Number(a.endsWith(SIDECAR_SUFFIX)));
     for (const name of toRemove) await unlinkIfPresent(join(dir, name));
-    const dirHandle = await open(dir, 'r');
-    if (toRemove.length > 0) await dirHandle.sync();
-    return { area: new PreparedArea(dir, dirHandle), kept: [...newest.values()], committed, removed: toRemove.length };
+    const handle = await open(dir, 'r');
+    if (toRemove.length > 0) await handle.sync();
+    return { area: new PreparedArea(dir, handle), kept: [...newest.values()], committed, removed: toRemove.length };
+  }
+
+  /** Creates the folder, durably, before the first prepared file goes in. */
+  ensure(): Promise<void> {
+    if (this.handle) return Promise.resolve();
+    this.creating ??= (async () => {
+      await mkdir(this.dir, { recursive: true });
+      const parent = await open(dirname(this.dir), 'r');
+      try {
+        await parent.sync();
+      } finally {
+        await parent.close();
+      }
+      this.handle = await open(this.dir, 'r');
+    })().finally(() => (this.creating = null));
+    return this.creating;
+  }
+
+  /** Makes renames and deletions in the folder durable. */
+  async sync(): Promise<void> {
+    await this.handle?.sync();
   }
 
   newStem(): string {
@@ -222,13 +250,13 @@ class PreparedArea {
       await unlinkIfPresent(temp).catch(() => undefined);
       throw err;
     }
-    await this.dirHandle.sync();
+    await this.sync();
   }
 
   /** Rollback, expiry, or a failed prepare: the sidecar goes durably first, then the data. */
   async discard(stem: string): Promise<void> {
     await unlinkIfPresent(this.sidecarPath(stem));
-    await this.dirHandle.sync();
+    await this.sync();
     await unlinkIfPresent(this.dataPath(stem));
   }
 
@@ -250,8 +278,8 @@ class PreparedArea {
     }
   }
 
-  close(): Promise<void> {
-    return this.dirHandle.close();
+  async close(): Promise<void> {
+    await this.handle?.close();
   }
 }
 
@@ -335,6 +363,12 @@ export class Transactions {
       if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
+        await this.area.ensure();
+      } catch (err) {
+        space.release(data.length);
+        throw err;
+      }
+      try {
         await this.store.writeNewFile(this.area.dataPath(stem), data);
       } catch (err) {
         await this.abandon(stem, data.length);
@@ -350,6 +384,7 @@ export class Transactions {
    */
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
+      await this.area.ensure();
       const stem = this.area.newStem();
       const path = this.area.dataPath(stem);
       const space = this.store.space;
@@ -439,7 +474,7 @@ export class Transactions {
         replacedBytes = await this.store.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
           const old = this.store.sizeOf(chunkId) ?? 0;
-          await this.store.installPreparedLocked(chunkId, this.area.dataPath(tx.stem), tx.size, this.area.dirHandle);
+          await this.store.installPreparedLocked(chunkId, this.area.dataPath(tx.stem), tx.size, () => this.area.sync());
           return old;
         });
       } catch (err) {
