@@ -22,6 +22,16 @@ async function retrieve(port: number, chunk_id: string): Promise<Buffer | string
   return r.status === 'ok' ? Buffer.from(r.data) : r.message;
 }
 
+/** The child's log reaches us through a pipe, possibly after the reply: wait for it. */
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
 async function tempAppears(dir: string, suffix = '.tmp', timeoutMs = 10_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -51,7 +61,8 @@ t.test('kill -9 right after prepared: after a restart the commits yield the prep
   ];
   for (const p of prepares) t.same(await call(first.port, p), { status: 'ok', message: 'prepared' }, p.command);
   // Changes the base of the last prepared append before the crash.
-  t.same(await call(first.port, { command: 'append_chunk', chunk_id: 'moved', data: Buffer.from('!') }), { status: 'ok', new_offset: 5 });
+  t.same(await call(first.port, { command: 'append_chunk', chunk_id: 'moved', data: Buffer.from('!'), offset: 0 }), { status: 'ok', new_offset: 5 });
+  t.ok(await eventually(() => /"client_offset":0,"offset":4[^\n]*append offset mismatch/.test(first.stdout())), 'a stale append offset is logged');
   const usedBefore = await usedBytes(first.port);
   await kill9(t, first);
 

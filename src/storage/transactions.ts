@@ -486,12 +486,13 @@ export class Transactions {
         }
         throw err;
       }
-      this.prepared.delete(key);
       if (replacedBytes === null) {
-        this.outcomes.set(key, 'rolled_back');
         await this.drop(tx);
+        this.prepared.delete(key);
+        this.outcomes.set(key, 'rolled_back');
         throw conflict();
       }
+      this.prepared.delete(key);
       this.outcomes.set(key, 'committed');
       // A sidecar left behind by a failure here is read as this commit at start-up.
       await this.area.forgetCommitted(tx.stem).catch(() => undefined);
