@@ -1,10 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
 import { listen } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
+import { openTransactionLog, type TransactionLog } from './transaction-log.js';
 import { BufferPool } from './wire/buffer-pool.js';
 
 const MIB = 1024 * 1024;
@@ -37,15 +38,14 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     );
   }
 
-  let txDest: ReturnType<typeof pino.destination>;
+  let txLog: TransactionLog;
   try {
-    // Synchronous writes: a line is in the kernel before the reply goes out, so a kill -9 loses none.
-    txDest = pino.destination({ dest: transactionLogPath(config, dataDir), mkdir: true, sync: true });
+    txLog = openTransactionLog(transactionLogPath(config, dataDir), config.serverId, log);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const txlog = pino({ level: 'info', base: { server_id: config.serverId } }, txDest);
+  const txlog = txLog.log;
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
   const ctx: HandlerContext = { store, log, txlog, pool };
@@ -54,7 +54,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   try {
     server = await listen({ host: config.host, port, maxFrameBytes: Math.floor(config.maxMessageMb * MIB), ctx, log });
   } catch (err) {
-    txDest.end();
+    txLog.close();
     await store.close();
     throw err;
   }
@@ -76,7 +76,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       stopped ??= (async () => {
         await server.close(config.shutdownGraceS * 1000);
         await sweeper.stop();
-        txDest.end();
+        txLog.close();
         await store.close();
       })();
       return stopped;

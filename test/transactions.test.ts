@@ -376,3 +376,17 @@ t.test('start-up sorts out what a crash left in .prepared', async (t) => {
   t.same(await retrieve(second.port, 'kept'), bytes(300, 1));
   t.same(await retrieve(second.port, 'done'), bytes(200, 2));
 });
+
+t.test('the transaction log file appears with the first transaction; a bad path fails at start-up', async (t) => {
+  const dir = await tempDir(t);
+  const s = await startServer(t, {}, dir);
+  await call(s.port, { command: 'store_chunk', chunk_id: 'plain', file_path: '/f', data: bytes(10) });
+  t.notOk((await readdir(dir)).includes('transactions.log'), 'no empty log for a server without transactions');
+  await call(s.port, { command: 'rollback_chunk', chunk_id: 'plain', transaction_id: '1' });
+  await call(s.port, { command: 'prepare_chunk', chunk_id: 'plain', transaction_id: '2', file_path: '/f', data: bytes(10) });
+  t.equal((await txLog(dir)).length, 2, 'START and PREPARE');
+
+  const blocker = join(dir, 'not-a-dir');
+  await writeFile(blocker, 'x');
+  await t.rejects(startServer(t, { transactionLog: join(blocker, 'tx.log') }, await tempDir(t)), { code: 'EEXIST' });
+});
