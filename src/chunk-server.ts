@@ -45,10 +45,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     await store.close();
     throw err;
   }
-  const txlog = txLog.log;
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const ctx: HandlerContext = { store, log, txlog, pool };
+  const ctx: HandlerContext = { store, log, txlog: txLog.log, pool };
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
   let server;
   try {
@@ -58,7 +57,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     await store.close();
     throw err;
   }
-  const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txlog, log);
+  const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
 
   const address = `${config.host}:${server.port}`;

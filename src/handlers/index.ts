@@ -1,7 +1,7 @@
 import { errorToReply, unknownCommand } from '../errors.js';
-import { appendChunk } from './append-chunk.js';
 import type { Command, RequestOf } from '../wire/messages.js';
 import { readEnvelope, validators } from '../wire/validate.js';
+import { appendChunk } from './append-chunk.js';
 import { checkSpace } from './check-space.js';
 import type { HandlerContext } from './context.js';
 import { deleteChunk } from './delete-chunk.js';
