@@ -224,6 +224,7 @@ t.test('50 concurrent appenders with prepare_append / commit_append, retrying on
   const REC = 32;
   const record = (i: number): Buffer => Buffer.from(`[client-${String(i).padStart(2, '0')}:`.padEnd(REC - 1, '.') + ']');
   let conflicts = 0;
+  let maxAttempts = 0;
 
   // A writer learns the end, prepares there, and confirms the end did not move before it
   // commits (a prepare at a stale, smaller offset would overwrite, as in the reference); a
@@ -231,11 +232,12 @@ t.test('50 concurrent appenders with prepare_append / commit_append, retrying on
   async function appender(i: number): Promise<boolean> {
     const c = await Client.connect(s.port, t);
     try {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        maxAttempts = Math.max(maxAttempts, attempt);
         const tx = { chunk_id: 'log', transaction_id: `${i}-${attempt}` };
         const end = (await c.call({ command: 'retrieve_chunk', chunk_id: 'log' })).data.length;
         const p = await c.call({ command: 'prepare_append', ...tx, data: record(i), offset: end });
-        if (p.status !== 'ok') continue;
+        if (p.status !== 'ok') throw new Error(`unexpected reply ${JSON.stringify(p)}`);
         if ((await c.call({ command: 'retrieve_chunk', chunk_id: 'log' })).data.length !== end) {
           await c.call({ command: 'rollback_append', ...tx });
           continue;
@@ -252,18 +254,22 @@ t.test('50 concurrent appenders with prepare_append / commit_append, retrying on
   }
 
   const committed = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => appender(i)));
-  t.ok(committed.every(Boolean), 'every appender committed within its retries');
-  t.ok(conflicts > 0, `conflicts were detected and retried (${conflicts})`);
+  const winners = new Set(committed.flatMap((ok, i) => (ok ? [record(i).toString()] : [])));
+  t.comment(`${winners.size} of ${CLIENTS} committed, ${conflicts} conflicts, at most ${maxAttempts} attempts by one client`);
+  // Each failed attempt of a writer coincides with another writer's successful commit, so
+  // no writer needs more than CLIENTS attempts; MAX_ATTEMPTS only bounds a broken server.
+  t.equal(winners.size, CLIENTS, 'every appender committed within its retries');
+  t.ok(conflicts > 0, 'conflicts were detected and retried');
   const final = (await retrieve(s.port, 'log')) as Buffer;
   t.same(final.subarray(0, base.length), base, 'base intact');
-  t.equal(final.length, base.length + CLIENTS * REC, 'exactly one record per committed append');
+  t.equal(final.length, base.length + winners.size * REC, 'exactly one record per committed append');
   const seen = new Set<string>();
   for (let off = base.length; off < final.length; off += REC) {
     const rec = final.subarray(off, off + REC).toString();
-    t.match(rec, /^\[client-\d{2}:\.+\]$/, 'record intact');
+    t.ok(winners.has(rec), 'an intact record of a committed append');
     seen.add(rec);
   }
-  t.equal(seen.size, CLIENTS, 'every committed append present once');
+  t.same([...seen].sort(), [...winners].sort(), 'every committed append present once');
   t.equal(s.store.space.used, final.length, 'no prepared bytes left behind');
   t.same(await readdir(join(s.store.dir, '.prepared')), []);
 });
@@ -298,7 +304,7 @@ t.test('the space limit holds while prepared data is outstanding', async (t) => 
 
 t.test('an expired transaction is rolled back and its space released', async (t) => {
   const dir = await tempDir(t);
-  const s = await startServer(t, { spaceMb: 1, transactionTtlS: 0.3 }, dir);
+  const s = await startServer(t, { spaceMb: 1, transactionTtlS: 1 }, dir);
   const data = bytes(800 * 1024);
   const tx = { chunk_id: 'exp', transaction_id: '99' };
   t.same(await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data }), OK_PREPARED);
@@ -315,12 +321,19 @@ t.test('expiry counts from the prepare, across a restart', async (t) => {
   const dir = await tempDir(t);
   const first = await startServer(t, {}, dir);
   await call(first.port, { command: 'prepare_chunk', chunk_id: 'old', transaction_id: '1', file_path: '/f', data: bytes(100) });
+  const prepared = join(first.store.dir, '.prepared');
   await first.stop();
-  await new Promise((r) => setTimeout(r, 400));
-  const second = await startServer(t, { transactionTtlS: 0.3 }, dir);
-  t.equal(second.store.transactions.count, 1, 'reloaded');
-  await waitFor('expiry', async () => second.store.transactions.count === 0, 2000);
-  t.equal(second.store.space.used, 0);
+  // Back-date the prepare by an hour while the server is down.
+  const HOUR_MS = 3_600_000;
+  for (const name of (await readdir(prepared)).filter((n) => n.endsWith('.json'))) {
+    const sidecar = JSON.parse(await readFile(join(prepared, name), 'utf8'));
+    await writeFile(join(prepared, name), JSON.stringify({ ...sidecar, created_at: sidecar.created_at - HOUR_MS }));
+  }
+  const second = await startServer(t, { transactionTtlS: 4 }, dir);
+  await waitFor('expiry', async () => second.store.transactions.count === 0, 15_000);
+  t.equal(second.store.space.used, 0, 'space released');
+  const expire = (await txLog(dir)).find((l) => l.msg === 'EXPIRE');
+  t.ok(expire && expire.age_ms >= HOUR_MS, 'expired by its age since the prepare, not since the restart');
 });
 
 t.test('the transaction log records each step', async (t) => {
