@@ -34,6 +34,10 @@ export interface ChunkServerConfig {
   /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
   shutdownGraceS: number;
   logLevel: string;
+  /** A prepared transaction neither committed nor rolled back within this many seconds is rolled back. */
+  transactionTtlS: number;
+  /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
+  transactionLog: string;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -53,6 +57,8 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   frameTimeoutS: 120,
   shutdownGraceS: 10,
   logLevel: 'info',
+  transactionTtlS: 300,
+  transactionLog: 'transactions.log',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -163,6 +169,8 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     frameTimeoutS: num('[chunk_server] frame_timeout_s', pick(undefined, c.frame_timeout_s, DEFAULTS.frameTimeoutS), positive, 'a positive number of seconds'),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+    transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
+    transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
   };
 }
 

@@ -28,6 +28,11 @@ export const MSG = {
   insufficientSpace: 'insufficient_space',
   internal: 'internal_error',
   tooManyConnections: 'too_many_connections',
+  // Verbatim from the reference's commit_chunk / commit_append.
+  noPreparedData: 'No prepared data found for commit',
+  alreadyCommitted: 'already_committed',
+  conflict: 'conflict',
+  badOffset: 'bad_offset',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
@@ -44,6 +49,18 @@ export class ChunkNotFoundError extends RequestError {
     this.name = 'ChunkNotFoundError';
   }
 }
+
+/** prepare_append at an offset past the chunk's end; carries the chunk's current size. */
+export class BadOffsetError extends RequestError {
+  constructor(size: number) {
+    super(MSG.badOffset, { size });
+    this.name = 'BadOffsetError';
+  }
+}
+
+export const noPreparedData = (): RequestError => new RequestError(MSG.noPreparedData);
+export const alreadyCommitted = (): RequestError => new RequestError(MSG.alreadyCommitted);
+export const conflict = (): RequestError => new RequestError(MSG.conflict);
 
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.

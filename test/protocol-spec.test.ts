@@ -14,13 +14,6 @@ const SPEC = readFileSync(join(ROOT, 'protocol', 'PROTOCOL.md'), 'utf8');
 // Described in the spec, built by other branches (issues 3 and 4). Emptied at merge time,
 // so that from then on the comparison below is exact for every command.
 const NOT_YET_IMPLEMENTED = [
-  'prepare_chunk',
-  'commit_chunk',
-  'rollback_chunk',
-  'append_chunk',
-  'prepare_append',
-  'commit_append',
-  'rollback_append',
   'replicate_chunk',
 ];
 

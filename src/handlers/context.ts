@@ -6,6 +6,8 @@ import type { ChunkStore } from '../storage/chunk-store.js';
 export interface HandlerContext {
   readonly store: ChunkStore;
   readonly log: Logger;
+  /** The transaction log: START / PREPARE / COMMIT / ROLLBACK / EXPIRE lines, its own destination. */
+  readonly txlog: Logger;
   /** Reused I/O blocks for streaming files into replies. */
   readonly pool: BufferPool;
 }

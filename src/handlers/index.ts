@@ -1,11 +1,13 @@
 import { errorToReply, unknownCommand } from '../errors.js';
 import type { Command, RequestOf } from '../wire/messages.js';
 import { readEnvelope, validators } from '../wire/validate.js';
+import { appendChunk } from './append-chunk.js';
 import { checkSpace } from './check-space.js';
 import type { HandlerContext } from './context.js';
 import { deleteChunk } from './delete-chunk.js';
 import { retrieveChunk } from './retrieve-chunk.js';
 import { storeChunk } from './store-chunk.js';
+import { commitAppend, commitChunk, prepareAppend, prepareChunk, rollbackAppend, rollbackChunk } from './transactions.js';
 
 export type Handler<C extends Command> = (req: RequestOf<C>, ctx: HandlerContext) => Promise<Record<string, unknown>>;
 
@@ -14,6 +16,13 @@ export const handlers: { [C in Command]: Handler<C> } = {
   retrieve_chunk: retrieveChunk,
   delete_chunk: deleteChunk,
   check_space: checkSpace,
+  prepare_chunk: prepareChunk,
+  commit_chunk: commitChunk,
+  rollback_chunk: rollbackChunk,
+  append_chunk: appendChunk,
+  prepare_append: prepareAppend,
+  commit_append: commitAppend,
+  rollback_append: rollbackAppend,
 };
 
 export const COMMANDS = Object.keys(handlers) as Command[];

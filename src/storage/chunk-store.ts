@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkNotFoundError, InsufficientSpaceError } from '../errors.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
 import { SpaceAccount } from './space.js';
+import { Transactions, type RecoveryReport } from './transactions.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.
@@ -16,31 +18,57 @@ export interface ChunkFile {
   readonly size: number;
 }
 
-export interface StoreOpenReport {
+/**
+ * What identifies one version of a chunk file across restarts. Every install renames a new
+ * file over the chunk, so a new version is a new inode; size and the nanosecond mtime guard
+ * against the file system reusing a freed inode number for a later version.
+ */
+export interface ChunkIdentity {
+  size: number;
+  ino: string;
+  mtime_ns: string;
+}
+
+export interface StoreOpenReport extends RecoveryReport {
   chunks: number;
   usedBytes: number;
   removedTempFiles: number;
 }
 
+interface ChunkMeta {
+  size: number;
+  version: number;
+}
+
 /**
  * The only code that touches the chunk directory. Every chunk is a plain file named by its
- * id. A write lands in a temp file that is fsynced, renamed over the final name, and the
- * directory fsynced, so a crash at any point leaves the old chunk or the new one, whole.
+ * id. Every change of a chunk builds its new version in a file of its own, fsyncs it, and
+ * renames it over the chunk (`installLocked`), then fsyncs the directory, so a crash at any
+ * point leaves the old chunk or the new one, whole.
+ *
+ * Versions: each install or delete gives the chunk a fresh number from one in-memory counter
+ * (0 = no chunk). Prepared appends record the number they were built on and commit only if
+ * it is unchanged. A counter, unlike (inode, size), cannot be fooled by inode reuse; it does
+ * not survive a restart, so prepared appends reloaded at start-up are matched by
+ * `ChunkIdentity` once and then get the chunk's new number.
  */
 export class ChunkStore {
   private readonly lock = new KeyLock();
+  private transactionsRef: Transactions | null = null;
 
   private constructor(
     readonly dir: string,
     readonly space: SpaceAccount,
-    private readonly sizes: Map<string, number>,
+    private readonly chunks: Map<string, ChunkMeta>,
+    private lastVersion: number,
     private readonly dirHandle: FileHandle,
   ) {}
 
   static async open(dir: string, limitBytes: number): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
     await mkdir(dir, { recursive: true });
-    const sizes = new Map<string, number>();
-    let usedBytes = 0;
+    const chunks = new Map<string, ChunkMeta>();
+    let lastVersion = 0;
+    let chunkBytes = 0;
     let removedTempFiles = 0;
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (!entry.isFile()) continue;
@@ -51,61 +79,140 @@ export class ChunkStore {
         continue;
       }
       const { size } = await stat(path);
-      usedBytes += size;
-      if (isSafeId(entry.name)) sizes.set(entry.name, size);
+      chunkBytes += size;
+      if (isSafeId(entry.name)) chunks.set(entry.name, { size, version: ++lastVersion });
     }
+    const scanned = await Transactions.scan(dir);
     const dirHandle = await open(dir, 'r');
     if (removedTempFiles > 0) await dirHandle.sync();
-    const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), sizes, dirHandle);
-    return { store, report: { chunks: sizes.size, usedBytes, removedTempFiles } };
+    const usedBytes = chunkBytes + scanned.report.preparedBytes;
+    const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), chunks, lastVersion, dirHandle);
+    store.transactionsRef = await Transactions.recover(store, scanned);
+    return { store, report: { chunks: chunks.size, usedBytes, removedTempFiles, ...scanned.report } };
   }
 
   async close(): Promise<void> {
+    await this.transactions.close();
     await this.dirHandle.close();
   }
 
+  /** Prepared transactions of this chunk directory (prepare / commit / rollback). */
+  get transactions(): Transactions {
+    return this.transactionsRef!;
+  }
+
   get chunkCount(): number {
-    return this.sizes.size;
+    return this.chunks.size;
   }
 
   sizeOf(chunkId: string): number | undefined {
-    return this.sizes.get(chunkId);
+    return this.chunks.get(chunkId)?.size;
   }
 
-  /** Runs `work` while no other store, delete or commit of this chunk runs. */
+  /** Changes whenever the chunk is replaced or deleted; 0 while there is no chunk. */
+  versionOf(chunkId: string): number {
+    return this.chunks.get(chunkId)?.version ?? 0;
+  }
+
+  /** The on-disk identity of the chunk's current version; null when there is no chunk. */
+  async identityOf(chunkId: string): Promise<ChunkIdentity | null> {
+    try {
+      const st = await stat(this.chunkPath(chunkId), { bigint: true });
+      return { size: Number(st.size), ino: st.ino.toString(), mtime_ns: st.mtimeNs.toString() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /** Runs `work` while no other store, delete, append or commit of this chunk runs. */
   withChunkLock<T>(chunkId: string, work: () => Promise<T>): Promise<T> {
     return this.lock.run(chunkId, work);
   }
 
   /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. */
   write(chunkId: string, data: Buffer): Promise<void> {
-    return this.withChunkLock(chunkId, () => this.writeLocked(chunkId, data));
+    return this.withChunkLock(chunkId, async () => {
+      // An overwrite is charged only for growth; the old bytes go when the rename lands.
+      const growth = data.length - (this.sizeOf(chunkId) ?? 0);
+      if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
+      await this.replaceLocked(chunkId, data.length, Math.max(0, growth), (temp) => this.writeNewFile(temp, data));
+    });
   }
 
-  private async writeLocked(chunkId: string, data: Buffer): Promise<void> {
-    const oldSize = this.sizes.get(chunkId) ?? 0;
-    // An overwrite is charged only for growth; the old bytes go when the rename lands.
-    const growth = data.length - oldSize;
-    if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
-    const temp = this.tempPath();
+  /**
+   * Appends `data` at the chunk's true end (creating it if missing), all or nothing: the new
+   * version is a copy of the chunk plus `data`, installed like any other. The cost is a full
+   * copy of the chunk per append — cheap where the file system clones (btrfs, XFS reflink),
+   * a rewrite of up to 64 MiB where it does not — and two fsyncs; in exchange no crash can
+   * leave a half-appended chunk under its name. Returns where `data` landed and the new size.
+   */
+  append(chunkId: string, data: Buffer): Promise<{ offset: number; size: number }> {
+    return this.withChunkLock(chunkId, async () => {
+      const offset = this.sizeOf(chunkId) ?? 0;
+      if (!this.space.tryReserve(data.length)) throw new InsufficientSpaceError(this.space.available);
+      await this.replaceLocked(chunkId, offset + data.length, data.length, async (temp) => {
+        await this.copyChunkLocked(chunkId, temp);
+        await this.writeAt(temp, data, offset);
+      });
+      return { offset, size: offset + data.length };
+    });
+  }
+
+  /** Builds a new version of the chunk in a temp file with `build`, then installs it. Caller holds the chunk lock and `reserved`. */
+  private async replaceLocked(chunkId: string, size: number, reserved: number, build: (temp: string) => Promise<void>): Promise<void> {
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
     try {
-      await this.writeDurably(temp, data);
-      await rename(temp, join(this.dir, chunkId));
-      await this.dirHandle.sync();
+      await build(temp);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      this.space.release(Math.max(0, growth));
+      this.space.release(reserved);
       throw err;
     }
-    this.sizes.set(chunkId, data.length);
-    if (growth < 0) this.space.release(-growth);
+    await this.installLocked(chunkId, temp, size, reserved, null);
   }
 
-  private tempPath(): string {
-    return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  /**
+   * Commits a prepared file as the chunk (caller holds the chunk lock). The transaction's
+   * reservation of `size` becomes the chunk's bytes and the old version's are freed. If the
+   * rename fails nothing changed: the file and its reservation stay with the transaction.
+   */
+  installPreparedLocked(chunkId: string, src: string, size: number, syncSrcDir: () => Promise<void>): Promise<void> {
+    return this.installLocked(chunkId, src, size, size, syncSrcDir);
   }
 
-  private async writeDurably(path: string, data: Buffer): Promise<void> {
+  /**
+   * The one way a chunk changes content: `src` (complete and fsynced, on this file system)
+   * is renamed over the chunk and the directories are fsynced. `reserved` is what the caller
+   * holds in the space account for the new version; afterwards the account holds exactly the
+   * new size in place of the old. `syncSrcDir` fsyncs the folder `src` left when it is not
+   * the chunk directory (its entry's removal must be durable too); a temp `src` (no
+   * syncSrcDir) and its reservation are discarded if the rename fails.
+   */
+  private async installLocked(
+    chunkId: string,
+    src: string,
+    size: number,
+    reserved: number,
+    syncSrcDir: (() => Promise<void>) | null,
+  ): Promise<void> {
+    try {
+      await rename(src, this.chunkPath(chunkId));
+    } catch (err) {
+      if (syncSrcDir === null) {
+        await unlink(src).catch(() => undefined);
+        this.space.release(reserved);
+      }
+      throw err;
+    }
+    const oldSize = this.sizeOf(chunkId) ?? 0;
+    this.chunks.set(chunkId, { size, version: ++this.lastVersion });
+    this.space.release(oldSize + reserved - size);
+    await Promise.all([this.dirHandle.sync(), syncSrcDir?.()]);
+  }
+
+  /** Creates `path` holding exactly `data`, fsynced. */
+  async writeNewFile(path: string, data: Buffer): Promise<void> {
     const fh = await open(path, 'wx', 0o644);
     try {
       await fh.writeFile(data);
@@ -116,13 +223,45 @@ export class ChunkStore {
   }
 
   /**
+   * Copies the chunk's current version to the new file `dest` with the kernel (a clone where
+   * the file system supports it), never through our memory; an absent chunk copies as empty.
+   * Caller holds the chunk lock, so the copy is of one version.
+   */
+  async copyChunkLocked(chunkId: string, dest: string): Promise<void> {
+    if (this.chunks.has(chunkId)) {
+      await copyFile(this.chunkPath(chunkId), dest, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+    } else {
+      await (await open(dest, 'wx', 0o644)).close();
+    }
+  }
+
+  /** Writes `data` into the existing file `path` at `offset` and fsyncs all of it. */
+  async writeAt(path: string, data: Buffer, offset: number): Promise<void> {
+    const fh = await open(path, 'r+');
+    try {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private chunkPath(chunkId: string): string {
+    return join(this.dir, chunkId);
+  }
+
+  /**
    * Opens a chunk for reading. The handle keeps reading the version that was current when it
    * was opened even if a store replaces it meanwhile (renames swap whole files).
    */
   async openForRead(chunkId: string): Promise<ChunkFile> {
     let handle: FileHandle;
     try {
-      handle = await open(join(this.dir, chunkId), 'r');
+      handle = await open(this.chunkPath(chunkId), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError();
       throw err;
@@ -141,14 +280,14 @@ export class ChunkStore {
     return this.withChunkLock(chunkId, async () => {
       let existed = true;
       try {
-        await unlink(join(this.dir, chunkId));
-        await this.dirHandle.sync();
+        await unlink(this.chunkPath(chunkId));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         existed = false;
       }
-      this.space.release(this.sizes.get(chunkId) ?? 0);
-      this.sizes.delete(chunkId);
+      this.space.release(this.sizeOf(chunkId) ?? 0);
+      this.chunks.delete(chunkId);
+      if (existed) await this.dirHandle.sync();
       return existed;
     });
   }

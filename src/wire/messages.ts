@@ -28,7 +28,54 @@ export interface CheckSpaceRequest {
   size: number;
 }
 
-export type Request = StoreChunkRequest | RetrieveChunkRequest | DeleteChunkRequest | CheckSpaceRequest;
+export interface PrepareChunkRequest {
+  command: 'prepare_chunk';
+  chunk_id: string;
+  transaction_id: string;
+  data: Buffer;
+  file_path: string | null;
+}
+
+export interface PrepareAppendRequest {
+  command: 'prepare_append';
+  chunk_id: string;
+  transaction_id: string;
+  data: Buffer;
+  /** Where `data` goes in the new version; at most the chunk's current size. */
+  offset: number;
+}
+
+/** commit_chunk, rollback_chunk, commit_append and rollback_append carry the same two ids. */
+export interface TransactionRequest<C extends TransactionCommand> {
+  command: C;
+  chunk_id: string;
+  transaction_id: string;
+}
+export type TransactionCommand = 'commit_chunk' | 'rollback_chunk' | 'commit_append' | 'rollback_append';
+
+export interface AppendChunkRequest {
+  command: 'append_chunk';
+  chunk_id: string;
+  data: Buffer;
+  /** Where the client believes the chunk ends; the data always lands at the true end. */
+  offset: number | null;
+  file_path: string | null;
+  /** True when a primary forwarded this append to us as a replica. */
+  isReplica: boolean;
+}
+
+export type Request =
+  | StoreChunkRequest
+  | RetrieveChunkRequest
+  | DeleteChunkRequest
+  | CheckSpaceRequest
+  | PrepareChunkRequest
+  | PrepareAppendRequest
+  | AppendChunkRequest
+  | TransactionRequest<'commit_chunk'>
+  | TransactionRequest<'rollback_chunk'>
+  | TransactionRequest<'commit_append'>
+  | TransactionRequest<'rollback_append'>;
 export type Command = Request['command'];
 export type RequestOf<C extends Command> = Extract<Request, { command: C }>;
 

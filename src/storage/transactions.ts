@@ -1,0 +1,540 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { alreadyCommitted, BadOffsetError, conflict, InsufficientSpaceError, noPreparedData } from '../errors.js';
+import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
+import { KeyLock } from './key-lock.js';
+import { isSafeId } from './safe-name.js';
+
+/**
+ * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
+ *
+ * Each one is two files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id):
+ * `<stem>.data`, the whole new version of the chunk, and `<stem>.json`, a sidecar naming the
+ * transaction. The data is written and fsynced first, then the sidecar (temp, fsync, rename,
+ * directory fsync), and only then is `prepared` replied; so a sidecar on disk always means
+ * complete data. The stem is random: ids may hold dots and reach 128 characters each, so
+ * names built from them could be ambiguous or too long.
+ *
+ * Invariants the start-up scan relies on:
+ * - commit renames `.data` onto the chunk before it deletes the sidecar;
+ * - rollback and expiry delete the sidecar (and fsync the folder) before the data.
+ * Hence a sidecar whose data is gone was committed, and data without a sidecar was never
+ * prepared (a crash mid-prepare) and is removed.
+ */
+
+export type TxKind = 'chunk' | 'append';
+
+export interface PreparedTx {
+  readonly kind: TxKind;
+  readonly chunkId: string;
+  readonly transactionId: string;
+  /** Bytes of the prepared file, i.e. of the whole new version; reserved in the space account until it ends. */
+  readonly size: number;
+  /** Milliseconds since the epoch; expiry counts from here, across restarts. */
+  readonly createdAt: number;
+  readonly stem: string;
+  /** Appends: the ChunkStore version the new bytes were built on (see ChunkStore.versionOf). */
+  readonly baseVersion: number;
+}
+
+/** Outcome of a transaction that has ended, as later repeats of commit and rollback see it. */
+type Outcome = 'committed' | 'rolled_back';
+
+export type RollbackResult = { found: false } | { found: true; tx: PreparedTx };
+export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number };
+
+interface Sidecar {
+  format: 1;
+  kind: TxKind;
+  chunk_id: string;
+  transaction_id: string;
+  size: number;
+  created_at: number;
+  /** Appends only: the chunk version the data was built on, null when there was no chunk. */
+  base?: ChunkIdentity | null;
+}
+
+export const PREPARED_DIR = '.prepared';
+const DATA_SUFFIX = '.data';
+const SIDECAR_SUFFIX = '.json';
+const TEMP_SUFFIX = '.tmp';
+// Never equal to any version a chunk can have: marks an append whose base is gone.
+const STALE_VERSION = -1;
+// Ended transactions remembered for idempotent repeats; oldest forgotten first.
+const MAX_OUTCOMES = 10_000;
+
+function keyOf(kind: TxKind, chunkId: string, transactionId: string): string {
+  // '/' cannot occur in a safe id, so the key is unambiguous.
+  return `${kind}/${chunkId}/${transactionId}`;
+}
+
+function isIdentity(v: unknown): v is ChunkIdentity {
+  const o = v as ChunkIdentity;
+  return typeof o === 'object' && o !== null && Number.isSafeInteger(o.size) && typeof o.ino === 'string' && typeof o.mtime_ns === 'string';
+}
+
+function parseSidecar(text: string): Sidecar | null {
+  let v: Sidecar;
+  try {
+    v = JSON.parse(text) as Sidecar;
+  } catch {
+    return null;
+  }
+  const ok =
+    typeof v === 'object' &&
+    v !== null &&
+    v.format === 1 &&
+    (v.kind === 'chunk' || v.kind === 'append') &&
+    typeof v.chunk_id === 'string' &&
+    isSafeId(v.chunk_id) &&
+    typeof v.transaction_id === 'string' &&
+    isSafeId(v.transaction_id) &&
+    Number.isSafeInteger(v.size) &&
+    v.size >= 0 &&
+    Number.isFinite(v.created_at) &&
+    (v.kind === 'chunk' || v.base === null || isIdentity(v.base));
+  return ok ? v : null;
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
+class Outcomes {
+  private readonly map = new Map<string, Outcome>();
+
+  get(key: string): Outcome | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, outcome: Outcome): void {
+    this.map.delete(key);
+    this.map.set(key, outcome);
+    if (this.map.size > MAX_OUTCOMES) this.map.delete(this.map.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+export interface RecoveryReport {
+  preparedTransactions: number;
+  preparedBytes: number;
+  /** Sidecars whose data had already been renamed onto the chunk: commits that finished. */
+  recoveredCommits: number;
+  /** Half-written prepared files and stale sidecars removed. */
+  removedPreparedFiles: number;
+}
+
+interface ScannedTx {
+  stem: string;
+  sidecar: Sidecar;
+}
+
+/** The `.prepared` folder: the files of every prepared transaction. Created by the first prepare. */
+class PreparedArea {
+  private creating: Promise<void> | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private handle: FileHandle | null,
+  ) {}
+
+  /** Opens the folder if it exists and sorts out what a crash may have left in it. */
+  static async open(dir: string): Promise<{ area: PreparedArea; kept: ScannedTx[]; committed: Sidecar[]; removed: number }> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return { area: new PreparedArea(dir, null), kept: [], committed: [], removed: 0 };
+    }
+    const dataNames = new Set(names.filter((n) => n.endsWith(DATA_SUFFIX)));
+    const toRemove = names.filter((n) => !n.endsWith(DATA_SUFFIX) && !n.endsWith(SIDECAR_SUFFIX));
+    const newest = new Map<string, ScannedTx>();
+    const committed: Sidecar[] = [];
+
+    for (const name of names.filter((n) => n.endsWith(SIDECAR_SUFFIX))) {
+      const stem = name.slice(0, -SIDECAR_SUFFIX.length);
+      const dataName = stem + DATA_SUFFIX;
+      const sidecar = parseSidecar(await readFile(join(dir, name), 'utf8'));
+      if (!sidecar) {
+        toRemove.push(name);
+        continue;
+      }
+      if (!dataNames.has(dataName)) {
+        committed.push(sidecar);
+        toRemove.push(name);
+        continue;
+      }
+      const { size } = await stat(join(dir, dataName));
+      if (size !== sidecar.size) {
+        toRemove.push(name);
+        continue;
+      }
+      dataNames.delete(dataName);
+      // Two sidecars for one transaction: a re-prepare crashed before dropping the older one.
+      const key = keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id);
+      const other = newest.get(key);
+      if (other && other.sidecar.created_at > sidecar.created_at) {
+        toRemove.push(name, dataName);
+        continue;
+      }
+      if (other) toRemove.push(other.stem + SIDECAR_SUFFIX, other.stem + DATA_SUFFIX);
+      newest.set(key, { stem, sidecar });
+    }
+    // Data no sidecar vouches for: a prepare that never completed.
+    toRemove.push(...dataNames);
+
+    // Sidecars go before data, keeping the invariants above even if this is interrupted.
+    toRemove.sort((a, b) => Number(b.endsWith(SIDECAR_SUFFIX)) - Number(a.endsWith(SIDECAR_SUFFIX)));
+    for (const name of toRemove) await unlinkIfPresent(join(dir, name));
+    const handle = await open(dir, 'r');
+    if (toRemove.length > 0) await handle.sync();
+    return { area: new PreparedArea(dir, handle), kept: [...newest.values()], committed, removed: toRemove.length };
+  }
+
+  /** Creates the folder, durably, before the first prepared file goes in. */
+  ensure(): Promise<void> {
+    if (this.handle) return Promise.resolve();
+    this.creating ??= (async () => {
+      await mkdir(this.dir, { recursive: true });
+      const parent = await open(dirname(this.dir), 'r');
+      try {
+        await parent.sync();
+      } finally {
+        await parent.close();
+      }
+      this.handle = await open(this.dir, 'r');
+    })().finally(() => (this.creating = null));
+    return this.creating;
+  }
+
+  /** Makes renames and deletions in the folder durable. */
+  async sync(): Promise<void> {
+    await this.handle?.sync();
+  }
+
+  newStem(): string {
+    return randomBytes(12).toString('hex');
+  }
+
+  dataPath(stem: string): string {
+    return join(this.dir, stem + DATA_SUFFIX);
+  }
+
+  private sidecarPath(stem: string): string {
+    return join(this.dir, stem + SIDECAR_SUFFIX);
+  }
+
+  /** Makes the transaction durable; its data file must already be complete and fsynced. */
+  async writeSidecar(stem: string, sidecar: Sidecar): Promise<void> {
+    const temp = this.sidecarPath(stem) + TEMP_SUFFIX;
+    try {
+      const fh = await open(temp, 'wx', 0o644);
+      try {
+        await fh.writeFile(JSON.stringify(sidecar));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, this.sidecarPath(stem));
+    } catch (err) {
+      await unlinkIfPresent(temp).catch(() => undefined);
+      throw err;
+    }
+    await this.sync();
+  }
+
+  /** Rollback, expiry, or a failed prepare: the sidecar goes durably first, then the data. */
+  async discard(stem: string): Promise<void> {
+    await unlinkIfPresent(this.sidecarPath(stem));
+    await this.sync();
+    await unlinkIfPresent(this.dataPath(stem));
+  }
+
+  /**
+   * After the data was renamed onto the chunk. Not fsynced: a sidecar that comes back after
+   * a crash has no data and is read as the commit it was.
+   */
+  async forgetCommitted(stem: string): Promise<void> {
+    await unlinkIfPresent(this.sidecarPath(stem));
+  }
+
+  async hasData(stem: string): Promise<boolean> {
+    try {
+      await stat(this.dataPath(stem));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+  }
+}
+
+/**
+ * Prepared transactions and the outcomes of recent ones. Work on one transaction (kind,
+ * chunk id, transaction id) is serialized by its own lock; anything touching the chunk takes
+ * the chunk lock inside it (never the other way round, so the two cannot deadlock).
+ */
+export class Transactions {
+  private readonly lock = new KeyLock();
+  private readonly prepared = new Map<string, PreparedTx>();
+  private readonly outcomes = new Outcomes();
+
+  private constructor(
+    private readonly store: ChunkStore,
+    private readonly area: PreparedArea,
+  ) {}
+
+  /**
+   * Reloads what survived a restart. Runs before `store` takes requests; the bytes of the
+   * reloaded transactions are part of the `used` it was opened with (`preparedBytes`).
+   */
+  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>): Promise<Transactions> {
+    const txs = new Transactions(store, area.area);
+    for (const sidecar of area.committed) {
+      txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
+    }
+    for (const { stem, sidecar } of area.kept) {
+      let baseVersion = STALE_VERSION;
+      if (sidecar.kind === 'append') {
+        // Nothing wrote while the server was down, so the chunk still is the version the
+        // append was built on exactly when its identity still matches.
+        const now = await store.identityOf(sidecar.chunk_id);
+        const base = sidecar.base ?? null;
+        const same = now === null ? base === null : base !== null && now.ino === base.ino && now.size === base.size && now.mtime_ns === base.mtime_ns;
+        if (same) baseVersion = store.versionOf(sidecar.chunk_id);
+      }
+      const tx: PreparedTx = {
+        kind: sidecar.kind,
+        chunkId: sidecar.chunk_id,
+        transactionId: sidecar.transaction_id,
+        size: sidecar.size,
+        createdAt: sidecar.created_at,
+        stem,
+        baseVersion,
+      };
+      txs.prepared.set(keyOf(tx.kind, tx.chunkId, tx.transactionId), tx);
+    }
+    return txs;
+  }
+
+  /** Reads the `.prepared` folder of `chunkDir`, removing what a crash left half-done. */
+  static async scan(chunkDir: string): Promise<{
+    area: PreparedArea;
+    kept: ScannedTx[];
+    committed: Sidecar[];
+    report: RecoveryReport;
+  }> {
+    const { area, kept, committed, removed } = await PreparedArea.open(join(chunkDir, PREPARED_DIR));
+    const preparedBytes = kept.reduce((sum, k) => sum + k.sidecar.size, 0);
+    return {
+      area,
+      kept,
+      committed,
+      report: { preparedTransactions: kept.length, preparedBytes, recoveredCommits: committed.length, removedPreparedFiles: removed },
+    };
+  }
+
+  get count(): number {
+    return this.prepared.size;
+  }
+
+  get(kind: TxKind, chunkId: string, transactionId: string): PreparedTx | undefined {
+    return this.prepared.get(keyOf(kind, chunkId, transactionId));
+  }
+
+  /** prepare_chunk: `data` becomes the whole new chunk on commit. Durable on return. */
+  prepareChunk(chunkId: string, transactionId: string, data: Buffer): Promise<PreparedTx> {
+    return this.lock.run(keyOf('chunk', chunkId, transactionId), async () => {
+      const space = this.store.space;
+      if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
+      const stem = this.area.newStem();
+      try {
+        await this.area.ensure();
+      } catch (err) {
+        space.release(data.length);
+        throw err;
+      }
+      try {
+        await this.store.writeNewFile(this.area.dataPath(stem), data);
+      } catch (err) {
+        await this.abandon(stem, data.length);
+        throw err;
+      }
+      return this.record({ kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION }, undefined);
+    });
+  }
+
+  /**
+   * prepare_append: the new version is a kernel copy of the chunk (a clone where the file
+   * system can) with `data` written at `offset`; the chunk is never read into memory.
+   */
+  prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
+    return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
+      await this.area.ensure();
+      const stem = this.area.newStem();
+      const path = this.area.dataPath(stem);
+      const space = this.store.space;
+      // Only the copy needs the chunk to hold still; writing the new bytes into our own copy does not.
+      const built = await this.store.withChunkLock(chunkId, async () => {
+        const current = this.store.sizeOf(chunkId) ?? 0;
+        if (offset > current) throw new BadOffsetError(current);
+        const size = Math.max(current, offset + data.length);
+        if (!space.tryReserve(size)) throw new InsufficientSpaceError(space.available);
+        try {
+          const base = await this.store.identityOf(chunkId);
+          await this.store.copyChunkLocked(chunkId, path);
+          return { size, base, baseVersion: this.store.versionOf(chunkId) };
+        } catch (err) {
+          await this.abandon(stem, size);
+          throw err;
+        }
+      });
+      try {
+        await this.store.writeAt(path, data, offset);
+      } catch (err) {
+        await this.abandon(stem, built.size);
+        throw err;
+      }
+      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: built.size, createdAt: Date.now(), stem, baseVersion: built.baseVersion };
+      return this.record(tx, built.base);
+    });
+  }
+
+  /** Writes the sidecar and replaces any earlier prepare of the same transaction. Runs under the transaction lock. */
+  private async record(tx: PreparedTx, base: ChunkIdentity | null | undefined): Promise<PreparedTx> {
+    const sidecar: Sidecar = {
+      format: 1,
+      kind: tx.kind,
+      chunk_id: tx.chunkId,
+      transaction_id: tx.transactionId,
+      size: tx.size,
+      created_at: tx.createdAt,
+      ...(tx.kind === 'append' ? { base: base ?? null } : {}),
+    };
+    try {
+      await this.area.writeSidecar(tx.stem, sidecar);
+    } catch (err) {
+      await this.abandon(tx.stem, tx.size);
+      throw err;
+    }
+    const key = keyOf(tx.kind, tx.chunkId, tx.transactionId);
+    const earlier = this.prepared.get(key);
+    this.prepared.set(key, tx);
+    this.outcomes.delete(key);
+    if (earlier) {
+      // The new prepare stands even if the old files resist; a restart removes leftovers.
+      await this.area.discard(earlier.stem).catch(() => undefined);
+      this.store.space.release(earlier.size);
+    }
+    return tx;
+  }
+
+  /** Undoes a prepare that failed before it was recorded. */
+  private async abandon(stem: string, reservedBytes: number): Promise<void> {
+    await this.area.discard(stem).catch(() => undefined);
+    this.store.space.release(reservedBytes);
+  }
+
+  /** Deletes a prepared transaction's files and frees its space. Runs under the transaction lock. */
+  private async drop(tx: PreparedTx): Promise<void> {
+    await this.area.discard(tx.stem);
+    this.store.space.release(tx.size);
+  }
+
+  /**
+   * commit_chunk / commit_append. A repeat of a finished commit answers `repeated`.
+   * Appends whose base changed meanwhile fail with `conflict`, leave the chunk as it is,
+   * and are rolled back: they can never apply any more. Whole-chunk commits are
+   * last-writer-wins, as in the reference.
+   */
+  commit(kind: TxKind, chunkId: string, transactionId: string): Promise<CommitResult> {
+    const key = keyOf(kind, chunkId, transactionId);
+    return this.lock.run(key, async () => {
+      const tx = this.prepared.get(key);
+      if (!tx) {
+        if (this.outcomes.get(key) === 'committed') return { repeated: true };
+        throw noPreparedData();
+      }
+      let replacedBytes: number | null;
+      try {
+        replacedBytes = await this.store.withChunkLock(chunkId, async () => {
+          if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
+          const old = this.store.sizeOf(chunkId) ?? 0;
+          await this.store.installPreparedLocked(chunkId, this.area.dataPath(tx.stem), tx.size, () => this.area.sync());
+          return old;
+        });
+      } catch (err) {
+        // The rename landed and only a directory fsync failed: the data is the chunk now.
+        if (!(await this.area.hasData(tx.stem))) {
+          this.prepared.delete(key);
+          this.outcomes.set(key, 'committed');
+          await this.area.forgetCommitted(tx.stem).catch(() => undefined);
+        }
+        throw err;
+      }
+      if (replacedBytes === null) {
+        await this.drop(tx);
+        this.prepared.delete(key);
+        this.outcomes.set(key, 'rolled_back');
+        throw conflict();
+      }
+      this.prepared.delete(key);
+      this.outcomes.set(key, 'committed');
+      // A sidecar left behind by a failure here is read as this commit at start-up.
+      await this.area.forgetCommitted(tx.stem).catch(() => undefined);
+      return { repeated: false, tx, replacedBytes };
+    });
+  }
+
+  /** rollback_chunk / rollback_append: ok when nothing was prepared, an error after a commit. */
+  rollback(kind: TxKind, chunkId: string, transactionId: string): Promise<RollbackResult> {
+    const key = keyOf(kind, chunkId, transactionId);
+    return this.lock.run(key, async () => {
+      const tx = this.prepared.get(key);
+      if (!tx) {
+        if (this.outcomes.get(key) === 'committed') throw alreadyCommitted();
+        return { found: false };
+      }
+      await this.drop(tx);
+      this.prepared.delete(key);
+      this.outcomes.set(key, 'rolled_back');
+      return { found: true, tx };
+    });
+  }
+
+  /** Rolls back every transaction prepared at or before `cutoffMs`; returns those it ended. */
+  async expire(cutoffMs: number): Promise<PreparedTx[]> {
+    const expired: PreparedTx[] = [];
+    for (const [key, candidate] of this.prepared) {
+      if (candidate.createdAt > cutoffMs) continue;
+      await this.lock.run(key, async () => {
+        const tx = this.prepared.get(key);
+        // A commit, rollback or re-prepare may have got there first.
+        if (!tx || tx.createdAt > cutoffMs) return;
+        await this.drop(tx);
+        this.prepared.delete(key);
+        this.outcomes.set(key, 'rolled_back');
+        expired.push(tx);
+      });
+    }
+    return expired;
+  }
+
+  close(): Promise<void> {
+    return this.area.close();
+  }
+}
