@@ -1,8 +1,12 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { MasterClient } from './cluster/master-client.js';
+import { Cluster } from './cluster/replication.js';
+import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
-import { listen } from './server.js';
+import { dispatch } from './handlers/index.js';
+import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
 import { BufferPool } from './wire/buffer-pool.js';
@@ -17,39 +21,74 @@ export interface ChunkServer {
   stop(): Promise<void>;
 }
 
-/** Wires store, handlers and listener together from a resolved configuration. */
+/** Wires store, handlers, listener and the master link together from a resolved configuration. */
 export async function startChunkServer(config: ChunkServerConfig, log: Logger): Promise<ChunkServer> {
   const dataDir = resolve(config.dataDir);
   const chunkDir = join(dataDir, config.serverId);
   const infoFile = join(dataDir, config.serverInfoFile);
   const limitBytes = Math.floor(config.spaceMb * MIB);
+  const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
   const { store, report } = await ChunkStore.open(chunkDir, limitBytes);
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const ctx: HandlerContext = { store, log, pool };
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
-  let server;
+  // Handlers need our advertised address, known only once the port is bound. No request is
+  // read before the continuation of `listen` runs (it needs another turn of the event loop),
+  // and that continuation sets the context synchronously.
+  let ctx: HandlerContext | undefined;
+  let server: RunningServer;
   try {
-    server = await listen({ host: config.host, port, maxFrameBytes: Math.floor(config.maxMessageMb * MIB), ctx, log });
+    server = await listen({ host: config.host, port, maxFrameBytes, dispatch: (decoded) => dispatch(decoded, ctx!), pool, log });
   } catch (err) {
     await store.close();
     throw err;
   }
-  await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
-
   const address = `${config.host}:${server.port}`;
+
+  const rpc = new Rpc({
+    connectTimeoutMs: config.connectTimeoutS * 1000,
+    requestTimeoutMs: config.peerTimeoutS * 1000,
+    maxPerPeer: config.peerConcurrency,
+    maxReplyBytes: maxFrameBytes,
+  });
+  const master = config.master.enabled
+    ? new MasterClient({
+        master: `${config.master.host}:${config.master.port}`,
+        address,
+        location: [config.x, config.y],
+        heartbeatMs: config.heartbeatIntervalS * 1000,
+        timeoutMs: config.masterTimeoutS * 1000,
+        space: () => ({ total: limitBytes, used: store.space.used }),
+        rpc,
+        log,
+      })
+    : null;
+  const cluster = new Cluster({
+    address,
+    replicationFactor: config.master.replicationFactor,
+    master,
+    rpc,
+    controlTimeoutMs: config.masterTimeoutS * 1000,
+    dataTimeoutMs: config.peerTimeoutS * 1000,
+    log,
+  });
+  ctx = { store, log, pool, cluster };
+
+  await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
   log.info(
-    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks },
+    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
     'chunk server listening',
   );
+  master?.start();
 
   return {
     address,
     port: server.port,
     store,
     async stop() {
+      await master?.stop();
       await server.close(config.shutdownGraceS * 1000);
       await store.close();
     },

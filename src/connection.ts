@@ -1,14 +1,18 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { badRequest } from './errors.js';
-import { dispatch } from './handlers/index.js';
-import type { HandlerContext } from './handlers/context.js';
+import type { BufferPool } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
 
+/** Decoded frame -> reply; never throws (each server's handler registry provides one). */
+export type Dispatch = (decoded: unknown) => Promise<Record<string, unknown>>;
+
 export interface ConnectionOptions {
   readonly maxFrameBytes: number;
-  readonly ctx: HandlerContext;
+  readonly dispatch: Dispatch;
+  /** Slabs for frame bodies too large to assemble in a plain Buffer. */
+  readonly pool: BufferPool;
   readonly log: Logger;
 }
 
@@ -37,7 +41,7 @@ export class Connection {
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.ctx.pool);
+    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.pool);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.readEnded = true;
@@ -99,7 +103,7 @@ export class Connection {
       } catch {
         return await this.failStream('undecodable body');
       }
-      const reply = await dispatch(decoded, this.opts.ctx);
+      const reply = await this.opts.dispatch(decoded);
       await this.send(reply);
     } finally {
       frame.lease?.release();

@@ -21,6 +21,10 @@ export class RequestError extends Error {
 export const badRequest = (why: string): RequestError => new RequestError(`bad_request: ${why}`);
 export const unknownCommand = (name: string): RequestError => new RequestError(`unknown_command: ${name}`);
 
+/** A later link of a replicate_chunk chain failed; this server kept its copy. */
+export const replicationFailed = (address: string): RequestError =>
+  new RequestError(`replication_failed: ${address}`, { stored_locally: true });
+
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
   invalidChunkId: 'invalid_chunk_id',
@@ -28,6 +32,7 @@ export const MSG = {
   insufficientSpace: 'insufficient_space',
   internal: 'internal_error',
   shuttingDown: 'shutting_down',
+  fileNotFound: 'file_not_found',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */

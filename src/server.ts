@@ -1,14 +1,15 @@
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { Connection } from './connection.js';
-import type { HandlerContext } from './handlers/context.js';
+import { Connection, type Dispatch } from './connection.js';
+import type { BufferPool } from './wire/buffer-pool.js';
 
 export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
   readonly maxFrameBytes: number;
-  readonly ctx: HandlerContext;
+  readonly dispatch: Dispatch;
+  readonly pool: BufferPool;
   readonly log: Logger;
 }
 
@@ -23,7 +24,7 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, ctx: opts.ctx, log: opts.log });
+    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, dispatch: opts.dispatch, pool: opts.pool, log: opts.log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

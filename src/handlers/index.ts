@@ -1,9 +1,11 @@
 import { errorToReply, unknownCommand } from '../errors.js';
 import type { Command, RequestOf } from '../wire/messages.js';
 import { readEnvelope, validators } from '../wire/validate.js';
+import { appendChunk } from './append-chunk.js';
 import { checkSpace } from './check-space.js';
 import type { HandlerContext } from './context.js';
 import { deleteChunk } from './delete-chunk.js';
+import { replicateChunk } from './replicate-chunk.js';
 import { retrieveChunk } from './retrieve-chunk.js';
 import { storeChunk } from './store-chunk.js';
 
@@ -14,6 +16,8 @@ export const handlers: { [C in Command]: Handler<C> } = {
   retrieve_chunk: retrieveChunk,
   delete_chunk: deleteChunk,
   check_space: checkSpace,
+  append_chunk: appendChunk,
+  replicate_chunk: replicateChunk,
 };
 
 export const COMMANDS = Object.keys(handlers) as Command[];

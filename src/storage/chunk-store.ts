@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkNotFoundError, InsufficientSpaceError } from '../errors.js';
 import { KeyLock } from './key-lock.js';
@@ -99,6 +99,38 @@ export class ChunkStore {
     }
     this.sizes.set(chunkId, data.length);
     if (growth < 0) this.space.release(-growth);
+  }
+
+  /**
+   * Appends `data` at the chunk's end (creating the chunk if missing) and returns its new
+   * size. The new version is built in a temp file (kernel copy, then the write) and renamed
+   * over the chunk, so a crash leaves the old version or the new one.
+   */
+  append(chunkId: string, data: Buffer): Promise<number> {
+    return this.withChunkLock(chunkId, async () => {
+      const oldSize = this.sizes.get(chunkId);
+      if (!this.space.tryReserve(data.length)) throw new InsufficientSpaceError(this.space.available);
+      const temp = this.tempPath();
+      try {
+        if (oldSize !== undefined) await copyFile(join(this.dir, chunkId), temp);
+        const fh = await open(temp, oldSize !== undefined ? 'r+' : 'wx', 0o644);
+        try {
+          await fh.write(data, 0, data.length, oldSize ?? 0);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(temp, join(this.dir, chunkId));
+        await this.dirHandle.sync();
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        this.space.release(data.length);
+        throw err;
+      }
+      const newSize = (oldSize ?? 0) + data.length;
+      this.sizes.set(chunkId, newSize);
+      return newSize;
+    });
   }
 
   private tempPath(): string {

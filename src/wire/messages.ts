@@ -28,7 +28,36 @@ export interface CheckSpaceRequest {
   size: number;
 }
 
-export type Request = StoreChunkRequest | RetrieveChunkRequest | DeleteChunkRequest | CheckSpaceRequest;
+export interface AppendChunkRequest {
+  command: 'append_chunk';
+  chunk_id: string;
+  data: Buffer;
+  /** Where the writer believes the chunk ends; the data goes at the true end regardless. */
+  offset: number;
+  file_path: string | null;
+  /** True when a primary forwards the append to us. */
+  isReplica: boolean;
+}
+
+export interface ReplicateChunkRequest {
+  command: 'replicate_chunk';
+  /** The reference sends none and keys the chunk by sha256(data); when given it is used. */
+  chunk_id: string;
+  data: Buffer;
+  file_path: string | null;
+  chunk_index: number | null;
+  /** The chain, as "host:port"; this server is `replica_servers[current_replica]`. */
+  replica_servers: string[];
+  current_replica: number;
+}
+
+export type Request =
+  | StoreChunkRequest
+  | RetrieveChunkRequest
+  | DeleteChunkRequest
+  | CheckSpaceRequest
+  | AppendChunkRequest
+  | ReplicateChunkRequest;
 export type Command = Request['command'];
 export type RequestOf<C extends Command> = Extract<Request, { command: C }>;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { badRequest, MSG, RequestError } from '../errors.js';
 import { isSafeId } from '../storage/safe-name.js';
 import type { Command, Request } from './messages.js';
@@ -41,6 +42,12 @@ export function uint(f: Fields, name: string): number {
   return v;
 }
 
+export function strList(f: Fields, name: string): string[] {
+  const v = f[name];
+  if (!Object.hasOwn(f, name) || !Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw badRequest(name);
+  return v as string[];
+}
+
 export function optUint(f: Fields, name: string): number | null {
   return has(f, name) ? uint(f, name) : null;
 }
@@ -79,4 +86,24 @@ export const validators: { [C in Command]: Validator<C> } = {
   retrieve_chunk: (f) => ({ command: 'retrieve_chunk', chunk_id: chunkId(f) }),
   delete_chunk: (f) => ({ command: 'delete_chunk', chunk_id: chunkId(f) }),
   check_space: (f) => ({ command: 'check_space', size: uint(f, 'size') }),
+  append_chunk: (f) => ({
+    command: 'append_chunk',
+    chunk_id: chunkId(f),
+    data: bin(f, 'data'),
+    offset: uint(f, 'offset'),
+    file_path: optStr(f, 'file_path'),
+    isReplica: isReplicaFlag(f),
+  }),
+  replicate_chunk: (f) => {
+    const data = bin(f, 'data');
+    return {
+      command: 'replicate_chunk',
+      chunk_id: has(f, 'chunk_id') ? chunkId(f) : createHash('sha256').update(data).digest('hex'),
+      data,
+      file_path: optStr(f, 'file_path'),
+      chunk_index: optUint(f, 'chunk_index'),
+      replica_servers: strList(f, 'replica_servers'),
+      current_replica: uint(f, 'current_replica'),
+    };
+  },
 };
