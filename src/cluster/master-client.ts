@@ -44,6 +44,7 @@ export function backoffMs(failures: number, capMs: number): number {
  */
 export class MasterClient {
   private registered = false;
+  private everRegistered = false;
   private reachable: boolean | null = null;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
@@ -101,7 +102,8 @@ export class MasterClient {
       if (!this.registered) {
         await this.tell({ command: 'register_chunk_server', address, location: [...location] });
         this.registered = true;
-        this.opts.log.info({ master: this.opts.master, address, location }, this.reachable === false ? 'master is back; registered again' : 'registered with master');
+        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.everRegistered = true;
       }
       const { total, used } = this.opts.space();
       await this.tell({ command: 'heartbeat', address, location: [...location], space_info: { total, used } });
