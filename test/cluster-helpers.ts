@@ -49,8 +49,8 @@ export function masterToml(o: { beatS?: number; extra?: string } = {}): string {
 }
 
 /** Chunk server config for tests: fast beats, short timeouts. */
-export function chunkToml(o: { beatS?: number; extra?: string } = {}): string {
-  return `[chunk_server]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nconnect_timeout_s = 1\nmaster_timeout_s = 2\npeer_timeout_s = 10\n${o.extra ?? ''}`;
+export function chunkToml(o: { beatS?: number; masterTimeoutS?: number; extra?: string } = {}): string {
+  return `[chunk_server]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nconnect_timeout_s = 1\nmaster_timeout_s = ${o.masterTimeoutS ?? 2}\npeer_timeout_s = 10\n${o.extra ?? ''}`;
 }
 
 /** Runs bin/master as a child process; resolves once it listens. Killed at teardown. */

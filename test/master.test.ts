@@ -125,3 +125,22 @@ t.test('a master serves many requests on one connection and survives garbage', a
   t.same(await c.next(), { status: 'error', message: 'bad_request: undecodable body' });
   t.same(await call(master.port, { command: 'list_files' }), { status: 'ok', files: [] }, 'still serving');
 });
+
+t.test('equal chunks of one file (one sha256 id) keep their places when chunk_index is given', async (t) => {
+  const dir = await tempDir(t);
+  const master = await startMasterHere(t, dir, { replicationFactor: 1, heartbeatIntervalS: 30 });
+  const update = (chunk_id: string, chunk_index: number | undefined, at: string): Promise<unknown> =>
+    call(master.port, { command: 'update_file_metadata', file_path: '/z', chunk_id, chunk_index, chunk_locations: [at], chunk_size: 10, pending_replication: false });
+  await update('zero', 0, 'a:1');
+  await update('zero', 1, 'b:1');
+  t.same((await call(master.port, { command: 'get_chunk_locations', file_path: '/z', chunk_id: 'zero' })).locations, ['a:1', 'b:1'], 'a repeat adds its holders');
+  await update('zero', 1, 'b:1');
+  await update('tail', 2, 'a:1');
+  await update('tail', undefined, 'a:1');
+  const meta = (await call(master.port, { command: 'get_file_metadata', file_path: '/z' })).metadata;
+  t.same(meta.chunk_ids, ['zero', 'zero', 'tail'], 'a repeat at the next index is a new place; a re-store is not');
+  t.equal(meta.total_size, 30);
+  // A re-store reports the holders of the bytes just written; ids of appended chunks stay
+  // while their bytes change, so earlier holders are not kept.
+  t.same(meta.chunk_locations.zero, ['b:1']);
+});

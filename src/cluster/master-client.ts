@@ -17,13 +17,15 @@ export interface MasterClientOptions {
   readonly log: Logger;
 }
 
-/** update_file_metadata, field for field (shared/reference-protocol.md). */
+/** update_file_metadata (shared/reference-protocol.md), plus `chunk_index`, which the reference master ignores. */
 export interface ChunkReport {
   file_path: string;
   chunk_id: string;
   chunk_locations: string[];
   chunk_size: number;
   pending_replication: boolean;
+  /** Lets our master keep two equal chunks of one file (same sha256 id) apart; undefined is not sent. */
+  chunk_index: number | undefined;
 }
 
 // First retry after a failed beat, in ms; doubles per failure up to the heartbeat interval,

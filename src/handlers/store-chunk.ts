@@ -49,6 +49,7 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
     chunk_locations: locations,
     chunk_size: size,
     pending_replication: locations.length < cluster.replicationFactor,
+    chunk_index: req.chunk_index ?? undefined,
   });
   log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
   return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length };

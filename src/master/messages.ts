@@ -28,6 +28,8 @@ export interface UpdateFileMetadataRequest {
   chunk_id: string;
   chunk_locations: string[];
   chunk_size: number;
+  /** Not sent by the reference; ours send the client's chunk_index when it gave one. */
+  chunk_index: number | null;
   /** The primary's view; the master decides from its own replication_factor. */
   pending_replication: boolean;
 }

@@ -97,15 +97,18 @@ export class MetadataStore {
   /**
    * update_file_metadata: a primary stored `chunkId` of `chunkSize` bytes on `locations`.
    * A new chunk is appended to the file; a known one is replaced (its size counted once).
+   * With `chunkIndex` (our chunk servers send it) a chunk whose bytes repeat an earlier one
+   * of the same file, and so has the same sha256 id, still takes its own place in the file.
    */
-  async recordChunk(filePath: string, chunkId: string, locations: string[], chunkSize: number): Promise<void> {
+  async recordChunk(filePath: string, chunkId: string, locations: string[], chunkSize: number, chunkIndex: number | null = null): Promise<void> {
     let meta = this.files.get(filePath);
     if (!meta) this.files.set(filePath, (meta = emptyFile(filePath)));
-    const known = Object.hasOwn(meta.chunk_offsets, chunkId) || meta.chunk_ids.includes(chunkId);
+    const repeat = chunkIndex !== null && chunkIndex === meta.chunk_ids.length && meta.chunk_ids.includes(chunkId);
+    const known = !repeat && meta.chunk_ids.includes(chunkId);
     if (!known) meta.chunk_ids.push(chunkId);
-    meta.total_size += chunkSize - (meta.chunk_offsets[chunkId] ?? 0);
+    meta.total_size += known ? chunkSize - (meta.chunk_offsets[chunkId] ?? 0) : chunkSize;
     meta.chunk_offsets[chunkId] = chunkSize;
-    meta.chunk_locations[chunkId] = [...new Set(locations)];
+    meta.chunk_locations[chunkId] = [...new Set([...(repeat ? meta.chunk_locations[chunkId]! : []), ...locations])];
     if (!known || meta.last_chunk_id === chunkId) {
       meta.last_chunk_id = chunkId;
       meta.last_chunk_offset = chunkSize;

@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js';
-import { chunkId, optStr, str, strList, uint, type Fields } from '../wire/validate.js';
+import { chunkId, optStr, optUint, str, strList, uint, type Fields } from '../wire/validate.js';
 import type { MasterCommand, MasterRequestOf } from './messages.js';
 import type { Location, SpaceInfo } from './nodes.js';
 
@@ -77,6 +77,7 @@ export const masterValidators: { [C in MasterCommand]: MasterValidator<C> } = {
     chunk_id: chunkId(f),
     chunk_locations: addressList(f, 'chunk_locations'),
     chunk_size: present(f, 'chunk_size') ? uint(f, 'chunk_size') : 0,
+    chunk_index: optUint(f, 'chunk_index'),
     pending_replication: optBool(f, 'pending_replication'),
   }),
   register_client: (f) => ({ command: 'register_client', client_id: str(f, 'client_id'), location: location(f, 'location') }),

@@ -11,7 +11,7 @@ import type { MasterContext } from './context.js';
 
 /** update_file_metadata: a primary reports where a chunk it stored really lives. */
 export async function updateFileMetadata(req: UpdateFileMetadataRequest, ctx: MasterContext): Promise<OkReply> {
-  await ctx.meta.recordChunk(req.file_path, req.chunk_id, req.chunk_locations, req.chunk_size);
+  await ctx.meta.recordChunk(req.file_path, req.chunk_id, req.chunk_locations, req.chunk_size, req.chunk_index);
   const pending = ctx.meta.get(req.file_path)?.pending_replication[req.chunk_id];
   ctx.log.debug({ file_path: req.file_path, chunk_id: req.chunk_id, locations: req.chunk_locations, pending }, 'chunk recorded');
   return { status: 'ok' };
