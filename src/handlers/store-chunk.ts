@@ -21,7 +21,8 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   const { store, cluster, log } = ctx;
   const size = req.data.length;
   // Refuse before asking anyone: the client falls back to another server on this error.
-  if (!store.space.fits(size)) throw new InsufficientSpaceError(store.space.available);
+  // An overwrite needs room only for its growth, as the store charges it.
+  if (!store.space.fits(size - (store.sizeOf(req.chunk_id) ?? 0))) throw new InsufficientSpaceError(store.space.available);
   if (req.file_path === null) {
     // The master files chunks under a path; without one there is nothing to tell it.
     await store.write(req.chunk_id, req.data);
