@@ -6,7 +6,7 @@ import { startChunkServer } from '../src/chunk-server.js';
 import { backoffMs } from '../src/cluster/master-client.js';
 import { decodeBody } from '../src/wire/codec.js';
 import { freePort, waitFor } from './cluster-helpers.js';
-import { bytes, call, MIB, tempDir, testConfig } from './helpers.js';
+import { bytes, call, frame, MIB, tempDir, testConfig } from './helpers.js';
 
 type T = { teardown(fn: () => unknown): void };
 
@@ -25,8 +25,11 @@ async function referenceMaster(t: T, port = 0): Promise<{ port: number; messages
     socket.on('data', (c) => {
       buf = Buffer.concat([buf, c]);
       while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
-        messages.push(decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0))));
+        const m: any = decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0)));
+        messages.push(m);
         buf = buf.subarray(4 + buf.readUInt32BE(0));
+        // The one message of a chunk server the reference master answers.
+        if (m.command === 'get_replica_locations') socket.write(frame({ status: 'ok', locations: [] }));
       }
     });
     socket.on('end', () => socket.end());
@@ -82,6 +85,21 @@ t.test('register and heartbeats reach a master that never replies, with address,
   const data = bytes(300_000);
   t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'c', file_path: '/f', data, replica_servers: true }), { status: 'ok', chunk_id: 'c' });
   await waitFor('used grows by the bytes stored', async () => (beats().at(-1)?.space_info.used === 300_000 ? true : undefined));
+
+  // A primary store: get_replica_locations carries our address and the client's id; the
+  // metadata update names the real holders and is sent although no reply ever comes.
+  const data2 = bytes(5000, 2);
+  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'p', file_path: '/p', chunk_index: 4, client_id: 'c9', data: data2 }), { status: 'ok', chunk_id: 'p', replicas: 0 });
+  t.same(master.messages.find((m) => m.command === 'get_replica_locations'), { command: 'get_replica_locations', excluding: server.address, client_id: 'c9' });
+  t.same(master.messages.find((m) => m.command === 'update_file_metadata'), {
+    command: 'update_file_metadata',
+    file_path: '/p',
+    chunk_id: 'p',
+    chunk_locations: [server.address],
+    chunk_size: 5000,
+    pending_replication: true,
+    chunk_index: 4,
+  });
 });
 
 t.test('master down: keeps serving, logs once per change, registers again when it returns', async (t) => {
