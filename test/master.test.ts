@@ -18,6 +18,7 @@ t.test('registration, heartbeats and the dead-server sweep', async (t) => {
   // A heartbeat alone registers a server the master does not know (a restarted master).
   await beat(master.port, 'h:2', [3, 4], 100);
   // The reference chunk server registers without a location.
+  const lastWord = Date.now();
   t.same(await call(master.port, { command: 'register_chunk_server', address: 'h:3' }), { status: 'ok' });
   t.same(await liveServers(master.port), ['h:1', 'h:2', 'h:3'], 'registration order');
 
@@ -36,9 +37,8 @@ t.test('registration, heartbeats and the dead-server sweep', async (t) => {
   // Keep h:1 beating; the others fall silent and are dropped after 2 x heartbeat_interval.
   const keep = setInterval(() => void call(master.port, { command: 'heartbeat', address: 'h:1', location: [1, 2] }).catch(() => undefined), (BEAT_S * 1000) / 3);
   t.teardown(() => clearInterval(keep));
-  const started = Date.now();
   await waitFor('silent servers dropped', async () => ((await liveServers(master.port)).length === 1 ? true : undefined), 5000);
-  t.ok(Date.now() - started >= 2 * BEAT_S * 1000 - 150, 'not dropped before 2 x heartbeat_interval');
+  t.ok(Date.now() - lastWord >= 2 * BEAT_S * 1000, 'not dropped before 2 x heartbeat_interval');
   t.same(await liveServers(master.port), ['h:1']);
 });
 
