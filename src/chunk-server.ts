@@ -1,32 +1,35 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { MasterClient } from './cluster/master-client.js';
+import { Cluster } from './cluster/replication.js';
+import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
-import { listen } from './server.js';
+import { dispatch } from './handlers/index.js';
+import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
+import { startExpirySweep } from './transaction-expiry.js';
 import { openTransactionLog, type TransactionLog } from './transaction-log.js';
 import { BufferPool } from './wire/buffer-pool.js';
 
 const MIB = 1024 * 1024;
-// The expiry sweep runs a few times per TTL, within these bounds.
-const SWEEP_MIN_MS = 50;
-const SWEEP_MAX_MS = 10_000;
 
 export interface ChunkServer {
   readonly address: string;
   readonly port: number;
   readonly store: ChunkStore;
-  /** Stops accepting, finishes in-flight requests (bounded by shutdown_grace_s), closes the store. Safe to call again. */
+  /** Stops accepting, finishes in-flight requests (bounded by shutdown_grace_s), closes the store. */
   stop(): Promise<void>;
 }
 
-/** Wires store, handlers and listener together from a resolved configuration. */
+/** Wires store, handlers, listener, transactions and the master link together from a resolved configuration. */
 export async function startChunkServer(config: ChunkServerConfig, log: Logger): Promise<ChunkServer> {
   const dataDir = resolve(config.dataDir);
   const chunkDir = join(dataDir, config.serverId);
   const infoFile = join(dataDir, config.serverInfoFile);
   const limitBytes = Math.floor(config.spaceMb * MIB);
+  const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
   const { store, report } = await ChunkStore.open(chunkDir, limitBytes);
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
@@ -47,20 +50,24 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   }
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const ctx: HandlerContext = { store, log, txlog: txLog.log, pool };
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
-  let server;
+  // Handlers need our advertised address, known only once the port is bound. No request is
+  // read before the continuation of `listen` runs (it needs another turn of the event loop),
+  // and that continuation sets the context synchronously.
+  let ctx: HandlerContext | undefined;
+  let server: RunningServer;
   try {
     server = await listen({
       host: config.host,
       port,
       limits: {
-        maxFrameBytes: Math.floor(config.maxMessageMb * MIB),
+        maxFrameBytes,
         idleTimeoutMs: config.idleTimeoutS * 1000,
         frameTimeoutMs: config.frameTimeoutS * 1000,
       },
       maxConnections: config.maxConnections,
-      ctx,
+      dispatch: (decoded) => dispatch(decoded, ctx!),
+      pool,
       log,
     });
   } catch (err) {
@@ -68,22 +75,53 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     await store.close();
     throw err;
   }
+  const address = `${config.host}:${server.port}`;
+
+  const rpc = new Rpc({
+    connectTimeoutMs: config.connectTimeoutS * 1000,
+    requestTimeoutMs: config.peerTimeoutS * 1000,
+    maxPerPeer: config.peerConcurrency,
+    maxReplyBytes: maxFrameBytes,
+  });
+  const master = config.master.enabled
+    ? new MasterClient({
+        master: `${config.master.host}:${config.master.port}`,
+        address,
+        location: [config.x, config.y],
+        heartbeatMs: config.heartbeatIntervalS * 1000,
+        timeoutMs: config.masterTimeoutS * 1000,
+        space: () => ({ total: limitBytes, used: store.space.used }),
+        rpc,
+        log,
+      })
+    : null;
+  const cluster = new Cluster({
+    address,
+    replicationFactor: config.master.replicationFactor,
+    master,
+    rpc,
+    controlTimeoutMs: config.masterTimeoutS * 1000,
+    dataTimeoutMs: config.peerTimeoutS * 1000,
+    log,
+  });
+  ctx = { store, log, txlog: txLog.log, pool, cluster };
+
   const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
-
-  const address = `${config.host}:${server.port}`;
-  let stopped: Promise<void> | undefined;
   log.info(
-    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks },
+    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
     'chunk server listening',
   );
+  master?.start();
 
+  let stopped: Promise<void> | undefined;
   return {
     address,
     port: server.port,
     store,
     stop() {
       stopped ??= (async () => {
+        await master?.stop();
         await server.close(config.shutdownGraceS * 1000);
         await sweeper.stop();
         txLog.close();
@@ -96,37 +134,4 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
 
 function transactionLogPath(config: ChunkServerConfig, dataDir: string): string {
   return isAbsolute(config.transactionLog) ? config.transactionLog : join(dataDir, config.transactionLog);
-}
-
-/** Rolls back transactions older than the TTL, a few times per TTL. `stop` waits for a sweep in progress. */
-function startExpirySweep(store: ChunkStore, ttlMs: number, txlog: Logger, log: Logger): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  const sweep = async (): Promise<void> => {
-    const now = Date.now();
-    try {
-      const expired = await store.transactions.expire(now - ttlMs);
-      for (const tx of expired) {
-        txlog.info(
-          { kind: tx.kind, transaction_id: tx.transactionId, chunk_id: tx.chunkId, size: tx.size, age_ms: now - tx.createdAt },
-          'EXPIRE',
-        );
-      }
-      if (expired.length > 0) {
-        const bytes = expired.reduce((sum, tx) => sum + tx.size, 0);
-        log.info({ expired: expired.length, released_bytes: bytes }, 'rolled back expired transactions');
-      }
-    } catch (err) {
-      log.error({ err }, 'transaction expiry sweep failed');
-    }
-  };
-  const timer = setInterval(() => {
-    running ??= sweep().finally(() => (running = null));
-  }, Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, ttlMs / 4)));
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

@@ -38,6 +38,14 @@ export interface ChunkServerConfig {
   transactionTtlS: number;
   /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
   transactionLog: string;
+  /** TCP connect timeout for calls to the master and to peers, in seconds. */
+  connectTimeoutS: number;
+  /** Time for one call to the master, or a check_space to a peer, in seconds. */
+  masterTimeoutS: number;
+  /** Time for one call carrying chunk data to a peer (replica store, append, chain hop), in seconds. */
+  peerTimeoutS: number;
+  /** Calls in flight to one peer (or the master) at once; more wait their turn. */
+  peerConcurrency: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -59,6 +67,10 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   logLevel: 'info',
   transactionTtlS: 300,
   transactionLog: 'transactions.log',
+  connectTimeoutS: 2,
+  masterTimeoutS: 5,
+  peerTimeoutS: 30,
+  peerConcurrency: 4,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -77,16 +89,16 @@ export interface CliFlags {
   log_level?: string;
 }
 
-type Table = Record<string, unknown>;
+export type Table = Record<string, unknown>;
 
-function table(root: Table, name: string): Table {
+export function table(root: Table, name: string): Table {
   const v = root[name];
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config: [${name}] must be a table`);
   return v as Table;
 }
 
-function num(where: string, v: unknown, check: (n: number) => boolean, want: string): number {
+export function num(where: string, v: unknown, check: (n: number) => boolean, want: string): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || !check(n)) {
     throw new ConfigError(`${where} must be ${want}, got ${JSON.stringify(v)}`);
@@ -94,10 +106,10 @@ function num(where: string, v: unknown, check: (n: number) => boolean, want: str
   return n;
 }
 
-const positive = (n: number): boolean => n > 0;
-const port = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
+export const positive = (n: number): boolean => n > 0;
+export const port = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
 
-function text(where: string, v: unknown): string {
+export function text(where: string, v: unknown): string {
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${where} must be a non-empty string`);
   return v;
 }
@@ -123,7 +135,7 @@ export function readConfigFile(path: string, explicit: boolean): Table {
   }
 }
 
-function parseHostPort(where: string, v: string): { host: string; port: number } {
+export function parseHostPort(where: string, v: string): { host: string; port: number } {
   const at = v.lastIndexOf(':');
   if (at <= 0) throw new ConfigError(`${where} must be HOST:PORT, got ${JSON.stringify(v)}`);
   return { host: v.slice(0, at), port: num(where, v.slice(at + 1), (n) => port(n) && n > 0, 'a port number 1-65535') };
@@ -171,10 +183,14 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
     transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
+    connectTimeoutS: num('[chunk_server] connect_timeout_s', pick(undefined, c.connect_timeout_s, DEFAULTS.connectTimeoutS), positive, 'a positive number of seconds'),
+    masterTimeoutS: num('[chunk_server] master_timeout_s', pick(undefined, c.master_timeout_s, DEFAULTS.masterTimeoutS), positive, 'a positive number of seconds'),
+    peerTimeoutS: num('[chunk_server] peer_timeout_s', pick(undefined, c.peer_timeout_s, DEFAULTS.peerTimeoutS), positive, 'a positive number of seconds'),
+    peerConcurrency: num('[chunk_server] peer_concurrency', pick(undefined, c.peer_concurrency, DEFAULTS.peerConcurrency), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
   };
 }
 
-function logLevel(v: unknown): string {
+export function logLevel(v: unknown): string {
   if (typeof v !== 'string' || !LOG_LEVELS.includes(v)) {
     throw new ConfigError(`--log_level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
   }

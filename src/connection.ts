@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { badRequest } from './errors.js';
-import { dispatch } from './handlers/index.js';
-import type { HandlerContext } from './handlers/context.js';
+import type { BufferPool } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
 
@@ -14,9 +13,14 @@ export interface ConnectionLimits {
   readonly frameTimeoutMs: number;
 }
 
+/** Decoded frame -> reply; never throws (each server's handler registry provides one). */
+export type Dispatch = (decoded: unknown) => Promise<Record<string, unknown>>;
+
 export interface ConnectionOptions {
   readonly limits: ConnectionLimits;
-  readonly ctx: HandlerContext;
+  readonly dispatch: Dispatch;
+  /** Slabs for frame bodies too large to assemble in a plain Buffer. */
+  readonly pool: BufferPool;
   readonly log: Logger;
 }
 
@@ -49,7 +53,7 @@ export class Connection {
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.ctx.pool);
+    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool);
     socket.setTimeout(opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -139,7 +143,7 @@ export class Connection {
       } catch {
         return await this.failStream('undecodable body');
       }
-      const reply = await dispatch(decoded, this.opts.ctx);
+      const reply = await this.opts.dispatch(decoded);
       await this.send(reply);
     } finally {
       frame.lease?.release();

@@ -21,6 +21,10 @@ export class RequestError extends Error {
 export const badRequest = (why: string): RequestError => new RequestError(`bad_request: ${why}`);
 export const unknownCommand = (name: string): RequestError => new RequestError(`unknown_command: ${name}`);
 
+/** A later link of a replicate_chunk chain failed; this server kept its copy. */
+export const replicationFailed = (address: string): RequestError =>
+  new RequestError(`replication_failed: ${address}`, { stored_locally: true });
+
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
   invalidChunkId: 'invalid_chunk_id',
@@ -33,6 +37,7 @@ export const MSG = {
   alreadyCommitted: 'already_committed',
   conflict: 'conflict',
   badOffset: 'bad_offset',
+  fileNotFound: 'file_not_found',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { Connection, refuseConnection, type ConnectionLimits } from './connection.js';
+import { Connection, refuseConnection, type ConnectionLimits, type Dispatch } from './connection.js';
 import { MSG } from './errors.js';
-import type { HandlerContext } from './handlers/context.js';
+import type { BufferPool } from './wire/buffer-pool.js';
 
 const LISTEN_BACKLOG = 4096;
 
@@ -13,7 +13,8 @@ export interface ListenOptions {
   readonly limits: ConnectionLimits;
   /** Connections beyond this are answered `too_many_connections` and closed. */
   readonly maxConnections: number;
-  readonly ctx: HandlerContext;
+  readonly dispatch: Dispatch;
+  readonly pool: BufferPool;
   readonly log: Logger;
 }
 
@@ -33,7 +34,7 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const conn = new Connection(socket, { limits: opts.limits, ctx: opts.ctx, log: opts.log });
+    const conn = new Connection(socket, { limits: opts.limits, dispatch: opts.dispatch, pool: opts.pool, log: opts.log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

@@ -232,6 +232,16 @@ def master_cases():
         req('register_client', '', client_id='client_1732420713', location=[55.5, 12.25]),
         rep('register_client', '', status='ok'),
         req('client_heartbeat', '', client_id='client_1732420713', location=[55.5, 12.25]),
+        req('get_graph_data', ''),
+        rep('get_graph_data', '', status='ok', graph_data={
+            'nodes': [
+                {'id': A, 'type': 'chunk_server', 'location': [10, 20],
+                 'space_info': {'total': 1073741824, 'used': 11, 'available': 1073741813}},
+                {'id': 'client_1732420713', 'type': 'client', 'location': [55.5, 12.25], 'space_info': None},
+            ],
+            'edges': [{'source': A, 'target': 'client_1732420713', 'distance': 46.155308470424075}],
+            'active_clients': ['client_1732420713'],
+        }),
     ]
 
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Cluster } from '../cluster/replication.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { ChunkStore } from '../storage/chunk-store.js';
 
@@ -10,4 +11,6 @@ export interface HandlerContext {
   readonly txlog: Logger;
   /** Reused I/O blocks for streaming files into replies. */
   readonly pool: BufferPool;
+  /** Master and peers; without a master it replicates nothing. */
+  readonly cluster: Cluster;
 }

@@ -5,6 +5,7 @@ import { appendChunk } from './append-chunk.js';
 import { checkSpace } from './check-space.js';
 import type { HandlerContext } from './context.js';
 import { deleteChunk } from './delete-chunk.js';
+import { replicateChunk } from './replicate-chunk.js';
 import { retrieveChunk } from './retrieve-chunk.js';
 import { storeChunk } from './store-chunk.js';
 import { commitAppend, commitChunk, prepareAppend, prepareChunk, rollbackAppend, rollbackChunk } from './transactions.js';
@@ -23,6 +24,7 @@ export const handlers: { [C in Command]: Handler<C> } = {
   prepare_append: prepareAppend,
   commit_append: commitAppend,
   rollback_append: rollbackAppend,
+  replicate_chunk: replicateChunk,
 };
 
 export const COMMANDS = Object.keys(handlers) as Command[];

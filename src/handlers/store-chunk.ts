@@ -1,14 +1,57 @@
+import { InsufficientSpaceError } from '../errors.js';
 import type { OkReply, StoreChunkRequest } from '../wire/messages.js';
 import type { HandlerContext } from './context.js';
 
 /**
  * store_chunk. The replica path (`replica_servers` truthy) only stores, under the given
- * chunk_id (the reference wrongly re-keyed replicas by sha256). The primary path stores and
- * reports how many replicas were made; it makes none until a master is configured.
+ * chunk_id (the reference wrongly re-keyed replicas by sha256). Without it this server is
+ * the primary: it places copies on peers the master picks, stores its own, and tells the
+ * master where the chunk really lives.
  */
 export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
-  await ctx.store.write(req.chunk_id, req.data);
-  ctx.log.debug({ chunk_id: req.chunk_id, bytes: req.data.length, replica: req.isReplica }, 'stored chunk');
-  if (req.isReplica) return { status: 'ok', chunk_id: req.chunk_id };
-  return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
+  if (req.isReplica) {
+    await ctx.store.write(req.chunk_id, req.data);
+    ctx.log.debug({ chunk_id: req.chunk_id, bytes: req.data.length }, 'stored replica');
+    return { status: 'ok', chunk_id: req.chunk_id };
+  }
+  return storeAsPrimary(req, ctx);
+}
+
+async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+  const { store, cluster, log } = ctx;
+  const size = req.data.length;
+  // Refuse before asking anyone: the client falls back to another server on this error.
+  // An overwrite needs room only for its growth, as the store charges it.
+  if (!store.space.fits(size - (store.sizeOf(req.chunk_id) ?? 0))) throw new InsufficientSpaceError(store.space.available);
+  if (req.file_path === null) {
+    // The master files chunks under a path; without one there is nothing to tell it.
+    await store.write(req.chunk_id, req.data);
+    log.warn({ chunk_id: req.chunk_id }, 'primary store without file_path: stored locally only, master not told');
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
+  }
+
+  const targets = await cluster.replicaTargets(size, req.client_id);
+  // The local write and the copies overlap; a failed local write is still the client's answer.
+  const [local, copies] = await Promise.allSettled([store.write(req.chunk_id, req.data), cluster.storeReplicas(targets ?? [], req)]);
+  const holders = copies.status === 'fulfilled' ? copies.value : [];
+  if (local.status === 'rejected') {
+    if (holders.length > 0) log.warn({ chunk_id: req.chunk_id, peers: holders }, 'local store failed after peers took copies; master not told');
+    throw local.reason;
+  }
+
+  if (targets === null) {
+    log.warn({ chunk_id: req.chunk_id, file_path: req.file_path }, 'master unreachable: chunk stored locally, metadata not updated');
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
+  }
+  const locations = [cluster.address, ...holders];
+  await cluster.reportChunk({
+    file_path: req.file_path,
+    chunk_id: req.chunk_id,
+    chunk_locations: locations,
+    chunk_size: size,
+    pending_replication: locations.length < cluster.replicationFactor,
+    chunk_index: req.chunk_index ?? undefined,
+  });
+  log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
+  return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length };
 }

@@ -64,6 +64,18 @@ export interface AppendChunkRequest {
   isReplica: boolean;
 }
 
+export interface ReplicateChunkRequest {
+  command: 'replicate_chunk';
+  /** The reference sends none and keys the chunk by sha256(data); when given it is used. */
+  chunk_id: string;
+  data: Buffer;
+  file_path: string | null;
+  chunk_index: number | null;
+  /** The chain, as "host:port"; this server is `replica_servers[current_replica]`. */
+  replica_servers: string[];
+  current_replica: number;
+}
+
 export type Request =
   | StoreChunkRequest
   | RetrieveChunkRequest
@@ -75,7 +87,8 @@ export type Request =
   | TransactionRequest<'commit_chunk'>
   | TransactionRequest<'rollback_chunk'>
   | TransactionRequest<'commit_append'>
-  | TransactionRequest<'rollback_append'>;
+  | TransactionRequest<'rollback_append'>
+  | ReplicateChunkRequest;
 export type Command = Request['command'];
 export type RequestOf<C extends Command> = Extract<Request, { command: C }>;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { badRequest, MSG, RequestError } from '../errors.js';
 import { isSafeId } from '../storage/safe-name.js';
 import type { Command, Request } from './messages.js';
@@ -39,6 +40,12 @@ export function uint(f: Fields, name: string): number {
   const v = f[name];
   if (!Object.hasOwn(f, name) || typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw badRequest(name);
   return v;
+}
+
+export function strList(f: Fields, name: string): string[] {
+  const v = f[name];
+  if (!Object.hasOwn(f, name) || !Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw badRequest(name);
+  return v as string[];
 }
 
 export function optUint(f: Fields, name: string): number | null {
@@ -105,4 +112,16 @@ export const validators: { [C in Command]: Validator<C> } = {
   rollback_chunk: (f) => ({ command: 'rollback_chunk', chunk_id: chunkId(f), transaction_id: transactionId(f) }),
   commit_append: (f) => ({ command: 'commit_append', chunk_id: chunkId(f), transaction_id: transactionId(f) }),
   rollback_append: (f) => ({ command: 'rollback_append', chunk_id: chunkId(f), transaction_id: transactionId(f) }),
+  replicate_chunk: (f) => {
+    const data = bin(f, 'data');
+    return {
+      command: 'replicate_chunk',
+      chunk_id: has(f, 'chunk_id') ? chunkId(f) : createHash('sha256').update(data).digest('hex'),
+      data,
+      file_path: optStr(f, 'file_path'),
+      chunk_index: optUint(f, 'chunk_index'),
+      replica_servers: strList(f, 'replica_servers'),
+      current_replica: uint(f, 'current_replica'),
+    };
+  },
 };

@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import { PeerError } from '../errors.js';
+import type { Reply, Rpc } from './rpc.js';
+
+export interface MasterClientOptions {
+  /** The master's `host:port`. */
+  readonly master: string;
+  /** This server's advertised `host:port`. */
+  readonly address: string;
+  readonly location: readonly [number, number];
+  readonly heartbeatMs: number;
+  /** Time allowed for one call to the master, in ms. */
+  readonly timeoutMs: number;
+  /** Bytes this server may hold and holds now, from the in-memory accounting. */
+  readonly space: () => { total: number; used: number };
+  readonly rpc: Rpc;
+  readonly log: Logger;
+}
+
+/** update_file_metadata (shared/reference-protocol.md), plus `chunk_index`, which the reference master ignores. */
+export interface ChunkReport {
+  file_path: string;
+  chunk_id: string;
+  chunk_locations: string[];
+  chunk_size: number;
+  pending_replication: boolean;
+  /** Lets our master keep two equal chunks of one file (same sha256 id) apart; undefined is not sent. */
+  chunk_index: number | undefined;
+}
+
+// First retry after a failed beat, in ms; doubles per failure up to the heartbeat interval,
+// so a returning master is found within two intervals.
+const FIRST_RETRY_MS = 100;
+
+/** Capped exponential backoff with jitter: a random delay in [cap/2, cap]. */
+export function backoffMs(failures: number, capMs: number): number {
+  const cap = Math.min(capMs, FIRST_RETRY_MS * 2 ** Math.min(failures - 1, 30));
+  return cap / 2 + (Math.random() * cap) / 2;
+}
+
+/**
+ * The chunk server's side of the master protocol: registration, heartbeats, and the calls
+ * a primary makes. The master being away never stops the server; this keeps retrying,
+ * logs each change between reachable and unreachable once, and registers again when the
+ * master comes back (a restarted master has forgotten every server).
+ */
+export class MasterClient {
+  private registered = false;
+  private everRegistered = false;
+  private reachable: boolean | null = null;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: MasterClientOptions) {}
+
+  get address(): string {
+    return this.opts.master;
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** get_replica_locations: the master's pick of peers for a new chunk's copies. */
+  async replicaLocations(clientId: string | null): Promise<string[]> {
+    const reply = await this.call({ command: 'get_replica_locations', excluding: this.opts.address, client_id: clientId });
+    return this.addresses(reply.locations);
+  }
+
+  /** get_chunk_locations: the servers the master knows to hold a chunk. */
+  async chunkLocations(filePath: string, chunkId: string): Promise<string[]> {
+    const reply = await this.call({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
+    return this.addresses(reply.locations);
+  }
+
+  /** update_file_metadata. The reference master sends no reply; ours may, and an error one is a failure. */
+  async updateFileMetadata(report: ChunkReport): Promise<void> {
+    await this.tell({ command: 'update_file_metadata', ...report });
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const ok = await this.beat();
+      failures = ok ? 0 : failures + 1;
+      if (this.stopped) break;
+      await this.sleep(ok ? this.opts.heartbeatMs : backoffMs(failures, this.opts.heartbeatMs));
+    }
+  }
+
+  /** One round: register if needed, then a heartbeat. True when the master took both. */
+  private async beat(): Promise<boolean> {
+    const { address, location } = this.opts;
+    try {
+      if (!this.registered) {
+        await this.tell({ command: 'register_chunk_server', address, location: [...location] });
+        this.registered = true;
+        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.everRegistered = true;
+      }
+      const { total, used } = this.opts.space();
+      await this.tell({ command: 'heartbeat', address, location: [...location], space_info: { total, used } });
+      this.reachable = true;
+      return true;
+    } catch (err) {
+      // Whatever the master knew of us may be gone by the time it answers again.
+      this.registered = false;
+      if (this.reachable !== false) {
+        this.opts.log.warn({ master: this.opts.master, err: (err as Error).message }, 'master unreachable; serving without it and retrying');
+      }
+      this.reachable = false;
+      return false;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  private async call(body: Reply): Promise<Reply> {
+    const reply = await this.opts.rpc.request(this.opts.master, body, this.opts.timeoutMs);
+    if (reply.status !== 'ok') throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
+    return reply;
+  }
+
+  private async tell(body: Reply): Promise<void> {
+    const reply = await this.opts.rpc.notify(this.opts.master, body, this.opts.timeoutMs);
+    if (reply !== null && reply.status !== 'ok') {
+      throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
+    }
+  }
+
+  private addresses(v: unknown): string[] {
+    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new PeerError(this.opts.master, 'locations is not a list of addresses');
+    return v as string[];
+  }
+}

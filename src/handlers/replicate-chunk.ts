@@ -1,0 +1,48 @@
+import { replicationFailed } from '../errors.js';
+import type { OkReply, ReplicateChunkRequest } from '../wire/messages.js';
+import type { HandlerContext } from './context.js';
+
+const CHAIN_FAILURE_PREFIX = 'replication_failed: ';
+
+/**
+ * replicate_chunk, the chain the reference meant to have: store, then hand the chunk to
+ * `replica_servers[current_replica + 1]`, and answer ok only once the rest of the chain has.
+ */
+export async function replicateChunk(req: ReplicateChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+  await ctx.store.write(req.chunk_id, req.data);
+  const next = req.replica_servers[req.current_replica + 1];
+  if (next !== undefined) {
+    const failedAt = await forward(next, req, ctx);
+    if (failedAt !== null) throw replicationFailed(failedAt);
+  }
+  ctx.log.debug({ chunk_id: req.chunk_id, position: req.current_replica, chain: req.replica_servers.length }, 'replicated chunk');
+  return { status: 'ok', chunk_id: req.chunk_id };
+}
+
+/** Sends the chunk down the chain: null once the rest of it holds the chunk, else the link that failed. */
+async function forward(next: string, req: ReplicateChunkRequest, ctx: HandlerContext): Promise<string | null> {
+  const nextIndex = req.current_replica + 1;
+  const request = {
+    command: 'replicate_chunk',
+    chunk_id: req.chunk_id,
+    data: req.data,
+    file_path: req.file_path,
+    chunk_index: req.chunk_index,
+    replica_servers: req.replica_servers,
+    current_replica: nextIndex,
+  };
+  let reply;
+  try {
+    reply = await ctx.cluster.forwardChain(next, request, req.replica_servers.length - nextIndex);
+  } catch (err) {
+    ctx.log.warn({ chunk_id: req.chunk_id, next, err: (err as Error).message }, 'next link of the chain unreachable');
+    return next;
+  }
+  if (reply.status === 'ok') return null;
+  // A link further down failed: name that one, not our neighbour.
+  if (typeof reply.message === 'string' && reply.message.startsWith(CHAIN_FAILURE_PREFIX)) {
+    return reply.message.slice(CHAIN_FAILURE_PREFIX.length);
+  }
+  ctx.log.warn({ chunk_id: req.chunk_id, next, message: reply.message }, 'next link of the chain refused the chunk');
+  return next;
+}

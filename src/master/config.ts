@@ -1,0 +1,90 @@
+import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type Table } from '../config.js';
+
+// The master reads the same TOML as the chunk servers; its keys live under [master].
+
+export interface MasterConfig {
+  /** Listen and advertised host. */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Servers that should hold each chunk. */
+  replicationFactor: number;
+  /** Seconds between a chunk server's heartbeats; a server silent for twice this is dropped. */
+  heartbeatIntervalS: number;
+  /** Weights of the placement score (shared/reference-protocol.md, "How the reference master ranks"). */
+  distanceWeight: number;
+  spaceWeight: number;
+  /** JSON file holding every file's metadata, rewritten atomically on each change. */
+  metadataFile: string;
+  /** Seconds between passes of the re-replication loop over chunks marked pending. */
+  replicationIntervalS: number;
+  /** Seconds after its last client_heartbeat that a client is forgotten. */
+  clientTimeoutS: number;
+  /** Largest accepted frame body, in MiB (also the largest chunk re-replication moves). */
+  maxMessageMb: number;
+  /** TCP connect timeout for re-replication calls, in seconds. */
+  connectTimeoutS: number;
+  /** Time for one re-replication call (retrieve or store of a chunk), in seconds. */
+  peerTimeoutS: number;
+  shutdownGraceS: number;
+  logLevel: string;
+}
+
+export const MASTER_DEFAULTS: MasterConfig = {
+  host: 'localhost',
+  port: 5000,
+  replicationFactor: 3,
+  heartbeatIntervalS: 5,
+  distanceWeight: 0.6,
+  spaceWeight: 0.4,
+  metadataFile: 'data/metadata/metadata.json',
+  replicationIntervalS: 10,
+  clientTimeoutS: 60,
+  maxMessageMb: CHUNK_DEFAULTS.maxMessageMb,
+  connectTimeoutS: 2,
+  peerTimeoutS: 30,
+  shutdownGraceS: 10,
+  logLevel: 'info',
+};
+
+export interface MasterFlags {
+  host?: string;
+  port?: string;
+  metadata?: string;
+  log_level?: string;
+}
+
+/** File values over defaults, flags over both. */
+export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConfig {
+  const m = table(file, 'master');
+  const c = table(file, 'chunk_server');
+  const pick = (flag: unknown, fileValue: unknown, fallback: unknown): unknown =>
+    flag !== undefined ? flag : fileValue !== undefined ? fileValue : fallback;
+  const seconds = (key: string, v: unknown): number => num(`[master] ${key}`, v, positive, 'a positive number of seconds');
+  const weight = (key: string, v: unknown): number => num(`[master] ${key}`, v, (n) => n >= 0, 'a number >= 0');
+
+  const config: MasterConfig = {
+    host: text('--host', pick(flags.host, m.host, MASTER_DEFAULTS.host)),
+    port: num('--port', pick(flags.port, m.port, MASTER_DEFAULTS.port), port, 'a port number 0-65535'),
+    replicationFactor: num(
+      '[master] replication_factor',
+      pick(undefined, m.replication_factor, MASTER_DEFAULTS.replicationFactor),
+      (n) => Number.isInteger(n) && n >= 1,
+      'an integer >= 1',
+    ),
+    // The reference master reads the chunk servers' interval; [master] may set its own.
+    heartbeatIntervalS: seconds('heartbeat_interval', pick(undefined, m.heartbeat_interval ?? c.heartbeat_interval, MASTER_DEFAULTS.heartbeatIntervalS)),
+    distanceWeight: weight('distance_weight', pick(undefined, m.distance_weight, MASTER_DEFAULTS.distanceWeight)),
+    spaceWeight: weight('space_weight', pick(undefined, m.space_weight, MASTER_DEFAULTS.spaceWeight)),
+    metadataFile: text('--metadata', pick(flags.metadata, m.metadata_file, MASTER_DEFAULTS.metadataFile)),
+    replicationIntervalS: seconds('replication_interval', pick(undefined, m.replication_interval, MASTER_DEFAULTS.replicationIntervalS)),
+    clientTimeoutS: seconds('client_timeout', pick(undefined, m.client_timeout, MASTER_DEFAULTS.clientTimeoutS)),
+    maxMessageMb: num('[master] max_message_mb', pick(undefined, m.max_message_mb, MASTER_DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
+    connectTimeoutS: seconds('connect_timeout_s', pick(undefined, m.connect_timeout_s, MASTER_DEFAULTS.connectTimeoutS)),
+    peerTimeoutS: seconds('peer_timeout_s', pick(undefined, m.peer_timeout_s, MASTER_DEFAULTS.peerTimeoutS)),
+    shutdownGraceS: num('[master] shutdown_grace_s', pick(undefined, m.shutdown_grace_s, MASTER_DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
+    logLevel: logLevel(pick(flags.log_level, m.log_level, MASTER_DEFAULTS.logLevel)),
+  };
+  if (config.distanceWeight + config.spaceWeight === 0) throw new ConfigError('[master] distance_weight and space_weight cannot both be 0');
+  return config;
+}

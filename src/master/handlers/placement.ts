@@ -1,0 +1,19 @@
+import type { OkReply } from '../../wire/messages.js';
+import type { GetChunkServersRequest, GetGraphDataRequest, GetReplicaLocationsRequest } from '../messages.js';
+import type { MasterContext } from './context.js';
+
+/** get_chunk_servers: nearest live servers for a registered client, else every live server. */
+export async function getChunkServers(req: GetChunkServersRequest, ctx: MasterContext): Promise<OkReply> {
+  return { status: 'ok', servers: ctx.nodes.chunkServersFor(req.client_id) };
+}
+
+/** get_replica_locations: at most replication_factor - 1 live servers, best first, ranked now. */
+export async function getReplicaLocations(req: GetReplicaLocationsRequest, ctx: MasterContext): Promise<OkReply> {
+  const ranked = ctx.nodes.replicaOrder(req.client_id, req.excluding);
+  return { status: 'ok', locations: ranked.slice(0, Math.max(0, ctx.replicationFactor - 1)) };
+}
+
+/** get_graph_data: the reference's map view of servers, clients and their distances. */
+export async function getGraphData(_req: GetGraphDataRequest, ctx: MasterContext): Promise<OkReply> {
+  return { status: 'ok', graph_data: ctx.nodes.graph() };
+}

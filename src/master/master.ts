@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { Rpc } from '../cluster/rpc.js';
+import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
+import { listen } from '../server.js';
+import { BufferPool } from '../wire/buffer-pool.js';
+import type { MasterConfig } from './config.js';
+import type { MasterContext } from './handlers/context.js';
+import { dispatchMaster } from './handlers/index.js';
+import { MetadataStore } from './metadata.js';
+import { Nodes } from './nodes.js';
+import { Replicator } from './replicator.js';
+
+const MIB = 1024 * 1024;
+// Idle slabs kept for large incoming frames; the master rarely receives any.
+const POOL_BYTES = 16 * MIB;
+// Calls in flight to one chunk server from the re-replication loop (it runs one at a time).
+const MAX_PER_PEER = 2;
+
+export interface Master {
+  readonly address: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Loads metadata, starts listening, and runs the liveness sweep and re-replication loops. */
+export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
+  const metadataFile = resolve(config.metadataFile);
+  const meta = await MetadataStore.open(metadataFile, config.replicationFactor);
+  const nodes = new Nodes({
+    heartbeatMs: config.heartbeatIntervalS * 1000,
+    clientTimeoutMs: config.clientTimeoutS * 1000,
+    distanceWeight: config.distanceWeight,
+    spaceWeight: config.spaceWeight,
+  });
+  const ctx: MasterContext = { nodes, meta, replicationFactor: config.replicationFactor, log };
+  const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
+  const server = await listen({
+    host: config.host,
+    port: config.port,
+    // The master takes the chunk server's connection limits; only the frame size is its own.
+    limits: {
+      maxFrameBytes,
+      idleTimeoutMs: CHUNK_DEFAULTS.idleTimeoutS * 1000,
+      frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
+    },
+    maxConnections: CHUNK_DEFAULTS.maxConnections,
+    dispatch: (decoded) => dispatchMaster(decoded, ctx),
+    pool: new BufferPool(POOL_BYTES),
+    log,
+  });
+
+  const sweeper = setInterval(() => {
+    const dropped = nodes.sweep();
+    for (const address of dropped.servers) log.warn({ address }, 'chunk server missed its heartbeats; dropped');
+    for (const clientId of dropped.clients) log.info({ client_id: clientId }, 'client timed out; dropped');
+  }, config.heartbeatIntervalS * 1000);
+
+  const replicator = new Replicator({
+    meta,
+    nodes,
+    rpc: new Rpc({
+      connectTimeoutMs: config.connectTimeoutS * 1000,
+      requestTimeoutMs: config.peerTimeoutS * 1000,
+      maxPerPeer: MAX_PER_PEER,
+      maxReplyBytes: maxFrameBytes,
+    }),
+    replicationFactor: config.replicationFactor,
+    intervalMs: config.replicationIntervalS * 1000,
+    controlTimeoutMs: config.connectTimeoutS * 1000 * 2,
+    log,
+  });
+  replicator.start();
+
+  const address = `${config.host}:${server.port}`;
+  log.info({ address, metadata_file: metadataFile, files: meta.size, pending: meta.pending().length, replication_factor: config.replicationFactor }, 'master listening');
+
+  return {
+    address,
+    port: server.port,
+    async stop() {
+      clearInterval(sweeper);
+      await replicator.stop();
+      await server.close(config.shutdownGraceS * 1000);
+      await meta.persist();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// Chunk servers and clients as the master sees them: where they are, how full, and whether
+// they are still alive. Ranking follows the reference master's location graph
+// (shared/reference-protocol.md, "How the reference master ranks chunk servers"), computed
+// on demand so a client registered a moment ago is ranked at once.
+
+export type Location = [number, number];
+
+export interface SpaceInfo {
+  total: number;
+  used: number;
+}
+
+export interface ServerNode {
+  readonly address: string;
+  location: Location;
+  /** null until the first heartbeat that carries space_info. */
+  space: SpaceInfo | null;
+  lastBeatMs: number;
+}
+
+interface ClientNode {
+  location: Location;
+  lastBeatMs: number;
+}
+
+export interface NodesOptions {
+  /** A server is dropped when its last beat is older than twice this. */
+  readonly heartbeatMs: number;
+  readonly clientTimeoutMs: number;
+  readonly distanceWeight: number;
+  readonly spaceWeight: number;
+  readonly now?: () => number;
+}
+
+// Coordinates are taken to lie in 0..100, so distances are scaled by the square's diagonal.
+const MAX_DISTANCE = Math.sqrt(2 * 100 ** 2);
+// get_chunk_servers for a known client returns at most this many, nearest first (as the reference).
+export const NEAREST_SERVERS = 3;
+
+function distance(a: Location, b: Location): number {
+  return Math.hypot(a[0] - b[0], a[1] - b[1]);
+}
+
+export class Nodes {
+  /** Map order is registration order, the reference's order when no client is known. */
+  private readonly servers = new Map<string, ServerNode>();
+  private readonly clients = new Map<string, ClientNode>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: NodesOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Records a server; true when it was not live before (new, or silent too long and back). */
+  registerServer(address: string, location: Location | null): boolean {
+    const known = this.servers.get(address);
+    if (known) {
+      const wasLive = this.isLive(address);
+      if (location) known.location = location;
+      known.lastBeatMs = this.now();
+      return !wasLive;
+    }
+    this.servers.set(address, { address, location: location ?? [0, 0], space: null, lastBeatMs: this.now() });
+    return true;
+  }
+
+  /** A heartbeat also registers an unknown server: it carries everything registration does. */
+  heartbeat(address: string, location: Location | null, space: SpaceInfo | null): boolean {
+    const isNew = this.registerServer(address, location);
+    if (space) this.servers.get(address)!.space = space;
+    return isNew;
+  }
+
+  registerClient(clientId: string, location: Location): void {
+    this.clients.set(clientId, { location, lastBeatMs: this.now() });
+  }
+
+  /** False when the client is unknown and sent no location to register with. */
+  clientHeartbeat(clientId: string, location: Location | null): boolean {
+    const known = this.clients.get(clientId);
+    if (known) {
+      known.lastBeatMs = this.now();
+      if (location) known.location = location;
+      return true;
+    }
+    if (!location) return false;
+    this.registerClient(clientId, location);
+    return true;
+  }
+
+  isLive(address: string): boolean {
+    const s = this.servers.get(address);
+    return s !== undefined && this.now() - s.lastBeatMs <= 2 * this.opts.heartbeatMs;
+  }
+
+  /** Live servers in registration order. */
+  live(): ServerNode[] {
+    return [...this.servers.values()].filter((s) => this.isLive(s.address));
+  }
+
+  /** Forgets servers and clients whose last beat is too old; returns who was dropped. */
+  sweep(): { servers: string[]; clients: string[] } {
+    const now = this.now();
+    const servers = [...this.servers.keys()].filter((a) => !this.isLive(a));
+    for (const a of servers) this.servers.delete(a);
+    const clients = [...this.clients].filter(([, c]) => now - c.lastBeatMs > this.opts.clientTimeoutMs).map(([id]) => id);
+    for (const id of clients) this.clients.delete(id);
+    return { servers, clients };
+  }
+
+  /** get_chunk_servers: nearest live servers for a known client (more free space first on a tie), else all live ones. */
+  chunkServersFor(clientId: string | null): string[] {
+    const client = clientId === null ? undefined : this.clients.get(clientId);
+    const live = this.live();
+    if (!client) return live.map((s) => s.address);
+    return live
+      .map((s) => ({ s, d: distance(client.location, s.location) }))
+      .sort((a, b) => a.d - b.d || this.free(b.s) - this.free(a.s))
+      .slice(0, NEAREST_SERVERS)
+      .map(({ s }) => s.address);
+  }
+
+  /**
+   * get_replica_locations before the cut to replication_factor - 1: live servers not in
+   * `excluding`, best score first for a known client, else in registration order.
+   */
+  replicaOrder(clientId: string | null, excluding: ReadonlySet<string>): string[] {
+    const client = clientId === null ? undefined : this.clients.get(clientId);
+    const live = this.live().filter((s) => !excluding.has(s.address));
+    if (!client) return live.map((s) => s.address);
+    return live
+      .map((s) => ({ s, score: this.score(client.location, s) }))
+      .sort((a, b) => a.score - b.score)
+      .map(({ s }) => s.address);
+  }
+
+  /** Lower is better: weighted normalised distance plus weighted fullness. */
+  private score(from: Location, s: ServerNode): number {
+    const fullness = s.space && s.space.total > 0 ? Math.min(1, s.space.used / s.space.total) : 0;
+    return this.opts.distanceWeight * (distance(from, s.location) / MAX_DISTANCE) + this.opts.spaceWeight * fullness;
+  }
+
+  private free(s: ServerNode): number {
+    return s.space ? s.space.total - s.space.used : 0;
+  }
+
+  /** get_graph_data, shaped as the reference's map view expects. */
+  graph(): Record<string, unknown> {
+    const nodes: Array<{ id: string; type: string; location: Location; space_info: Record<string, number> | null }> = [];
+    for (const s of this.live()) {
+      const space_info: Record<string, number> = s.space ? { total: s.space.total, used: s.space.used, available: s.space.total - s.space.used } : {};
+      nodes.push({ id: s.address, type: 'chunk_server', location: s.location, space_info });
+    }
+    for (const [id, c] of this.clients) nodes.push({ id, type: 'client', location: c.location, space_info: null });
+    const edges: Array<{ source: string; target: string; distance: number }> = [];
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) {
+        edges.push({ source: nodes[i]!.id, target: nodes[j]!.id, distance: distance(nodes[i]!.location, nodes[j]!.location) });
+      }
+    }
+    return { nodes, edges, active_clients: [...this.clients.keys()] };
+  }
+}
