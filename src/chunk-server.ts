@@ -32,7 +32,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
   let server;
   try {
-    server = await listen({ host: config.host, port, maxFrameBytes: Math.floor(config.maxMessageMb * MIB), ctx, log });
+    const stream = { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) };
+    server = await listen({ host: config.host, port, maxFrameBytes: Math.floor(config.maxMessageMb * MIB), stream, ctx, log });
   } catch (err) {
     await store.close();
     throw err;

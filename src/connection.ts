@@ -1,13 +1,15 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { badRequest } from './errors.js';
+import { badRequest, errorToReply } from './errors.js';
 import { dispatch } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
-import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
+import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from './wire/frame-decoder.js';
+import type { SpilledBin } from './wire/spill.js';
 
 export interface ConnectionOptions {
   readonly maxFrameBytes: number;
+  readonly stream?: StreamOptions | null;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
@@ -18,6 +20,10 @@ const MAX_QUEUED_FRAMES = 8;
 // After a fatal error reply, how long incoming bytes are read and dropped so the client
 // gets the reply instead of a reset (closing with unread input makes the kernel send RST).
 const LINGER_MS = 2000;
+// A spilled value's bytes not yet on disk: above HIGH the socket is paused until LOW, so a
+// client that sends faster than the disk writes holds at most this much memory per connection.
+const SPILL_BACKLOG_HIGH_BYTES = 4 * 1024 * 1024;
+const SPILL_BACKLOG_LOW_BYTES = 1024 * 1024;
 
 /**
  * One client socket: bytes -> frames -> dispatch -> replies, one request at a time, replies
@@ -31,13 +37,14 @@ export class Connection {
   private stopping = false;
   private fatal = false;
   private closed = false;
+  private waitingForSpill = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.ctx.pool);
+    this.decoder = new FrameDecoder(opts.maxFrameBytes, opts.ctx.pool, opts.stream ?? null);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.readEnded = true;
@@ -65,8 +72,23 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
     this.decoder.push(chunk, this.queue);
-    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    const spill = this.decoder.activeSpill;
+    if (spill && !this.waitingForSpill && spill.backlogBytes > SPILL_BACKLOG_HIGH_BYTES) {
+      this.waitingForSpill = true;
+      void spill.drained(SPILL_BACKLOG_LOW_BYTES).then(() => {
+        this.waitingForSpill = false;
+        this.updateFlow();
+      });
+    }
+    this.updateFlow();
     void this.pump();
+  }
+
+  /** Reads only while there is room: few queued frames and a spill backlog under its limit. */
+  private updateFlow(): void {
+    if (this.fatal || this.closed) return;
+    if (this.waitingForSpill || this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    else this.socket.resume();
   }
 
   private async pump(): Promise<void> {
@@ -75,7 +97,7 @@ export class Connection {
     try {
       let frame: DecodedFrame | undefined;
       while (!this.fatal && !this.closed && (frame = this.queue.shift())) {
-        if (this.queue.length < MAX_QUEUED_FRAMES) this.socket.resume();
+        this.updateFlow();
         await this.handle(frame);
       }
     } catch (err) {
@@ -92,6 +114,9 @@ export class Connection {
     if (frame.kind === 'oversize') {
       return this.failStream(`frame too large: ${frame.length} bytes, limit ${this.opts.maxFrameBytes}`);
     }
+    if (frame.kind === 'malformed') return this.failStream(frame.why);
+    if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
+    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills);
     try {
       let decoded: unknown;
       try {
@@ -104,6 +129,46 @@ export class Connection {
     } finally {
       frame.lease?.release();
     }
+  }
+
+  /**
+   * A large frame: its spilled values are complete once their targets finish; they take the
+   * place of the nils the skeleton holds for them. The targets are discarded before the reply
+   * goes out, so a request that did not keep its data has released its space by then.
+   */
+  private async handleStreamed(skeleton: Buffer, spills: Spill[]): Promise<void> {
+    let reply: Record<string, unknown> | null;
+    try {
+      reply = await this.dispatchStreamed(skeleton, spills);
+    } finally {
+      await discardAll(spills);
+    }
+    if (reply === null) return this.failStream('undecodable body');
+    await this.send(reply);
+  }
+
+  /** The reply, or null when the skeleton is not msgpack. */
+  private async dispatchStreamed(skeleton: Buffer, spills: Spill[]): Promise<Record<string, unknown> | null> {
+    const values: Array<[string, SpilledBin]> = [];
+    for (const { key, target } of spills) {
+      try {
+        values.push([key, await target.finish()]);
+      } catch (err) {
+        const { reply, expected } = errorToReply(err);
+        if (!expected) this.opts.log.error({ err }, 'storing a large value failed');
+        return reply;
+      }
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeBody(skeleton);
+    } catch {
+      return null;
+    }
+    if (typeof decoded === 'object' && decoded !== null) {
+      for (const [key, value] of values) Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return dispatch(decoded, this.opts.ctx);
   }
 
   /** The byte stream can no longer be trusted: answer, then close. */
@@ -177,7 +242,14 @@ export class Connection {
   private onClose(): void {
     this.closed = true;
     this.decoder.dispose();
-    for (const frame of this.queue.splice(0)) if (frame.kind === 'frame') frame.lease?.release();
+    for (const frame of this.queue.splice(0)) {
+      if (frame.kind === 'frame') frame.lease?.release();
+      else if (frame.kind === 'streamed') void discardAll(frame.spills);
+    }
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
+}
+
+async function discardAll(spills: Spill[]): Promise<void> {
+  await Promise.all(spills.map(({ target }) => target.discard()));
 }

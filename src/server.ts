@@ -2,12 +2,15 @@ import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import { Connection } from './connection.js';
 import type { HandlerContext } from './handlers/context.js';
+import type { StreamOptions } from './wire/frame-decoder.js';
 
 export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
   readonly maxFrameBytes: number;
+  /** How large frames are walked and where their large values go; null assembles every frame. */
+  readonly stream: StreamOptions | null;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
@@ -23,7 +26,7 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, ctx: opts.ctx, log: opts.log });
+    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, stream: opts.stream, ctx: opts.ctx, log: opts.log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

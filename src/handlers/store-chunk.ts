@@ -1,4 +1,5 @@
 import type { OkReply, StoreChunkRequest } from '../wire/messages.js';
+import { payloadSize } from '../wire/spill.js';
 import type { HandlerContext } from './context.js';
 
 /**
@@ -8,7 +9,7 @@ import type { HandlerContext } from './context.js';
  */
 export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   await ctx.store.write(req.chunk_id, req.data);
-  ctx.log.debug({ chunk_id: req.chunk_id, bytes: req.data.length, replica: req.isReplica }, 'stored chunk');
+  ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data), replica: req.isReplica }, 'stored chunk');
   if (req.isReplica) return { status: 'ok', chunk_id: req.chunk_id };
   return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
 }

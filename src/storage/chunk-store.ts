@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkNotFoundError, InsufficientSpaceError } from '../errors.js';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { Payload, SpillProvider } from '../wire/spill.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
 import { SpaceAccount } from './space.js';
+import { StagedFile } from './staged-file.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.
@@ -77,9 +80,33 @@ export class ChunkStore {
     return this.lock.run(chunkId, work);
   }
 
+  /**
+   * Where large incoming values go while their frame arrives: a temp file in this directory,
+   * its full size reserved up front (refused with insufficient_space when it does not fit).
+   */
+  spillProvider(pool: BufferPool): SpillProvider {
+    return {
+      open: (size) => {
+        if (!this.space.tryReserve(size)) throw new InsufficientSpaceError(this.space.available);
+        return new StagedFile(this.tempPath(), size, this.space, pool);
+      },
+    };
+  }
+
   /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. */
-  write(chunkId: string, data: Buffer): Promise<void> {
-    return this.withChunkLock(chunkId, () => this.writeLocked(chunkId, data));
+  write(chunkId: string, data: Payload): Promise<void> {
+    if (Buffer.isBuffer(data)) return this.withChunkLock(chunkId, () => this.writeLocked(chunkId, data));
+    if (!(data instanceof StagedFile)) return Promise.reject(new TypeError('staged data from another store'));
+    return this.withChunkLock(chunkId, () => this.installLocked(chunkId, data));
+  }
+
+  /** The staged file already holds a reservation for all its bytes; the old version's go. */
+  private async installLocked(chunkId: string, staged: StagedFile): Promise<void> {
+    const oldSize = this.sizes.get(chunkId) ?? 0;
+    await staged.installAs(join(this.dir, chunkId));
+    this.sizes.set(chunkId, staged.size);
+    this.space.release(oldSize);
+    await this.dirHandle.sync();
   }
 
   private async writeLocked(chunkId: string, data: Buffer): Promise<void> {
