@@ -161,10 +161,21 @@ export interface ChildServer {
   readonly exited: Promise<number | string>;
 }
 
+/**
+ * Environment for child processes: without tap's NODE_OPTIONS, whose loader hooks would
+ * wrap the built JavaScript in bin/ and dist/ as if it were test code.
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
 /** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
 export async function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
   const proc = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--log_level', 'info', ...args], {
     cwd,
+    env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -196,7 +207,7 @@ export async function spawnServer(t: T, args: string[], cwd: string, listenTimeo
 /** Runs the CLI to completion (for argument errors); resolves with status and output. */
 export function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c) => (stdout += c));

@@ -27,7 +27,11 @@ export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, r
           const want = Math.min(block.length, size - offset);
           const { bytesRead } = await handle.read(block, 0, want, offset);
           if (bytesRead !== want) throw new Error('file shrank while being sent');
-          inFlight[turn] = sink(block.subarray(0, want));
+          const sent = sink(block.subarray(0, want));
+          // Awaited on this block's next turn or at the end; until then a failed write (client
+          // gone) must not count as an unhandled rejection.
+          sent.catch(() => undefined);
+          inFlight[turn] = sent;
           offset += want;
           turn ^= 1;
         }
