@@ -24,8 +24,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const infoFile = join(dataDir, config.serverInfoFile);
   const limitBytes = Math.floor(config.spaceMb * MIB);
 
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes);
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { fsync: config.fsync });
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
+  if (!config.fsync) log.warn('fsync = false: acknowledged chunks can be lost or left empty by a power loss or kernel crash');
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
   const ctx: HandlerContext = { store, log, pool };

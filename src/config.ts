@@ -27,6 +27,8 @@ export interface ChunkServerConfig {
   bufferPoolMb: number;
   /** Frames at least this large (MiB) stream their large bin values to a temp file as they arrive. */
   streamThresholdMb: number;
+  /** false skips fsync of chunk files and the chunk directory (opt-in; see README for the risk). */
+  fsync: boolean;
   /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
   shutdownGraceS: number;
   logLevel: string;
@@ -45,6 +47,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   maxMessageMb: 80,
   bufferPoolMb: 256,
   streamThresholdMb: 1,
+  fsync: true,
   shutdownGraceS: 10,
   logLevel: 'info',
 };
@@ -153,6 +156,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     maxMessageMb: num('[chunk_server] max_message_mb', pick(undefined, c.max_message_mb, DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
     bufferPoolMb: num('[chunk_server] buffer_pool_mb', pick(undefined, c.buffer_pool_mb, DEFAULTS.bufferPoolMb), (n) => n >= 0, 'a number of MiB >= 0'),
     streamThresholdMb: num('[chunk_server] stream_threshold_mb', pick(undefined, c.stream_threshold_mb, DEFAULTS.streamThresholdMb), positive, 'a positive number of MiB'),
+    fsync: bool('[chunk_server] fsync', pick(undefined, c.fsync, DEFAULTS.fsync)),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
   };

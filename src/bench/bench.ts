@@ -1,7 +1,7 @@
 // `npm run bench`: the chunk server against baselines measured in the same run (see
 // notes/issue7.md). Every server figure goes through real sockets to a real child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, open, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -220,6 +220,72 @@ async function diskBaseline(dir: string, buf: Buffer, ms: number, minOps: number
   return run;
 }
 
+/** `clients` connections each storing a 4 KiB chunk and reading it back, over and over. */
+async function storeRetrievePairs(port: number, data: Buffer, clients: number, perRequest: boolean, ms: number): Promise<{ rate: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const start = now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, k) => {
+      const conn = perRequest ? null : await BenchConn.open(port);
+      const ask = (frame: Buffer[]): Promise<BenchReply> => (conn ? conn.request(frame) : oneShot(port, frame));
+      try {
+        for (let i = 0; now() - start < ms; i++) {
+          const id = `p${clients}${perRequest ? 'c' : ''}-${k}-${i}`;
+          const t0 = now();
+          expectOk(await ask(storeFrame(id, data)), 'pair store');
+          const r = expectOk(await ask(retrieveFrame(id)), 'pair retrieve');
+          if (r.dataBytes !== data.length) throw new Error('pair retrieve: wrong size');
+          latencies.push(now() - t0);
+        }
+      } finally {
+        conn?.close();
+      }
+    }),
+  );
+  const seconds = (now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/**
+ * What a durable small store and its read cost without any server: `workers` concurrent loops,
+ * each creating a file the way the chunk store does (temp, write, fsync, rename, directory
+ * fsync) and reading it back.
+ */
+async function durableFilePairs(dir: string, data: Buffer, workers: number, ms: number, fsync: boolean): Promise<{ rate: number; p99: number }> {
+  await mkdir(dir, { recursive: true });
+  const dirHandle = await open(dir, 'r');
+  const latencies: number[] = [];
+  const start = now();
+  try {
+    await Promise.all(
+      Array.from({ length: workers }, async (_, k) => {
+        const buf = Buffer.allocUnsafe(data.length);
+        for (let i = 0; now() - start < ms; i++) {
+          const t0 = now();
+          const temp = join(dir, `.t-${k}-${i}`);
+          const path = join(dir, `f-${k}-${i}`);
+          const fh = await open(temp, 'wx');
+          await fh.write(data, 0, data.length, 0);
+          if (fsync) await fh.sync();
+          await fh.close();
+          await rename(temp, path);
+          if (fsync) await dirHandle.sync();
+          const rh = await open(path, 'r');
+          await rh.read(buf, 0, buf.length, 0);
+          await rh.close();
+          latencies.push(now() - t0);
+        }
+      }),
+    );
+  } finally {
+    await dirHandle.close();
+  }
+  const seconds = (now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rate: latencies.length / seconds, p99: percentile(latencies, 99) };
+}
+
 async function loopbackBaseline(port: number, bytes: number, ms: number, minOps: number, window: number | null): Promise<Run> {
   const req = requestFrame({ size: bytes });
   const check = (r: BenchReply): number => {
@@ -352,53 +418,50 @@ async function main(): Promise<void> {
 
     if (wants('pairs')) {
       const data = payload(PAIR_BYTES, 3);
-      const variants = [...PAIR_CLIENTS.map((c) => ({ clients: c, perRequest: false })), { clients: 8, perRequest: true }];
-      for (const { clients, perRequest } of variants) {
-        log(`4 KiB store+retrieve pairs, ${clients} clients${perRequest ? ', connection per request' : ''}`);
-        const latencies: number[] = [];
-        const start = now();
-        let pairs = 0;
-        await Promise.all(
-          Array.from({ length: clients }, async (_, k) => {
-            const conn = perRequest ? null : await BenchConn.open(port);
-            const ask = (frame: Buffer[]): Promise<BenchReply> => (conn ? conn.request(frame) : oneShot(port, frame));
-            try {
-              for (let i = 0; now() - start < pairMs; i++) {
-                const id = `p${clients}${perRequest ? 'c' : ''}-${k}-${i}`;
-                const t0 = now();
-                expectOk(await ask(storeFrame(id, data)), 'pair store');
-                const r = expectOk(await ask(retrieveFrame(id)), 'pair retrieve');
-                if (r.dataBytes !== PAIR_BYTES) throw new Error('pair retrieve: wrong size');
-                latencies.push(now() - t0);
-                pairs++;
-              }
-            } finally {
-              conn?.close();
-            }
-          }),
-        );
-        const seconds = (now() - start) / 1000;
-        latencies.sort((a, b) => a - b);
-        const rate = pairs / seconds;
-        const p50 = percentile(latencies, 50);
-        const p99 = percentile(latencies, 99);
-        const is8 = clients === 8 && !perRequest;
-        const name = `4 KiB store+retrieve pairs, ${clients} client${clients > 1 ? 's' : ''}${perRequest ? ', connection per request' : ''}`;
+      const variants = [
+        ...PAIR_CLIENTS.map((clients) => ({ clients, perRequest: false, fsync: true })),
+        { clients: 8, perRequest: true, fsync: true },
+        { clients: 8, perRequest: false, fsync: false },
+      ];
+      let unsynced: Child | null = null;
+      for (const { clients, perRequest, fsync } of variants) {
+        let name = `4 KiB store+retrieve pairs, ${clients} client${clients > 1 ? 's' : ''}`;
+        if (perRequest) name += ', connection per request';
+        if (!fsync) name += ', fsync = false (opt-in)';
+        log(`${name}, and the same with files only`);
+        let pairPort = port;
+        if (!fsync) {
+          const config = join(work, 'no-fsync.toml');
+          await writeFile(config, '[chunk_server]\nfsync = false\n');
+          unsynced = await startServer(join(work, 'data-nofsync'), 'bench-nofsync', [], ['--config', config]);
+          children.push(unsynced);
+          pairPort = unsynced.port;
+        }
+        const base = await durableFilePairs(join(work, `pairs-${children.length}-${clients}`), data, clients, pairMs / 2, fsync);
+        const run = await storeRetrievePairs(pairPort, data, clients, perRequest, pairMs);
+        const is8 = clients === 8 && !perRequest && fsync;
+        const files = `${clients} in-process writer${clients > 1 ? 's' : ''}: create+write${fsync ? '+fsync' : ''}+rename${fsync ? '+dir fsync' : ''}, then open+read`;
         rows.push({
           figure: name,
-          value: rate,
+          value: run.rate,
           unit: 'pairs/s',
-          detail: `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
-          ...(is8 ? { target: '>= 3000/s', met: rate >= 3000 } : {}),
+          baseline: files,
+          baselineValue: base.rate,
+          ratio: run.rate / base.rate,
+          detail: `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms (files only: p99 ${base.p99.toFixed(2)} ms)`,
+          ...(is8 ? { target: '>= 3000/s', met: run.rate >= 3000 } : {}),
         });
         rows.push({
           figure: `${name}: p99 latency`,
-          value: p99,
+          value: run.p99,
           unit: 'ms',
-          detail: `p50 ${p50.toFixed(2)} ms`,
-          ...(is8 ? { target: '< 10 ms', met: p99 < 10 } : {}),
+          baseline: 'the same files-only pairs',
+          baselineValue: base.p99,
+          detail: `p50 ${run.p50.toFixed(2)} ms`,
+          ...(is8 ? { target: '< 10 ms', met: run.p99 < 10 } : {}),
         });
       }
+      if (unsynced) await stopChild(unsynced);
     }
 
     const mainMem = await memoryOf(server.proc.pid!);

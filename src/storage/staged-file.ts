@@ -78,12 +78,12 @@ export class StagedFile implements SpillTarget, SpilledBin {
     return body;
   }
 
-  /** Makes the bytes durable and moves them to `finalPath`; the caller then owns the space. */
-  async installAs(finalPath: string): Promise<void> {
+  /** Makes the bytes durable (unless told not to) and moves them to `finalPath`; the caller then owns the space. */
+  async installAs(finalPath: string, durable: boolean): Promise<void> {
     if (this.state !== 'receiving') throw new Error(`staged data is ${this.state}`);
     await this.finish();
     const fh = await this.opened;
-    await fh.sync();
+    if (durable) await fh.datasync();
     await rename(this.path, finalPath);
     this.state = 'installed';
   }
