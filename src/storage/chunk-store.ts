@@ -15,8 +15,6 @@ import { StagedFile } from './staged-file.js';
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.
 const TEMP_PREFIX = '.store-';
 const TEMP_SUFFIX = '.tmp';
-// Names are unique within a run by a counter, across runs by this prefix (and O_EXCL checks).
-const TEMP_RUN = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
 
 export interface ChunkFile {
   readonly handle: FileHandle;
@@ -45,7 +43,6 @@ export interface StoreOpenReport {
 export class ChunkStore {
   private readonly lock = new KeyLock();
   private readonly dirSync: DirSyncer;
-  private tempSeq = 0;
 
   private constructor(
     readonly dir: string,
@@ -150,7 +147,7 @@ export class ChunkStore {
   }
 
   private tempPath(): string {
-    return join(this.dir, `${TEMP_PREFIX}${TEMP_RUN}-${(++this.tempSeq).toString(36)}${TEMP_SUFFIX}`);
+    return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
   }
 
   private async writeDurably(path: string, data: Buffer): Promise<void> {
