@@ -124,6 +124,16 @@ async function memoryOf(pid: number): Promise<{ hwm: number; rss: number }> {
   return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
+// Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ) on every common platform.
+const TICKS_PER_S = 100;
+
+/** CPU time a process has used so far, in seconds: in user space and in the kernel. */
+async function cpuSecondsOf(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / TICKS_PER_S, system: Number(fields[12]) / TICKS_PER_S };
+}
+
 // ---------------------------------------------------------------- measuring
 
 interface Run {
@@ -220,8 +230,33 @@ async function diskBaseline(dir: string, buf: Buffer, ms: number, minOps: number
   return run;
 }
 
-/** `clients` connections each storing a 4 KiB chunk and reading it back, over and over. */
-async function storeRetrievePairs(port: number, data: Buffer, clients: number, perRequest: boolean, ms: number): Promise<{ rate: number; p50: number; p99: number }> {
+/** Each completed operation's latency (ms), and the time they took together. */
+interface Latencies {
+  ms: number[];
+  seconds: number;
+}
+
+/** CPU used per second of a run, as a share of one core, split user / kernel. */
+function cpuShare(cpu: { user: number; system: number }, runs: Latencies[]): string {
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const pct = (s: number): string => `${((100 * s) / seconds).toFixed(0)} %`;
+  return `${pct(cpu.user + cpu.system)} of a core (user ${pct(cpu.user)}, kernel ${pct(cpu.system)})`;
+}
+
+function summary(runs: Latencies[]): { rate: number; p50: number; p99: number } {
+  const all = runs.flatMap((r) => r.ms).sort((a, b) => a - b);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return { rate: all.length / seconds, p50: percentile(all, 50), p99: percentile(all, 99) };
+}
+
+/**
+ * `clients` connections each storing a 4 KiB chunk and reading it back, over and over. With
+ * `toPeer`, the same two round trips go to the baseline peer instead: the request carries the
+ * payload and the second reply brings it back, with no disk behind them.
+ */
+async function storeRetrievePairs(port: number, data: Buffer, clients: number, perRequest: boolean, ms: number, toPeer = false): Promise<Latencies> {
+  const peerStore = requestFrame({ size: 0 }, data);
+  const peerRetrieve = requestFrame({ size: data.length });
   const latencies: number[] = [];
   const start = now();
   await Promise.all(
@@ -230,10 +265,10 @@ async function storeRetrievePairs(port: number, data: Buffer, clients: number, p
       const ask = (frame: Buffer[]): Promise<BenchReply> => (conn ? conn.request(frame) : oneShot(port, frame));
       try {
         for (let i = 0; now() - start < ms; i++) {
-          const id = `p${clients}${perRequest ? 'c' : ''}-${k}-${i}`;
+          const id = `p${clients}${perRequest ? 'c' : ''}-${k}-${start.toFixed(0)}-${i}`;
           const t0 = now();
-          expectOk(await ask(storeFrame(id, data)), 'pair store');
-          const r = expectOk(await ask(retrieveFrame(id)), 'pair retrieve');
+          expectOk(await ask(toPeer ? peerStore : storeFrame(id, data)), 'pair store');
+          const r = expectOk(await ask(toPeer ? peerRetrieve : retrieveFrame(id)), 'pair retrieve');
           if (r.dataBytes !== data.length) throw new Error('pair retrieve: wrong size');
           latencies.push(now() - t0);
         }
@@ -242,9 +277,7 @@ async function storeRetrievePairs(port: number, data: Buffer, clients: number, p
       }
     }),
   );
-  const seconds = (now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { ms: latencies, seconds: (now() - start) / 1000 };
 }
 
 /**
@@ -252,7 +285,7 @@ async function storeRetrievePairs(port: number, data: Buffer, clients: number, p
  * each creating a file the way the chunk store does (temp, write, fsync, rename, directory
  * fsync) and reading it back.
  */
-async function durableFilePairs(dir: string, data: Buffer, workers: number, ms: number, fsync: boolean): Promise<{ rate: number; p99: number }> {
+async function durableFilePairs(dir: string, data: Buffer, workers: number, ms: number, fsync: boolean): Promise<Latencies> {
   await mkdir(dir, { recursive: true });
   const dirHandle = await open(dir, 'r');
   const latencies: number[] = [];
@@ -281,9 +314,7 @@ async function durableFilePairs(dir: string, data: Buffer, workers: number, ms: 
   } finally {
     await dirHandle.close();
   }
-  const seconds = (now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / seconds, p99: percentile(latencies, 99) };
+  return { ms: latencies, seconds: (now() - start) / 1000 };
 }
 
 async function loopbackBaseline(port: number, bytes: number, ms: number, minOps: number, window: number | null): Promise<Run> {
@@ -303,18 +334,19 @@ async function loopbackBaseline(port: number, bytes: number, ms: number, minOps:
 
 // ---------------------------------------------------------------- main
 
-/** Best sample (highest throughput) of a figure measured in several rounds. */
-function best(runs: Run[]): Run {
-  return runs.reduce((a, b) => (mibPerS(b) > mibPerS(a) ? b : a));
+/** All samples of a figure together: total bytes over total time. */
+function combined(runs: Run[]): Run {
+  return runs.reduce((a, b) => ({ ops: a.ops + b.ops, bytes: a.bytes + b.bytes, seconds: a.seconds + b.seconds }));
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  // Other work on a shared machine slows samples down but never speeds them up, so every
-  // figure and its baseline are sampled in alternating rounds and the best sample counts.
-  const rounds = args.quick ? 2 : 3;
-  const sampleMs = args.quick ? 300 : 800;
-  const pairMs = args.quick ? 400 : 2500;
+  // Other work on a shared machine comes and goes, so every figure and its baseline are
+  // sampled in many short alternating rounds: both see the same conditions, on average.
+  const rounds = args.quick ? 2 : 8;
+  const sampleMs = 300;
+  const pairRounds = args.quick ? 1 : 4;
+  const pairMs = args.quick ? 400 : 600;
   const wants = (group: string): boolean => args.only === null || args.only.has(group);
   const work = await mkdtemp(join(args.dir ?? tmpdir(), 'chunkserver-bench-'));
   const rows: Row[] = [];
@@ -356,16 +388,16 @@ async function main(): Promise<void> {
         return s.bytes;
       };
       for (let r = 0; r < rounds; r++) {
-        disk.push(await diskBaseline(work, data, sampleMs, 2));
-        stores.conn.push(await sequential(sampleMs, 2, () => store(null)));
+        disk.push(await diskBaseline(work, data, sampleMs, 1));
+        stores.conn.push(await sequential(sampleMs, 1, () => store(null)));
         const conn = await BenchConn.open(port);
-        stores.pipe.push(await pipelined(sampleMs, 2, s.window, () => store(conn)));
+        stores.pipe.push(await pipelined(sampleMs, s.window, s.window, () => store(conn)));
         conn.close();
       }
-      const diskBest = best(disk);
+      const diskBest = combined(disk);
       if (s.bytes === RSS_CHUNK_BYTES) disk64 = diskBest;
       for (const mode of ['conn', 'pipe'] as const) {
-        const run = best(stores[mode]);
+        const run = combined(stores[mode]);
         const ratio = mibPerS(run) / mibPerS(diskBest);
         rows.push({
           figure: `store ${s.label}, ${modeName(mode)}`,
@@ -374,7 +406,7 @@ async function main(): Promise<void> {
           baseline: `write+fsync ${s.label} files`,
           baselineValue: mibPerS(diskBest),
           ratio,
-          detail: `best of ${rounds}: ${run.ops} ops in ${run.seconds.toFixed(2)} s`,
+          detail: `${run.ops} ops in ${run.seconds.toFixed(2)} s, ${rounds} rounds`,
           ...target('store', mode, ratio),
         });
       }
@@ -390,17 +422,17 @@ async function main(): Promise<void> {
       log(`retrieve ${s.label}: ${rounds} rounds of loopback baseline and retrieve, per connection and pipelined`);
       const samples = { conn: { tcp: [] as Run[], server: [] as Run[] }, pipe: { tcp: [] as Run[], server: [] as Run[] } };
       for (let r = 0; r < rounds; r++) {
-        samples.conn.tcp.push(await loopbackBaseline(peer.port, s.bytes, sampleMs, 2, null));
+        samples.conn.tcp.push(await loopbackBaseline(peer.port, s.bytes, sampleMs, 1, null));
         let i = 0;
-        samples.conn.server.push(await sequential(sampleMs, 2, async () => check(await oneShot(port, frames[i++ % ids.length]!))));
-        samples.pipe.tcp.push(await loopbackBaseline(peer.port, s.bytes, sampleMs, 2, s.window));
+        samples.conn.server.push(await sequential(sampleMs, 1, async () => check(await oneShot(port, frames[i++ % ids.length]!))));
+        samples.pipe.tcp.push(await loopbackBaseline(peer.port, s.bytes, sampleMs, s.window, s.window));
         const conn = await BenchConn.open(port);
-        samples.pipe.server.push(await pipelined(sampleMs, 2, s.window, async () => check(await conn.request(frames[i++ % ids.length]!))));
+        samples.pipe.server.push(await pipelined(sampleMs, s.window, s.window, async () => check(await conn.request(frames[i++ % ids.length]!))));
         conn.close();
       }
       for (const mode of ['conn', 'pipe'] as const) {
-        const run = best(samples[mode].server);
-        const base = best(samples[mode].tcp);
+        const run = combined(samples[mode].server);
+        const base = combined(samples[mode].tcp);
         const ratio = mibPerS(run) / mibPerS(base);
         rows.push({
           figure: `retrieve ${s.label}, ${modeName(mode)}`,
@@ -409,12 +441,11 @@ async function main(): Promise<void> {
           baseline: `loopback TCP ${s.label} replies, ${modeName(mode)}`,
           baselineValue: mibPerS(base),
           ratio,
-          detail: `best of ${rounds}: ${run.ops} ops in ${run.seconds.toFixed(2)} s`,
+          detail: `${run.ops} ops in ${run.seconds.toFixed(2)} s, ${rounds} rounds`,
           ...target('retrieve', mode, ratio),
         });
       }
     }
-    await stopChild(peer);
 
     if (wants('pairs')) {
       const data = payload(PAIR_BYTES, 3);
@@ -437,8 +468,23 @@ async function main(): Promise<void> {
           children.push(unsynced);
           pairPort = unsynced.port;
         }
-        const base = await durableFilePairs(join(work, `pairs-${children.length}-${clients}`), data, clients, pairMs / 2, fsync);
-        const run = await storeRetrievePairs(pairPort, data, clients, perRequest, pairMs);
+        const baseRuns: Latencies[] = [];
+        const netRuns: Latencies[] = [];
+        const serverRuns: Latencies[] = [];
+        const pid = (unsynced ?? server).proc.pid!;
+        const cpu = { user: 0, system: 0 };
+        for (let r = 0; r < pairRounds; r++) {
+          baseRuns.push(await durableFilePairs(join(work, `pairs-${children.length}-${clients}-${r}`), data, clients, pairMs / 2, fsync));
+          netRuns.push(await storeRetrievePairs(peer.port, data, clients, perRequest, pairMs / 2, true));
+          const cpu0 = await cpuSecondsOf(pid);
+          serverRuns.push(await storeRetrievePairs(pairPort, data, clients, perRequest, pairMs));
+          const cpu1 = await cpuSecondsOf(pid);
+          cpu.user += cpu1.user - cpu0.user;
+          cpu.system += cpu1.system - cpu0.system;
+        }
+        const base = summary(baseRuns);
+        const net = summary(netRuns);
+        const run = summary(serverRuns);
         const is8 = clients === 8 && !perRequest && fsync;
         const files = `${clients} in-process writer${clients > 1 ? 's' : ''}: create+write${fsync ? '+fsync' : ''}+rename${fsync ? '+dir fsync' : ''}, then open+read`;
         rows.push({
@@ -448,7 +494,7 @@ async function main(): Promise<void> {
           baseline: files,
           baselineValue: base.rate,
           ratio: run.rate / base.rate,
-          detail: `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms (files only: p99 ${base.p99.toFixed(2)} ms)`,
+          detail: `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms; server CPU ${cpuShare(cpu, serverRuns)}; files only p99 ${base.p99.toFixed(2)} ms; loopback only (same round trips to the peer) ${net.rate.toFixed(0)}/s, p99 ${net.p99.toFixed(2)} ms`,
           ...(is8 ? { target: '>= 3000/s', met: run.rate >= 3000 } : {}),
         });
         rows.push({
@@ -463,6 +509,7 @@ async function main(): Promise<void> {
       }
       if (unsynced) await stopChild(unsynced);
     }
+    await stopChild(peer);
 
     const mainMem = await memoryOf(server.proc.pid!);
     await stopChild(server);
@@ -492,7 +539,7 @@ async function main(): Promise<void> {
         met: mem.hwm < 512 * MIB,
         detail: `idle ${(idle.hwm / MIB).toFixed(0)} MiB; ${rounds} round(s)`,
       });
-      disk64 ??= await diskBaseline(work, data, sampleMs, 2);
+      disk64 ??= await diskBaseline(work, data, sampleMs, 1);
       const disk = disk64;
       rows.push({
         figure: `store 64 MiB, ${RSS_CLIENTS} concurrent connections`,
