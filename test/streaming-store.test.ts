@@ -3,11 +3,14 @@
 import { readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
+import { pino } from 'pino';
 import t from 'tap';
 import { resolveConfig } from '../src/config.js';
+import { listen } from '../src/server.js';
 import { ChunkStore } from '../src/storage/chunk-store.js';
 import { BufferPool } from '../src/wire/buffer-pool.js';
 import { encodeFrame, type FileBody } from '../src/wire/codec.js';
+import type { SpilledBin } from '../src/wire/spill.js';
 import { bytes, call, Client, frame, MIB, spawnServer, startServer, tempDir } from './helpers.js';
 
 const KIB = 1024;
@@ -223,4 +226,53 @@ t.test('a server killed mid-stream removes the staged temp when it starts again'
   const second = await spawnServer(t, args, cwd);
   t.same(await temps(chunkDir), []);
   t.same(await call(second.port, { command: 'check_space', size: 1024 * MIB }), { status: 'ok' }, 'its reservation is not counted');
+});
+
+/** A spill target whose disk is stuck until the test frees it. */
+class StuckTarget {
+  received = 0;
+  private stuck = true;
+  private waiters: Array<() => void> = [];
+  get backlogBytes(): number {
+    return this.stuck ? this.received : 0;
+  }
+  write(piece: Buffer): void {
+    this.received += piece.length;
+  }
+  drained(): Promise<void> {
+    return this.stuck ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
+  }
+  unstick(): void {
+    this.stuck = false;
+    for (const w of this.waiters.splice(0)) w();
+  }
+  async finish(): Promise<SpilledBin> {
+    return { kind: 'spilled', size: this.received, fileBody: () => ({ kind: 'file', size: 0, pipe: async () => undefined, close: async () => undefined }) };
+  }
+  async discard(): Promise<void> {}
+}
+
+t.test('a client sending faster than the disk writes is read only as fast as it is stored', async (t) => {
+  const dir = await tempDir(t);
+  const { store } = await ChunkStore.open(dir, 64 * MIB);
+  t.teardown(() => store.close());
+  const targets: StuckTarget[] = [];
+  const log = pino({ level: 'silent' });
+  const server = await listen({
+    host: '127.0.0.1',
+    port: 0,
+    maxFrameBytes: 64 * MIB,
+    stream: { spill: { open: () => (targets.push(new StuckTarget()), targets.at(-1)!) }, minFrameBytes: MIB },
+    ctx: { store, log, pool: new BufferPool(8 * MIB) },
+    log,
+  });
+  t.teardown(() => server.close(0));
+  const c = await Client.connect(server.port, t);
+  c.write(frame({ command: 'no_such_thing', data: bytes(32 * MIB) }));
+  await sleep(300);
+  const target = targets[0]!;
+  t.ok(target.received > 0 && target.received < 6 * MIB, `reading paused at the backlog limit (${(target.received / MIB).toFixed(1)} MiB of 32 read)`);
+  target.unstick();
+  t.same(await c.next(), { status: 'error', message: 'unknown_command: no_such_thing' });
+  t.equal(target.received, 32 * MIB);
 });
