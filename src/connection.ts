@@ -175,7 +175,7 @@ export class Connection {
   private async failStream(why: string): Promise<void> {
     this.fatal = true;
     this.opts.log.debug({ why }, 'closing connection after protocol violation');
-    this.queue.length = 0;
+    this.dropQueue();
     await this.send(badRequest(why).toReply());
     this.socket.end();
     this.socket.resume();
@@ -234,6 +234,14 @@ export class Connection {
     });
   }
 
+  /** Frames that will not be handled give back their slab or their spilled values. */
+  private dropQueue(): void {
+    for (const frame of this.queue.splice(0)) {
+      if (frame.kind === 'frame') frame.lease?.release();
+      else if (frame.kind === 'streamed') void discardAll(frame.spills);
+    }
+  }
+
   private maybeFinish(): void {
     if (this.busy || this.fatal || this.closed || this.queue.length > 0) return;
     if (this.readEnded || (this.stopping && !this.decoder.inFrame)) this.socket.end();
@@ -242,10 +250,7 @@ export class Connection {
   private onClose(): void {
     this.closed = true;
     this.decoder.dispose();
-    for (const frame of this.queue.splice(0)) {
-      if (frame.kind === 'frame') frame.lease?.release();
-      else if (frame.kind === 'streamed') void discardAll(frame.spills);
-    }
+    this.dropQueue();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

@@ -111,6 +111,20 @@ t.test('malformed and refused large frames: one closes like any undecodable body
   t.equal(server.store.space.used, 0);
 });
 
+t.test('large frames queued behind a fatal one give back their temp and reservation', async (t) => {
+  const server = await startServer(t, STREAMING);
+  const data = bytes(300 * KIB, 7);
+  const malformed = Buffer.concat([Buffer.from([0x81]), packr.pack('data'), packr.pack(bytes(100 * KIB)), Buffer.from([0xc0])]);
+  const c = await Client.connect(server.port, t);
+  // While the first store is being installed, the next two frames arrive and queue up.
+  c.write(Buffer.concat([storeFrame('first', data), framed(malformed), storeFrame('third', data)]));
+  t.same(await c.next(), { status: 'ok', chunk_id: 'first', replicas: 0 });
+  t.same(await c.next(), { status: 'error', message: 'bad_request: undecodable body' });
+  await c.closed();
+  await until('queued temps to go', async () => (await temps(server.store.dir)).length === 0);
+  t.equal(server.store.space.used, data.length, 'only the stored chunk holds space');
+});
+
 t.test('a client closing mid-frame leaves no temp file and no reservation', async (t) => {
   const server = await startServer(t, STREAMING);
   const f = storeFrame('half', bytes(300 * KIB));
