@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { badRequest, errorToReply } from './errors.js';
-import { dispatch } from './handlers/index.js';
+import { dispatch, takesSpilled } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
+import type { Lease } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from './wire/frame-decoder.js';
 import type { SpilledBin } from './wire/spill.js';
@@ -10,6 +11,8 @@ import type { SpilledBin } from './wire/spill.js';
 export interface ConnectionOptions {
   readonly maxFrameBytes: number;
   readonly stream?: StreamOptions | null;
+  /** Whether a command's request may carry spilled values as they are (default: handlers' own list). */
+  readonly takesSpilled?: (command: unknown) => boolean;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
@@ -138,17 +141,19 @@ export class Connection {
    */
   private async handleStreamed(skeleton: Buffer, spills: Spill[]): Promise<void> {
     let reply: Record<string, unknown> | null;
+    const leases: Lease[] = [];
     try {
-      reply = await this.dispatchStreamed(skeleton, spills);
+      reply = await this.dispatchStreamed(skeleton, spills, leases);
     } finally {
+      for (const lease of leases) lease.release();
       await discardAll(spills);
     }
     if (reply === null) return this.failStream('undecodable body');
     await this.send(reply);
   }
 
-  /** The reply, or null when the skeleton is not msgpack. */
-  private async dispatchStreamed(skeleton: Buffer, spills: Spill[]): Promise<Record<string, unknown> | null> {
+  /** The reply, or null when the skeleton is not msgpack. Values read back into memory hold `leases`. */
+  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[]): Promise<Record<string, unknown> | null> {
     const values: Array<[string, SpilledBin]> = [];
     for (const { key, target } of spills) {
       try {
@@ -166,9 +171,34 @@ export class Connection {
       return null;
     }
     if (typeof decoded === 'object' && decoded !== null) {
-      for (const [key, value] of values) Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
+      const asIs = (this.opts.takesSpilled ?? takesSpilled)((decoded as Record<string, unknown>).command);
+      for (const [i, [key, spilled]] of values.entries()) {
+        let value: Buffer | SpilledBin = spilled;
+        if (!asIs) {
+          value = await this.readBack(spilled, leases);
+          // The bytes are in memory now: the temp file and its space reservation can go.
+          await spills[i]!.target.discard();
+        }
+        Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
+      }
     }
     return dispatch(decoded, this.opts.ctx);
+  }
+
+  /** A spilled value as a Buffer, for commands that only take bytes in memory. */
+  private async readBack(spilled: SpilledBin, leases: Lease[]): Promise<Buffer> {
+    const lease = this.opts.ctx.pool.acquire(spilled.size);
+    leases.push(lease);
+    const body = spilled.fileBody();
+    let at = 0;
+    try {
+      await body.pipe(async (block) => {
+        at += block.copy(lease.buf, at);
+      });
+    } finally {
+      await body.close();
+    }
+    return lease.buf;
   }
 
   /** The byte stream can no longer be trusted: answer, then close. */

@@ -11,6 +11,8 @@ export interface ListenOptions {
   readonly maxFrameBytes: number;
   /** How large frames are walked and where their large values go; null assembles every frame. */
   readonly stream: StreamOptions | null;
+  /** Whether a command's request may carry spilled values as they are (default: handlers' own list). */
+  readonly takesSpilled?: (command: unknown) => boolean;
   readonly ctx: HandlerContext;
   readonly log: Logger;
 }
@@ -26,7 +28,7 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, stream: opts.stream, ctx: opts.ctx, log: opts.log });
+    const conn = new Connection(socket, { maxFrameBytes: opts.maxFrameBytes, stream: opts.stream, takesSpilled: opts.takesSpilled, ctx: opts.ctx, log: opts.log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

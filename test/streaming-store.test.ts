@@ -290,3 +290,28 @@ t.test('a client sending faster than the disk writes is read only as fast as it 
   t.same(await c.next(), { status: 'error', message: 'unknown_command: no_such_thing' });
   t.equal(target.received, 32 * MIB);
 });
+
+t.test('commands that only take bytes in memory get spilled values read back', async (t) => {
+  const dir = await tempDir(t);
+  const { store } = await ChunkStore.open(dir, 400 * KIB);
+  t.teardown(() => store.close());
+  const pool = new BufferPool(8 * MIB);
+  const log = pino({ level: 'silent' });
+  const asked: unknown[] = [];
+  const server = await listen({
+    host: '127.0.0.1',
+    port: 0,
+    maxFrameBytes: 64 * MIB,
+    stream: { spill: store.spillProvider(pool), minFrameBytes: 64 * KIB },
+    takesSpilled: (command) => (asked.push(command), false),
+    ctx: { store, log, pool },
+    log,
+  });
+  t.teardown(() => server.close(0));
+  const data = bytes(300 * KIB, 8);
+  t.same(await call(server.port, { command: 'store_chunk', data, chunk_id: 'mem' }), { status: 'ok', chunk_id: 'mem', replicas: 0 }, 'fits: the temp was released before the store reserved');
+  t.same(asked, ['store_chunk']);
+  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'mem' })).data).equals(data));
+  t.same(await temps(dir), []);
+  t.equal(store.space.used, data.length);
+});
