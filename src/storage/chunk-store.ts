@@ -163,13 +163,14 @@ export class ChunkStore {
   }
 
   /**
-   * A small chunk read whole: open, one read, close. Its size comes from the in-memory index,
-   * and reading one byte more than that tells whether a store replaced it with a larger one
-   * meanwhile. Null when the chunk is not known to be small: the caller streams it instead.
+   * A small chunk read whole into `into`: open, one read, close; returns its length. The size
+   * comes from the in-memory index, and reading one byte more than that tells whether a store
+   * replaced it with a larger one meanwhile. Null when the chunk is not known to fit in
+   * `into` with that byte to spare: the caller streams it instead.
    */
-  async readSmall(chunkId: string, maxBytes: number): Promise<Buffer | null> {
+  async readSmall(chunkId: string, into: Buffer): Promise<number | null> {
     const known = this.sizes.get(chunkId);
-    if (known === undefined || known > maxBytes) return null;
+    if (known === undefined || known >= into.length) return null;
     let handle: FileHandle;
     try {
       handle = await open(join(this.dir, chunkId), 'r');
@@ -178,9 +179,8 @@ export class ChunkStore {
       throw err;
     }
     try {
-      const buf = Buffer.allocUnsafe(known + 1);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-      return bytesRead > known ? null : buf.subarray(0, bytesRead);
+      const { bytesRead } = await handle.read(into, 0, known + 1, 0);
+      return bytesRead > known ? null : bytesRead;
     } finally {
       await handle.close();
     }
