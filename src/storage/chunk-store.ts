@@ -116,8 +116,10 @@ export class ChunkStore {
 
   /** The staged file already holds a reservation for all its bytes; the old version's go. */
   private async installLocked(chunkId: string, staged: StagedFile): Promise<void> {
-    const oldSize = this.sizes.get(chunkId) ?? 0;
-    await staged.installAs(join(this.dir, chunkId), this.fsync);
+    const oldSize = this.sizeOf(chunkId) ?? 0;
+    await staged.seal(this.fsync);
+    await rename(staged.path, join(this.dir, chunkId));
+    staged.adopted();
     this.sizes.set(chunkId, staged.size);
     this.space.release(oldSize);
     await this.syncDir();
@@ -169,7 +171,7 @@ export class ChunkStore {
    * `into` with that byte to spare: the caller streams it instead.
    */
   async readSmall(chunkId: string, into: Buffer): Promise<number | null> {
-    const known = this.sizes.get(chunkId);
+    const known = this.sizeOf(chunkId);
     if (known === undefined || known >= into.length) return null;
     let handle: FileHandle;
     try {

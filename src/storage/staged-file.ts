@@ -1,4 +1,4 @@
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileBody } from '../wire/codec.js';
 import type { SpilledBin, SpillTarget } from '../wire/spill.js';
@@ -78,13 +78,18 @@ export class StagedFile implements SpillTarget, SpilledBin {
     return body;
   }
 
-  /** Makes the bytes durable (unless told not to) and moves them to `finalPath`; the caller then owns the space. */
-  async installAs(finalPath: string, durable: boolean): Promise<void> {
+  /** Waits for every byte to be written and, when `durable`, on disk (fdatasync). */
+  async seal(durable: boolean): Promise<void> {
     if (this.state !== 'receiving') throw new Error(`staged data is ${this.state}`);
     await this.finish();
-    const fh = await this.opened;
-    if (durable) await fh.datasync();
-    await rename(this.path, finalPath);
+    if (durable) await (await this.opened).datasync();
+  }
+
+  /**
+   * The store renamed the sealed file into place: file and space reservation are its now,
+   * and discard() only closes the handle (which stays readable for fileBody()).
+   */
+  adopted(): void {
     this.state = 'installed';
   }
 
