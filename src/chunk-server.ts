@@ -5,7 +5,7 @@ import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
-import { dispatch } from './handlers/index.js';
+import { dispatch, takesSpilled } from './handlers/index.js';
 import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
@@ -31,7 +31,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const limitBytes = Math.floor(config.spaceMb * MIB);
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes);
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { fsync: config.fsync });
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
   if (report.preparedTransactions > 0 || report.recoveredCommits > 0) {
@@ -40,6 +40,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       'reloaded prepared transactions',
     );
   }
+  if (!config.fsync) log.warn('fsync = false: acknowledged chunks can be lost or left empty by a power loss or kernel crash');
 
   let txLog: TransactionLog;
   try {
@@ -68,6 +69,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       maxConnections: config.maxConnections,
       dispatch: (decoded) => dispatch(decoded, ctx!),
       pool,
+      stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
+      takesSpilled,
       log,
     });
   } catch (err) {

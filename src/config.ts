@@ -31,6 +31,10 @@ export interface ChunkServerConfig {
   idleTimeoutS: number;
   /** Seconds a frame may take from its first byte to its last. */
   frameTimeoutS: number;
+  /** Frames at least this large (MiB) stream their large bin values to a temp file as they arrive. */
+  streamThresholdMb: number;
+  /** false skips fsync of chunk files and the chunk directory (opt-in; see README for the risk). */
+  fsync: boolean;
   /** How long SIGINT/SIGTERM waits for in-flight requests, in seconds. */
   shutdownGraceS: number;
   logLevel: string;
@@ -63,6 +67,8 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   maxConnections: 1024,
   idleTimeoutS: 300,
   frameTimeoutS: 120,
+  streamThresholdMb: 1,
+  fsync: true,
   shutdownGraceS: 10,
   logLevel: 'info',
   transactionTtlS: 300,
@@ -179,6 +185,8 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     maxConnections: num('[chunk_server] max_connections', pick(undefined, c.max_connections, DEFAULTS.maxConnections), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     idleTimeoutS: num('[chunk_server] idle_timeout_s', pick(undefined, c.idle_timeout_s, DEFAULTS.idleTimeoutS), positive, 'a positive number of seconds'),
     frameTimeoutS: num('[chunk_server] frame_timeout_s', pick(undefined, c.frame_timeout_s, DEFAULTS.frameTimeoutS), positive, 'a positive number of seconds'),
+    streamThresholdMb: num('[chunk_server] stream_threshold_mb', pick(undefined, c.stream_threshold_mb, DEFAULTS.streamThresholdMb), positive, 'a positive number of MiB'),
+    fsync: bool('[chunk_server] fsync', pick(undefined, c.fsync, DEFAULTS.fsync)),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { badRequest } from './errors.js';
-import type { BufferPool } from './wire/buffer-pool.js';
+import { badRequest, errorToReply } from './errors.js';
+import type { BufferPool, Lease } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
-import { FrameDecoder, type DecodedFrame } from './wire/frame-decoder.js';
+import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from './wire/frame-decoder.js';
+import type { SpilledBin } from './wire/spill.js';
 
 export interface ConnectionLimits {
   readonly maxFrameBytes: number;
@@ -19,8 +20,12 @@ export type Dispatch = (decoded: unknown) => Promise<Record<string, unknown>>;
 export interface ConnectionOptions {
   readonly limits: ConnectionLimits;
   readonly dispatch: Dispatch;
-  /** Slabs for frame bodies too large to assemble in a plain Buffer. */
+  /** Slabs for frame bodies too large to assemble in a plain Buffer, and for read-backs. */
   readonly pool: BufferPool;
+  /** How large frames are walked and where their large values go; null assembles every frame. */
+  readonly stream: StreamOptions | null;
+  /** Whether a command's request may carry spilled values as they are; others get them read back into memory. */
+  readonly takesSpilled: (command: unknown) => boolean;
   readonly log: Logger;
 }
 
@@ -33,6 +38,10 @@ const MAX_QUEUED_FRAMES = 8;
 // After a fatal error reply, how long incoming bytes are read and dropped so the client
 // gets the reply instead of a reset (closing with unread input makes the kernel send RST).
 const LINGER_MS = 2000;
+// A spilled value's bytes not yet on disk: above HIGH the socket is paused until LOW, so a
+// client that sends faster than the disk writes holds at most this much memory per connection.
+const SPILL_BACKLOG_HIGH_BYTES = 4 * 1024 * 1024;
+const SPILL_BACKLOG_LOW_BYTES = 1024 * 1024;
 
 /**
  * One client socket: bytes -> frames -> dispatch -> replies, one request at a time, replies
@@ -47,13 +56,14 @@ export class Connection {
   private stopping = false;
   private fatal = false;
   private closed = false;
+  private waitingForSpill = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool);
+    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream);
     socket.setTimeout(opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -85,7 +95,15 @@ export class Connection {
     const queued = this.queue.length;
     this.decoder.push(chunk, this.queue as DecodedFrame[]);
     this.armFrameTimer(this.queue.length > queued);
-    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    const spill = this.decoder.activeSpill;
+    if (spill && !this.waitingForSpill && spill.backlogBytes > SPILL_BACKLOG_HIGH_BYTES) {
+      this.waitingForSpill = true;
+      void spill.drained(SPILL_BACKLOG_LOW_BYTES).then(() => {
+        this.waitingForSpill = false;
+        this.updateFlow();
+      });
+    }
+    this.updateFlow();
     void this.pump();
   }
 
@@ -110,13 +128,20 @@ export class Connection {
     this.socket.end();
   }
 
+  /** Reads only while there is room: few queued frames and a spill backlog under its limit. */
+  private updateFlow(): void {
+    if (this.fatal || this.closed) return;
+    if (this.waitingForSpill || this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    else this.socket.resume();
+  }
+
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
       let frame: QueueItem | undefined;
       while (!this.closed && (frame = this.queue.shift())) {
-        if (this.queue.length < MAX_QUEUED_FRAMES) this.socket.resume();
+        this.updateFlow();
         await this.handle(frame);
       }
     } catch (err) {
@@ -136,6 +161,9 @@ export class Connection {
     if (frame.kind === 'expired') {
       return this.failStream(`frame timeout: incomplete after ${this.opts.limits.frameTimeoutMs / 1000} s`);
     }
+    if (frame.kind === 'malformed') return this.failStream(frame.why);
+    if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
+    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills);
     try {
       let decoded: unknown;
       try {
@@ -148,6 +176,73 @@ export class Connection {
     } finally {
       frame.lease?.release();
     }
+  }
+
+  /**
+   * A large frame: its spilled values are complete once their targets finish; they take the
+   * place of the nils the skeleton holds for them. The targets are discarded before the reply
+   * goes out, so a request that did not keep its data has released its space by then.
+   */
+  private async handleStreamed(skeleton: Buffer, spills: Spill[]): Promise<void> {
+    let reply: Record<string, unknown> | null;
+    const leases: Lease[] = [];
+    try {
+      reply = await this.dispatchStreamed(skeleton, spills, leases);
+    } finally {
+      for (const lease of leases) lease.release();
+      await discardAll(spills);
+    }
+    if (reply === null) return this.failStream('undecodable body');
+    await this.send(reply);
+  }
+
+  /** The reply, or null when the skeleton is not msgpack. Values read back into memory hold `leases`. */
+  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[]): Promise<Record<string, unknown> | null> {
+    const values: Array<[string, SpilledBin]> = [];
+    for (const { key, target } of spills) {
+      try {
+        values.push([key, await target.finish()]);
+      } catch (err) {
+        const { reply, expected } = errorToReply(err);
+        if (!expected) this.opts.log.error({ err }, 'storing a large value failed');
+        return reply;
+      }
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeBody(skeleton);
+    } catch {
+      return null;
+    }
+    if (typeof decoded === 'object' && decoded !== null) {
+      const asIs = this.opts.takesSpilled((decoded as Record<string, unknown>).command);
+      for (const [i, [key, spilled]] of values.entries()) {
+        let value: Buffer | SpilledBin = spilled;
+        if (!asIs) {
+          value = await this.readBack(spilled, leases);
+          // The bytes are in memory now: the temp file and its space reservation can go.
+          await spills[i]!.target.discard();
+        }
+        Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return this.opts.dispatch(decoded);
+  }
+
+  /** A spilled value as a Buffer, for commands that only take bytes in memory. */
+  private async readBack(spilled: SpilledBin, leases: Lease[]): Promise<Buffer> {
+    const lease = this.opts.pool.acquire(spilled.size);
+    leases.push(lease);
+    const body = spilled.fileBody();
+    let at = 0;
+    try {
+      await body.pipe(async (block) => {
+        at += block.copy(lease.buf, at);
+      });
+    } finally {
+      await body.close();
+    }
+    return lease.buf;
   }
 
   /** The byte stream can no longer be trusted: answer, then close. */
@@ -211,8 +306,12 @@ export class Connection {
     });
   }
 
+  /** Frames that will not be handled give back their slab or their spilled values. */
   private dropQueue(): void {
-    for (const item of this.queue.splice(0)) if (item.kind === 'frame') item.lease?.release();
+    for (const frame of this.queue.splice(0)) {
+      if (frame.kind === 'frame') frame.lease?.release();
+      else if (frame.kind === 'streamed') void discardAll(frame.spills);
+    }
   }
 
   private maybeFinish(): void {
@@ -244,4 +343,8 @@ export function refuseConnection(socket: Socket, reply: Record<string, unknown>)
   socket.on('error', () => undefined);
   for (const piece of encodeFrame(reply)) socket.write(piece as Buffer);
   lingerAndClose(socket);
+}
+
+async function discardAll(spills: Spill[]): Promise<void> {
+  await Promise.all(spills.map(({ target }) => target.discard()));
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Connection, refuseConnection, type ConnectionLimits, type Dispatch } from './connection.js';
 import { MSG } from './errors.js';
 import type { BufferPool } from './wire/buffer-pool.js';
+import type { StreamOptions } from './wire/frame-decoder.js';
 
 const LISTEN_BACKLOG = 4096;
 
@@ -15,6 +16,10 @@ export interface ListenOptions {
   readonly maxConnections: number;
   readonly dispatch: Dispatch;
   readonly pool: BufferPool;
+  /** How large frames are walked and where their large values go; null assembles every frame. */
+  readonly stream: StreamOptions | null;
+  /** Whether a command's request may carry spilled values as they are; others get them read back. */
+  readonly takesSpilled: (command: unknown) => boolean;
   readonly log: Logger;
 }
 
@@ -34,7 +39,8 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const conn = new Connection(socket, { limits: opts.limits, dispatch: opts.dispatch, pool: opts.pool, log: opts.log });
+    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
+    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

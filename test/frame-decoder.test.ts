@@ -13,7 +13,7 @@ function framed(...bodies: Buffer[]): Buffer {
 }
 
 function bodiesOf(frames: DecodedFrame[]): string[] {
-  return frames.map((f) => (f.kind === 'frame' ? f.body.toString('hex') : `oversize:${f.length}`));
+  return frames.map((f) => (f.kind === 'frame' ? f.body.toString('hex') : f.kind === 'oversize' ? `oversize:${f.length}` : f.kind));
 }
 
 const pool = new BufferPool(16 << 20);

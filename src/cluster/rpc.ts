@@ -172,6 +172,8 @@ export class Rpc {
         const frame = frames.shift();
         if (!frame) return;
         if (frame.kind === 'oversize') return finish(new PeerError(address, `reply of ${frame.length} bytes is over the limit`));
+        // The decoder is built without streaming, so every other frame is assembled whole.
+        if (frame.kind !== 'frame') return finish(new PeerError(address, 'malformed reply'));
         let reply: unknown;
         try {
           reply = decodeBody(frame.body);

@@ -29,6 +29,15 @@ export const handlers: { [C in Command]: Handler<C> } = {
 
 export const COMMANDS = Object.keys(handlers) as Command[];
 
+// Commands whose validators take a spilled `data` (wire/spill.ts Payload). For any other
+// command, spilled values are read back into memory before validation, so it works as
+// before, without the memory saving.
+const TAKES_SPILLED: ReadonlySet<string> = new Set<Command>(['store_chunk']);
+
+export function takesSpilled(command: unknown): boolean {
+  return typeof command === 'string' && TAKES_SPILLED.has(command);
+}
+
 function isCommand(name: string): name is Command {
   return Object.hasOwn(handlers, name);
 }

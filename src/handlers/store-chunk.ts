@@ -1,5 +1,6 @@
 import { InsufficientSpaceError } from '../errors.js';
 import type { OkReply, StoreChunkRequest } from '../wire/messages.js';
+import { payloadSize } from '../wire/spill.js';
 import type { HandlerContext } from './context.js';
 
 /**
@@ -11,7 +12,7 @@ import type { HandlerContext } from './context.js';
 export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   if (req.isReplica) {
     await ctx.store.write(req.chunk_id, req.data);
-    ctx.log.debug({ chunk_id: req.chunk_id, bytes: req.data.length }, 'stored replica');
+    ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data) }, 'stored replica');
     return { status: 'ok', chunk_id: req.chunk_id };
   }
   return storeAsPrimary(req, ctx);
@@ -19,10 +20,13 @@ export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): P
 
 async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   const { store, cluster, log } = ctx;
-  const size = req.data.length;
+  const size = payloadSize(req.data);
   // Refuse before asking anyone: the client falls back to another server on this error.
-  // An overwrite needs room only for its growth, as the store charges it.
-  if (!store.space.fits(size - (store.sizeOf(req.chunk_id) ?? 0))) throw new InsufficientSpaceError(store.space.available);
+  // An overwrite needs room only for its growth, as the store charges it. A spilled payload
+  // already holds a reservation for all its bytes, so it has proved that it fits.
+  if (Buffer.isBuffer(req.data) && !store.space.fits(size - (store.sizeOf(req.chunk_id) ?? 0))) {
+    throw new InsufficientSpaceError(store.space.available);
+  }
   if (req.file_path === null) {
     // The master files chunks under a path; without one there is nothing to tell it.
     await store.write(req.chunk_id, req.data);

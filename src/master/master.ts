@@ -47,6 +47,9 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     maxConnections: CHUNK_DEFAULTS.maxConnections,
     dispatch: (decoded) => dispatchMaster(decoded, ctx),
     pool: new BufferPool(POOL_BYTES),
+    // The master keeps no chunks: every frame is assembled in memory.
+    stream: null,
+    takesSpilled: () => false,
     log,
   });
 

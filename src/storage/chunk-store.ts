@@ -3,9 +3,13 @@ import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkNotFoundError, InsufficientSpaceError } from '../errors.js';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { Payload, SpillProvider } from '../wire/spill.js';
+import { DirSyncer } from './dir-syncer.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
 import { SpaceAccount } from './space.js';
+import { StagedFile } from './staged-file.js';
 import { Transactions, type RecoveryReport } from './transactions.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
@@ -35,6 +39,27 @@ export interface StoreOpenReport extends RecoveryReport {
   removedTempFiles: number;
 }
 
+export interface StoreOptions {
+  /**
+   * false skips every fsync (chunk and prepared data, and the directory): faster small
+   * stores, but a power loss or kernel crash can lose chunks already acknowledged, or leave
+   * them empty (a killed process loses nothing). Default true.
+   */
+  readonly fsync?: boolean;
+}
+
+/** A finished new version of a chunk, ready to be renamed over it. */
+interface InstallSource {
+  readonly path: string;
+  readonly size: number;
+  /** What the caller holds in the space account for the new version. */
+  readonly reserved: number;
+  /** A failed rename unlinks `path` and releases `reserved` (temp files this store made). */
+  readonly discardOnFailure: boolean;
+  /** fsyncs the folder `path` left when it is not the chunk directory. */
+  readonly syncSrcDir?: () => Promise<void>;
+}
+
 interface ChunkMeta {
   size: number;
   version: number;
@@ -54,6 +79,7 @@ interface ChunkMeta {
  */
 export class ChunkStore {
   private readonly lock = new KeyLock();
+  private readonly dirSync: DirSyncer;
   private transactionsRef: Transactions | null = null;
 
   private constructor(
@@ -62,9 +88,12 @@ export class ChunkStore {
     private readonly chunks: Map<string, ChunkMeta>,
     private lastVersion: number,
     private readonly dirHandle: FileHandle,
-  ) {}
+    private readonly fsync: boolean,
+  ) {
+    this.dirSync = new DirSyncer(dirHandle);
+  }
 
-  static async open(dir: string, limitBytes: number): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
+  static async open(dir: string, limitBytes: number, options: StoreOptions = {}): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
     await mkdir(dir, { recursive: true });
     const chunks = new Map<string, ChunkMeta>();
     let lastVersion = 0;
@@ -86,7 +115,7 @@ export class ChunkStore {
     const dirHandle = await open(dir, 'r');
     if (removedTempFiles > 0) await dirHandle.sync();
     const usedBytes = chunkBytes + scanned.report.preparedBytes;
-    const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), chunks, lastVersion, dirHandle);
+    const store = new ChunkStore(dir, new SpaceAccount(limitBytes, usedBytes), chunks, lastVersion, dirHandle, options.fsync ?? true);
     store.transactionsRef = await Transactions.recover(store, scanned);
     return { store, report: { chunks: chunks.size, usedBytes, removedTempFiles, ...scanned.report } };
   }
@@ -130,8 +159,31 @@ export class ChunkStore {
     return this.lock.run(chunkId, work);
   }
 
+  /**
+   * Where large incoming values go while their frame arrives: a temp file in this directory,
+   * its full size reserved up front (refused with insufficient_space when it does not fit).
+   */
+  spillProvider(pool: BufferPool): SpillProvider {
+    return {
+      open: (size) => {
+        if (!this.space.tryReserve(size)) throw new InsufficientSpaceError(this.space.available);
+        return new StagedFile(this.tempPath(), size, this.space, pool);
+      },
+    };
+  }
+
   /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. */
-  write(chunkId: string, data: Buffer): Promise<void> {
+  write(chunkId: string, data: Payload): Promise<void> {
+    if (!Buffer.isBuffer(data)) {
+      if (!(data instanceof StagedFile)) return Promise.reject(new TypeError('staged data from another store'));
+      return this.withChunkLock(chunkId, async () => {
+        // The staged file holds a reservation for all its bytes; the old version's go. If
+        // the rename fails, the staged file (its owner) drops the file and the reservation.
+        await data.seal(this.fsync);
+        await this.installLocked(chunkId, { path: data.path, size: data.size, reserved: data.size, discardOnFailure: false });
+        data.adopted();
+      });
+    }
     return this.withChunkLock(chunkId, async () => {
       // An overwrite is charged only for growth; the old bytes go when the rename lands.
       const growth = data.length - (this.sizeOf(chunkId) ?? 0);
@@ -161,7 +213,7 @@ export class ChunkStore {
 
   /** Builds a new version of the chunk in a temp file with `build`, then installs it. Caller holds the chunk lock and `reserved`. */
   private async replaceLocked(chunkId: string, size: number, reserved: number, build: (temp: string) => Promise<void>): Promise<void> {
-    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+    const temp = this.tempPath();
     try {
       await build(temp);
     } catch (err) {
@@ -169,7 +221,11 @@ export class ChunkStore {
       this.space.release(reserved);
       throw err;
     }
-    await this.installLocked(chunkId, temp, size, reserved, null);
+    await this.installLocked(chunkId, { path: temp, size, reserved, discardOnFailure: true });
+  }
+
+  private tempPath(): string {
+    return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
   }
 
   /**
@@ -178,45 +234,42 @@ export class ChunkStore {
    * rename fails nothing changed: the file and its reservation stay with the transaction.
    */
   installPreparedLocked(chunkId: string, src: string, size: number, syncSrcDir: () => Promise<void>): Promise<void> {
-    return this.installLocked(chunkId, src, size, size, syncSrcDir);
+    return this.installLocked(chunkId, { path: src, size, reserved: size, discardOnFailure: false, syncSrcDir });
   }
 
   /**
-   * The one way a chunk changes content: `src` (complete and fsynced, on this file system)
-   * is renamed over the chunk and the directories are fsynced. `reserved` is what the caller
-   * holds in the space account for the new version; afterwards the account holds exactly the
-   * new size in place of the old. `syncSrcDir` fsyncs the folder `src` left when it is not
-   * the chunk directory (its entry's removal must be durable too); a temp `src` (no
-   * syncSrcDir) and its reservation are discarded if the rename fails.
+   * The one way a chunk changes content: `src.path` (complete and fsynced, on this file
+   * system) is renamed over the chunk and the directories are fsynced. Afterwards the space
+   * account holds exactly the new size in place of the old and of `src.reserved`.
    */
-  private async installLocked(
-    chunkId: string,
-    src: string,
-    size: number,
-    reserved: number,
-    syncSrcDir: (() => Promise<void>) | null,
-  ): Promise<void> {
+  private async installLocked(chunkId: string, src: InstallSource): Promise<void> {
     try {
-      await rename(src, this.chunkPath(chunkId));
+      await rename(src.path, this.chunkPath(chunkId));
     } catch (err) {
-      if (syncSrcDir === null) {
-        await unlink(src).catch(() => undefined);
-        this.space.release(reserved);
+      if (src.discardOnFailure) {
+        await unlink(src.path).catch(() => undefined);
+        this.space.release(src.reserved);
       }
       throw err;
     }
     const oldSize = this.sizeOf(chunkId) ?? 0;
-    this.chunks.set(chunkId, { size, version: ++this.lastVersion });
-    this.space.release(oldSize + reserved - size);
-    await Promise.all([this.dirHandle.sync(), syncSrcDir?.()]);
+    this.chunks.set(chunkId, { size: src.size, version: ++this.lastVersion });
+    this.space.release(oldSize + src.reserved - src.size);
+    await Promise.all([this.syncDir(), this.fsync ? src.syncSrcDir?.() : undefined]);
   }
 
-  /** Creates `path` holding exactly `data`, fsynced. */
+  private async syncDir(): Promise<void> {
+    if (this.fsync) await this.dirSync.sync();
+  }
+
+  /** Creates `path` holding exactly `data`, on disk when it returns (unless fsync is off). */
   async writeNewFile(path: string, data: Buffer): Promise<void> {
-    const fh = await open(path, 'wx', 0o644);
+    // O_DSYNC: each write returns once its data, and the size needed to read it back, are
+    // on disk (as write + fdatasync would, which is all a new file needs), in one call less.
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (this.fsync ? fsConstants.O_DSYNC : 0);
+    const fh = await open(path, flags, 0o644);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
+      for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, done)).bytesWritten;
     } finally {
       await fh.close();
     }
@@ -244,7 +297,7 @@ export class ChunkStore {
         const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
         done += bytesWritten;
       }
-      await fh.sync();
+      if (this.fsync) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -252,6 +305,30 @@ export class ChunkStore {
 
   private chunkPath(chunkId: string): string {
     return join(this.dir, chunkId);
+  }
+
+  /**
+   * A small chunk read whole into `into`: open, one read, close; returns its length. The size
+   * comes from the in-memory index, and reading one byte more than that tells whether a store
+   * replaced it with a larger one meanwhile. Null when the chunk is not known to fit in
+   * `into` with that byte to spare: the caller streams it instead.
+   */
+  async readSmall(chunkId: string, into: Buffer): Promise<number | null> {
+    const known = this.sizeOf(chunkId);
+    if (known === undefined || known >= into.length) return null;
+    let handle: FileHandle;
+    try {
+      handle = await open(this.chunkPath(chunkId), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError();
+      throw err;
+    }
+    try {
+      const { bytesRead } = await handle.read(into, 0, known + 1, 0);
+      return bytesRead > known ? null : bytesRead;
+    } finally {
+      await handle.close();
+    }
   }
 
   /**
@@ -287,7 +364,7 @@ export class ChunkStore {
       }
       this.space.release(this.sizeOf(chunkId) ?? 0);
       this.chunks.delete(chunkId);
-      if (existed) await this.dirHandle.sync();
+      if (existed) await this.syncDir();
       return existed;
     });
   }

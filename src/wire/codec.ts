@@ -1,4 +1,5 @@
 import { C1, Unpackr } from 'msgpackr';
+import { isSpilledBin } from './spill.js';
 
 // Decoding uses msgpackr. Python packs ints >= 2^32 as uint64, which msgpackr turns into
 // BigInt unless told otherwise (shared/field-notes.md); maps come back as plain objects.
@@ -87,7 +88,7 @@ function sizeOf(v: unknown): number {
     return lenHeaderSize(len, 31, true) + len;
   }
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return lenHeaderSize(v.length, -1, true) + v.length;
-  if (isFileBody(v)) return lenHeaderSize(v.size, -1, true) + v.size;
+  if (isFileBody(v) || isSpilledBin(v)) return lenHeaderSize(v.size, -1, true) + v.size;
   if (Array.isArray(v)) {
     let total = lenHeaderSize(v.length, 15, false);
     for (const item of v) total += sizeOf(item);
@@ -229,6 +230,9 @@ function write(w: PieceWriter, v: unknown): void {
   } else if (isFileBody(v)) {
     w.header(v.size, 0, -1, 0xc4, 0xc5, 0xc6);
     w.file(v);
+  } else if (isSpilledBin(v)) {
+    w.header(v.size, 0, -1, 0xc4, 0xc5, 0xc6);
+    w.file(v.fileBody());
   } else if (Array.isArray(v) || v instanceof Set) {
     const items = [...v];
     w.header(items.length, 0x90, 15, null, 0xdc, 0xdd);
@@ -245,7 +249,7 @@ function write(w: PieceWriter, v: unknown): void {
 
 /**
  * Encodes `value` as one frame: the 4-byte length prefix and the msgpack body, split into
- * pieces so that large payloads (Buffers, files) are written as they are, never copied.
+ * pieces so that large payloads (Buffers, files, spilled values) are written as they are, never copied.
  */
 export function encodeFrame(value: unknown): Piece[] {
   const bodyBytes = sizeOf(value);

@@ -1,11 +1,13 @@
 // Request and reply shapes of the commands a chunk server answers
 // (protocol/PROTOCOL.md; field names are the Python reference's, verbatim).
 import type { FileBody } from './codec.js';
+import type { Payload } from './spill.js';
 
 export interface StoreChunkRequest {
   command: 'store_chunk';
   chunk_id: string;
-  data: Buffer;
+  /** In memory for small frames; a staged temp file for large ones (stream_threshold_mb). */
+  data: Payload;
   file_path: string | null;
   chunk_index: number | null;
   client_id: string | null;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { badRequest, MSG, RequestError } from '../errors.js';
 import { isSafeId } from '../storage/safe-name.js';
 import type { Command, Request } from './messages.js';
+import { isSpilledBin, type Payload } from './spill.js';
 
 export type Fields = Record<string, unknown>;
 
@@ -34,6 +35,12 @@ export function bin(f: Fields, name: string): Buffer {
   const v = f[name];
   if (!Object.hasOwn(f, name) || !(v instanceof Uint8Array)) throw badRequest(name);
   return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
+}
+
+/** A bin field that may have been spilled to disk while a large frame arrived. */
+export function payload(f: Fields, name: string): Payload {
+  const v = f[name];
+  return Object.hasOwn(f, name) && isSpilledBin(v) ? v : bin(f, name);
 }
 
 export function uint(f: Fields, name: string): number {
@@ -77,7 +84,7 @@ export const validators: { [C in Command]: Validator<C> } = {
   store_chunk: (f) => ({
     command: 'store_chunk',
     chunk_id: chunkId(f),
-    data: bin(f, 'data'),
+    data: payload(f, 'data'),
     file_path: optStr(f, 'file_path'),
     chunk_index: optUint(f, 'chunk_index'),
     client_id: optStr(f, 'client_id'),

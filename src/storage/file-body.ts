@@ -1,0 +1,65 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { FileBody } from '../wire/codec.js';
+
+// Blocks of this size are read from the file and handed to the socket in turn.
+const READ_BLOCK_BYTES = 1024 * 1024;
+
+/** Bytes already in memory (a leased block) as a reply piece; `release` runs once, from close(). */
+export function bufferBody(bytes: Buffer, release: () => void): FileBody {
+  let closed = false;
+  return {
+    kind: 'file',
+    size: bytes.length,
+    pipe: (sink) => sink(bytes),
+    async close() {
+      if (closed) return;
+      closed = true;
+      release();
+    },
+  };
+}
+
+/**
+ * `size` bytes of an open file as a reply piece, read with positional reads (so the handle
+ * may be shared) through two leased blocks: one filled from disk while the other drains.
+ * `release` runs once, from close().
+ */
+export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, release: () => Promise<void>): FileBody {
+  let closed = false;
+  return {
+    kind: 'file',
+    size,
+    async pipe(sink) {
+      const leases = [pool.acquire(READ_BLOCK_BYTES), pool.acquire(READ_BLOCK_BYTES)];
+      const inFlight: Array<Promise<void> | null> = [null, null];
+      try {
+        let offset = 0;
+        let turn = 0;
+        while (offset < size) {
+          await inFlight[turn];
+          const block = leases[turn]!.buf;
+          const want = Math.min(block.length, size - offset);
+          const { bytesRead } = await handle.read(block, 0, want, offset);
+          if (bytesRead !== want) throw new Error('file shrank while being sent');
+          const sent = sink(block.subarray(0, want));
+          // Awaited on this block's next turn or at the end; until then a failed write (client
+          // gone) must not count as an unhandled rejection.
+          sent.catch(() => undefined);
+          inFlight[turn] = sent;
+          offset += want;
+          turn ^= 1;
+        }
+        await Promise.all(inFlight);
+      } finally {
+        await Promise.allSettled(inFlight);
+        for (const lease of leases) lease.release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await release();
+    },
+  };
+}

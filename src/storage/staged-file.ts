@@ -1,0 +1,162 @@
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { FileBody } from '../wire/codec.js';
+import type { SpilledBin, SpillTarget } from '../wire/spill.js';
+import { fileBodyOf } from './file-body.js';
+import type { SpaceAccount } from './space.js';
+
+// writev takes at most IOV_MAX (1024 on Linux) buffers per call.
+const MAX_IOV = 1024;
+
+type State = 'receiving' | 'installed' | 'discarded';
+
+/**
+ * A large bin value written to a temp file in the chunk directory while its frame arrives.
+ * Holds a space reservation for its full size from the first byte, so concurrent uploads
+ * can never overfill the limit; the store either installs it as a chunk (taking over file
+ * and reservation) or it is discarded (temp unlinked, reservation released).
+ */
+export class StagedFile implements SpillTarget, SpilledBin {
+  readonly kind = 'spilled';
+  private readonly opened: Promise<FileHandle>;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private received = 0;
+  private written = 0;
+  private flushing: Promise<void> | null = null;
+  private error: unknown = null;
+  private state: State = 'receiving';
+  private waiters: Array<{ bytes: number; resolve: () => void }> = [];
+
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    private readonly space: SpaceAccount,
+    private readonly pool: BufferPool,
+  ) {
+    this.opened = open(path, 'wx+', 0o644);
+    this.opened.catch((err: unknown) => this.fail(err));
+  }
+
+  get backlogBytes(): number {
+    return this.queuedBytes;
+  }
+
+  write(piece: Buffer): void {
+    if (this.error !== null || this.state !== 'receiving') return;
+    this.queue.push(piece);
+    this.queuedBytes += piece.length;
+    this.received += piece.length;
+    this.flushing ??= this.flush();
+  }
+
+  drained(bytes: number): Promise<void> {
+    if (this.queuedBytes <= bytes || this.error !== null || this.state === 'discarded') return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  async finish(): Promise<SpilledBin> {
+    while (this.flushing) await this.flushing;
+    if (this.error !== null) throw this.error;
+    if (this.received !== this.size || this.written !== this.size) throw new Error(`staged ${this.written} of ${this.size} bytes`);
+    return this;
+  }
+
+  fileBody(): FileBody {
+    if (this.state === 'discarded') throw new Error('staged data already discarded');
+    // Reads through the handle, which stays valid after the rename that installs the file.
+    let handle: FileHandle | null = null;
+    const body = {
+      kind: 'file' as const,
+      size: this.size,
+      pipe: async (sink: (block: Buffer) => Promise<void>) => {
+        handle ??= await this.opened;
+        await fileBodyOf(handle, this.size, this.pool, async () => undefined).pipe(sink);
+      },
+      close: async () => undefined,
+    };
+    return body;
+  }
+
+  /** Waits for every byte to be written and, when `durable`, on disk (fdatasync). */
+  async seal(durable: boolean): Promise<void> {
+    if (this.state !== 'receiving') throw new Error(`staged data is ${this.state}`);
+    await this.finish();
+    if (durable) await (await this.opened).datasync();
+  }
+
+  /**
+   * The store renamed the sealed file into place: file and space reservation are its now,
+   * and discard() only closes the handle (which stays readable for fileBody()).
+   */
+  adopted(): void {
+    this.state = 'installed';
+  }
+
+  async discard(): Promise<void> {
+    if (this.state === 'discarded') return;
+    const installed = this.state === 'installed';
+    this.state = 'discarded';
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.notify();
+    while (this.flushing) await this.flushing;
+    const fh = await this.opened.catch(() => null);
+    await fh?.close().catch(() => undefined);
+    if (installed) return;
+    if (fh) await unlink(this.path).catch(() => undefined);
+    this.space.release(this.size);
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      const fh = await this.opened;
+      while (this.queue.length > 0 && this.error === null && this.state === 'receiving') {
+        const batch = this.queue.splice(0, MAX_IOV);
+        let bytes = 0;
+        for (const b of batch) bytes += b.length;
+        await writeAll(fh, batch, this.written);
+        this.written += bytes;
+        this.queuedBytes -= bytes;
+        this.notify();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.error ??= err;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.notify();
+  }
+
+  private notify(): void {
+    const stop = this.error !== null || this.state === 'discarded';
+    this.waiters = this.waiters.filter((w) => {
+      if (!stop && this.queuedBytes > w.bytes) return true;
+      w.resolve();
+      return false;
+    });
+  }
+}
+
+async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let pos = position;
+  for (;;) {
+    const { bytesWritten } = await fh.writev(rest, pos);
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    pos += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) {
+      skip -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (rest.length === 0) return;
+    rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+  }
+}
