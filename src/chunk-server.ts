@@ -4,6 +4,7 @@ import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
 import { listen } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
+import { startScrubber } from './storage/scrubber.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
 import { openTransactionLog, type TransactionLog } from './transaction-log.js';
 import { BufferPool } from './wire/buffer-pool.js';
@@ -28,7 +29,11 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const infoFile = join(dataDir, config.serverInfoFile);
   const limitBytes = Math.floor(config.spaceMb * MIB);
 
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes);
+  const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log });
+  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose checksums were missing or stale');
+  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks whose checksum files were damaged');
+  if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
   if (report.preparedTransactions > 0 || report.recoveredCommits > 0) {
@@ -46,7 +51,6 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     throw err;
   }
 
-  const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
   const ctx: HandlerContext = { store, log, txlog: txLog.log, pool };
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
   let server;
@@ -69,6 +73,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     throw err;
   }
   const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
+  const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
 
   const address = `${config.host}:${server.port}`;
@@ -85,7 +90,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await server.close(config.shutdownGraceS * 1000);
-        await sweeper.stop();
+        await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();
         await store.close();
       })();

@@ -38,6 +38,10 @@ export interface ChunkServerConfig {
   transactionTtlS: number;
   /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
   transactionLog: string;
+  /** Seconds between the starts of two scrub passes (each reads and checks every chunk). */
+  scrubIntervalS: number;
+  /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
+  scrubRateMbS: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -59,6 +63,8 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   logLevel: 'info',
   transactionTtlS: 300,
   transactionLog: 'transactions.log',
+  scrubIntervalS: 86_400,
+  scrubRateMbS: 50,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -171,6 +177,8 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
     transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
+    scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
+    scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
   };
 }
 
