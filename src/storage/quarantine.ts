@@ -103,7 +103,10 @@ export class Quarantine {
       if (!entries) continue;
       this.unreported.delete(chunkId);
       for (const entry of entries) {
-        await writeFile(join(this.dir, entry, REPORTED_NAME), '').catch((err: unknown) => failures.push(err));
+        // ENOENT: the finding could not even get its folder (a read-only disk); nothing to mark.
+        await writeFile(join(this.dir, entry, REPORTED_NAME), '').catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') failures.push(err);
+        });
       }
     }
     if (failures.length > 0) throw failures[0];
