@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { startChunkServer, type ChunkServer } from '../src/chunk-server.js';
-import type { ChunkServerConfig } from '../src/config.js';
+import { ConfigError, DEFAULTS, resolveConfig, type ChunkServerConfig } from '../src/config.js';
 import { bytes, call, MIB, tempDir, testConfig } from './helpers.js';
 
 type LogLine = Record<string, any>;
@@ -93,4 +93,11 @@ t.test('the schedule survives restarts: an overdue pass runs right after start-u
   t.same(server.store.corruptChunks(), ['old'], 'found by the overdue pass');
   const next = JSON.parse(await readFile(mark, 'utf8')).started_at;
   t.ok(next > Date.now() - 60_000, 'the pass recorded its start');
+});
+
+t.test('scrub_interval_s and scrub_rate_mb_s: defaults, file values, checks', async (t) => {
+  t.match(DEFAULTS, { scrubIntervalS: 86_400, scrubRateMbS: 50 });
+  t.match(resolveConfig({ chunk_server: { scrub_interval_s: 600, scrub_rate_mb_s: 5.5 } }, { server_id: 's' }), { scrubIntervalS: 600, scrubRateMbS: 5.5 });
+  t.throws(() => resolveConfig({ chunk_server: { scrub_interval_s: 0 } }, { server_id: 's' }), new ConfigError('[chunk_server] scrub_interval_s must be a positive number of seconds, got 0'));
+  t.throws(() => resolveConfig({ chunk_server: { scrub_rate_mb_s: 'fast' } }, { server_id: 's' }), ConfigError);
 });

@@ -576,15 +576,16 @@ export class ChunkStore {
   }
 
   /**
-   * Moves the chunk and its sums to `.quarantine/`, frees its space and remembers it for the
-   * master. Never throws: if the move fails the chunk stays where it is, still reported, and
-   * every read of it keeps failing verification.
+   * Moves the chunk and its sums to `.quarantine/`, frees its space and, once that is done,
+   * lists it for the master. Never throws: if the move fails the chunk stays where it is,
+   * still reported, and every read of it keeps failing verification.
    */
   private async quarantineLocked(chunkId: string, foundBy: FoundBy, reason: string): Promise<void> {
     const size = this.sizeOf(chunkId);
+    const entry = this.quarantine.newEntry(chunkId);
     let moveError: unknown = null;
     try {
-      await this.quarantine.admit(chunkId, this.chunkPath(chunkId), this.sumsPath(chunkId), {
+      await this.quarantine.admit(entry, chunkId, this.chunkPath(chunkId), this.sumsPath(chunkId), {
         found_by: foundBy,
         reason,
         size,
@@ -603,6 +604,7 @@ export class ChunkStore {
       { chunk_id: chunkId, found_by: foundBy, reason, bytes: size, quarantined: moved, ...(moveError ? { err: moveError } : {}) },
       moved ? 'corrupt chunk moved to quarantine' : 'corrupt chunk could not be moved to quarantine',
     );
+    this.quarantine.remember(chunkId, entry);
   }
 
   /** Removes a chunk; false when there was none. */

@@ -62,7 +62,13 @@ export class Quarantine {
     return this.unreported.has(chunkId);
   }
 
-  private remember(chunkId: string, entry: string): void {
+  /** A name for a new finding about `chunkId`. */
+  newEntry(chunkId: string): string {
+    return `${Date.now()}-${randomBytes(3).toString('hex')}-${chunkId}`;
+  }
+
+  /** Adds a finding to those to report; the caller has finished dealing with the chunk. */
+  remember(chunkId: string, entry: string): void {
     const list = this.unreported.get(chunkId);
     if (list) list.push(entry);
     else this.unreported.set(chunkId, [entry]);
@@ -72,11 +78,8 @@ export class Quarantine {
    * Moves a chunk (then its sums, if any) into a new entry, durably. The chunk moves
    * first: a crash in between leaves an orphan sums file (removed at start-up), never a
    * chunk without sums, which start-up would checksum afresh and so bless its damage.
-   * The finding is remembered for reporting even if the move fails.
    */
-  async admit(chunkId: string, chunkPath: string, sumsPath: string | null, info: Record<string, unknown>): Promise<void> {
-    const entry = `${Date.now()}-${randomBytes(3).toString('hex')}-${chunkId}`;
-    this.remember(chunkId, entry);
+  async admit(entry: string, chunkId: string, chunkPath: string, sumsPath: string | null, info: Record<string, unknown>): Promise<void> {
     const path = join(this.dir, entry);
     await mkdir(path, { recursive: true });
     // Only for the operator: a full disk must not keep the chunk from moving.
