@@ -11,7 +11,7 @@ import { bytes, call, Client, MIB, tempDir, testConfig } from './helpers.js';
 
 type LogLine = Record<string, any>;
 
-/** An in-process server whose log lines (warn and above) are kept for inspection. */
+/** An in-process server whose log lines are kept for inspection. */
 async function start(t: Test, dir: string, over: Partial<ChunkServerConfig> = {}): Promise<{ server: ChunkServer; logs: LogLine[] }> {
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -20,7 +20,7 @@ async function start(t: Test, dir: string, over: Partial<ChunkServerConfig> = {}
       done();
     },
   });
-  const server = await startChunkServer(testConfig(dir, over), pino({ level: 'info' }, sink));
+  const server = await startChunkServer(testConfig(dir, over), pino({ level: 'debug' }, sink));
   t.teardown(() => server.stop());
   return { server, logs };
 }
@@ -182,6 +182,7 @@ t.test('missing or foreign checksums are recomputed at start-up (crash between t
     ['copied', 'made for another version of the chunk'],
     ['nosums', 'missing'],
   ]);
+  t.match(logs.find((l) => l.msg === 'recomputed checksums of chunks whose checksums were missing or stale'), { level: 40, chunks: 2 });
   t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort(), ['copied.crc', 'nosums.crc'], 'orphan and temp removed');
   for (const id of ['nosums', 'copied']) {
     await sumsMatchFile(t, chunkDir, id);

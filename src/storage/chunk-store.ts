@@ -501,7 +501,9 @@ export class ChunkStore {
   private async recomputeSums(chunkId: string, handle: FileHandle, st: BigIntStats, why: string): Promise<ChunkSums> {
     const size = Number(st.size);
     const sums: ChunkSums = { size, crcs: await sumsOfFile(handle, size, this.pool), identity: identityOf(st) };
-    const level = why === 'missing' ? 'info' : 'warn';
+    // Missing sums are expected for every chunk of a directory from before checksums (start-up
+    // logs their count); sums of another version only after a crash or a hand-made change.
+    const level = why === 'missing' ? 'debug' : 'warn';
     this.log[level]({ chunk_id: chunkId, why }, 'checksums recomputed from the chunk as it is');
     const temp = join(this.dir, META_DIR, `${META_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
