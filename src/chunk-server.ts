@@ -8,6 +8,7 @@ import type { HandlerContext } from './handlers/context.js';
 import { dispatch, takesSpilled } from './handlers/index.js';
 import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
+import { startScrubber } from './storage/scrubber.js';
 import { recordedPort, recordServer } from './storage/server-info.js';
 import { startExpirySweep } from './transaction-expiry.js';
 import { openTransactionLog, type TransactionLog } from './transaction-log.js';
@@ -31,7 +32,11 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const limitBytes = Math.floor(config.spaceMb * MIB);
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { fsync: config.fsync });
+  const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync });
+  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose checksums were missing or stale');
+  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks whose checksum files were damaged');
+  if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
   if (report.preparedTransactions > 0 || report.recoveredCommits > 0) {
@@ -50,7 +55,6 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     throw err;
   }
 
-  const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
   const port = config.port ?? (await recordedPort(infoFile, config.serverId)) ?? 0;
   // Handlers need our advertised address, known only once the port is bound. No request is
   // read before the continuation of `listen` runs (it needs another turn of the event loop),
@@ -94,6 +98,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         heartbeatMs: config.heartbeatIntervalS * 1000,
         timeoutMs: config.masterTimeoutS * 1000,
         space: () => ({ total: limitBytes, used: store.space.used }),
+        corruptChunks: () => store.corruptChunks(),
+        corruptReported: (ids) => store.acknowledgeCorrupt(ids),
         rpc,
         log,
       })
@@ -110,6 +116,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   ctx = { store, log, txlog: txLog.log, pool, cluster };
 
   const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
+  const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
   log.info(
     { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
@@ -126,7 +133,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       stopped ??= (async () => {
         await master?.stop();
         await server.close(config.shutdownGraceS * 1000);
-        await sweeper.stop();
+        await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();
         await store.close();
       })();

@@ -50,6 +50,10 @@ export interface ChunkServerConfig {
   peerTimeoutS: number;
   /** Calls in flight to one peer (or the master) at once; more wait their turn. */
   peerConcurrency: number;
+  /** Seconds between the starts of two scrub passes (each reads and checks every chunk). */
+  scrubIntervalS: number;
+  /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
+  scrubRateMbS: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -77,6 +81,8 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   masterTimeoutS: 5,
   peerTimeoutS: 30,
   peerConcurrency: 4,
+  scrubIntervalS: 86_400,
+  scrubRateMbS: 50,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -195,6 +201,8 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     masterTimeoutS: num('[chunk_server] master_timeout_s', pick(undefined, c.master_timeout_s, DEFAULTS.masterTimeoutS), positive, 'a positive number of seconds'),
     peerTimeoutS: num('[chunk_server] peer_timeout_s', pick(undefined, c.peer_timeout_s, DEFAULTS.peerTimeoutS), positive, 'a positive number of seconds'),
     peerConcurrency: num('[chunk_server] peer_concurrency', pick(undefined, c.peer_concurrency, DEFAULTS.peerConcurrency), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
+    scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
+    scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
   };
 }
 

@@ -38,6 +38,7 @@ export const MSG = {
   conflict: 'conflict',
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
+  corruptChunk: 'corrupt_chunk',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
@@ -52,6 +53,14 @@ export class ChunkNotFoundError extends RequestError {
   constructor() {
     super(MSG.chunkNotFound);
     this.name = 'ChunkNotFoundError';
+  }
+}
+
+/** The chunk's bytes do not match the checksums recorded when it was written; it has been quarantined. */
+export class CorruptChunkError extends RequestError {
+  constructor() {
+    super(MSG.corruptChunk);
+    this.name = 'CorruptChunkError';
   }
 }
 

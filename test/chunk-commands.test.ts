@@ -22,7 +22,8 @@ t.test('replica store keeps the given chunk_id and replies without replicas', as
   const data = bytes(1000);
   t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'given-id', data, replica_servers: true }), { status: 'ok', chunk_id: 'given-id' });
   t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'primary', data, replica_servers: [] }), { status: 'ok', chunk_id: 'primary', replicas: 0 });
-  t.same((await readdir(server.store.dir)).sort(), ['given-id', 'primary']);
+  t.same((await readdir(server.store.dir)).sort(), ['.meta', 'given-id', 'primary']);
+  t.same((await readdir(join(server.store.dir, '.meta'))).filter((n) => !n.startsWith('.')).sort(), ['given-id.crc', 'primary.crc'], 'checksums beside the chunks');
 });
 
 t.test('pipelined requests on one connection are answered in order', async (t) => {

@@ -5,11 +5,13 @@ import { bytes, call, Client, MIB, spawnServer, tempDir } from './helpers.js';
 
 const SPACE_MB = 512;
 
-async function diskState(chunkDir: string): Promise<{ names: string[]; total: number }> {
-  const names = (await readdir(chunkDir)).sort();
+/** Chunk files and their bytes; `.meta` (checksums) is checked to hold nothing but sums of those chunks. */
+async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
+  const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
   let total = 0;
   for (const n of names) total += (await stat(join(chunkDir, n))).size;
-  return { names, total };
+  const meta = (await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort();
+  return { names, total, meta };
 }
 
 t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or whole', async (t) => {
@@ -33,8 +35,9 @@ t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or who
     c.close();
 
     const restarted = await spawnServer(t, args, dir);
-    const { names, total } = await diskState(chunkDir);
+    const { names, total, meta } = await diskState(chunkDir);
     t.notOk(names.some((n) => n.startsWith('.')), `no temp file remains (kill after ${delay ?? 'reply'})`);
+    t.same(meta, names.map((n) => `${n}.crc`), 'checksums of exactly the chunks there');
     if (delay === null) t.ok(names.includes(id), 'an acknowledged store survives kill -9');
     if (names.includes(id)) {
       t.ok((await readFile(join(chunkDir, id))).equals(data), 'the chunk under its final name is whole');

@@ -21,7 +21,7 @@ t.test('hostile chunk ids are refused and nothing appears outside the chunk dire
   }
   t.same(await readdir(root), ['data']);
   t.same((await readdir(dataDir)).sort(), ['server_info.json', 'test1']);
-  t.same(await readdir(join(dataDir, 'test1')), []);
+  t.same(await readdir(join(dataDir, 'test1')), ['.meta']);
   t.equal(server.store.space.used, 0);
 });
 

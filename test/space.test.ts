@@ -5,7 +5,7 @@ import { bytes, call, MIB, startServer, tempDir } from './helpers.js';
 
 async function bytesOnDisk(dir: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isFile()) total += (await stat(join(dir, entry.name))).size;
   return total;
 }
 
@@ -67,7 +67,7 @@ t.test('start-up counts what is on disk, removes temp files, and ignores nothing
   await writeFile(join(chunkDir, '.store-abandoned.tmp'), bytes(7000));
   const server = await startServer(t, { spaceMb: 1 }, dir);
   t.equal(server.store.space.used, 5300, 'foreign files still occupy the limit');
-  t.same((await readdir(chunkDir)).sort(), ['kept', 'not a chunk id']);
+  t.same((await readdir(chunkDir)).sort(), ['.meta', 'kept', 'not a chunk id']);
   t.same(await call(server.port, { command: 'check_space', size: MIB - 5300 }), { status: 'ok' });
 });
 

@@ -1,4 +1,4 @@
-// The small-request path: grouped directory fsyncs, whole reads of small chunks, opt-out fsync.
+// The small-request path: grouped directory fsyncs, opt-out fsync.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -64,19 +64,6 @@ t.test('a failed directory fsync fails its callers and the next one still runs',
   t.equal(dir.started, 3, 'idle again: a new caller starts at once');
   dir.finish();
   await third;
-});
-
-t.test('small chunks are read whole, and still right when the file changed behind the index', async (t) => {
-  const server = await startServer(t);
-  const small = bytes(1000, 1);
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 's', data: small }), { status: 'ok', chunk_id: 's', replicas: 0 });
-  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 's' })).data).equals(small));
-  const grown = bytes(300_000, 2);
-  await writeFile(join(server.store.dir, 's'), grown);
-  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 's' })).data).equals(grown), 'grown: streamed in full');
-  await writeFile(join(server.store.dir, 's'), small.subarray(0, 10));
-  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 's' })).data).equals(small.subarray(0, 10)), 'shrunk');
-  t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'nope' }), { status: 'error', message: 'chunk_not_found' });
 });
 
 t.test('fsync = false is opt-in and still stores and serves chunks', async (t) => {

@@ -125,7 +125,7 @@ t.test('kill -9 during commits: each chunk is wholly the old or wholly the new v
     t.equal(await usedBytes(server.port), SIZE, 'space counts exactly one version');
   }
   t.comment(`killed before the rename ${outcomes.old} times, after it ${outcomes.new} times`);
-  const leftovers = (await readdir(join(dir, SERVER_ID))).filter((n) => n !== 'big' && n !== '.prepared');
+  const leftovers = (await readdir(join(dir, SERVER_ID))).filter((n) => n !== 'big' && n !== '.prepared' && n !== '.meta');
   t.same(leftovers, [], 'no temp files');
 });
 
@@ -158,7 +158,8 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     if (delay === 'reply') t.ok(after.equals(appended), 'an acknowledged append survives kill -9');
     current = after;
     t.equal(await usedBytes(server.port), current.length);
-    t.same(await readdir(chunkDir), ['grow'], 'temp copies of an unfinished append removed');
+    t.same(await readdir(chunkDir), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
+    t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub'), ['grow.crc'], 'and their checksums');
   }
   t.comment(`killed with a half-built copy on disk ${midCopy} times`);
 });

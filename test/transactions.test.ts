@@ -97,7 +97,7 @@ t.test('a repeated prepare of one transaction replaces the earlier one', async (
   await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data: bytes(3000, 1) });
   t.same(await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data: bytes(2000, 2) }), OK_PREPARED);
   t.equal(s.store.space.used, 2000, 'space of the first prepare released');
-  t.equal((await readdir(join(s.store.dir, '.prepared'))).length, 2, 'one data file and one sidecar');
+  t.equal((await readdir(join(s.store.dir, '.prepared'))).length, 3, 'one data file, its checksums and one sidecar');
   await call(s.port, { command: 'commit_chunk', ...tx });
   t.same(await retrieve(s.port, 'rp'), bytes(2000, 2));
 });
@@ -187,7 +187,7 @@ t.test('append_chunk appends at the true end and creates missing chunks', async 
   t.same(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
   t.same(await retrieve(s.port, 'ac'), Buffer.from('onetwo3'));
   t.equal(s.store.space.used, 7);
-  t.same(await readdir(s.store.dir), ['ac'], 'no temp file left, no .prepared folder until a prepare');
+  t.same(await readdir(s.store.dir), ['.meta', 'ac'], 'no temp file left, no .prepared folder until a prepare');
 });
 
 t.test('append_chunk respects the space limit', async (t) => {
@@ -383,7 +383,7 @@ t.test('start-up sorts out what a crash left in .prepared', async (t) => {
   const second = await startServer(t, {}, dir);
   t.equal(second.store.transactions.count, 1, 'one transaction still prepared');
   t.equal(second.store.space.used, 300 + 200, 'prepared bytes and chunks counted, leftovers not');
-  t.equal((await readdir(prepared)).length, 2, 'leftovers removed');
+  t.equal((await readdir(prepared)).length, 3, 'leftovers removed: the kept transaction has its data, checksums and sidecar');
   t.same(await call(second.port, { command: 'commit_chunk', chunk_id: 'done', transaction_id: '2' }), OK_COMMITTED, 'the finished commit is known');
   t.same(await call(second.port, { command: 'commit_chunk', chunk_id: 'kept', transaction_id: '1' }), OK_COMMITTED);
   t.same(await retrieve(second.port, 'kept'), bytes(300, 1));

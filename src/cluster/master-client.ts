@@ -13,6 +13,10 @@ export interface MasterClientOptions {
   readonly timeoutMs: number;
   /** Bytes this server may hold and holds now, from the in-memory accounting. */
   readonly space: () => { total: number; used: number };
+  /** Chunks found corrupt and not yet reported; sent with every heartbeat until one is taken. */
+  readonly corruptChunks: () => string[];
+  /** Called once a heartbeat that listed these ids was taken by the master. */
+  readonly corruptReported: (chunkIds: string[]) => Promise<void>;
   readonly rpc: Rpc;
   readonly log: Logger;
 }
@@ -108,7 +112,11 @@ export class MasterClient {
         this.everRegistered = true;
       }
       const { total, used } = this.opts.space();
-      await this.tell({ command: 'heartbeat', address, location: [...location], space_info: { total, used } });
+      const corrupt = this.opts.corruptChunks();
+      const beat: Reply = { command: 'heartbeat', address, location: [...location], space_info: { total, used } };
+      if (corrupt.length > 0) beat.corrupt_chunks = corrupt;
+      await this.tell(beat);
+      if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
       this.reachable = true;
       return true;
     } catch (err) {

@@ -14,6 +14,8 @@ export interface HeartbeatRequest {
   address: string;
   location: Location | null;
   space_info: SpaceInfo | null;
+  /** Chunks the server found corrupt and quarantined; our extension, which the reference ignores. */
+  corrupt_chunks: string[];
 }
 
 export interface GetReplicaLocationsRequest {

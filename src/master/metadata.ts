@@ -127,6 +127,20 @@ export class MetadataStore {
     await this.persist();
   }
 
+  /** A server lost its copy of `chunkId` (found corrupt): it is no longer a holder. Returns the files that listed it. */
+  async dropLocation(chunkId: string, address: string): Promise<number> {
+    let files = 0;
+    for (const meta of this.files.values()) {
+      const locations = meta.chunk_locations[chunkId];
+      if (!locations?.includes(address)) continue;
+      meta.chunk_locations[chunkId] = locations.filter((a) => a !== address);
+      this.updatePending(meta, chunkId);
+      files++;
+    }
+    if (files > 0) await this.persist();
+    return files;
+  }
+
   /** update_chunk_offset: the chunk now ends at `offset` (after an append). */
   async setOffset(filePath: string, chunkId: string, offset: number): Promise<void> {
     const meta = this.files.get(filePath);

@@ -69,6 +69,7 @@ export const masterValidators: { [C in MasterCommand]: MasterValidator<C> } = {
     address: address(f, 'address'),
     location: optLocation(f, 'location'),
     space_info: optSpaceInfo(f, 'space_info'),
+    corrupt_chunks: present(f, 'corrupt_chunks') ? strList(f, 'corrupt_chunks') : [],
   }),
   get_replica_locations: (f) => ({ command: 'get_replica_locations', excluding: excluding(f), client_id: optStr(f, 'client_id') }),
   update_file_metadata: (f) => ({

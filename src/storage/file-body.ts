@@ -5,21 +5,6 @@ import type { FileBody } from '../wire/codec.js';
 // Blocks of this size are read from the file and handed to the socket in turn.
 const READ_BLOCK_BYTES = 1024 * 1024;
 
-/** Bytes already in memory (a leased block) as a reply piece; `release` runs once, from close(). */
-export function bufferBody(bytes: Buffer, release: () => void): FileBody {
-  let closed = false;
-  return {
-    kind: 'file',
-    size: bytes.length,
-    pipe: (sink) => sink(bytes),
-    async close() {
-      if (closed) return;
-      closed = true;
-      release();
-    },
-  };
-}
-
 /**
  * `size` bytes of an open file as a reply piece, read with positional reads (so the handle
  * may be shared) through two leased blocks: one filled from disk while the other drains.

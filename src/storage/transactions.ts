@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { alreadyCommitted, BadOffsetError, conflict, InsufficientSpaceError, noPreparedData } from '../errors.js';
-import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
+import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData } from '../errors.js';
+import type { ChunkIdentity, ChunkStore, NewVersion } from './chunk-store.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
  *
- * Each one is two files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id):
- * `<stem>.data`, the whole new version of the chunk, and `<stem>.json`, a sidecar naming the
- * transaction. The data is written and fsynced first, then the sidecar (temp, fsync, rename,
- * directory fsync), and only then is `prepared` replied; so a sidecar on disk always means
- * complete data. The stem is random: ids may hold dots and reach 128 characters each, so
- * names built from them could be ambiguous or too long.
+ * Each one is three files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id):
+ * `<stem>.data`, the whole new version of the chunk, `<stem>.crc`, its checksums, and
+ * `<stem>.json`, a sidecar naming the transaction. Data and checksums are written and
+ * fsynced first, then the sidecar (temp, fsync, rename, directory fsync), and only then is
+ * `prepared` replied; so a sidecar on disk always means complete data and checksums. The
+ * stem is random: ids may hold dots and reach 128 characters each, so names built from them
+ * could be ambiguous or too long.
  *
  * Invariants the start-up scan relies on:
  * - commit renames `.data` onto the chunk before it deletes the sidecar;
@@ -57,6 +58,7 @@ interface Sidecar {
 
 export const PREPARED_DIR = '.prepared';
 const DATA_SUFFIX = '.data';
+const SUMS_SUFFIX = '.crc';
 const SIDECAR_SUFFIX = '.json';
 const TEMP_SUFFIX = '.tmp';
 // Never equal to any version a chunk can have: marks an append whose base is gone.
@@ -157,7 +159,8 @@ class PreparedArea {
       return { area: new PreparedArea(dir, null), kept: [], committed: [], removed: 0 };
     }
     const dataNames = new Set(names.filter((n) => n.endsWith(DATA_SUFFIX)));
-    const toRemove = names.filter((n) => !n.endsWith(DATA_SUFFIX) && !n.endsWith(SIDECAR_SUFFIX));
+    const sumsNames = new Set(names.filter((n) => n.endsWith(SUMS_SUFFIX)));
+    const toRemove = names.filter((n) => !n.endsWith(DATA_SUFFIX) && !n.endsWith(SIDECAR_SUFFIX) && !n.endsWith(SUMS_SUFFIX));
     const newest = new Map<string, ScannedTx>();
     const committed: Sidecar[] = [];
 
@@ -192,6 +195,8 @@ class PreparedArea {
     }
     // Data no sidecar vouches for: a prepare that never completed.
     toRemove.push(...dataNames);
+    for (const { stem } of newest.values()) sumsNames.delete(stem + SUMS_SUFFIX);
+    toRemove.push(...sumsNames);
 
     // Sidecars go before data, keeping the invariants above even if this is interrupted.
     toRemove.sort((a, b) => Number(b.endsWith(SIDECAR_SUFFIX)) - Number(a.endsWith(SIDECAR_SUFFIX)));
@@ -230,6 +235,11 @@ class PreparedArea {
     return join(this.dir, stem + DATA_SUFFIX);
   }
 
+  /** The prepared version's data and checksum files. */
+  versionPaths(stem: string): NewVersion {
+    return { data: this.dataPath(stem), sums: join(this.dir, stem + SUMS_SUFFIX) };
+  }
+
   private sidecarPath(stem: string): string {
     return join(this.dir, stem + SIDECAR_SUFFIX);
   }
@@ -258,14 +268,17 @@ class PreparedArea {
     await unlinkIfPresent(this.sidecarPath(stem));
     await this.sync();
     await unlinkIfPresent(this.dataPath(stem));
+    await unlinkIfPresent(this.versionPaths(stem).sums);
   }
 
   /**
    * After the data was renamed onto the chunk. Not fsynced: a sidecar that comes back after
-   * a crash has no data and is read as the commit it was.
+   * a crash has no data and is read as the commit it was. Checksums left behind (their
+   * rename failed) go too.
    */
   async forgetCommitted(stem: string): Promise<void> {
     await unlinkIfPresent(this.sidecarPath(stem));
+    await unlinkIfPresent(this.versionPaths(stem).sums);
   }
 
   async hasData(stem: string): Promise<boolean> {
@@ -304,6 +317,7 @@ export class Transactions {
    */
   static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>): Promise<Transactions> {
     const txs = new Transactions(store, area.area);
+    for (const { stem } of area.kept) await store.repairPreparedSums(area.area.versionPaths(stem));
     for (const sidecar of area.committed) {
       txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
     }
@@ -369,7 +383,7 @@ export class Transactions {
         throw err;
       }
       try {
-        await this.store.writeNewFile(this.area.dataPath(stem), data);
+        await this.store.writeNewVersion(this.area.versionPaths(stem), data);
       } catch (err) {
         await this.abandon(stem, data.length);
         throw err;
@@ -380,13 +394,15 @@ export class Transactions {
 
   /**
    * prepare_append: the new version is a kernel copy of the chunk (a clone where the file
-   * system can) with `data` written at `offset`; the chunk is never read into memory.
+   * system can) with `data` written at `offset`; the chunk is never read into memory, only
+   * the at most two blocks whose old bytes partly survive, checked against the chunk's sums
+   * (a mismatch quarantines the chunk: corrupt_chunk).
    */
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
       await this.area.ensure();
       const stem = this.area.newStem();
-      const path = this.area.dataPath(stem);
+      const paths = this.area.versionPaths(stem);
       const space = this.store.space;
       // Only the copy needs the chunk to hold still; writing the new bytes into our own copy does not.
       const built = await this.store.withChunkLock(chunkId, async () => {
@@ -396,15 +412,20 @@ export class Transactions {
         if (!space.tryReserve(size)) throw new InsufficientSpaceError(space.available);
         try {
           const base = await this.store.identityOf(chunkId);
-          await this.store.copyChunkLocked(chunkId, path);
-          return { size, base, baseVersion: this.store.versionOf(chunkId) };
+          const baseSums = await this.store.baseSumsLocked(chunkId);
+          await this.store.copyChunkLocked(chunkId, paths.data);
+          return { size, base, baseSums, baseVersion: this.store.versionOf(chunkId) };
         } catch (err) {
           await this.abandon(stem, size);
           throw err;
         }
       });
       try {
-        await this.store.writeAt(path, data, offset);
+        const written = await this.store.writeIntoCopy(paths, built.baseSums, offset, data);
+        if ('kind' in written) {
+          await this.store.condemn({ chunkId, version: built.baseVersion }, 'append', written);
+          throw new CorruptChunkError();
+        }
       } catch (err) {
         await this.abandon(stem, built.size);
         throw err;
@@ -474,7 +495,7 @@ export class Transactions {
         replacedBytes = await this.store.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
           const old = this.store.sizeOf(chunkId) ?? 0;
-          await this.store.installPreparedLocked(chunkId, this.area.dataPath(tx.stem), tx.size, () => this.area.sync());
+          await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, () => this.area.sync());
           return old;
         });
       } catch (err) {

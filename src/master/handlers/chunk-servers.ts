@@ -16,5 +16,11 @@ export async function heartbeat(req: HeartbeatRequest, ctx: MasterContext): Prom
   if (ctx.nodes.heartbeat(req.address, req.location, req.space_info)) {
     ctx.log.info({ address: req.address, location: req.location }, 'chunk server registered by heartbeat');
   }
+  for (const chunkId of req.corrupt_chunks) {
+    // Its copy is gone to quarantine: it no longer holds the chunk, which makes the chunk
+    // pending, and the re-replication loop copies it back from a healthy holder.
+    const files = await ctx.meta.dropLocation(chunkId, req.address);
+    ctx.log.warn({ address: req.address, chunk_id: chunkId, files }, 'chunk server reported a corrupt chunk');
+  }
   return { status: 'ok' };
 }
