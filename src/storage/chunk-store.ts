@@ -136,6 +136,7 @@ const NO_SUMS: BaseSums = { size: 0, crcs: new Uint32Array(0) };
 export class ChunkStore {
   private readonly lock = new KeyLock();
   private readonly dirSync: DirSyncer;
+  private readonly metaSync: DirSyncer;
   private transactionsRef: Transactions | null = null;
 
   private constructor(
@@ -151,6 +152,7 @@ export class ChunkStore {
     private readonly fsync: boolean,
   ) {
     this.dirSync = new DirSyncer(dirHandle);
+    this.metaSync = new DirSyncer(metaHandle);
   }
 
   static async open(dir: string, limitBytes: number, options: StoreOptions = {}): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
@@ -451,7 +453,7 @@ export class ChunkStore {
     }
     // A good copy replaced the corrupt one: the master need not hear about the old one.
     if (this.quarantine.has(chunkId)) await this.acknowledgeCorrupt([chunkId]);
-    if (this.fsync) await Promise.all([this.dirSync.sync(), this.metaHandle.sync(), syncSrcDir?.()]);
+    if (this.fsync) await Promise.all([this.dirSync.sync(), this.metaSync.sync(), syncSrcDir?.()]);
   }
 
   /**
