@@ -1,6 +1,6 @@
-import { errorToReply, unknownCommand } from '../errors.js';
+import { dispatchTo } from '../dispatch.js';
 import type { Command, RequestOf } from '../wire/messages.js';
-import { readEnvelope, validators } from '../wire/validate.js';
+import { validators } from '../wire/validate.js';
 import { appendChunk } from './append-chunk.js';
 import { checkSpace } from './check-space.js';
 import type { HandlerContext } from './context.js';
@@ -42,23 +42,9 @@ function isCommand(name: string): name is Command {
   return Object.hasOwn(handlers, name);
 }
 
-/**
- * Decoded frame -> reply. Never throws: a client's mistake becomes its documented error,
- * anything unexpected is logged and answered `internal_error` (or `io_error: CODE`).
- */
-export async function dispatch(decoded: unknown, ctx: HandlerContext): Promise<Record<string, unknown>> {
-  let command: string | undefined;
-  try {
-    const envelope = readEnvelope(decoded);
-    command = envelope.command;
-    if (!isCommand(command)) throw unknownCommand(command);
-    return await run(command, envelope.fields, ctx);
-  } catch (err) {
-    const { reply, expected } = errorToReply(err);
-    if (!expected) ctx.log.error({ err, command }, 'request failed');
-    else ctx.log.debug({ command, message: reply.message }, 'request refused');
-    return reply;
-  }
+/** Decoded frame -> reply; never throws (src/dispatch.ts). */
+export function dispatch(decoded: unknown, ctx: HandlerContext): Promise<Record<string, unknown>> {
+  return dispatchTo(decoded, ctx, isCommand, run);
 }
 
 function run<C extends Command>(command: C, fields: Record<string, unknown>, ctx: HandlerContext): Promise<Record<string, unknown>> {

@@ -1,7 +1,8 @@
 import type { BigIntStats } from 'node:fs';
 import type { FileBody } from '../wire/codec.js';
 import type { RetrieveChunkRequest, RetrieveReply } from '../wire/messages.js';
-import { BlockChecker, describeMismatch, READ_BYTES } from '../storage/checksums.js';
+import { BlockChecker, describeMismatch } from '../storage/checksums.js';
+import { fileBodyOf } from '../storage/file-body.js';
 import type { ChunkFile } from '../storage/chunk-store.js';
 import type { HandlerContext } from './context.js';
 
@@ -33,57 +34,19 @@ export async function retrieveChunk(req: RetrieveChunkRequest, ctx: HandlerConte
 }
 
 function fileBody(file: ChunkFile, verified: BigIntStats, ctx: HandlerContext): FileBody {
-  let closed = false;
   const checker = new BlockChecker(file.sums.crcs);
-  return {
-    kind: 'file',
-    size: file.size,
-    async pipe(sink) {
-      let changed = false;
-      // Two leased blocks: one being filled from disk while the other drains to the socket.
-      const leases = [ctx.pool.acquire(READ_BYTES), ctx.pool.acquire(READ_BYTES)];
-      const inFlight: Array<Promise<void> | null> = [null, null];
-      try {
-        let offset = 0;
-        let turn = 0;
-        while (offset < file.size) {
-          await inFlight[turn];
-          const block = leases[turn]!.buf;
-          const want = Math.min(block.length, file.size - offset);
-          const { bytesRead } = await file.handle.read(block, 0, want, offset);
-          // The header is out: the only honest answer left to a change is a broken frame.
-          if (!changed) {
-            const now = await file.handle.stat({ bigint: true });
-            changed = now.ctimeNs !== verified.ctimeNs || now.mtimeNs !== verified.mtimeNs || now.size !== verified.size;
-          }
-          const mismatch =
-            bytesRead !== want
-              ? { kind: 'size' as const, expected: file.size, actual: offset + bytesRead }
-              : changed
-                ? checker.check(block.subarray(0, want), offset)
-                : null;
-          if (mismatch) {
-            await ctx.store.condemn(file, 'retrieve', mismatch);
-            throw new Error(`chunk changed while being sent: ${describeMismatch(mismatch)}`);
-          }
-          const sent = sink(block.subarray(0, want));
-          // Awaited on this block's next turn or at the end; until then a failed write (client
-          // gone) must not count as an unhandled rejection.
-          sent.catch(() => undefined);
-          inFlight[turn] = sent;
-          offset += want;
-          turn ^= 1;
-        }
-        await Promise.all(inFlight);
-      } finally {
-        await Promise.allSettled(inFlight);
-        for (const lease of leases) lease.release();
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await file.handle.close();
-    },
-  };
+  let changed = false;
+  return fileBodyOf(file.handle, file.size, ctx.pool, () => file.handle.close(), async (block, offset, want) => {
+    if (!changed) {
+      const now = await file.handle.stat({ bigint: true });
+      changed = now.ctimeNs !== verified.ctimeNs || now.mtimeNs !== verified.mtimeNs || now.size !== verified.size;
+    }
+    const mismatch =
+      block.length !== want ? { kind: 'size' as const, expected: file.size, actual: offset + block.length } : changed ? checker.check(block, offset) : null;
+    if (mismatch) {
+      // The header is out: the only honest answer left to a change is a broken frame.
+      await ctx.store.condemn(file, 'retrieve', mismatch);
+      throw new Error(`chunk changed while being sent: ${describeMismatch(mismatch)}`);
+    }
+  });
 }

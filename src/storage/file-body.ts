@@ -2,15 +2,19 @@ import type { FileHandle } from 'node:fs/promises';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileBody } from '../wire/codec.js';
 
-// Blocks of this size are read from the file and handed to the socket in turn.
+// Blocks of this size (a multiple of the 64 KiB checksum block) are read from the file and
+// handed to the socket in turn.
 const READ_BLOCK_BYTES = 1024 * 1024;
+
+/** Sees each block before it is sent (`block` holds what was read of `want` bytes); throwing stops the stream. */
+export type BlockInspector = (block: Buffer, offset: number, want: number) => Promise<void>;
 
 /**
  * `size` bytes of an open file as a reply piece, read with positional reads (so the handle
  * may be shared) through two leased blocks: one filled from disk while the other drains.
  * `release` runs once, from close().
  */
-export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, release: () => Promise<void>): FileBody {
+export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, release: () => Promise<void>, inspect?: BlockInspector): FileBody {
   let closed = false;
   return {
     kind: 'file',
@@ -26,6 +30,7 @@ export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, r
           const block = leases[turn]!.buf;
           const want = Math.min(block.length, size - offset);
           const { bytesRead } = await handle.read(block, 0, want, offset);
+          await inspect?.(block.subarray(0, bytesRead), offset, want);
           if (bytesRead !== want) throw new Error('file shrank while being sent');
           const sent = sink(block.subarray(0, want));
           // Awaited on this block's next turn or at the end; until then a failed write (client

@@ -1,5 +1,4 @@
-import { errorToReply, unknownCommand } from '../../errors.js';
-import { readEnvelope } from '../../wire/validate.js';
+import { dispatchTo } from '../../dispatch.js';
 import type { MasterCommand, MasterRequestOf } from '../messages.js';
 import { masterValidators } from '../validate.js';
 import { registerChunkServer, heartbeat } from './chunk-servers.js';
@@ -33,19 +32,8 @@ function isMasterCommand(name: string): name is MasterCommand {
 }
 
 /** Decoded frame -> reply; never throws (same contract as the chunk server's dispatch). */
-export async function dispatchMaster(decoded: unknown, ctx: MasterContext): Promise<Record<string, unknown>> {
-  let command: string | undefined;
-  try {
-    const envelope = readEnvelope(decoded);
-    command = envelope.command;
-    if (!isMasterCommand(command)) throw unknownCommand(command);
-    return await run(command, envelope.fields, ctx);
-  } catch (err) {
-    const { reply, expected } = errorToReply(err);
-    if (!expected) ctx.log.error({ err, command }, 'request failed');
-    else ctx.log.debug({ command, message: reply.message }, 'request refused');
-    return reply;
-  }
+export function dispatchMaster(decoded: unknown, ctx: MasterContext): Promise<Record<string, unknown>> {
+  return dispatchTo(decoded, ctx, isMasterCommand, run);
 }
 
 function run<C extends MasterCommand>(command: C, fields: Record<string, unknown>, ctx: MasterContext): Promise<Record<string, unknown>> {
