@@ -121,7 +121,7 @@ export class Rpc {
       throw new PeerError(address, `no free connection slot within ${timeoutMs} ms`);
     }
     try {
-      return await this.once(address, host, port, body, Math.max(1, deadline - Date.now()), needReply);
+      return await this.once(address, host, port, body, Math.max(1, deadline - Date.now()), timeoutMs, needReply);
     } finally {
       slots.release();
       this.dropIfIdle(address, slots);
@@ -138,7 +138,8 @@ export class Rpc {
     if (slots.idle && this.slots.get(address) === slots) this.slots.delete(address);
   }
 
-  private once(address: string, host: string, port: number, body: Reply, timeoutMs: number, needReply: boolean): Promise<Reply | null> {
+  /** `timeoutMs` is what is left of the caller's `budgetMs` after waiting for a slot. */
+  private once(address: string, host: string, port: number, body: Reply, timeoutMs: number, budgetMs: number, needReply: boolean): Promise<Reply | null> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
       const decoder = new FrameDecoder(this.opts.maxReplyBytes, this.pool);
@@ -163,7 +164,7 @@ export class Rpc {
       );
       const deadline = setTimeout(() => {
         if (!needReply && sent) finish(null);
-        else finish(new PeerError(address, `no reply within ${timeoutMs} ms`));
+        else finish(new PeerError(address, `no reply within ${budgetMs} ms`));
       }, timeoutMs);
 
       socket.on('error', (err: NodeJS.ErrnoException) => finish(new PeerError(address, err.code ?? err.message)));
