@@ -1,13 +1,13 @@
 // Fixtures for cluster tests: a real master and real chunk servers as child processes,
 // free ports, config files, and bounded polling.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { MASTER_DEFAULTS, type MasterConfig } from '../src/master/config.js';
 import { startMaster, type Master } from '../src/master/master.js';
-import { call, ROOT, spawnServer, type ChildServer, type Reply } from './helpers.js';
+import { call, ROOT, spawnListening, spawnServer, type ChildServer, type Reply } from './helpers.js';
 
 export const MASTER_BIN = join(ROOT, 'bin', 'master');
 
@@ -55,33 +55,8 @@ export function chunkToml(o: { beatS?: number; masterTimeoutS?: number; extra?: 
 
 /** Runs bin/master as a child process; resolves once it listens. Killed at teardown. */
 export async function spawnMaster(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildMaster> {
-  const proc = spawn(process.execPath, [MASTER_BIN, '--host', '127.0.0.1', '--log_level', 'info', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
-  t.teardown(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    return exited;
-  });
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`master did not listen in time: ${out}${err}`)), listenTimeoutMs);
-    const onData = (): void => {
-      const m = /"address":"[^"]*:(\d+)"[^\n]*"msg":"master listening"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', onData);
-        res(Number(m[1]));
-      }
-    };
-    proc.stdout!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`master exited (${code}) before listening: ${out}${err}`));
-    });
-  });
-  return { proc, port, address: `127.0.0.1:${port}`, stdout: () => out, exited };
+  const m = await spawnListening(t, MASTER_BIN, args, cwd, 'master listening', listenTimeoutMs);
+  return { proc: m.proc, port: m.port, address: `127.0.0.1:${m.port}`, stdout: m.stdout, exited: m.exited };
 }
 
 export interface ChunkOptions {

@@ -163,29 +163,33 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node BIN ...args`. tap's spawn wrapper adds its coverage hooks, so what the child
+ * Starts `node bin ...args`. tap's spawn wrapper adds its coverage hooks, so what the child
  * runs of dist/ counts (through source maps) towards the coverage of src/.
  */
-function spawnBin(args: string[], cwd: string): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnBin(args: string[], cwd: string, bin = BIN): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
-export async function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
-  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd);
+/**
+ * Runs one of our servers as a real child process; resolves once its log says `listening`
+ * (a pino line with the bound `address`). Killed at teardown.
+ */
+export async function spawnListening(t: T, bin: string, args: string[], cwd: string, listening: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
+  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd, bin);
   let out = '';
   let err = '';
-  proc.stderr!.on('data', (c) => (err += c));
+  proc.stderr.on('data', (c) => (err += c));
   const exited = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
   t.teardown(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     return exited;
   });
+  const pattern = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${listening}"`);
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not listen in time: ${out}${err}`)), listenTimeoutMs);
-    proc.stdout!.on('data', (c) => {
+    const timer = setTimeout(() => rej(new Error(`${listening}: not in time: ${out}${err}`)), listenTimeoutMs);
+    proc.stdout.on('data', (c) => {
       out += c;
-      const m = /"address":"[^"]*:(\d+)"[^\n]*"msg":"chunk server listening"/.exec(out);
+      const m = pattern.exec(out);
       if (m) {
         clearTimeout(timer);
         res(Number(m[1]));
@@ -193,10 +197,15 @@ export async function spawnServer(t: T, args: string[], cwd: string, listenTimeo
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      rej(new Error(`server exited (${code}) before listening: ${out}${err}`));
+      rej(new Error(`exited (${code}) before "${listening}": ${out}${err}`));
     });
   });
   return { proc, port, exited, stdout: () => out, stderr: () => err };
+}
+
+/** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
+export function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
+  return spawnListening(t, BIN, args, cwd, 'chunk server listening', listenTimeoutMs);
 }
 
 /** Runs the CLI to completion (for argument errors); resolves with status and output. */

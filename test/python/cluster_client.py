@@ -9,38 +9,12 @@ import hashlib
 import json
 import random
 import socket
-import struct
 import sys
 
-import msgpack
+from framing import receive_message, send_message
 
 CHUNK_SIZE = 768 * 1024
 CLIENT_ID = 'py-client'
-
-
-def send_message(sock, obj):
-    body = msgpack.packb(obj, use_bin_type=True)
-    sock.sendall(struct.pack('>I', len(body)) + body)
-
-
-def recv_exact(sock, n):
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        r = sock.recv_into(view[got:], n - got)
-        if r == 0:
-            return None
-        got += r
-    return bytes(buf)
-
-
-def receive_message(sock):
-    header = recv_exact(sock, 4)
-    if header is None:
-        return None
-    body = recv_exact(sock, struct.unpack('>I', header)[0])
-    return None if body is None else msgpack.unpackb(body, raw=False)
 
 
 def connect(address):

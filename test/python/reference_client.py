@@ -6,35 +6,9 @@ Usage: reference_client.py PORT  -- prints one JSON line of results; exits non-z
 import hashlib
 import json
 import socket
-import struct
 import sys
 
-import msgpack
-
-
-def send_message(sock, obj):
-    body = msgpack.packb(obj, use_bin_type=True)
-    sock.sendall(struct.pack('>I', len(body)) + body)
-
-
-def recv_exact(sock, n):
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        r = sock.recv_into(view[got:], n - got)
-        if r == 0:
-            return None
-        got += r
-    return bytes(buf)
-
-
-def receive_message(sock):
-    header = recv_exact(sock, 4)
-    if header is None:
-        return None
-    body = recv_exact(sock, struct.unpack('>I', header)[0])
-    return None if body is None else msgpack.unpackb(body, raw=False)
+from framing import receive_message, send_message
 
 
 def request(port, obj):
