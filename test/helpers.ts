@@ -1,8 +1,8 @@
 // Test fixtures: temp dirs, in-process and child-process chunk servers, and a framing client
 // that speaks the wire protocol independently of the server's own codec.
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { Writable, type Readable } from 'node:stream';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -43,6 +43,40 @@ export async function startServer(t: T, over: Partial<ChunkServerConfig> = {}, d
   const server = await startChunkServer(testConfig(dir, over), pino({ level: 'silent' }));
   t.teardown(() => server.stop());
   return server;
+}
+
+export type LogLine = Record<string, any>;
+
+/** An in-process server whose log lines (at `level` and above) are kept for inspection. */
+export async function startLoggedServer(
+  t: T,
+  dataDir: string,
+  over: Partial<ChunkServerConfig> = {},
+  level = 'debug',
+): Promise<{ server: ChunkServer; logs: LogLine[] }> {
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(line, _enc, done) {
+      logs.push(JSON.parse(String(line)));
+      done();
+    },
+  });
+  const server = await startChunkServer(testConfig(dataDir, over), pino({ level }, sink));
+  t.teardown(() => server.stop());
+  return { server, logs };
+}
+
+/** Damages one byte of a file in place, as bit rot or a stray writer would. */
+export async function flipByte(path: string, at: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] ^= 0x5a;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
 }
 
 const packr = new Packr({ useRecords: false });

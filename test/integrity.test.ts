@@ -1,41 +1,9 @@
 // Checksums, verified retrieves, quarantine and corrupt-chunk reporting.
 import { copyFile, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { pino } from 'pino';
-import { startChunkServer, type ChunkServer } from '../src/chunk-server.js';
-import type { ChunkServerConfig } from '../src/config.js';
 import { BLOCK_BYTES, decodeSums, sumsOfBuffer } from '../src/storage/checksums.js';
-import { bytes, call, Client, MIB, tempDir, testConfig } from './helpers.js';
-
-type LogLine = Record<string, any>;
-
-/** An in-process server whose log lines are kept for inspection. */
-async function start(t: Test, dir: string, over: Partial<ChunkServerConfig> = {}): Promise<{ server: ChunkServer; logs: LogLine[] }> {
-  const logs: LogLine[] = [];
-  const sink = new Writable({
-    write(line, _enc, done) {
-      logs.push(JSON.parse(String(line)));
-      done();
-    },
-  });
-  const server = await startChunkServer(testConfig(dir, over), pino({ level: 'debug' }, sink));
-  t.teardown(() => server.stop());
-  return { server, logs };
-}
-
-async function flipByte(path: string, at: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, at);
-    b[0] ^= 0x5a;
-    await fh.write(b, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-}
+import { bytes, call, Client, flipByte, MIB, startLoggedServer, tempDir, type LogLine } from './helpers.js';
 
 async function quarantined(chunkDir: string): Promise<Array<{ entry: string; files: string[]; info: LogLine }>> {
   const root = join(chunkDir, '.quarantine');
@@ -68,7 +36,7 @@ const SIZE = 5 * BLOCK_BYTES + 1234;
 t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until acknowledged', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server, logs } = await start(t, dir, { spaceMb: 1 });
+  const { server, logs } = await startLoggedServer(t, dir, { spaceMb: 1 });
   const data = bytes(SIZE, 7);
   t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'c1', data }), { status: 'ok', chunk_id: 'c1', replicas: 0 });
   t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'good', data: bytes(1000) }), { status: 'ok', chunk_id: 'good', replicas: 0 });
@@ -103,20 +71,20 @@ t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until 
 
   // Reported until the master has seen it, also across a restart.
   await server.stop();
-  const again = await start(t, dir, { spaceMb: 1 });
+  const again = await startLoggedServer(t, dir, { spaceMb: 1 });
   t.same(again.server.store.corruptChunks(), ['c1'], 'still to report after a restart');
   t.equal(again.server.store.space.used, 1000, 'quarantine not counted in used');
   await again.server.store.acknowledgeCorrupt(['c1', 'unknown']);
   t.same(again.server.store.corruptChunks(), []);
   await again.server.stop();
-  const third = await start(t, dir, { spaceMb: 1 });
+  const third = await startLoggedServer(t, dir, { spaceMb: 1 });
   t.same(third.server.store.corruptChunks(), [], 'an acknowledged report is not repeated after a restart');
 });
 
 t.test('a good copy stored again replaces the report; a second corruption gets its own entry', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server } = await start(t, dir);
+  const { server } = await startLoggedServer(t, dir);
   const data = bytes(SIZE, 9);
   for (let round = 0; round < 2; round++) {
     await call(server.port, { command: 'store_chunk', chunk_id: 'r', data, replica_servers: true });
@@ -133,11 +101,11 @@ t.test('a good copy stored again replaces the report; a second corruption gets i
 t.test('damage done while the server is down is found after a restart, not blessed', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const first = await start(t, dir);
+  const first = await startLoggedServer(t, dir);
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'down', data: bytes(SIZE, 3) });
   await first.server.stop();
   await flipByte(join(chunkDir, 'down'), SIZE - 1);
-  const { server, logs } = await start(t, dir);
+  const { server, logs } = await startLoggedServer(t, dir);
   t.notOk(logs.some((l) => l.msg === 'checksums recomputed from the chunk as it is'), 'the sums still name this file: kept');
   t.same(await retrieve(server.port, 'down'), { status: 'error', message: 'corrupt_chunk' });
   t.same(server.store.corruptChunks(), ['down']);
@@ -146,7 +114,7 @@ t.test('damage done while the server is down is found after a restart, not bless
 t.test('a truncated chunk and a damaged checksum file are corrupt too', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server } = await start(t, dir);
+  const { server } = await startLoggedServer(t, dir);
   await call(server.port, { command: 'store_chunk', chunk_id: 'short', data: bytes(SIZE) });
   await call(server.port, { command: 'store_chunk', chunk_id: 'badsums', data: bytes(SIZE) });
   const fh = await open(join(chunkDir, 'short'), 'r+');
@@ -165,7 +133,7 @@ t.test('a truncated chunk and a damaged checksum file are corrupt too', async (t
 t.test('missing or foreign checksums are recomputed at start-up (crash between the renames, chunks from before)', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const first = await start(t, dir);
+  const first = await startLoggedServer(t, dir);
   for (const id of ['nosums', 'copied', 'orphan']) await call(first.server.port, { command: 'store_chunk', chunk_id: id, data: bytes(SIZE, id.length) });
   await first.server.stop();
   await unlink(join(chunkDir, '.meta', 'nosums.crc'));
@@ -176,7 +144,7 @@ t.test('missing or foreign checksums are recomputed at start-up (crash between t
   await unlink(join(chunkDir, 'orphan'));
   await writeFile(join(chunkDir, '.meta', '.tmp-0123'), 'half');
 
-  const { server, logs } = await start(t, dir);
+  const { server, logs } = await startLoggedServer(t, dir);
   const recomputed = logs.filter((l) => l.msg === 'checksums recomputed from the chunk as it is');
   t.same(recomputed.map((l) => [l.chunk_id, l.why]).sort(), [
     ['copied', 'made for another version of the chunk'],
@@ -193,7 +161,7 @@ t.test('missing or foreign checksums are recomputed at start-up (crash between t
 t.test('appends and two-phase appends keep the checksums right', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server } = await start(t, dir);
+  const { server } = await startLoggedServer(t, dir);
   // A model of each chunk; writes at offsets around block boundaries, inside and at the end.
   const model = new Map<string, Buffer>();
   let seed = 1;
@@ -238,7 +206,7 @@ t.test('appends and two-phase appends keep the checksums right', async (t) => {
 t.test('an append never blesses damage: old blocks keep their sums, surviving bytes are checked', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server } = await start(t, dir);
+  const { server } = await startLoggedServer(t, dir);
   await call(server.port, { command: 'store_chunk', chunk_id: 'early', data: bytes(SIZE, 1) });
   await flipByte(join(chunkDir, 'early'), 10);
   t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'early', data: bytes(100) }), { status: 'ok', new_offset: SIZE + 100 });
@@ -262,7 +230,7 @@ t.test('an append never blesses damage: old blocks keep their sums, surviving by
 t.test('prepared checksums survive a restart and are installed by the commit', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const first = await start(t, dir);
+  const first = await startLoggedServer(t, dir);
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'p', data: bytes(SIZE, 1) });
   await call(first.server.port, { command: 'prepare_append', chunk_id: 'p', transaction_id: 'a', data: bytes(50, 2), offset: 100 });
   await call(first.server.port, { command: 'prepare_chunk', chunk_id: 'q', transaction_id: 'b', data: bytes(SIZE, 3) });
@@ -272,7 +240,7 @@ t.test('prepared checksums survive a restart and are installed by the commit', a
   const sums = (await readdir(prepared)).filter((n) => n.endsWith('.crc'));
   t.equal(sums.length, 2);
   await unlink(join(prepared, sums[0]!));
-  const { server, logs } = await start(t, dir);
+  const { server, logs } = await startLoggedServer(t, dir);
   t.equal(logs.filter((l) => l.msg === 'checksums of a prepared transaction recomputed').length, 1);
   t.same(await call(server.port, { command: 'commit_append', chunk_id: 'p', transaction_id: 'a' }), { status: 'ok', message: 'committed' });
   t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'q', transaction_id: 'b' }), { status: 'ok', message: 'committed' });
@@ -284,7 +252,7 @@ t.test('prepared checksums survive a restart and are installed by the commit', a
 t.test('bytes that change under a reply already streaming: the connection closes, no bad data', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
-  const { server } = await start(t, dir, { spaceMb: 128 });
+  const { server } = await startLoggedServer(t, dir, { spaceMb: 128 });
   const size = 48 * MIB;
   await call(server.port, { command: 'store_chunk', chunk_id: 'big', data: bytes(size, 5) });
   const c = await Client.connect(server.port, t);

@@ -1,37 +1,10 @@
 // The background scrubber: finds damage by itself, at a bounded rate, on a schedule that
 // survives restarts.
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import t, { type Test } from 'tap';
-import { pino } from 'pino';
-import { startChunkServer, type ChunkServer } from '../src/chunk-server.js';
-import { ConfigError, DEFAULTS, resolveConfig, type ChunkServerConfig } from '../src/config.js';
-import { bytes, call, MIB, tempDir, testConfig } from './helpers.js';
-
-type LogLine = Record<string, any>;
-
-async function start(t: Test, dir: string, over: Partial<ChunkServerConfig>): Promise<{ server: ChunkServer; logs: LogLine[] }> {
-  const logs: LogLine[] = [];
-  const sink = new Writable({
-    write(line, _enc, done) {
-      logs.push(JSON.parse(String(line)));
-      done();
-    },
-  });
-  const server = await startChunkServer(testConfig(dir, over), pino({ level: 'info' }, sink));
-  t.teardown(() => server.stop());
-  return { server, logs };
-}
-
-async function flipByte(path: string, at: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  const b = Buffer.alloc(1);
-  await fh.read(b, 0, 1, at);
-  b[0] ^= 1;
-  await fh.write(b, 0, 1, at);
-  await fh.close();
-}
+import t from 'tap';
+import { ConfigError, DEFAULTS, resolveConfig } from '../src/config.js';
+import { bytes, call, flipByte, MIB, startLoggedServer, tempDir } from './helpers.js';
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -45,7 +18,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number): P
 t.test('the scrubber finds a flipped byte within one interval, without any request', async (t) => {
   const dir = await tempDir(t);
   const intervalS = 0.5;
-  const { server, logs } = await start(t, dir, { scrubIntervalS: intervalS });
+  const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: intervalS }, 'info');
   for (const id of ['fine', 'rots']) await call(server.port, { command: 'store_chunk', chunk_id: id, data: bytes(300_000, id.length) });
   await flipByte(join(server.store.dir, 'rots'), 123_456);
   const tookMs = await waitFor('the scrubber to report the chunk', () => server.store.corruptChunks().includes('rots'), 10_000);
@@ -61,7 +34,7 @@ t.test('the scrubber finds a flipped byte within one interval, without any reque
 
 t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (t) => {
   const dir = await tempDir(t);
-  const first = await start(t, dir, { scrubIntervalS: 0.2, scrubRateMbS: 2 });
+  const first = await startLoggedServer(t, dir, { scrubIntervalS: 0.2, scrubRateMbS: 2 }, 'info');
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'x', data: bytes(3 * MIB) });
   await waitFor('a pass', () => first.logs.some((l) => l.msg === 'scrub pass finished'), 10_000);
   const pass = first.logs.find((l) => l.msg === 'scrub pass finished')!;
@@ -70,7 +43,7 @@ t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (
   t.ok(pass.duration_ms >= 1400, `a 3 MiB pass at 2 MiB/s took ${pass.duration_ms} ms`);
   await first.server.stop();
 
-  const slow = await start(t, dir, { scrubIntervalS: 0.1, scrubRateMbS: 0.1 });
+  const slow = await startLoggedServer(t, dir, { scrubIntervalS: 0.1, scrubRateMbS: 0.1 }, 'info');
   await new Promise((r) => setTimeout(r, 500));
   const stopping = Date.now();
   await slow.server.stop();
@@ -80,7 +53,7 @@ t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (
 
 t.test('the schedule survives restarts: an overdue pass runs right after start-up', async (t) => {
   const dir = await tempDir(t);
-  const first = await start(t, dir, { scrubIntervalS: 3600 });
+  const first = await startLoggedServer(t, dir, { scrubIntervalS: 3600 }, 'info');
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'old', data: bytes(100_000) });
   const mark = join(first.server.store.dir, '.meta', '.last-scrub');
   const recorded = JSON.parse(await readFile(mark, 'utf8')).started_at;
@@ -88,7 +61,7 @@ t.test('the schedule survives restarts: an overdue pass runs right after start-u
   await first.server.stop();
   await flipByte(join(dir, 'test1', 'old'), 5);
   await writeFile(mark, JSON.stringify({ started_at: Date.now() - 2 * 3600_000 }));
-  const { server, logs } = await start(t, dir, { scrubIntervalS: 3600 });
+  const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: 3600 }, 'info');
   await waitFor('the overdue pass', () => logs.some((l) => l.msg === 'scrub pass finished'), 10_000);
   t.same(server.store.corruptChunks(), ['old'], 'found by the overdue pass');
   const next = JSON.parse(await readFile(mark, 'utf8')).started_at;
