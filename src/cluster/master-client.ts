@@ -105,11 +105,10 @@ export class MasterClient {
   private async beat(): Promise<boolean> {
     const { address, location } = this.opts;
     try {
-      if (!this.registered) {
+      const registering = !this.registered;
+      if (registering) {
         await this.tell({ command: 'register_chunk_server', address, location: [...location] });
         this.registered = true;
-        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
-        this.everRegistered = true;
       }
       const { total, used } = this.opts.space();
       const corrupt = this.opts.corruptChunks();
@@ -117,6 +116,12 @@ export class MasterClient {
       if (corrupt.length > 0) beat.corrupt_chunks = corrupt;
       await this.tell(beat);
       if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
+      // Reachable only once a heartbeat was taken too: a master that takes the registration
+      // and refuses the beat is still an outage, logged once, not a flap on every round.
+      if (registering) {
+        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.everRegistered = true;
+      }
       this.reachable = true;
       return true;
     } catch (err) {
