@@ -105,10 +105,14 @@ export class MasterClient {
   private async beat(): Promise<boolean> {
     const { address, location } = this.opts;
     try {
-      const registering = !this.registered;
-      if (registering) {
+      if (!this.registered) {
         await this.tell({ command: 'register_chunk_server', address, location: [...location] });
         this.registered = true;
+        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.everRegistered = true;
+        // The log now says the master is there: any failure from here on, even of the
+        // heartbeat that follows at once, is a new outage and must be logged.
+        this.reachable = true;
       }
       const { total, used } = this.opts.space();
       const corrupt = this.opts.corruptChunks();
@@ -116,12 +120,6 @@ export class MasterClient {
       if (corrupt.length > 0) beat.corrupt_chunks = corrupt;
       await this.tell(beat);
       if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
-      // Reachable only once a heartbeat was taken too: a master that takes the registration
-      // and refuses the beat is still an outage, logged once, not a flap on every round.
-      if (registering) {
-        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
-        this.everRegistered = true;
-      }
       this.reachable = true;
       return true;
     } catch (err) {
