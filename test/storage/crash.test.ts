@@ -1,0 +1,86 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { bytes, call, Client, MIB, spawnServer, tempDir } from '../support/helpers.js';
+
+const SPACE_MB = 512;
+
+/** Chunk files and their bytes; `.meta` (checksums) is checked to hold nothing but sums of those chunks. */
+async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
+  const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
+  let total = 0;
+  for (const n of names) total += (await stat(join(chunkDir, n))).size;
+  const meta = (await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort();
+  return { names, total, meta };
+}
+
+t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or whole', async (t) => {
+  const dir = await tempDir(t);
+  const chunkDir = join(dir, 'data', 'crash1');
+  const args = ['--server_id', 'crash1', '--space', String(SPACE_MB), '--data_dir', 'data', '--no_master'];
+  const data = bytes(64 * MIB, 3);
+  // Kill at different moments: mid-upload, while writing/fsyncing, and right after the ok
+  // reply (null), when the chunk must be there whole.
+  const delaysMs: Array<number | null> = [5, 100, 300, 600, null];
+  let wholeSeen = 0;
+  for (const [i, delay] of delaysMs.entries()) {
+    const server = await spawnServer(t, args, dir);
+    const id = `big${i}`;
+    const c = await Client.connect(server.port, t);
+    c.send({ command: 'store_chunk', chunk_id: id, file_path: '/f', data });
+    if (delay === null) t.same(await c.next(), { status: 'ok', chunk_id: id, replicas: 0 });
+    else await new Promise((r) => setTimeout(r, delay));
+    server.proc.kill('SIGKILL');
+    t.equal(await server.exited, 'SIGKILL');
+    c.close();
+
+    const restarted = await spawnServer(t, args, dir);
+    const { names, total, meta } = await diskState(chunkDir);
+    t.notOk(names.some((n) => n.startsWith('.')), `no temp file remains (kill after ${delay ?? 'reply'})`);
+    t.same(meta, names.map((n) => `${n}.crc`), 'checksums of exactly the chunks there');
+    if (delay === null) t.ok(names.includes(id), 'an acknowledged store survives kill -9');
+    if (names.includes(id)) {
+      t.ok((await readFile(join(chunkDir, id))).equals(data), 'the chunk under its final name is whole');
+      wholeSeen++;
+    }
+    const available = SPACE_MB * MIB - total;
+    t.same(await call(restarted.port, { command: 'check_space', size: available }), { status: 'ok' }, 'accounting matches the disk');
+    t.same(await call(restarted.port, { command: 'check_space', size: available + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
+    restarted.proc.kill('SIGKILL');
+    await restarted.exited;
+  }
+  t.comment(`chunks that survived whole: ${wholeSeen} of ${delaysMs.length}`);
+});
+
+t.test('the restarted server keeps its port and serves what was stored before', async (t) => {
+  const dir = await tempDir(t);
+  const args = ['--server_id', 'keep1', '--data_dir', 'data', '--no_master'];
+  const first = await spawnServer(t, args, dir);
+  t.same(await call(first.port, { command: 'store_chunk', chunk_id: 'k', data: bytes(1234) }), { status: 'ok', chunk_id: 'k', replicas: 0 });
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  const info = JSON.parse(await readFile(join(dir, 'data', 'server_info.json'), 'utf8'));
+  t.equal(info.keep1.port, first.port);
+  t.equal(info.keep1.data_dir, join(dir, 'data', 'keep1'));
+  const second = await spawnServer(t, args, dir);
+  t.equal(second.port, first.port, 'same port as recorded in server_info.json');
+  const r = await call(second.port, { command: 'retrieve_chunk', chunk_id: 'k' });
+  t.ok(Buffer.from(r.data).equals(bytes(1234)));
+});
+
+t.test('SIGTERM lets an in-flight store finish, then exits 0', async (t) => {
+  const dir = await tempDir(t);
+  const server = await spawnServer(t, ['--server_id', 'term1', '--data_dir', 'data', '--no_master'], dir);
+  const c = await Client.connect(server.port, t);
+  const data = bytes(16 * MIB, 9);
+  c.send({ command: 'store_chunk', chunk_id: 't', data });
+  const idle = await Client.connect(server.port, t);
+  await new Promise((r) => setTimeout(r, 20));
+  server.proc.kill('SIGTERM');
+  const reply = await c.next();
+  t.same(reply, { status: 'ok', chunk_id: 't', replicas: 0 }, 'in-flight request answered');
+  t.equal(await server.exited, 0);
+  await idle.closed();
+  t.ok((await readFile(join(dir, 'data', 'term1', 't'))).equals(data));
+  t.match(server.stdout(), /"msg":"shutting down"/);
+});

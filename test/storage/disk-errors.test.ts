@@ -1,0 +1,118 @@
+// A full or read-only data directory: error replies naming the errno, nothing half-written
+// under a final name, space reservations released, reads still served, no crash. Simulated
+// with a small tmpfs (needs root and permission to mount; skipped otherwise).
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, open, readdir, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t, { type Test } from 'tap';
+import { bytes, call, MIB, startServer, tempDir } from '../support/helpers.js';
+
+const run = promisify(execFile);
+const DISK = '2m';
+
+/** Why a tmpfs cannot be mounted here, or null when it can. */
+async function cannotMount(): Promise<string | null> {
+  const probe = await mkdtemp(join(tmpdir(), 'chunkserver-mount-probe-'));
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+    await run('umount', [probe]);
+    return null;
+  } catch (err) {
+    return `cannot mount a tmpfs here: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`;
+  } finally {
+    await rmdir(probe).catch(() => undefined);
+  }
+}
+
+/** A fresh 2 MiB tmpfs, unmounted at teardown (after the server on it has stopped). */
+async function smallDisk(t: Test): Promise<string> {
+  const mnt = join(await tempDir(t), 'disk');
+  await mkdir(mnt);
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${DISK}`, 'tmpfs', mnt]);
+  t.teardown(() => run('umount', [mnt]).catch(() => run('umount', ['-l', mnt])));
+  return mnt;
+}
+
+/** The chunk directory holds exactly these chunks and their checksums: nothing half-written. */
+async function onlyChunks(t: Test, chunkDir: string, ids: string[], what: string): Promise<void> {
+  const names = (await readdir(chunkDir)).filter((n) => !['.meta', '.prepared', '.quarantine'].includes(n)).sort();
+  t.same(names, [...ids].sort(), `${what}: only whole chunks in the chunk directory`);
+  const meta = (await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort();
+  t.same(meta, ids.map((id) => `${id}.crc`).sort(), `${what}: only their checksums in .meta`);
+  const prepared = await readdir(join(chunkDir, '.prepared')).catch(() => []);
+  t.same(prepared, [], `${what}: no prepared files`);
+}
+
+const SPACE_MB = 64;
+
+void cannotMount().then((skip) => {
+  const opts = skip ? { skip } : {};
+
+  t.test('a full disk (ENOSPC): io_error replies, no partial files, space released, reads work', opts, async (t) => {
+    const dataDir = await smallDisk(t);
+    const server = await startServer(t, { spaceMb: SPACE_MB }, dataDir);
+    const chunkDir = server.store.dir;
+    const small = bytes(100_000, 1);
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'small', data: small }), { status: 'ok', chunk_id: 'small', replicas: 0 });
+    const tooBig = bytes(3 * MIB, 2);
+    const full = { status: 'error', message: 'io_error: ENOSPC' };
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'big', data: tooBig }), full, 'store');
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'small', data: tooBig }), full, 'overwrite');
+    t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'small', data: tooBig }), full, 'append');
+    t.same(await call(server.port, { command: 'prepare_chunk', chunk_id: 'big', transaction_id: '1', data: tooBig }), full, 'prepare_chunk');
+    t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '2', data: tooBig, offset: 100_000 }), full, 'prepare_append');
+    t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'big', transaction_id: '1' }), { status: 'error', message: 'No prepared data found for commit' });
+    await onlyChunks(t, chunkDir, ['small'], 'after ENOSPC');
+    t.equal(server.store.space.used, small.length, 'every reservation released');
+    const available = SPACE_MB * MIB - small.length;
+    t.same(await call(server.port, { command: 'check_space', size: available }), { status: 'ok' });
+    t.same(await call(server.port, { command: 'check_space', size: available + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
+    t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'small' })).data).equals(small), 'reads still work');
+    t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'small', data: bytes(10) }), { status: 'ok', new_offset: 100_010 }, 'small writes still fit');
+    t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'small' }), { status: 'ok' });
+    t.equal(server.store.space.used, 0);
+  });
+
+  t.test('a read-only disk (EROFS): io_error replies, reads work, a corrupt chunk is still refused', opts, async (t) => {
+    const dataDir = await smallDisk(t);
+    // An open log file would keep the remount below from happening ("mount point is busy"):
+    // a disk the kernel turns read-only after errors does not wait for that.
+    const transactionLog = join(dataDir, '..', 'transactions.log');
+    const server = await startServer(t, { spaceMb: SPACE_MB, transactionLog }, dataDir);
+    const chunkDir = server.store.dir;
+    const data = bytes(200_000, 3);
+    for (const id of ['r', 'bad']) await call(server.port, { command: 'store_chunk', chunk_id: id, data });
+    await call(server.port, { command: 'prepare_chunk', chunk_id: 'r', transaction_id: 'p', data: bytes(10) });
+    const fh = await open(join(chunkDir, 'bad'), 'r+');
+    await fh.write(Buffer.from('X'), 0, 1, 1000);
+    await fh.close();
+    await run('mount', ['-o', 'remount,ro', dataDir]);
+
+    const ro = { status: 'error', message: 'io_error: EROFS' };
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'new', data }), ro, 'store');
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'r', data: bytes(10) }), ro, 'overwrite');
+    t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'r', data: bytes(10) }), ro, 'append');
+    t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'r' }), ro, 'delete');
+    t.same(await call(server.port, { command: 'prepare_chunk', chunk_id: 'n', transaction_id: '1', data: bytes(10) }), ro, 'prepare_chunk');
+    t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'r', transaction_id: '2', data: bytes(10), offset: 0 }), ro, 'prepare_append');
+    t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'commit');
+    t.same(await call(server.port, { command: 'rollback_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'rollback');
+    t.equal(server.store.space.used, 2 * data.length + 10, 'accounting unchanged: the prepared bytes are still held');
+
+    t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'r' })).data).equals(data), 'reads still work');
+    t.same(await call(server.port, { command: 'check_space', size: 1 }), { status: 'ok' });
+    t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' }, 'damage still refused');
+    t.same(server.store.corruptChunks(), ['bad'], 'and reported, though it could not be moved');
+    t.ok((await readdir(chunkDir)).includes('bad'), 'the chunk stays where it is');
+    t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' }, 'every time');
+
+    await run('mount', ['-o', 'remount,rw', dataDir]);
+    t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), { status: 'ok', message: 'committed' }, 'writable again: the prepared commit goes through');
+    t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'new', data }), { status: 'ok', chunk_id: 'new', replicas: 0 });
+    t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' });
+    t.notOk((await readdir(chunkDir)).includes('bad'), 'now moved to quarantine');
+    await onlyChunks(t, chunkDir, ['r', 'new'], 'after EROFS');
+  });
+});
