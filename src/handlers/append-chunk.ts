@@ -7,13 +7,13 @@ import type { HandlerContext } from './context.js';
  * forwards the append, with the offset it really used, to the chunk's other holders.
  */
 export async function appendChunk(req: AppendChunkRequest, ctx: HandlerContext): Promise<OkReply> {
-  const { offset, size } = await ctx.store.append(req.chunk_id, req.data);
+  const { offset, size, version } = await ctx.store.append(req.chunk_id, req.data, req.version ?? undefined);
   if (req.offset !== null && req.offset !== offset) {
     ctx.log.warn({ chunk_id: req.chunk_id, client_offset: req.offset, offset }, 'append offset mismatch: appended at the true end');
   }
   if (!req.isReplica) {
-    const replicas = await ctx.cluster.appendReplicas({ ...req, offset });
+    const replicas = await ctx.cluster.appendReplicas({ ...req, offset, version });
     ctx.log.debug({ chunk_id: req.chunk_id, new_offset: size, replicas }, 'appended as primary');
   }
-  return { status: 'ok', new_offset: size };
+  return { status: 'ok', new_offset: size, version };
 }

@@ -9,14 +9,14 @@ const CHAIN_FAILURE_PREFIX = 'replication_failed: ';
  * `replica_servers[current_replica + 1]`, and answer ok only once the rest of the chain has.
  */
 export async function replicateChunk(req: ReplicateChunkRequest, ctx: HandlerContext): Promise<OkReply> {
-  await ctx.store.write(req.chunk_id, req.data);
+  const version = await ctx.store.write(req.chunk_id, req.data, req.version ?? undefined);
   const next = req.replica_servers[req.current_replica + 1];
   if (next !== undefined) {
     const failedAt = await forward(next, req, ctx);
     if (failedAt !== null) throw replicationFailed(failedAt);
   }
   ctx.log.debug({ chunk_id: req.chunk_id, position: req.current_replica, chain: req.replica_servers.length }, 'replicated chunk');
-  return { status: 'ok', chunk_id: req.chunk_id };
+  return { status: 'ok', chunk_id: req.chunk_id, version };
 }
 
 /** Sends the chunk down the chain: null once the rest of it holds the chunk, else the link that failed. */
@@ -30,6 +30,7 @@ async function forward(next: string, req: ReplicateChunkRequest, ctx: HandlerCon
     chunk_index: req.chunk_index,
     replica_servers: req.replica_servers,
     current_replica: nextIndex,
+    version: ctx.store.versionOf(req.chunk_id),
   };
   let reply;
   try {

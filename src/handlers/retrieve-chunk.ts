@@ -30,7 +30,7 @@ export async function retrieveChunk(req: RetrieveChunkRequest, ctx: HandlerConte
     throw err;
   }
   ctx.log.debug({ chunk_id: req.chunk_id, bytes: file.size }, 'retrieving chunk');
-  return { status: 'ok', data: fileBody(file, verified, ctx) };
+  return { status: 'ok', data: fileBody(file, verified, ctx), version: file.version };
 }
 
 function fileBody(file: ChunkFile, verified: BigIntStats, ctx: HandlerContext): FileBody {

@@ -31,6 +31,11 @@ export class SpaceAccount {
     return true;
   }
 
+  /** Takes back bytes released by a step that then failed: they are on disk, limit or not. */
+  restore(bytes: number): void {
+    this.usedBytes += Math.max(0, bytes);
+  }
+
   release(bytes: number): void {
     this.usedBytes = Math.max(0, this.usedBytes - bytes);
   }

@@ -1,17 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData } from '../errors.js';
 import type { ChunkIdentity, ChunkStore, NewVersion } from './chunk-store.js';
+import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
  *
- * Each one is three files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id):
- * `<stem>.data`, the whole new version of the chunk, `<stem>.crc`, its checksums, and
- * `<stem>.json`, a sidecar naming the transaction. Data and checksums are written and
+ * Each one is files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id) and a
+ * sidecar `<stem>.json` naming the transaction:
+ * - prepare_chunk (format 1): `<stem>.data`, the whole new version, and `<stem>.crc`, its
+ *   checksums; commit renames it over the chunk.
+ * - prepare_append (format 2): `<stem>.data` holds only the record's bytes (their CRC32 in
+ *   the sidecar, with the offset and the chunk version they apply to), never a copy of the
+ *   chunk; commit appends them in place or, below the end, overwrites through a redo record
+ *   (ChunkStore). The chunk's record names the last transaction committed into it, so a
+ *   sidecar left by a crash right after such a commit is known for the commit it was.
+ * - v1's prepared appends (format 1, a whole copy) are still committed by rename. Data and checksums are written and
  * fsynced first, then the sidecar (temp, fsync, rename, directory fsync), and only then is
  * `prepared` replied; so a sidecar on disk always means complete data and checksums. The
  * stem is random: ids may hold dots and reach 128 characters each, so names built from them
@@ -37,16 +46,21 @@ export interface PreparedTx {
   readonly stem: string;
   /** Appends: the ChunkStore version the new bytes were built on (see ChunkStore.versionOf). */
   readonly baseVersion: number;
+  /** 2: a prepared append holding only its record; 1: a whole new version. */
+  readonly format: 1 | 2;
+  /** Format 2: where the record goes, and the CRC32 of its bytes. */
+  readonly offset: number;
+  readonly crc: number;
 }
 
 /** Outcome of a transaction that has ended, as later repeats of commit and rollback see it. */
 type Outcome = 'committed' | 'rolled_back';
 
 export type RollbackResult = { found: false } | { found: true; tx: PreparedTx };
-export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number };
+export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number; version: number };
 
 interface Sidecar {
-  format: 1;
+  format: 1 | 2;
   kind: TxKind;
   chunk_id: string;
   transaction_id: string;
@@ -54,6 +68,10 @@ interface Sidecar {
   created_at: number;
   /** Appends only: the chunk version the data was built on, null when there was no chunk. */
   base?: ChunkIdentity | null;
+  /** Format 2 appends. */
+  offset?: number;
+  base_version?: number;
+  crc?: number;
 }
 
 export const PREPARED_DIR = '.prepared';
@@ -86,7 +104,7 @@ function parseSidecar(text: string): Sidecar | null {
   const ok =
     typeof v === 'object' &&
     v !== null &&
-    v.format === 1 &&
+    (v.format === 1 || (v.format === 2 && v.kind === 'append' && Number.isSafeInteger(v.offset) && Number.isSafeInteger(v.base_version) && Number.isSafeInteger(v.crc))) &&
     (v.kind === 'chunk' || v.kind === 'append') &&
     typeof v.chunk_id === 'string' &&
     isSafeId(v.chunk_id) &&
@@ -95,7 +113,7 @@ function parseSidecar(text: string): Sidecar | null {
     Number.isSafeInteger(v.size) &&
     v.size >= 0 &&
     Number.isFinite(v.created_at) &&
-    (v.kind === 'chunk' || v.base === null || isIdentity(v.base));
+    (v.kind === 'chunk' || v.format === 2 || v.base === null || isIdentity(v.base));
   return ok ? v : null;
 }
 
@@ -281,6 +299,21 @@ class PreparedArea {
     await unlinkIfPresent(this.versionPaths(stem).sums);
   }
 
+  /** A format-2 record's bytes, durable on return. */
+  async writeRecord(stem: string, data: Buffer, fsync: boolean): Promise<void> {
+    const fh = await open(this.dataPath(stem), 'wx', 0o644);
+    try {
+      await fh.writeFile(data);
+      if (fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  readRecord(stem: string): Promise<Buffer> {
+    return readFile(this.dataPath(stem));
+  }
+
   async hasData(stem: string): Promise<boolean> {
     try {
       await stat(this.dataPath(stem));
@@ -317,18 +350,29 @@ export class Transactions {
    */
   static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>): Promise<Transactions> {
     const txs = new Transactions(store, area.area);
-    for (const { stem } of area.kept) await store.repairPreparedSums(area.area.versionPaths(stem));
+    for (const { stem, sidecar } of area.kept) if (sidecar.format === 1) await store.repairPreparedSums(area.area.versionPaths(stem));
     for (const sidecar of area.committed) {
       txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
     }
     for (const { stem, sidecar } of area.kept) {
       let baseVersion = STALE_VERSION;
-      if (sidecar.kind === 'append') {
-        // Nothing wrote while the server was down, so the chunk still is the version the
-        // append was built on exactly when its identity still matches.
+      if (sidecar.format === 2) {
+        if (store.lastTxOf(sidecar.chunk_id) === sidecar.transaction_id) {
+          // Committed, then the crash came before the files went.
+          txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
+          await area.area.discard(stem);
+          store.space.release(sidecar.size);
+          continue;
+        }
+        baseVersion = sidecar.base_version!;
+      } else if (sidecar.kind === 'append') {
+        // A v1 prepared append: the chunk still is the version it was built on when its size
+        // and nanosecond mtime match (v1 also compared the inode; a data directory restored
+        // from a copy has new inodes, and v1 renamed a new file in for every change, so
+        // size and mtime to the nanosecond suffice).
         const now = await store.identityOf(sidecar.chunk_id);
         const base = sidecar.base ?? null;
-        const same = now === null ? base === null : base !== null && now.ino === base.ino && now.size === base.size && now.mtime_ns === base.mtime_ns;
+        const same = now === null ? base === null : base !== null && now.size === base.size && now.mtime_ns === base.mtime_ns;
         if (same) baseVersion = store.versionOf(sidecar.chunk_id);
       }
       const tx: PreparedTx = {
@@ -339,6 +383,9 @@ export class Transactions {
         createdAt: sidecar.created_at,
         stem,
         baseVersion,
+        format: sidecar.format,
+        offset: sidecar.offset ?? 0,
+        crc: sidecar.crc ?? 0,
       };
       txs.prepared.set(keyOf(tx.kind, tx.chunkId, tx.transactionId), tx);
     }
@@ -388,63 +435,52 @@ export class Transactions {
         await this.abandon(stem, data.length);
         throw err;
       }
-      return this.record({ kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION }, undefined);
+      crashPoint('prepare.data-synced');
+      return this.record(
+        { kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION, format: 1, offset: 0, crc: 0 },
+        undefined,
+      );
     });
   }
 
   /**
-   * prepare_append: the new version is a kernel copy of the chunk (a clone where the file
-   * system can) with `data` written at `offset`; the chunk is never read into memory, only
-   * the at most two blocks whose old bytes partly survive, checked against the chunk's sums
-   * (a mismatch quarantines the chunk: corrupt_chunk).
+   * prepare_append: keeps only `data` (durably), with the offset and the chunk version it
+   * applies to; reserves its bytes, which cover the chunk's growth at commit (the offset is
+   * at most the size, and a commit applies only to the same version).
    */
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
-      await this.area.ensure();
-      const stem = this.area.newStem();
-      const paths = this.area.versionPaths(stem);
-      const space = this.store.space;
-      // Only the copy needs the chunk to hold still; writing the new bytes into our own copy does not.
-      const built = await this.store.withChunkLock(chunkId, async () => {
+      const baseVersion = await this.store.withChunkLock(chunkId, async () => {
         const current = this.store.sizeOf(chunkId) ?? 0;
         if (offset > current) throw new BadOffsetError(current);
-        const size = Math.max(current, offset + data.length);
-        if (!space.tryReserve(size)) throw new InsufficientSpaceError(space.available);
-        try {
-          const base = await this.store.identityOf(chunkId);
-          const baseSums = await this.store.baseSumsLocked(chunkId);
-          await this.store.copyChunkLocked(chunkId, paths.data);
-          return { size, base, baseSums, baseVersion: this.store.versionOf(chunkId) };
-        } catch (err) {
-          await this.abandon(stem, size);
-          throw err;
-        }
+        return this.store.versionOf(chunkId);
       });
+      const space = this.store.space;
+      if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
+      const stem = this.area.newStem();
       try {
-        const written = await this.store.writeIntoCopy(paths, built.baseSums, offset, data);
-        if ('kind' in written) {
-          await this.store.condemn({ chunkId, version: built.baseVersion }, 'append', written);
-          throw new CorruptChunkError();
-        }
+        await this.area.ensure();
+        await this.area.writeRecord(stem, data, true);
       } catch (err) {
-        await this.abandon(stem, built.size);
+        await this.abandon(stem, data.length);
         throw err;
       }
-      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: built.size, createdAt: Date.now(), stem, baseVersion: built.baseVersion };
-      return this.record(tx, built.base);
+      crashPoint('prepare.data-synced');
+      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion, format: 2, offset, crc: crc32(data) };
+      return this.record(tx, undefined);
     });
   }
 
   /** Writes the sidecar and replaces any earlier prepare of the same transaction. Runs under the transaction lock. */
   private async record(tx: PreparedTx, base: ChunkIdentity | null | undefined): Promise<PreparedTx> {
     const sidecar: Sidecar = {
-      format: 1,
+      format: tx.format,
       kind: tx.kind,
       chunk_id: tx.chunkId,
       transaction_id: tx.transactionId,
       size: tx.size,
       created_at: tx.createdAt,
-      ...(tx.kind === 'append' ? { base: base ?? null } : {}),
+      ...(tx.format === 2 ? { offset: tx.offset, base_version: tx.baseVersion, crc: tx.crc } : tx.kind === 'append' ? { base: base ?? null } : {}),
     };
     try {
       await this.area.writeSidecar(tx.stem, sidecar);
@@ -490,13 +526,15 @@ export class Transactions {
         if (this.outcomes.get(key) === 'committed') return { repeated: true };
         throw noPreparedData();
       }
-      let replacedBytes: number | null;
+      if (tx.format === 2) return this.commitRecord(key, tx);
+      let done: { replacedBytes: number; version: number } | null;
       try {
-        replacedBytes = await this.store.withChunkLock(chunkId, async () => {
+        done = await this.store.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
-          const old = this.store.sizeOf(chunkId) ?? 0;
-          await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, () => this.area.sync());
-          return old;
+          const replacedBytes = this.store.sizeOf(chunkId) ?? 0;
+          const version = await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, () => this.area.sync());
+          crashPoint('commit.installed');
+          return { replacedBytes, version };
         });
       } catch (err) {
         // The rename landed and only a directory fsync failed: the data is the chunk now.
@@ -507,18 +545,41 @@ export class Transactions {
         }
         throw err;
       }
-      if (replacedBytes === null) {
-        await this.drop(tx);
-        this.prepared.delete(key);
-        this.outcomes.set(key, 'rolled_back');
-        throw conflict();
-      }
+      if (done === null) return this.conflicted(key, tx);
       this.prepared.delete(key);
       this.outcomes.set(key, 'committed');
       // A sidecar left behind by a failure here is read as this commit at start-up.
       await this.area.forgetCommitted(tx.stem).catch(() => undefined);
-      return { repeated: false, tx, replacedBytes };
+      return { repeated: false, tx, ...done };
     });
+  }
+
+  private async conflicted(key: string, tx: PreparedTx): Promise<never> {
+    await this.drop(tx);
+    this.prepared.delete(key);
+    this.outcomes.set(key, 'rolled_back');
+    throw conflict();
+  }
+
+  /** commit_append of a format-2 record: applied by the store, then its files go. Runs under the transaction lock. */
+  private async commitRecord(key: string, tx: PreparedTx): Promise<CommitResult> {
+    const data = await this.area.readRecord(tx.stem);
+    if (data.length !== tx.size || crc32(data) !== tx.crc) throw new CorruptChunkError();
+    const space = this.store.space;
+    // The store frees what it does not keep of the reservation, or all of it on a failure;
+    // a failed commit leaves the transaction holding its bytes again.
+    const done = await this.store
+      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: tx.size, transactionId: tx.transactionId })
+      .catch((err: unknown) => {
+        space.restore(tx.size);
+        throw err;
+      });
+    if (done === null) return this.conflicted(key, tx);
+    this.prepared.delete(key);
+    this.outcomes.set(key, 'committed');
+    // A crash before this is read as the commit at start-up (the chunk names the transaction).
+    await this.area.discard(tx.stem).catch(() => undefined);
+    return { repeated: false, tx, ...done };
   }
 
   /** rollback_chunk / rollback_append: ok when nothing was prepared, an error after a commit. */

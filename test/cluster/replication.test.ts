@@ -23,7 +23,7 @@ t.test('primary store: fan-out, full and dead candidates, re-replication, hung p
 
   await t.test('three servers up: the chunk is on all three and the master lists all three', async (t) => {
     const data = bytes(200_000, 1);
-    t.same(await call(s1.port, { command: 'store_chunk', chunk_id: 'all3', file_path: '/a', chunk_index: 0, data }), { status: 'ok', chunk_id: 'all3', replicas: 2 });
+    t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'all3', file_path: '/a', chunk_index: 0, data }), { status: 'ok', chunk_id: 'all3', replicas: 2 });
     for (const s of [s1, s2, s3]) t.same(await holds(s.port, 'all3'), data, `held by ${s.address}`);
     const meta = await fileMetadata(master.port, '/a');
     t.same(sorted(meta!.chunk_locations.all3), sorted([s1.address, s2.address, s3.address]));
@@ -33,13 +33,13 @@ t.test('primary store: fan-out, full and dead candidates, re-replication, hung p
 
   await t.test('append_chunk as primary reaches the other holders', async (t) => {
     const more = Buffer.from('appended');
-    t.same(await call(s1.port, { command: 'append_chunk', chunk_id: 'all3', data: more, offset: 200_000, file_path: '/a' }), { status: 'ok', new_offset: 200_008 });
+    t.match(await call(s1.port, { command: 'append_chunk', chunk_id: 'all3', data: more, offset: 200_000, file_path: '/a' }), { status: 'ok', new_offset: 200_008 });
     for (const s of [s1, s2, s3]) t.same((await holds(s.port, 'all3'))!.subarray(200_000), more, `appended on ${s.address}`);
   });
 
   await t.test('a candidate without room is skipped and the chunk marked pending', async (t) => {
     const data = bytes(1.5 * MIB, 2);
-    t.same(await call(s1.port, { command: 'store_chunk', chunk_id: 'big', file_path: '/b', data }), { status: 'ok', chunk_id: 'big', replicas: 1 });
+    t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'big', file_path: '/b', data }), { status: 'ok', chunk_id: 'big', replicas: 1 });
     t.equal(await holds(s3.port, 'big'), null, 'not on the full server');
     const meta = await fileMetadata(master.port, '/b');
     t.same(sorted(meta!.chunk_locations.big), sorted([s1.address, s2.address]));
@@ -58,7 +58,7 @@ t.test('primary store: fan-out, full and dead candidates, re-replication, hung p
     await s2.exited;
     const data = bytes(100_000, 3);
     const started = Date.now();
-    t.same(await call(s1.port, { command: 'store_chunk', chunk_id: 'k', file_path: '/k', data }), { status: 'ok', chunk_id: 'k', replicas: 1 });
+    t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'k', file_path: '/k', data }), { status: 'ok', chunk_id: 'k', replicas: 1 });
     t.ok(Date.now() - started < 5000, 'within the timeouts');
     t.same((await fileMetadata(master.port, '/k'))!.pending_replication, { k: 1 });
 

@@ -184,7 +184,7 @@ t.test('append_chunk appends at the true end and creates missing chunks', async 
     { status: 'ok', new_offset: 6 },
     'a stale offset still appends at the end',
   );
-  t.same(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
+  t.match(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
   t.same(await retrieve(s.port, 'ac'), Buffer.from('onetwo3'));
   t.equal(s.store.space.used, 7);
   t.same(await readdir(s.store.dir), ['.meta', 'ac'], 'no temp file left, no .prepared folder until a prepare');

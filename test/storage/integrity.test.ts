@@ -38,8 +38,8 @@ t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until 
   const chunkDir = join(dir, 'test1');
   const { server, logs } = await startLoggedServer(t, dir, { spaceMb: 1 });
   const data = bytes(SIZE, 7);
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'c1', data }), { status: 'ok', chunk_id: 'c1', replicas: 0 });
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'good', data: bytes(1000) }), { status: 'ok', chunk_id: 'good', replicas: 0 });
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'c1', data }), { status: 'ok', chunk_id: 'c1', replicas: 0 });
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'good', data: bytes(1000) }), { status: 'ok', chunk_id: 'good', replicas: 0 });
   await sumsMatchFile(t, chunkDir, 'c1');
   t.ok((await readFile(join(chunkDir, 'c1'))).equals(data), 'the chunk file holds the plain bytes');
   t.same(await call(server.port, { command: 'check_space', size: MIB - SIZE - 1000 }), { status: 'ok' });
@@ -93,7 +93,7 @@ t.test('a good copy stored again replaces the report; a second corruption gets i
     t.same(server.store.corruptChunks(), ['r']);
   }
   t.equal((await quarantined(chunkDir)).length, 2, 'both findings kept');
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'r', data, replica_servers: true }), { status: 'ok', chunk_id: 'r' });
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'r', data, replica_servers: true }), { status: 'ok', chunk_id: 'r' });
   t.same(server.store.corruptChunks(), [], 'the re-replicated copy is good: nothing to report');
   t.ok(Buffer.from((await retrieve(server.port, 'r')).data).equals(data));
 });
@@ -187,11 +187,11 @@ t.test('appends and two-phase appends keep the checksums right', async (t) => {
     old.copy(next);
     data.copy(next, offset);
     if (at === 'end' && i % 2 === 0) {
-      t.same(await call(server.port, { command: 'append_chunk', chunk_id: id, data }), { status: 'ok', new_offset: next.length });
+      t.match(await call(server.port, { command: 'append_chunk', chunk_id: id, data }), { status: 'ok', new_offset: next.length });
     } else {
       const tx = { chunk_id: id, transaction_id: `t${i}` };
       t.same(await call(server.port, { command: 'prepare_append', ...tx, data, offset }), { status: 'ok', message: 'prepared' });
-      t.same(await call(server.port, { command: 'commit_append', ...tx }), { status: 'ok', message: 'committed' });
+      t.match(await call(server.port, { command: 'commit_append', ...tx }), { status: 'ok', message: 'committed' });
     }
     model.set(id, next);
     await sumsMatchFile(t, chunkDir, id);
@@ -209,7 +209,7 @@ t.test('an append never blesses damage: old blocks keep their sums, surviving by
   const { server } = await startLoggedServer(t, dir);
   await call(server.port, { command: 'store_chunk', chunk_id: 'early', data: bytes(SIZE, 1) });
   await flipByte(join(chunkDir, 'early'), 10);
-  t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'early', data: bytes(100) }), { status: 'ok', new_offset: SIZE + 100 });
+  t.match(await call(server.port, { command: 'append_chunk', chunk_id: 'early', data: bytes(100) }), { status: 'ok', new_offset: SIZE + 100 });
   t.same(await retrieve(server.port, 'early'), { status: 'error', message: 'corrupt_chunk' }, 'damage in an untouched block is still seen');
 
   await call(server.port, { command: 'store_chunk', chunk_id: 'tail', data: bytes(SIZE, 2) });
@@ -242,8 +242,8 @@ t.test('prepared checksums survive a restart and are installed by the commit', a
   await unlink(join(prepared, sums[0]!));
   const { server, logs } = await startLoggedServer(t, dir);
   t.equal(logs.filter((l) => l.msg === 'checksums of a prepared transaction recomputed').length, 1);
-  t.same(await call(server.port, { command: 'commit_append', chunk_id: 'p', transaction_id: 'a' }), { status: 'ok', message: 'committed' });
-  t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'q', transaction_id: 'b' }), { status: 'ok', message: 'committed' });
+  t.match(await call(server.port, { command: 'commit_append', chunk_id: 'p', transaction_id: 'a' }), { status: 'ok', message: 'committed' });
+  t.match(await call(server.port, { command: 'commit_chunk', chunk_id: 'q', transaction_id: 'b' }), { status: 'ok', message: 'committed' });
   await sumsMatchFile(t, chunkDir, 'p');
   await sumsMatchFile(t, chunkDir, 'q');
   t.equal((await retrieve(server.port, 'p')).data.length, SIZE);
