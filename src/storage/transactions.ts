@@ -554,6 +554,11 @@ export class Transactions {
     });
   }
 
+  private forget(key: string, outcome: Outcome): void {
+    this.prepared.delete(key);
+    this.outcomes.set(key, outcome);
+  }
+
   private async conflicted(key: string, tx: PreparedTx): Promise<never> {
     await this.drop(tx);
     this.prepared.delete(key);
@@ -570,8 +575,10 @@ export class Transactions {
     // a failed commit leaves the transaction holding its bytes again.
     const done = await this.store
       .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: tx.size, transactionId: tx.transactionId })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         space.restore(tx.size);
+        // The chunk was quarantined: the record can never apply; it is rolled back.
+        if (err instanceof CorruptChunkError) await this.drop(tx).then(() => this.forget(key, 'rolled_back'));
         throw err;
       });
     if (done === null) return this.conflicted(key, tx);
