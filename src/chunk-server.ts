@@ -34,8 +34,11 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
   const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync });
-  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose checksums were missing or stale');
-  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks whose checksum files were damaged');
+  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose records were missing or stale');
+  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks found damaged at start-up');
+  if (report.truncated > 0) log.warn({ chunks: report.truncated }, 'cut chunks back to their committed length (appends that never committed)');
+  if (report.replayed > 0) log.warn({ chunks: report.replayed }, 'replayed unfinished overwrites from the redo log');
+  if (report.upgradedSums > 0) log.info({ chunks: report.upgradedSums }, 'upgraded v1 checksum files into the metadata store');
   if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');

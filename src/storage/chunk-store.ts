@@ -190,6 +190,12 @@ export class ChunkStore {
     return this.chunks.get(chunkId)?.lastTx;
   }
 
+  /** The block sums of the committed bytes, as recorded (diagnostics, tests). */
+  sumsOf(chunkId: string): { size: number; crcs: Uint32Array } | undefined {
+    const r = this.chunks.get(chunkId);
+    return r && { size: r.size, crcs: r.crcs };
+  }
+
   listChunks(): ChunkSummary[] {
     return [...this.chunks.keys()].map((id) => this.summaryOf(id)!);
   }
@@ -474,13 +480,10 @@ export class ChunkStore {
 
   /** Reads all of an opened chunk against its sums; a mismatch quarantines it (CorruptChunkError). */
   async verify(file: ChunkFile, foundBy: FoundBy, pace?: Pace): Promise<void> {
-    let mismatch: Mismatch | null;
-    try {
-      mismatch = await verifyFile(file.handle, file.size, file.sums, this.pool, pace);
-    } catch (err) {
-      if (!/^file ended/.test((err as Error).message)) throw err;
-      mismatch = { kind: 'size', expected: file.size, actual: -1 };
-    }
+    // A file shorter than its committed length lost acknowledged bytes: corruption too.
+    const onDisk = Number((await file.handle.stat()).size);
+    const mismatch: Mismatch | null =
+      onDisk < file.size ? { kind: 'size', expected: file.size, actual: onDisk } : await verifyFile(file.handle, file.size, file.sums, this.pool, pace);
     if (mismatch) {
       await this.condemn(file, foundBy, mismatch);
       throw new CorruptChunkError();
@@ -501,10 +504,12 @@ export class ChunkStore {
   /** Moves the chunk to `.quarantine/`, drops its record, frees its space. Never throws. */
   private async quarantineLocked(chunkId: string, foundBy: FoundBy, reason: string): Promise<void> {
     const size = this.sizeOf(chunkId);
+    // The sums go with the chunk, for an operator to compare (v1 kept a data.crc file).
+    const blockCrcs = [...(this.chunks.get(chunkId)?.crcs ?? [])];
     const entry = this.quarantine.newEntry(chunkId);
     let moveError: unknown = null;
     try {
-      await this.quarantine.admit(entry, chunkId, this.files.path(chunkId), null, { found_by: foundBy, reason, size, detected_at: new Date().toISOString() });
+      await this.quarantine.admit(entry, chunkId, this.files.path(chunkId), null, { found_by: foundBy, reason, size, block_crcs: blockCrcs, detected_at: new Date().toISOString() });
     } catch (err) {
       moveError = err;
     }
