@@ -40,6 +40,8 @@ export interface ChunkServerConfig {
   logLevel: string;
   /** A prepared transaction neither committed nor rolled back within this many seconds is rolled back. */
   transactionTtlS: number;
+  /** Prepared transactions pending at once at most; a prepare beyond gets too_many_prepared. */
+  maxPrepared: number;
   /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
   transactionLog: string;
   /** TCP connect timeout for calls to the master and to peers, in seconds. */
@@ -76,6 +78,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   shutdownGraceS: 10,
   logLevel: 'info',
   transactionTtlS: 300,
+  maxPrepared: 1000,
   transactionLog: 'transactions.log',
   connectTimeoutS: 2,
   masterTimeoutS: 5,
@@ -195,6 +198,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     fsync: bool('[chunk_server] fsync', pick(undefined, c.fsync, DEFAULTS.fsync)),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+    maxPrepared: num('[chunk_server] max_prepared', pick(undefined, c.max_prepared, DEFAULTS.maxPrepared), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
     transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
     connectTimeoutS: num('[chunk_server] connect_timeout_s', pick(undefined, c.connect_timeout_s, DEFAULTS.connectTimeoutS), positive, 'a positive number of seconds'),

@@ -39,6 +39,7 @@ export const MSG = {
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
+  tooManyPrepared: 'too_many_prepared',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
@@ -75,6 +76,8 @@ export class BadOffsetError extends RequestError {
 export const noPreparedData = (): RequestError => new RequestError(MSG.noPreparedData);
 export const alreadyCommitted = (): RequestError => new RequestError(MSG.alreadyCommitted);
 export const conflict = (): RequestError => new RequestError(MSG.conflict);
+/** A prepare beyond `[chunk_server] max_prepared` pending transactions. */
+export const tooManyPrepared = (max: number): RequestError => new RequestError(MSG.tooManyPrepared, { max_prepared: max });
 
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.

@@ -7,6 +7,7 @@ import type { ChunkFiles } from './chunk-files.js';
 import { TEMP_PREFIX, TEMP_SUFFIX } from './chunk-files.js';
 import type { ChunkRecord, ChunkRecords } from './chunk-records.js';
 import { isSafeId } from './safe-name.js';
+import { charge } from './space.js';
 
 // v1 kept each chunk's sums in `.meta/<id>.crc` (and temp files `.meta/.tmp-*`); read once
 // at the upgrade, then removed.
@@ -65,7 +66,7 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
     }
     const st = await stat(path, { bigint: true });
     if (!isSafeId(entry.name)) {
-      usedBytes += Number(st.size);
+      usedBytes += charge(Number(st.size));
       continue;
     }
     onDisk.set(entry.name, { size: Number(st.size), identity: identityOf(st) });
@@ -97,7 +98,7 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
         damaged.push({ chunkId, reason: `file holds ${file.size} of ${record.size} committed bytes` });
       }
       chunks.set(chunkId, record);
-      usedBytes += record.size;
+      usedBytes += charge(record.size);
       continue;
     }
     const legacy = record ? null : await legacySums(dir, chunkId, file.identity, file.size);
@@ -105,7 +106,7 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
       // Unverifiable: never blessed with fresh sums; the store quarantines it right away.
       damaged.push({ chunkId, reason: 'checksum file damaged' });
       chunks.set(chunkId, { size: file.size, version: 1, crcs: new Uint32Array(0), ino: file.identity.ino, btimeNs: file.identity.btimeNs });
-      usedBytes += file.size;
+      usedBytes += charge(file.size);
       continue;
     }
     let crcs: Uint32Array;
@@ -125,7 +126,7 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
     const fresh: ChunkRecord = { size: file.size, version: (record?.version ?? 0) + 1, crcs, ino: file.identity.ino, btimeNs: file.identity.btimeNs };
     chunks.set(chunkId, fresh);
     updates.set(chunkId, fresh);
-    usedBytes += file.size;
+    usedBytes += charge(file.size);
   }
   const gone = [...stored.keys()].filter((id) => !onDisk.has(id));
   if (updates.size > 0 || gone.length > 0) await records.putMany(updates, gone);

@@ -30,7 +30,7 @@ import { META_DIR, recoverChunks, type RecoveredChunks } from './chunk-recovery.
 import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
 import { Quarantine } from './quarantine.js';
-import { SpaceAccount } from './space.js';
+import { charge, chargeDelta, SpaceAccount } from './space.js';
 import { StagedFile } from './staged-file.js';
 import { Transactions, type RecoveryReport } from './transactions.js';
 
@@ -81,6 +81,8 @@ export interface StoreOptions {
    * loses nothing). The metadata store always flushes. Default true.
    */
   readonly fsync?: boolean;
+  /** Pending prepared transactions at most (`[chunk_server] max_prepared`); default 1000. */
+  readonly maxPrepared?: number;
 }
 
 /** A new version being built as a whole file with its v1-style sums file (prepare_chunk). */
@@ -143,7 +145,7 @@ export class ChunkStore {
     const space = new SpaceAccount(limitBytes, recovered.usedBytes + scanned.report.preparedBytes);
     const store = new ChunkStore(dir, space, files, records, recovered.chunks, quarantine, pool, log);
     for (const { chunkId, reason } of recovered.damaged) await store.quarantineLocked(chunkId, 'start-up', reason);
-    store.transactionsRef = await Transactions.recover(store, scanned);
+    store.transactionsRef = await Transactions.recover(store, scanned, options.maxPrepared ?? 1000);
     const { chunks: _n, ...rest } = recovered.report;
     return {
       store,
@@ -251,8 +253,9 @@ export class ChunkStore {
   spillProvider(pool: BufferPool): SpillProvider {
     return {
       open: (size) => {
-        if (!this.space.tryReserve(size)) throw new InsufficientSpaceError(this.space.available);
-        return new StagedFile(this.files.tempPath(), size, this.space, pool);
+        const reserved = charge(size);
+        if (!this.space.tryReserve(reserved)) throw new InsufficientSpaceError(this.space.available);
+        return new StagedFile(this.files.tempPath(), size, this.space, pool, reserved);
       },
     };
   }
@@ -264,7 +267,8 @@ export class ChunkStore {
       return this.withChunkLock(chunkId, () => this.installStagedLocked(chunkId, data, version));
     }
     return this.withChunkLock(chunkId, async () => {
-      const growth = data.length - (this.sizeOf(chunkId) ?? 0);
+      // An overwrite is charged only for growth: the old file goes when the rename lands.
+      const growth = chargeDelta(this.sizeOf(chunkId), data.length);
       if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
       return this.writeWholeLocked(chunkId, data, Math.max(0, growth), version);
     });
@@ -292,9 +296,11 @@ export class ChunkStore {
    */
   append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
     return this.withChunkLock(chunkId, async () => {
-      const offset = this.sizeOf(chunkId) ?? 0;
-      if (!this.space.tryReserve(data.length)) throw new InsufficientSpaceError(this.space.available);
-      const v = await this.appendReservedLocked(chunkId, data, data.length, version);
+      const old = this.sizeOf(chunkId);
+      const offset = old ?? 0;
+      const growth = chargeDelta(old, offset + data.length);
+      if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
+      const v = await this.appendReservedLocked(chunkId, data, growth, version);
       return { offset, size: offset + data.length, version: v };
     });
   }
@@ -310,7 +316,7 @@ export class ChunkStore {
       await this.records.put(chunkId, after);
       crashPoint('append.committed');
       this.chunks.set(chunkId, after);
-      this.space.release(reserved - data.length);
+      this.space.release(reserved - chargeDelta(old.size, after.size));
     } catch (err) {
       this.space.release(reserved);
       throw err;
@@ -336,7 +342,7 @@ export class ChunkStore {
       await this.records.finishRedo(chunkId, after);
       crashPoint('redo.committed');
       this.chunks.set(chunkId, after);
-      this.space.release(reserved - (size - old.size));
+      this.space.release(reserved - chargeDelta(old.size, size));
     } catch (err) {
       this.space.release(reserved);
       throw err;
@@ -397,18 +403,18 @@ export class ChunkStore {
       await handle.close();
     }
     crashPoint('store.data-synced');
-    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.size, version, null, () => staged.adopted());
+    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.reserved, version, null, () => staged.adopted());
   }
 
   /**
    * Commits a prepared whole version (prepare_chunk, or a v1 prepared append) as the chunk.
    * Its sums file was made for its data (checked at start-up).
    */
-  async installPreparedLocked(chunkId: string, src: NewVersion, size: number, syncSrcDir: () => Promise<void>, lastTx?: string): Promise<number> {
+  async installPreparedLocked(chunkId: string, src: NewVersion, size: number, reserved: number, syncSrcDir: () => Promise<void>, lastTx?: string): Promise<number> {
     const decoded = decodeSums(await readFile(src.sums));
     const st = await stat(src.data, { bigint: true });
     if (decoded.kind !== 'ok' || !sameIdentity(decoded.sums.identity, identityOf(st)) || decoded.sums.size !== size) throw new Error('prepared checksums do not match their data');
-    const version = await this.installLocked(chunkId, src.data, { size, crcs: decoded.sums.crcs, identity: identityOf(st) }, size, undefined, syncSrcDir, undefined, lastTx);
+    const version = await this.installLocked(chunkId, src.data, { size, crcs: decoded.sums.crcs, identity: identityOf(st) }, reserved, undefined, syncSrcDir, undefined, lastTx);
     await unlink(src.sums).catch(() => undefined);
     return version;
   }
@@ -446,7 +452,7 @@ export class ChunkStore {
     const after: ChunkRecord = { size: built.size, version: nextVersion(old, version), crcs: built.crcs, ino: built.identity.ino, btimeNs: built.identity.btimeNs, lastTx };
     // From here the file is the chunk, whatever happens to the commit.
     this.chunks.set(chunkId, after);
-    this.space.release((old?.size ?? 0) + reserved - built.size);
+    this.space.release((old ? charge(old.size) : 0) + reserved - charge(built.size));
     await Promise.all([this.files.syncDir(), syncSrcDir?.()]);
     await this.records.put(chunkId, after);
     crashPoint('store.committed');
@@ -516,7 +522,7 @@ export class ChunkStore {
     const moved = (await this.identityOf(chunkId).catch(() => undefined)) === null;
     if (moved) {
       this.chunks.delete(chunkId);
-      this.space.release(size ?? 0);
+      this.space.release(size === undefined ? 0 : charge(size));
       await this.records.remove(chunkId).catch((err: unknown) => this.log.warn({ err, chunk_id: chunkId }, 'cannot drop the record of a quarantined chunk; start-up drops it'));
       this.emit(chunkId);
     }
@@ -531,7 +537,8 @@ export class ChunkStore {
   delete(chunkId: string): Promise<boolean> {
     return this.withChunkLock(chunkId, async () => {
       const existed = await this.files.remove(chunkId);
-      this.space.release(this.sizeOf(chunkId) ?? 0);
+      const size = this.sizeOf(chunkId);
+      this.space.release(size === undefined ? 0 : charge(size));
       const had = this.chunks.delete(chunkId);
       if (existed) await this.files.syncDir();
       crashPoint('delete.unlinked');

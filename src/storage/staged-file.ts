@@ -33,6 +33,8 @@ export class StagedFile implements SpillTarget, SpilledBin {
     readonly size: number,
     private readonly space: SpaceAccount,
     private readonly pool: BufferPool,
+    /** What the spill reserved for this file (its block-rounded charge); released if it is not installed. */
+    readonly reserved: number = size,
   ) {
     this.opened = open(path, 'wx+', 0o644);
     this.opened.catch((err: unknown) => this.fail(err));
@@ -105,7 +107,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
     await fh?.close().catch(() => undefined);
     if (installed) return;
     if (fh) await unlink(this.path).catch(() => undefined);
-    this.space.release(this.size);
+    this.space.release(this.reserved);
   }
 
   private async flush(): Promise<void> {

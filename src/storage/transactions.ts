@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData } from '../errors.js';
+import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData, tooManyPrepared } from '../errors.js';
 import type { ChunkIdentity, ChunkStore, NewVersion } from './chunk-store.js';
 import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
 import { isSafeId } from './safe-name.js';
+import { charge } from './space.js';
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
@@ -83,6 +84,14 @@ const TEMP_SUFFIX = '.tmp';
 const STALE_VERSION = -1;
 // Ended transactions remembered for idempotent repeats; oldest forgotten first.
 const MAX_OUTCOMES = 10_000;
+
+/**
+ * What a prepared transaction is charged against the space limit: its data file (a whole
+ * new version for format 1, only the record for format 2).
+ */
+export function txCharge(_format: 1 | 2, size: number): number {
+  return charge(size);
+}
 
 function keyOf(kind: TxKind, chunkId: string, transactionId: string): string {
   // '/' cannot occur in a safe id, so the key is unambiguous.
@@ -342,14 +351,20 @@ export class Transactions {
   private constructor(
     private readonly store: ChunkStore,
     private readonly area: PreparedArea,
+    private readonly maxPrepared: number,
   ) {}
+
+  /** A new transaction (not a re-prepare of a pending one) must fit under max_prepared. */
+  private checkCount(key: string): void {
+    if (!this.prepared.has(key) && this.prepared.size >= this.maxPrepared) throw tooManyPrepared(this.maxPrepared);
+  }
 
   /**
    * Reloads what survived a restart. Runs before `store` takes requests; the bytes of the
    * reloaded transactions are part of the `used` it was opened with (`preparedBytes`).
    */
-  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>): Promise<Transactions> {
-    const txs = new Transactions(store, area.area);
+  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>, maxPrepared: number): Promise<Transactions> {
+    const txs = new Transactions(store, area.area, maxPrepared);
     for (const { stem, sidecar } of area.kept) if (sidecar.format === 1) await store.repairPreparedSums(area.area.versionPaths(stem));
     for (const sidecar of area.committed) {
       txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
@@ -361,7 +376,7 @@ export class Transactions {
           // Committed, then the crash came before the files went.
           txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
           await area.area.discard(stem);
-          store.space.release(sidecar.size);
+          store.space.release(txCharge(sidecar.format, sidecar.size));
           continue;
         }
         baseVersion = sidecar.base_version!;
@@ -400,7 +415,7 @@ export class Transactions {
     report: RecoveryReport;
   }> {
     const { area, kept, committed, removed } = await PreparedArea.open(join(chunkDir, PREPARED_DIR));
-    const preparedBytes = kept.reduce((sum, k) => sum + k.sidecar.size, 0);
+    const preparedBytes = kept.reduce((sum, k) => sum + txCharge(k.sidecar.format, k.sidecar.size), 0);
     return {
       area,
       kept,
@@ -420,19 +435,20 @@ export class Transactions {
   /** prepare_chunk: `data` becomes the whole new chunk on commit. Durable on return. */
   prepareChunk(chunkId: string, transactionId: string, data: Buffer): Promise<PreparedTx> {
     return this.lock.run(keyOf('chunk', chunkId, transactionId), async () => {
+      this.checkCount(keyOf('chunk', chunkId, transactionId));
       const space = this.store.space;
-      if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
+      if (!space.tryReserve(txCharge(1, data.length))) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
         await this.area.ensure();
       } catch (err) {
-        space.release(data.length);
+        space.release(txCharge(1, data.length));
         throw err;
       }
       try {
         await this.store.writeNewVersion(this.area.versionPaths(stem), data);
       } catch (err) {
-        await this.abandon(stem, data.length);
+        await this.abandon(stem, txCharge(1, data.length));
         throw err;
       }
       crashPoint('prepare.data-synced');
@@ -450,19 +466,20 @@ export class Transactions {
    */
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
+      this.checkCount(keyOf('append', chunkId, transactionId));
       const baseVersion = await this.store.withChunkLock(chunkId, async () => {
         const current = this.store.sizeOf(chunkId) ?? 0;
         if (offset > current) throw new BadOffsetError(current);
         return this.store.versionOf(chunkId);
       });
       const space = this.store.space;
-      if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
+      if (!space.tryReserve(txCharge(2, data.length))) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
         await this.area.ensure();
         await this.area.writeRecord(stem, data, true);
       } catch (err) {
-        await this.abandon(stem, data.length);
+        await this.abandon(stem, txCharge(2, data.length));
         throw err;
       }
       crashPoint('prepare.data-synced');
@@ -485,7 +502,7 @@ export class Transactions {
     try {
       await this.area.writeSidecar(tx.stem, sidecar);
     } catch (err) {
-      await this.abandon(tx.stem, tx.size);
+      await this.abandon(tx.stem, txCharge(tx.format, tx.size));
       throw err;
     }
     const key = keyOf(tx.kind, tx.chunkId, tx.transactionId);
@@ -495,7 +512,7 @@ export class Transactions {
     if (earlier) {
       // The new prepare stands even if the old files resist; a restart removes leftovers.
       await this.area.discard(earlier.stem).catch(() => undefined);
-      this.store.space.release(earlier.size);
+      this.store.space.release(txCharge(earlier.format, earlier.size));
     }
     return tx;
   }
@@ -509,7 +526,7 @@ export class Transactions {
   /** Deletes a prepared transaction's files and frees its space. Runs under the transaction lock. */
   private async drop(tx: PreparedTx): Promise<void> {
     await this.area.discard(tx.stem);
-    this.store.space.release(tx.size);
+    this.store.space.release(txCharge(tx.format, tx.size));
   }
 
   /**
@@ -532,7 +549,7 @@ export class Transactions {
         done = await this.store.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
           const replacedBytes = this.store.sizeOf(chunkId) ?? 0;
-          const version = await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, () => this.area.sync());
+          const version = await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, txCharge(tx.format, tx.size), () => this.area.sync());
           crashPoint('commit.installed');
           return { replacedBytes, version };
         });
@@ -574,9 +591,9 @@ export class Transactions {
     // The store frees what it does not keep of the reservation, or all of it on a failure;
     // a failed commit leaves the transaction holding its bytes again.
     const done = await this.store
-      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: tx.size, transactionId: tx.transactionId })
+      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: txCharge(tx.format, tx.size), transactionId: tx.transactionId })
       .catch(async (err: unknown) => {
-        space.restore(tx.size);
+        space.restore(txCharge(tx.format, tx.size));
         // The chunk was quarantined: the record can never apply; it is rolled back.
         if (err instanceof CorruptChunkError) await this.drop(tx).then(() => this.forget(key, 'rolled_back'));
         throw err;
