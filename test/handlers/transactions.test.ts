@@ -175,12 +175,12 @@ t.test('commit_append after the base changed is a conflict and leaves the chunk'
 
 t.test('append_chunk appends at the true end and creates missing chunks', async (t) => {
   const s = await startServer(t);
-  t.same(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('one'), offset: 0, file_path: '/f' }), {
+  t.match(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('one'), offset: 0, file_path: '/f' }), {
     status: 'ok',
     new_offset: 3,
     version: 1,
   });
-  t.same(
+  t.match(
     await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('two'), offset: 0, file_path: '/f', replica_servers: true }),
     { status: 'ok', new_offset: 6, version: 2 },
     'a stale offset still appends at the end',
