@@ -1,6 +1,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { ChunkReporter } from './cluster/chunk-reports.js';
+import { InstructionRunner } from './cluster/instructions.js';
 import { MasterClient } from './cluster/master-client.js';
+import { StoreSummaries } from './cluster/store-summaries.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
@@ -90,6 +93,10 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
   });
+  const summaries = new StoreSummaries(store);
+  await summaries.ready;
+  const runner = new InstructionRunner({ store, summaries, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
+  let reporter: ChunkReporter | null = null;
   const master = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
@@ -102,8 +109,26 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
         rpc,
         log,
+        beatExtras: (registered) => {
+          if (registered) reporter!.wantFull();
+          const failed = runner.takeFailed();
+          const beat = reporter!.next({ failed_copies: failed });
+          return {
+            fields: beat.fields,
+            settle: (taken, reply) => {
+              beat.settle(taken);
+              if (!taken) return runner.giveBackFailed(failed);
+              if (reply?.report_wanted === true) {
+                reporter!.wantFull();
+                master?.nudge();
+              }
+              runner.accept(reply?.instructions);
+            },
+          };
+        },
       })
     : null;
+  if (master) reporter = new ChunkReporter(summaries, config.chunkReportIntervalS * 1000, () => master.nudge());
   const cluster = new Cluster({
     address,
     replicationFactor: config.master.replicationFactor,
@@ -132,6 +157,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await master?.stop();
+        reporter?.close();
+        await runner.stop();
+        await summaries.close();
         await server.close(config.shutdownGraceS * 1000);
         await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();

@@ -39,6 +39,8 @@ export const MSG = {
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
+  // Master: decommission_server of an address it never heard from.
+  unknownServer: 'unknown_server',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */

@@ -91,6 +91,23 @@ export class Cluster {
   }
 
   /**
+   * update_chunk_offset after an append this server made as primary: the chunk's new end, and
+   * the holders that applied it, so the master knows any other copy is stale. False when the
+   * master could not be told (its next reports reconcile the length).
+   */
+  async reportOffset(filePath: string, chunkId: string, offset: number, holders: string[], version: number | undefined): Promise<boolean> {
+    const { master, log } = this.opts;
+    if (!master) return true;
+    try {
+      await master.updateChunkOffset({ file_path: filePath, chunk_id: chunkId, offset, chunk_locations: holders, ...(version ? { version } : {}) });
+      return true;
+    } catch (err) {
+      log.warn({ chunk_id: chunkId, file_path: filePath, err: (err as Error).message }, 'could not update the chunk offset on the master');
+      return false;
+    }
+  }
+
+  /**
    * Forwards an append to the other servers holding the chunk, in parallel, as replica
    * appends; resolves with those that applied it. The holders come from the master's
    * record of the chunk (get_chunk_locations), not from get_replica_locations as in the

@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
-import type { MetadataStore } from '../metadata.js';
+import type { ChunkMap } from '../chunk-map.js';
+import type { Namespace } from '../namespace.js';
 import type { Nodes } from '../nodes.js';
+import type { Repairer } from '../repairer.js';
 
 /** What a master handler may use. */
 export interface MasterContext {
   readonly nodes: Nodes;
-  readonly meta: MetadataStore;
+  readonly ns: Namespace;
+  /** Who holds which chunk, from the servers' reports. */
+  readonly map: ChunkMap;
+  readonly repairer: Repairer;
   readonly replicationFactor: number;
   readonly log: Logger;
 }
