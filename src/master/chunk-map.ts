@@ -33,6 +33,8 @@ export class ChunkMap {
   /** Servers that sent a full report since they were last (re)registered: time of their last report or heartbeat. */
   private readonly reporting = new Map<string, number>();
   private readonly raises = new Map<string, Raise>();
+  /** Servers that ever sent a full report: until they send the next one, their copies are not trusted. */
+  private readonly everReported = new Set<string>();
 
   get size(): number {
     return this.chunks.size;
@@ -63,12 +65,18 @@ export class ChunkMap {
     return this.reporting.has(address);
   }
 
+  /** A reporting server that came back from the dead and has not sent its full report yet. */
+  awaitingReport(address: string): boolean {
+    return this.everReported.has(address) && !this.reporting.has(address);
+  }
+
   /** A full report: the server holds exactly these. */
   replace(address: string, report: readonly ChunkSummary[], now: number): void {
     const keep = new Set(report.map((c) => c.chunk_id));
     for (const id of [...this.chunksOn(address)]) if (!keep.has(id)) this.drop(id, address);
     for (const c of report) this.set(c.chunk_id, address, c, now, false);
     this.reporting.set(address, now);
+    this.everReported.add(address);
   }
 
   /** A heartbeat of a reporting server: its changes since the last one. */

@@ -15,6 +15,8 @@ export interface ServerView {
   readonly used: number;
   /** ms of its last chunk report; undefined for a server that sends none (the reference). */
   readonly lastReport?: number | undefined;
+  /** It reports, came back, and has not sent its full report yet: its copies are not trusted. */
+  readonly awaitingReport?: boolean;
 }
 
 export interface ChunkView {
@@ -88,6 +90,8 @@ export interface Classified {
   readonly behind: string[];
   /** Copies that missed a mutation: never listed, deleted, replaced. */
   readonly stale: string[];
+  /** Copies on servers whose full report is awaited: not listed, not counted, not deleted. */
+  readonly unknown: string[];
 }
 
 /**
@@ -101,7 +105,10 @@ export interface Classified {
  */
 export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>): Classified {
   let length = chunk.length ?? 0;
-  for (const [address, r] of chunk.replicas) if (servers.get(address)?.state !== 'dead' && r.length > length) length = r.length;
+  for (const [address, r] of chunk.replicas) {
+    const s = servers.get(address);
+    if (s !== undefined && s.state !== 'dead' && !s.awaitingReport && r.length > length) length = r.length;
+  }
   let version = chunk.version;
   for (const r of chunk.replicas.values()) if (r.length === length && r.version > version) version = r.version;
   const atLength = [...chunk.replicas].filter(([, r]) => r.length === length && (r.version === 0 || version === 0 || r.version >= version));
@@ -109,7 +116,12 @@ export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerVi
   const current: string[] = [];
   const behind: string[] = [];
   const stale: string[] = [];
+  const unknown: string[] = [];
   for (const [address, r] of chunk.replicas) {
+    if (servers.get(address)?.awaitingReport) {
+      unknown.push(address);
+      continue;
+    }
     if (r.length === length) {
       const ok = (r.version === 0 || version === 0 || r.version >= version) && (digest === null || r.digest === null || r.digest === digest);
       (ok ? current : stale).push(address);
@@ -123,13 +135,14 @@ export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerVi
     const proven = chunk.raise === undefined || chunk.raise.explicit || (lastReport !== undefined && lastReport > chunk.raise.at);
     (proven ? stale : behind).push(address);
   }
-  return { length, version, current, behind, stale };
+  return { length, version, current, behind, stale, unknown };
 }
 
 /**
  * Holders a reader may be sent to, best first: current copies on live servers, then on
- * dead ones (they may be back), then copies not yet proven stale. A decommissioning
- * server is listed only while the chunk lacks `factor` current copies elsewhere.
+ * dead ones (they may be back). Copies not yet proven stale are listed only when no live
+ * server has a current one. A decommissioning server is listed only while the chunk lacks
+ * `factor` current copies elsewhere.
  */
 export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>, factor: number): string[] {
   const c = classify(chunk, servers);
@@ -137,7 +150,9 @@ export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, S
   const live = c.current.filter((a) => state(a) === 'live');
   const decom = live.length >= factor ? [] : c.current.filter((a) => state(a) === 'decommissioning');
   const dead = c.current.filter((a) => state(a) === 'dead');
-  return [...live, ...decom, ...dead, ...c.behind];
+  const allLive = c.current.filter((a) => state(a) !== 'dead');
+  const behind = allLive.length > 0 ? [] : c.behind.filter((a) => state(a) !== 'dead');
+  return [...live, ...decom, ...dead, ...behind];
 }
 
 const MAX_DISTANCE = Math.sqrt(2 * 100 ** 2);

@@ -62,6 +62,7 @@ export class Repairer {
         total: s.space?.total ?? 0,
         used: s.space?.used ?? 0,
         lastReport: this.opts.map.lastReport(s.address),
+        awaitingReport: this.opts.map.awaitingReport(s.address),
       });
     }
     return out;
