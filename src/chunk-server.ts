@@ -137,6 +137,10 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     controlTimeoutMs: config.masterTimeoutS * 1000,
     dataTimeoutMs: config.peerTimeoutS * 1000,
     log,
+    reportChange: async (chunkId) => {
+      await summaries.refresh(chunkId);
+      await master?.flush();
+    },
   });
   ctx = { store, log, txlog: txLog.log, pool, cluster };
 

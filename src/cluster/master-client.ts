@@ -64,6 +64,9 @@ export class MasterClient {
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
   private nudgeTimer: NodeJS.Timeout | null = null;
+  private beatsStarted = 0;
+  private beatsDone = 0;
+  private readonly flushes: { after: number; done: () => void }[] = [];
 
   constructor(private readonly opts: MasterClientOptions) {}
 
@@ -81,6 +84,7 @@ export class MasterClient {
     if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
     this.wake?.();
     await this.loopDone;
+    for (const f of this.flushes.splice(0)) f.done();
   }
 
   /** Something to report: beat soon rather than at the next interval (only while the master answers). */
@@ -90,6 +94,20 @@ export class MasterClient {
       this.nudgeTimer = null;
       this.wake?.();
     }, NUDGE_MS);
+  }
+
+  /**
+   * Sends a heartbeat now and resolves once one that started after this call is done (or
+   * after the master timeout), so what changed before it reaches the master first. Resolves
+   * at once while the master is unreachable.
+   */
+  flush(): Promise<void> {
+    if (this.reachable !== true || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.opts.timeoutMs);
+      this.flushes.push({ after: this.beatsStarted, done: () => (clearTimeout(timer), resolve()) });
+      this.wake?.();
+    });
   }
 
   /** get_replica_locations: the master's pick of peers for a new chunk's copies. */
@@ -117,7 +135,12 @@ export class MasterClient {
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
+      const started = ++this.beatsStarted;
       const ok = await this.beat();
+      this.beatsDone = started;
+      for (let i = this.flushes.length - 1; i >= 0; i--) {
+        if (this.flushes[i]!.after < this.beatsDone) this.flushes.splice(i, 1)[0]!.done();
+      }
       failures = ok ? 0 : failures + 1;
       if (this.stopped) break;
       await this.sleep(ok ? this.opts.heartbeatMs : backoffMs(failures, this.opts.heartbeatMs));

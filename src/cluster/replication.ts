@@ -10,6 +10,8 @@ export interface ClusterOptions {
   readonly replicationFactor: number;
   /** null: standalone; nothing is replicated or reported. */
   readonly master: MasterClient | null;
+  /** Reports a chunk's change to the master before the caller answers (cluster/store-summaries.ts). */
+  readonly reportChange?: (chunkId: string) => Promise<void>;
   readonly rpc: Rpc;
   /** For check_space, in ms. */
   readonly controlTimeoutMs: number;
@@ -87,6 +89,18 @@ export class Cluster {
     } catch (err) {
       log.warn({ chunk_id: report.chunk_id, file_path: report.file_path, err: (err as Error).message }, 'could not update metadata on the master');
       return false;
+    }
+  }
+
+  /**
+   * A commit changed the chunk: the master hears it before the client does, so the client's
+   * update_chunk_offset finds this copy current. Never fails.
+   */
+  async changed(chunkId: string): Promise<void> {
+    try {
+      await this.opts.reportChange?.(chunkId);
+    } catch (err) {
+      this.opts.log.warn({ chunk_id: chunkId, err: (err as Error).message }, 'could not report a change to the master');
     }
   }
 

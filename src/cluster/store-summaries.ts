@@ -72,6 +72,20 @@ export class StoreSummaries implements SummarySource {
     await this.polling;
   }
 
+  /** Takes a change of one chunk now rather than at the next poll (before a commit is acknowledged). */
+  async refresh(chunkId: string): Promise<void> {
+    const v = this.store.versionOf(chunkId);
+    if (v === 0) {
+      if (this.known.delete(chunkId)) for (const l of this.listeners) l({ chunk_id: chunkId, deleted: true });
+      return;
+    }
+    if (this.known.get(chunkId)?.storeVersion === v) return;
+    const summary = await this.read(chunkId);
+    if (summary === null || this.store.versionOf(chunkId) !== v || this.known.get(chunkId)?.storeVersion === v) return;
+    this.known.set(chunkId, { storeVersion: v, summary });
+    for (const l of this.listeners) l(summary);
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {

@@ -55,12 +55,13 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     maxCopiesPerServer: config.maxCopiesPerServer,
     gcGraceMs: config.gcGraceS * 1000,
     settleMs: config.heartbeatIntervalS * 2000,
+    reportMarginMs: config.heartbeatIntervalS * 1000,
     instructionTimeoutMs: config.instructionTimeoutS * 1000,
     distanceWeight: config.distanceWeight,
     spaceWeight: config.spaceWeight,
     log,
   });
-  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, log };
+  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
   const server = await listen({
     host: config.host,

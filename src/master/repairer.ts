@@ -17,6 +17,8 @@ export interface RepairerOptions {
   readonly maxCopiesPerServer: number;
   readonly gcGraceMs: number;
   readonly settleMs: number;
+  /** See MasterContext.reportMarginMs. */
+  readonly reportMarginMs: number;
   /** A copy or delete not seen in a report after this long is given up (and may be issued again). */
   readonly instructionTimeoutMs: number;
   readonly distanceWeight: number;
@@ -131,7 +133,7 @@ export class Repairer {
     for (const a of plan.adopt) {
       log.warn({ chunk_id: a.chunk_id, length: a.length }, 'reports show a longer chunk than recorded; committed length raised');
       await ns.setLength(a.chunk_id, a.length, a.version);
-      map.raise(a.chunk_id, now, false);
+      map.raise(a.chunk_id, now + this.opts.reportMarginMs, false);
     }
     for (const c of plan.copies) {
       this.inflight.set(`${c.chunk_id}\0${c.target}`, { ...c, since: now });

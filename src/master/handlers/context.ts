@@ -12,5 +12,7 @@ export interface MasterContext {
   readonly map: ChunkMap;
   readonly repairer: Repairer;
   readonly replicationFactor: number;
+  /** A report proves a copy stale only if it came this long after the length was raised (one heartbeat: time for the change to be reported). */
+  readonly reportMarginMs: number;
   readonly log: Logger;
 }

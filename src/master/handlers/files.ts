@@ -80,7 +80,7 @@ export async function updateChunkOffset(req: UpdateChunkOffsetRequest, ctx: Mast
     for (const [a, r] of map.replicas(req.chunk_id) ?? []) {
       if (!map.reports(a) && r.length < req.offset) map.set(req.chunk_id, a, { length: req.offset, version: req.version, digest: null }, now, true);
     }
-    map.raise(req.chunk_id, now, false);
+    map.raise(req.chunk_id, now + ctx.reportMarginMs, false);
   }
   return { status: 'ok' };
 }
