@@ -1,5 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { ChunkReporter } from './cluster/chunk-reports.js';
+import { InstructionRunner } from './cluster/instructions.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
@@ -93,6 +95,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
   });
+  const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
+  let reporter: ChunkReporter | null = null;
   const master = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
@@ -105,8 +109,26 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
         rpc,
         log,
+        beatExtras: (registered) => {
+          if (registered) reporter!.wantFull();
+          const failed = runner.takeFailed();
+          const beat = reporter!.next({ failed_copies: failed });
+          return {
+            fields: beat.fields,
+            settle: (taken, reply) => {
+              beat.settle(taken);
+              if (!taken) return runner.giveBackFailed(failed);
+              if (reply?.report_wanted === true) {
+                reporter!.wantFull();
+                master?.nudge();
+              }
+              runner.accept(reply?.instructions);
+            },
+          };
+        },
       })
     : null;
+  if (master) reporter = new ChunkReporter(store, config.chunkReportIntervalS * 1000, () => master.nudge());
   const cluster = new Cluster({
     address,
     replicationFactor: config.master.replicationFactor,
@@ -115,6 +137,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     controlTimeoutMs: config.masterTimeoutS * 1000,
     dataTimeoutMs: config.peerTimeoutS * 1000,
     log,
+    reportChange: async () => {
+      await master?.flush();
+    },
   });
   ctx = { store, log, txlog: txLog.log, pool, cluster };
 
@@ -135,6 +160,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await master?.stop();
+        reporter?.close();
+        await runner.stop();
         await server.close(config.shutdownGraceS * 1000);
         await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();

@@ -54,6 +54,8 @@ export interface ChunkServerConfig {
   peerConcurrency: number;
   /** Seconds between the starts of two scrub passes (each reads and checks every chunk). */
   scrubIntervalS: number;
+  /** Seconds between full chunk reports to the master (changes go with every heartbeat). */
+  chunkReportIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
 }
@@ -85,6 +87,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   peerTimeoutS: 30,
   peerConcurrency: 4,
   scrubIntervalS: 86_400,
+  chunkReportIntervalS: 600,
   scrubRateMbS: 50,
 };
 
@@ -205,6 +208,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     masterTimeoutS: num('[chunk_server] master_timeout_s', pick(undefined, c.master_timeout_s, DEFAULTS.masterTimeoutS), positive, 'a positive number of seconds'),
     peerTimeoutS: num('[chunk_server] peer_timeout_s', pick(undefined, c.peer_timeout_s, DEFAULTS.peerTimeoutS), positive, 'a positive number of seconds'),
     peerConcurrency: num('[chunk_server] peer_concurrency', pick(undefined, c.peer_concurrency, DEFAULTS.peerConcurrency), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
+    chunkReportIntervalS: num('[chunk_server] chunk_report_interval_s', pick(undefined, c.chunk_report_interval_s, DEFAULTS.chunkReportIntervalS), positive, 'a positive number of seconds'),
     scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
     scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
   };

@@ -40,6 +40,8 @@ export const MSG = {
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
   tooManyPrepared: 'too_many_prepared',
+  // Master: decommission_server of an address it never heard from.
+  unknownServer: 'unknown_server',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */

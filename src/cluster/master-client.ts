@@ -19,6 +19,11 @@ export interface MasterClientOptions {
   readonly corruptReported: (chunkIds: string[]) => Promise<void>;
   readonly rpc: Rpc;
   readonly log: Logger;
+  /**
+   * Extra heartbeat fields (chunk reports, cluster/chunk-reports.ts); `settle` hears whether
+   * the master took the heartbeat, with its reply. `registered`: this beat follows a registration.
+   */
+  readonly beatExtras?: (registered: boolean) => { fields: Reply; settle(taken: boolean, reply: Reply | null): void };
 }
 
 /** update_file_metadata (shared/reference-protocol.md), plus `chunk_index`, which the reference master ignores. */
@@ -35,6 +40,8 @@ export interface ChunkReport {
 // First retry after a failed beat, in ms; doubles per failure up to the heartbeat interval,
 // so a returning master is found within two intervals.
 const FIRST_RETRY_MS = 100;
+// A nudge sends the next heartbeat this soon, so changes made together share one.
+const NUDGE_MS = 20;
 
 /** Capped exponential backoff with jitter: a random delay in [cap/2, cap]. */
 export function backoffMs(failures: number, capMs: number): number {
@@ -56,6 +63,10 @@ export class MasterClient {
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
+  private nudgeTimer: NodeJS.Timeout | null = null;
+  private beatsStarted = 0;
+  private beatsDone = 0;
+  private readonly flushes: { after: number; done: () => void }[] = [];
 
   constructor(private readonly opts: MasterClientOptions) {}
 
@@ -70,8 +81,33 @@ export class MasterClient {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.nudgeTimer) clearTimeout(this.nudgeTimer);
     this.wake?.();
     await this.loopDone;
+    for (const f of this.flushes.splice(0)) f.done();
+  }
+
+  /** Something to report: beat soon rather than at the next interval (only while the master answers). */
+  nudge(): void {
+    if (this.nudgeTimer || this.reachable !== true || this.stopped) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = null;
+      this.wake?.();
+    }, NUDGE_MS);
+  }
+
+  /**
+   * Sends a heartbeat now and resolves once one that started after this call is done (or
+   * after the master timeout), so what changed before it reaches the master first. Resolves
+   * at once while the master is unreachable.
+   */
+  flush(): Promise<void> {
+    if (this.reachable !== true || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.opts.timeoutMs);
+      this.flushes.push({ after: this.beatsStarted, done: () => (clearTimeout(timer), resolve()) });
+      this.wake?.();
+    });
   }
 
   /** get_replica_locations: the master's pick of peers for a new chunk's copies. */
@@ -91,10 +127,20 @@ export class MasterClient {
     await this.tell({ command: 'update_file_metadata', ...report });
   }
 
+  /** update_chunk_offset, with our extras (the new version, the holders that applied the append). */
+  async updateChunkOffset(body: { file_path: string; chunk_id: string; offset: number; chunk_locations: string[]; version?: number }): Promise<void> {
+    await this.tell({ command: 'update_chunk_offset', ...body });
+  }
+
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
+      const started = ++this.beatsStarted;
       const ok = await this.beat();
+      this.beatsDone = started;
+      for (let i = this.flushes.length - 1; i >= 0; i--) {
+        if (this.flushes[i]!.after < this.beatsDone) this.flushes.splice(i, 1)[0]!.done();
+      }
       failures = ok ? 0 : failures + 1;
       if (this.stopped) break;
       await this.sleep(ok ? this.opts.heartbeatMs : backoffMs(failures, this.opts.heartbeatMs));
@@ -104,7 +150,9 @@ export class MasterClient {
   /** One round: register if needed, then a heartbeat. True when the master took both. */
   private async beat(): Promise<boolean> {
     const { address, location } = this.opts;
+    let extra: ReturnType<NonNullable<MasterClientOptions['beatExtras']>> | undefined;
     try {
+      const registering = !this.registered;
       if (!this.registered) {
         await this.tell({ command: 'register_chunk_server', address, location: [...location] });
         this.registered = true;
@@ -118,11 +166,16 @@ export class MasterClient {
       const corrupt = this.opts.corruptChunks();
       const beat: Reply = { command: 'heartbeat', address, location: [...location], space_info: { total, used } };
       if (corrupt.length > 0) beat.corrupt_chunks = corrupt;
-      await this.tell(beat);
+      extra = this.opts.beatExtras?.(registering);
+      const reply = await this.tell({ ...beat, ...extra?.fields });
+      const settling = extra;
+      extra = undefined;
+      settling?.settle(true, reply);
       if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
       this.reachable = true;
       return true;
     } catch (err) {
+      extra?.settle(false, null);
       // Whatever the master knew of us may be gone by the time it answers again.
       this.registered = false;
       if (this.reachable !== false) {
@@ -146,11 +199,12 @@ export class MasterClient {
     return reply;
   }
 
-  private async tell(body: Reply): Promise<void> {
+  private async tell(body: Reply): Promise<Reply | null> {
     const reply = await this.opts.rpc.notify(this.opts.master, body, this.opts.timeoutMs);
     if (reply !== null && reply.status !== 'ok') {
       throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
     }
+    return reply;
   }
 
   private addresses(v: unknown): string[] {

@@ -10,6 +10,8 @@ export interface ClusterOptions {
   readonly replicationFactor: number;
   /** null: standalone; nothing is replicated or reported. */
   readonly master: MasterClient | null;
+  /** Reports a chunk's change to the master before the caller answers (cluster/chunk-reports.ts). */
+  readonly reportChange?: (chunkId: string) => Promise<void>;
   readonly rpc: Rpc;
   /** For check_space, in ms. */
   readonly controlTimeoutMs: number;
@@ -86,6 +88,35 @@ export class Cluster {
       return true;
     } catch (err) {
       log.warn({ chunk_id: report.chunk_id, file_path: report.file_path, err: (err as Error).message }, 'could not update metadata on the master');
+      return false;
+    }
+  }
+
+  /**
+   * A commit changed the chunk: the master hears it before the client does, so the client's
+   * update_chunk_offset finds this copy current. Never fails.
+   */
+  async changed(chunkId: string): Promise<void> {
+    try {
+      await this.opts.reportChange?.(chunkId);
+    } catch (err) {
+      this.opts.log.warn({ chunk_id: chunkId, err: (err as Error).message }, 'could not report a change to the master');
+    }
+  }
+
+  /**
+   * update_chunk_offset after an append this server made as primary: the chunk's new end, and
+   * the holders that applied it, so the master knows any other copy is stale. False when the
+   * master could not be told (its next reports reconcile the length).
+   */
+  async reportOffset(filePath: string, chunkId: string, offset: number, holders: string[], version: number | undefined): Promise<boolean> {
+    const { master, log } = this.opts;
+    if (!master) return true;
+    try {
+      await master.updateChunkOffset({ file_path: filePath, chunk_id: chunkId, offset, chunk_locations: holders, ...(version ? { version } : {}) });
+      return true;
+    } catch (err) {
+      log.warn({ chunk_id: chunkId, file_path: filePath, err: (err as Error).message }, 'could not update the chunk offset on the master');
       return false;
     }
   }

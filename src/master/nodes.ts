@@ -24,8 +24,8 @@ interface ClientNode {
 }
 
 export interface NodesOptions {
-  /** A server is dropped when its last beat is older than twice this. */
-  readonly heartbeatMs: number;
+  /** A server whose last beat is older than this is dead (dropped). */
+  readonly deadAfterMs: number;
   readonly clientTimeoutMs: number;
   readonly distanceWeight: number;
   readonly spaceWeight: number;
@@ -90,7 +90,11 @@ export class Nodes {
 
   isLive(address: string): boolean {
     const s = this.servers.get(address);
-    return s !== undefined && this.now() - s.lastBeatMs <= 2 * this.opts.heartbeatMs;
+    return s !== undefined && this.now() - s.lastBeatMs <= this.opts.deadAfterMs;
+  }
+
+  server(address: string): ServerNode | undefined {
+    return this.servers.get(address);
   }
 
   /** Live servers in registration order. */

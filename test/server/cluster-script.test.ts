@@ -26,5 +26,5 @@ t.test('npm run cluster: a master and three chunk servers, prefixed logs, all st
   for (const name of ['master', 'chunk1', 'chunk2', 'chunk3']) t.match(out, new RegExp(`\\[${name}\\] +INFO +stopped`), `${name} stopped`);
   t.match(out, /cluster stopped\n$/);
   for (const id of ['chunk1', 'chunk2', 'chunk3']) t.ok(existsSync(join(dir, 'chunks', id)), `${id} data under the cluster folder`);
-  t.ok(existsSync(join(dir, 'metadata.json')), 'master metadata under the cluster folder');
+  t.ok(existsSync(join(dir, 'namespace', 'data.mdb')), 'master namespace (lmdb, next to the metadata file) under the cluster folder');
 });

@@ -125,6 +125,7 @@ export async function startMasterHere(t: T, dir: string, over: Partial<MasterCon
     logLevel: 'silent',
     ...over,
   };
+  if (over.deadAfterS === undefined) config.deadAfterS = 2 * config.heartbeatIntervalS;
   const master = await startMaster(config, pino({ level: 'silent' }));
   t.teardown(() => master.stop());
   return master;
