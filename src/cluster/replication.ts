@@ -68,7 +68,7 @@ export class Cluster {
   }
 
   /** Sends the chunk to each target as a replica, in parallel; resolves with those that stored it. */
-  storeReplicas(targets: string[], req: StoreChunkRequest): Promise<string[]> {
+  storeReplicas(targets: string[], req: StoreChunkRequest, version: number): Promise<string[]> {
     return this.fanOut(targets, 'store_chunk', {
       command: 'store_chunk',
       chunk_id: req.chunk_id,
@@ -76,6 +76,7 @@ export class Cluster {
       chunk_index: req.chunk_index ?? undefined,
       data: req.data,
       replica_servers: true,
+      version,
     });
   }
 
@@ -146,6 +147,7 @@ export class Cluster {
       offset: req.offset,
       file_path: req.file_path,
       replica_servers: true,
+      version: req.version ?? undefined,
     });
   }
 
