@@ -53,9 +53,9 @@ export function chunkToml(o: { beatS?: number; masterTimeoutS?: number; extra?: 
   return `[chunk_server]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nconnect_timeout_s = 1\nmaster_timeout_s = ${o.masterTimeoutS ?? 2}\npeer_timeout_s = 10\n${o.extra ?? ''}`;
 }
 
-/** Runs bin/master as a child process; resolves once it listens. Killed at teardown. */
+/** Runs bin/master as a child process; resolves once it listens. Stopped gracefully at teardown. */
 export async function spawnMaster(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildMaster> {
-  const m = await spawnListening(t, MASTER_BIN, args, cwd, 'master listening', listenTimeoutMs);
+  const m = await spawnListening(t, MASTER_BIN, args, cwd, 'master listening', { listenTimeoutMs });
   return { proc: m.proc, port: m.port, address: `127.0.0.1:${m.port}`, stdout: m.stdout, exited: m.exited };
 }
 
