@@ -21,9 +21,9 @@ t.test('the master gets the registration (address, location) and heartbeats whos
   t.equal((await node()).space_info.used, 0);
 
   t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'c1', file_path: '/f', data: bytes(123_456) }), { status: 'ok', replicas: 0 });
-  await waitFor('used += 123456', async () => ((await node()).space_info.used === 123_456 ? true : undefined), 3000);
+  await waitFor('used += 123456', async () => ((await node()).space_info.used === 123_456 ? true : undefined));
   t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'c2', file_path: '/f', data: bytes(1000) }), { status: 'ok' });
-  await waitFor('used += 1000', async () => ((await node()).space_info.used === 124_456 ? true : undefined), 3000);
+  await waitFor('used += 1000', async () => ((await node()).space_info.used === 124_456 ? true : undefined));
 });
 
 t.test('master down at start: the server serves, registers once the master starts, and again after a master restart', async (t) => {
@@ -67,6 +67,6 @@ t.test('a chunk server that stops beating is dropped after 2 x heartbeat_interva
   const s2 = await spawnChunk(t, dir, { id: 's2', master: master.port, config });
   await waitForServers(master.port, [s1.address, s2.address]);
   s2.proc.kill('SIGKILL');
-  await waitForServers(master.port, [s1.address], 5000);
+  await waitForServers(master.port, [s1.address]);
   t.same(await liveServers(master.port), [s1.address]);
 });

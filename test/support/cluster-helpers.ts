@@ -77,8 +77,8 @@ export async function spawnChunk(t: T, cwd: string, o: ChunkOptions): Promise<Ch
   return { ...s, address: `127.0.0.1:${s.port}` };
 }
 
-/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function waitFor<V>(what: string, probe: () => Promise<V | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<V> {
+/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`, a hang guard, never a claim about speed. */
+export async function waitFor<V>(what: string, probe: () => Promise<V | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<V> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -100,7 +100,7 @@ export async function liveServers(masterPort: number): Promise<string[]> {
 }
 
 /** Waits until the master lists exactly the given servers (in any order). */
-export function waitForServers(masterPort: number, expected: string[], timeoutMs = 10_000): Promise<string[]> {
+export function waitForServers(masterPort: number, expected: string[], timeoutMs = 30_000): Promise<string[]> {
   const want = [...expected].sort().join(',');
   return waitFor(`servers ${want}`, async () => {
     const got = await liveServers(masterPort);
