@@ -6,6 +6,8 @@
 // is off because a mutant reached only inside a child process would otherwise be reported
 // as uncovered. The active mutant reaches the children through the environment
 // (__STRYKER_ACTIVE_MUTANT__), which the instrumented code reads at start.
+// `npm run mutate` sets TS_NODE_TRANSPILE_ONLY=1, as tap does: test files are compiled, not
+// type-checked, on each run (`npm test` type-checks them once).
 //
 // Equivalent mutants (survivors no test can kill) are listed below, by file, with why.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
