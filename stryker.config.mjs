@@ -8,6 +8,8 @@
 // (__STRYKER_ACTIVE_MUTANT__), which the instrumented code reads at start.
 // `npm run mutate` sets TS_NODE_TRANSPILE_ONLY=1, as tap does: test files are compiled, not
 // type-checked, on each run (`npm test` type-checks them once).
+// It also sets TAP_TIMEOUT=300, the per-file limit `npm test` has through package.json (a
+// test file run directly by node gets tap's 30 s default, less than the cluster tests need).
 //
 // Equivalent mutants (survivors no test can kill) are listed below, by file, with why.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
