@@ -153,14 +153,9 @@ export class MasterClient {
     let extra: ReturnType<NonNullable<MasterClientOptions['beatExtras']>> | undefined;
     try {
       const registering = !this.registered;
-      if (!this.registered) {
+      if (registering) {
         await this.tell({ command: 'register_chunk_server', address, location: [...location] });
         this.registered = true;
-        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
-        this.everRegistered = true;
-        // The log now says the master is there: any failure from here on, even of the
-        // heartbeat that follows at once, is a new outage and must be logged.
-        this.reachable = true;
       }
       const { total, used } = this.opts.space();
       const corrupt = this.opts.corruptChunks();
@@ -172,6 +167,12 @@ export class MasterClient {
       extra = undefined;
       settling?.settle(true, reply);
       if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
+      // Back only once a whole round was taken: a master that takes the registration and
+      // refuses or drops the beat is still the same outage, not a flap logged every round.
+      if (registering) {
+        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.everRegistered = true;
+      }
       this.reachable = true;
       return true;
     } catch (err) {

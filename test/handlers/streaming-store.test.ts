@@ -164,18 +164,18 @@ t.test('a client that stops reading mid-reply holds neither memory nor other cli
   stuck.socket.pause();
   const ask = frame({ command: 'retrieve_chunk', chunk_id: 'big' });
   for (let i = 0; i < 16; i++) stuck.write(ask);
-  await sleep(300);
-  const other = await Client.connect(server.port, t);
-  t.match(await other.call({ command: 'store_chunk', data: Buffer.from('hi'), chunk_id: 'small' }), { status: 'ok', chunk_id: 'small', replicas: 0 });
-  t.ok(Buffer.from((await other.call({ command: 'retrieve_chunk', chunk_id: 'big' })).data).equals(data), 'others still served in full');
-  const grown = process.memoryUsage().arrayBuffers - before;
-  t.ok(grown < 48 * MIB, `server memory stays bounded (grew ${(grown / MIB).toFixed(1)} MiB for 128 MiB of unread replies)`);
   const chunkPath = join(server.store.dir, 'big');
   const openOnChunk = async (): Promise<number> => {
     let n = 0;
     for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === chunkPath) n++;
     return n;
   };
+  await until('the stuck reply under way', async () => (await openOnChunk()) === 1, 60_000);
+  const other = await Client.connect(server.port, t);
+  t.same(await other.call({ command: 'store_chunk', data: Buffer.from('hi'), chunk_id: 'small' }), { status: 'ok', chunk_id: 'small', replicas: 0 });
+  t.ok(Buffer.from((await other.call({ command: 'retrieve_chunk', chunk_id: 'big' })).data).equals(data), 'others still served in full');
+  const grown = process.memoryUsage().arrayBuffers - before;
+  t.ok(grown < 48 * MIB, `server memory stays bounded (grew ${(grown / MIB).toFixed(1)} MiB for 128 MiB of unread replies)`);
   t.equal(await openOnChunk(), 1, 'one reply in progress holds the file open');
   stuck.close();
   await until('the stuck reply to let go of the file', async () => (await openOnChunk()) === 0);
@@ -283,7 +283,10 @@ t.test('a client sending faster than the disk writes is read only as fast as it 
   t.teardown(() => server.close(0));
   const c = await Client.connect(server.port, t);
   c.write(frame({ command: 'no_such_thing', data: bytes(32 * MIB) }));
-  await sleep(300);
+  // Past the 4 MiB backlog, then a round trip on another connection: the server had every
+  // chance to read on, had it not paused this socket.
+  await until('the backlog limit reached', async () => (targets[0]?.received ?? 0) > 4 * MIB, 60_000);
+  t.same(await call(server.port, { command: 'check_space', size: 1 }), { status: 'ok' });
   const target = targets[0]!;
   t.ok(target.received > 0 && target.received < 6 * MIB, `reading paused at the backlog limit (${(target.received / MIB).toFixed(1)} MiB of 32 read)`);
   target.unstick();

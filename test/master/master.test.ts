@@ -36,7 +36,7 @@ t.test('registration, heartbeats and the dead-server sweep', async (t) => {
   // Keep h:1 beating; the others fall silent and are dropped after 2 x heartbeat_interval.
   const keep = setInterval(() => void call(master.port, { command: 'heartbeat', address: 'h:1', location: [1, 2] }).catch(() => undefined), (BEAT_S * 1000) / 3);
   t.teardown(() => clearInterval(keep));
-  await waitFor('silent servers dropped', async () => ((await liveServers(master.port)).length === 1 ? true : undefined), 5000);
+  await waitFor('silent servers dropped', async () => ((await liveServers(master.port)).length === 1 ? true : undefined), 30_000);
   t.ok(Date.now() - lastWord >= 2 * BEAT_S * 1000, 'not dropped before 2 x heartbeat_interval');
   t.same(await liveServers(master.port), ['h:1']);
 });

@@ -279,6 +279,9 @@ t.test('bytes that change under a reply already streaming: the connection closes
   });
   c.send({ command: 'retrieve_chunk', chunk_id: 'big' });
   await started;
+  // Not a wait for the server (it is blocked on this client): it lets the kernel's coarse
+  // clock move on, so that the write below gives the file a ctime other than the one the
+  // reply started with.
   await new Promise((r) => setTimeout(r, 200));
   await flipByte(join(chunkDir, 'big'), size - 100);
   c.socket.resume();

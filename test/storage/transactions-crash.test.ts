@@ -161,7 +161,8 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     t.same(await readdir(chunkDir), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
     t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub'), ['chunks.mdb', 'chunks.mdb-lock'], 'and only the metadata store in .meta');
   }
-  t.comment(`killed with a half-built copy on disk ${midCopy} times`);
+  // The kill once the copy showed up is midway by construction; it must have found the copy still there.
+  t.ok(midCopy >= 1, `killed with a half-built copy on disk ${midCopy} times of ${delaysMs.length}`);
 });
 
 t.test('kill -9 during a prepare: after a restart nothing of it remains', async (t) => {
