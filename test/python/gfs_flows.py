@@ -262,12 +262,12 @@ def flow_append(client, rnd, data):
     data += first
     assert client.download_file(GFS_PATH) == data, 'the appended bytes did not come back'
 
-    # Another writer fills the last location: just one byte short of the new version of the
-    # chunk, which prepare_append reserves whole.
+    # Another writer fills the last location: just one byte short of the record, which is
+    # what prepare_append reserves (storage v2 keeps only the record, never a copy).
     chunk_id, locations = ok['chunk_id'], ok['locations']
     victim = locations[-1]
     before = retrieve_each(locations, chunk_id)
-    needed = ok['offset'] + 2 * len(first)
+    needed = len(first)
     space_before = {server: available_space(server) for server in locations}
     filler = Chunk(rnd.randbytes(space_before[victim] - (needed - 1)), '/flows/filler.bin', 0)
     assert sans_version(request(victim, {'command': 'store_chunk', 'chunk_id': filler.chunk_id, 'data': filler.data,
