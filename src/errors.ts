@@ -39,6 +39,8 @@ export const MSG = {
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
+  // Issue 14 (hostile clients): bounds a client can run into.
+  outOfMemory: 'out_of_memory',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
