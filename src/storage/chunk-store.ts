@@ -312,7 +312,8 @@ export class ChunkStore {
   spillProvider(pool: BufferPool): SpillProvider {
     return {
       open: (size) => {
-        if (!this.space.tryReserve(size)) throw new InsufficientSpaceError(this.space.available);
+        // Nothing is reserved here: the staged file reserves as the bytes arrive.
+        if (!this.space.fits(size)) throw new InsufficientSpaceError(this.space.available);
         return new StagedFile(this.newVersionPaths().data, size, this.space, pool);
       },
     };
