@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MasterClient } from './cluster/master-client.js';
+import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
@@ -92,7 +93,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
   });
-  const master = config.master.enabled
+  const master: MasterClient | null = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
         address,
@@ -102,11 +103,19 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         space: () => ({ total: limitBytes, used: store.space.used }),
         corruptChunks: () => store.corruptChunks(),
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
+        afterBeat: (): Promise<void> => members.refresh(),
         rpc,
         log,
       })
     : null;
+  const members: Members = new Members({
+    self: address,
+    fixed: master ? null : config.peers,
+    fetch: master ? () => master.chunkServers() : null,
+    log,
+  });
   const cluster = new Cluster({
+    members,
     address,
     replicationFactor: config.master.replicationFactor,
     master,

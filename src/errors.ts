@@ -25,6 +25,9 @@ export const unknownCommand = (name: string): RequestError => new RequestError(`
 export const replicationFailed = (address: string): RequestError =>
   new RequestError(`replication_failed: ${address}`, { stored_locally: true });
 
+/** replicate_chunk names a next link that is not a member of the cluster (or is this server). */
+export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`);
+
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
   invalidChunkId: 'invalid_chunk_id',

@@ -17,6 +17,8 @@ export interface MasterClientOptions {
   readonly corruptChunks: () => string[];
   /** Called once a heartbeat that listed these ids was taken by the master. */
   readonly corruptReported: (chunkIds: string[]) => Promise<void>;
+  /** Runs after every heartbeat the master took (the member list is refreshed there). */
+  readonly afterBeat?: () => Promise<void>;
   readonly rpc: Rpc;
   readonly log: Logger;
 }
@@ -80,6 +82,12 @@ export class MasterClient {
     return this.addresses(reply.locations);
   }
 
+  /** get_chunk_servers without a client: every live chunk server, the cluster's members. */
+  async chunkServers(): Promise<string[]> {
+    const reply = await this.call({ command: 'get_chunk_servers' });
+    return this.addresses(reply.servers);
+  }
+
   /** get_chunk_locations: the servers the master knows to hold a chunk. */
   async chunkLocations(filePath: string, chunkId: string): Promise<string[]> {
     const reply = await this.call({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
@@ -121,6 +129,7 @@ export class MasterClient {
       await this.tell(beat);
       if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
       this.reachable = true;
+      await this.opts.afterBeat?.();
       return true;
     } catch (err) {
       // Whatever the master knew of us may be gone by the time it answers again.

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppendChunkRequest, StoreChunkRequest } from '../wire/messages.js';
 import type { ChunkReport, MasterClient } from './master-client.js';
+import type { Members } from './members.js';
 import type { Reply, Rpc } from './rpc.js';
 
 export interface ClusterOptions {
@@ -11,6 +12,8 @@ export interface ClusterOptions {
   /** null: standalone; nothing is replicated or reported. */
   readonly master: MasterClient | null;
   readonly rpc: Rpc;
+  /** The only servers chunk data is sent to; without it, none (a server with no peers). */
+  readonly members?: Members;
   /** For check_space, in ms. */
   readonly controlTimeoutMs: number;
   /** For calls that carry chunk data (store, append, one hop of a chain), in ms. */
@@ -32,6 +35,11 @@ export class Cluster {
 
   get replicationFactor(): number {
     return this.opts.replicationFactor;
+  }
+
+  /** Whether chunk data may go to `address`: a member of the cluster other than this server. */
+  mayForward(address: string): Promise<boolean> {
+    return this.opts.members?.allows(address) ?? Promise.resolve(false);
   }
 
   /**
@@ -130,6 +138,10 @@ export class Cluster {
     const { log } = this.opts;
     const done = await Promise.all(
       targets.map(async (peer) => {
+        if (!(await this.mayForward(peer))) {
+          log.warn({ peer, chunk_id: request.chunk_id }, `${what} not sent: not a member of the cluster`);
+          return null;
+        }
         try {
           const reply = await this.opts.rpc.request(peer, request, this.opts.dataTimeoutMs);
           if (reply.status === 'ok') return peer;

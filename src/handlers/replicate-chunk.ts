@@ -1,16 +1,24 @@
-import { replicationFailed } from '../errors.js';
+import { badRequest, forwardRefused, replicationFailed } from '../errors.js';
 import type { OkReply, ReplicateChunkRequest } from '../wire/messages.js';
 import type { HandlerContext } from './context.js';
 
 const CHAIN_FAILURE_PREFIX = 'replication_failed: ';
+// Servers in one chain at most: each hop waits for the rest, so a long chain holds a
+// peer slot on every server for peer_timeout_s x its length (protocol/PROTOCOL.md, limits).
+export const MAX_CHAIN_SERVERS = 8;
 
 /**
  * replicate_chunk, the chain the reference meant to have: store, then hand the chunk to
  * `replica_servers[current_replica + 1]`, and answer ok only once the rest of the chain has.
  */
 export async function replicateChunk(req: ReplicateChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+  const chain = req.replica_servers;
+  if (chain.length > MAX_CHAIN_SERVERS) throw badRequest(`replica_servers (more than ${MAX_CHAIN_SERVERS})`);
+  if (new Set(chain).size !== chain.length) throw badRequest('replica_servers (an address twice)');
+  const next = chain[req.current_replica + 1];
+  // Checked before anything is stored: a refused chain leaves no trace here.
+  if (next !== undefined && !(await ctx.cluster.mayForward(next))) throw forwardRefused(next);
   await ctx.store.write(req.chunk_id, req.data);
-  const next = req.replica_servers[req.current_replica + 1];
   if (next !== undefined) {
     const failedAt = await forward(next, req, ctx);
     if (failedAt !== null) throw replicationFailed(failedAt);
