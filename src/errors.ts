@@ -44,6 +44,8 @@ export const MSG = {
   corruptChunk: 'corrupt_chunk',
   // Issue 14 (hostile clients): bounds a client can run into.
   outOfMemory: 'out_of_memory',
+  tooManyClients: 'too_many_clients',
+  tooManyServers: 'too_many_servers',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
