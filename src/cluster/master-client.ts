@@ -13,9 +13,13 @@ export interface MasterClientOptions {
   readonly timeoutMs: number;
   /** Bytes this server may hold and holds now, from the in-memory accounting. */
   readonly space: () => { total: number; used: number };
-  /** Chunks found corrupt and not yet reported; sent with every heartbeat until one is taken. */
+  /**
+   * Chunks found corrupt and not yet reported; sent with every heartbeat until a master
+   * answers one. The reference master answers no heartbeat, so with it they are sent with
+   * every heartbeat for good (it ignores the field; the list is bounded by what is quarantined).
+   */
   readonly corruptChunks: () => string[];
-  /** Called once a heartbeat that listed these ids was taken by the master. */
+  /** Called once the master's reply to a heartbeat that listed these ids came back. */
   readonly corruptReported: (chunkIds: string[]) => Promise<void>;
   /** Runs after every heartbeat the master took (the member list is refreshed there). */
   readonly afterBeat?: () => Promise<void>;
@@ -126,8 +130,9 @@ export class MasterClient {
       const corrupt = this.opts.corruptChunks();
       const beat: Reply = { command: 'heartbeat', address, location: [...location], space_info: { total, used } };
       if (corrupt.length > 0) beat.corrupt_chunks = corrupt;
-      await this.tell(beat);
-      if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
+      const answer = await this.tell(beat);
+      // Written is not read: only a master that answered has taken the report.
+      if (corrupt.length > 0 && answer !== null) await this.opts.corruptReported(corrupt);
       this.reachable = true;
       await this.opts.afterBeat?.();
       return true;
@@ -155,11 +160,13 @@ export class MasterClient {
     return reply;
   }
 
-  private async tell(body: Reply): Promise<void> {
+  /** The master's ok reply, or null when it sent none (the reference never does). */
+  private async tell(body: Reply): Promise<Reply | null> {
     const reply = await this.opts.rpc.notify(this.opts.master, body, this.opts.timeoutMs);
     if (reply !== null && reply.status !== 'ok') {
       throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
     }
+    return reply;
   }
 
   private addresses(v: unknown): string[] {
