@@ -73,16 +73,20 @@ export class Cluster {
     return checked.filter((p): p is string => p !== null);
   }
 
-  /** Sends the chunk to each target as a replica, in parallel; resolves with those that stored it. */
+  /**
+   * Sends the chunk to each target as a replica, in parallel; resolves with those that stored
+   * it. The targets are the master's answer to get_replica_locations, live members by
+   * definition, so they are not checked against the (possibly older) member list.
+   */
   storeReplicas(targets: string[], req: StoreChunkRequest): Promise<string[]> {
-    return this.fanOut(targets, 'store_chunk', {
+    return this.fanOut(targets.filter((a) => a !== this.opts.address), 'store_chunk', {
       command: 'store_chunk',
       chunk_id: req.chunk_id,
       file_path: req.file_path,
       chunk_index: req.chunk_index ?? undefined,
       data: req.data,
       replica_servers: true,
-    });
+    }, false);
   }
 
   /** update_file_metadata; false when the master could not be told. Standalone: nothing to tell. */
@@ -134,11 +138,12 @@ export class Cluster {
     return this.opts.rpc.request(next, request, this.opts.dataTimeoutMs * Math.max(1, hopsLeft));
   }
 
-  private async fanOut(targets: string[], what: string, request: Reply): Promise<string[]> {
+  /** `checkMembers`: skip targets that are not members (addresses from records clients can write). */
+  private async fanOut(targets: string[], what: string, request: Reply, checkMembers = true): Promise<string[]> {
     const { log } = this.opts;
     const done = await Promise.all(
       targets.map(async (peer) => {
-        if (!(await this.mayForward(peer))) {
+        if (checkMembers && !(await this.mayForward(peer))) {
           log.warn({ peer, chunk_id: request.chunk_id }, `${what} not sent: not a member of the cluster`);
           return null;
         }
