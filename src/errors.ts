@@ -25,8 +25,8 @@ export const unknownCommand = (name: string): RequestError => new RequestError(`
 export const replicationFailed = (address: string): RequestError =>
   new RequestError(`replication_failed: ${address}`, { stored_locally: true });
 
-/** replicate_chunk names a next link that is not a member of the cluster (or is this server). */
-export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`);
+/** replicate_chunk names a next link that is not a member of the cluster (or is this server); this server kept its copy. */
+export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`, { stored_locally: true });
 
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
