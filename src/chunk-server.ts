@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ChunkReporter } from './cluster/chunk-reports.js';
 import { InstructionRunner } from './cluster/instructions.js';
 import { MasterClient } from './cluster/master-client.js';
+import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
@@ -74,7 +75,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         maxFrameBytes,
         idleTimeoutMs: config.idleTimeoutS * 1000,
         frameTimeoutMs: config.frameTimeoutS * 1000,
+        writeTimeoutMs: config.writeTimeoutS * 1000,
       },
+      frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
       dispatch: (decoded) => dispatch(decoded, ctx!),
       pool,
@@ -97,7 +100,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   });
   const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
   let reporter: ChunkReporter | null = null;
-  const master = config.master.enabled
+  const master: MasterClient | null = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
         address,
@@ -107,6 +110,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         space: () => ({ total: limitBytes, used: store.space.used }),
         corruptChunks: () => store.corruptChunks(),
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
+        afterBeat: (): Promise<void> => members.refresh(),
         rpc,
         log,
         beatExtras: (registered) => {
@@ -129,7 +133,14 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       })
     : null;
   if (master) reporter = new ChunkReporter(store, config.chunkReportIntervalS * 1000, () => master.nudge());
+  const members: Members = new Members({
+    self: address,
+    fixed: master ? null : config.peers,
+    fetch: master ? () => master.chunkServers() : null,
+    log,
+  });
   const cluster = new Cluster({
+    members,
     address,
     replicationFactor: config.master.replicationFactor,
     master,

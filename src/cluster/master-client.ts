@@ -13,10 +13,16 @@ export interface MasterClientOptions {
   readonly timeoutMs: number;
   /** Bytes this server may hold and holds now, from the in-memory accounting. */
   readonly space: () => { total: number; used: number };
-  /** Chunks found corrupt and not yet reported; sent with every heartbeat until one is taken. */
+  /**
+   * Chunks found corrupt and not yet reported; sent with every heartbeat until a master
+   * answers one. The reference master answers no heartbeat, so with it they are sent with
+   * every heartbeat for good (it ignores the field; the list is bounded by what is quarantined).
+   */
   readonly corruptChunks: () => string[];
-  /** Called once a heartbeat that listed these ids was taken by the master. */
+  /** Called once the master's reply to a heartbeat that listed these ids came back. */
   readonly corruptReported: (chunkIds: string[]) => Promise<void>;
+  /** Runs after every heartbeat the master took (the member list is refreshed there). */
+  readonly afterBeat?: () => Promise<void>;
   readonly rpc: Rpc;
   readonly log: Logger;
   /**
@@ -116,6 +122,12 @@ export class MasterClient {
     return this.addresses(reply.locations);
   }
 
+  /** get_chunk_servers without a client: every live chunk server, the cluster's members. */
+  async chunkServers(): Promise<string[]> {
+    const reply = await this.call({ command: 'get_chunk_servers' });
+    return this.addresses(reply.servers);
+  }
+
   /** get_chunk_locations: the servers the master knows to hold a chunk. */
   async chunkLocations(filePath: string, chunkId: string): Promise<string[]> {
     const reply = await this.call({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
@@ -166,7 +178,8 @@ export class MasterClient {
       const settling = extra;
       extra = undefined;
       settling?.settle(true, reply);
-      if (corrupt.length > 0) await this.opts.corruptReported(corrupt);
+      // Written is not read: only a master that answered has taken the report.
+      if (corrupt.length > 0 && reply !== null) await this.opts.corruptReported(corrupt);
       // Back only once a whole round was taken: a master that takes the registration and
       // refuses or drops the beat is still the same outage, not a flap logged every round.
       if (registering) {
@@ -174,6 +187,7 @@ export class MasterClient {
         this.everRegistered = true;
       }
       this.reachable = true;
+      await this.opts.afterBeat?.();
       return true;
     } catch (err) {
       extra?.settle(false, null);
@@ -200,6 +214,7 @@ export class MasterClient {
     return reply;
   }
 
+  /** The master's ok reply, or null when it sent none (the reference never does). */
   private async tell(body: Reply): Promise<Reply | null> {
     const reply = await this.opts.rpc.notify(this.opts.master, body, this.opts.timeoutMs);
     if (reply !== null && reply.status !== 'ok') {

@@ -253,9 +253,9 @@ export class ChunkStore {
   spillProvider(pool: BufferPool): SpillProvider {
     return {
       open: (size) => {
-        const reserved = charge(size);
-        if (!this.space.tryReserve(reserved)) throw new InsufficientSpaceError(this.space.available);
-        return new StagedFile(this.files.tempPath(), size, this.space, pool, reserved);
+        // Nothing is reserved here: the staged file reserves as the bytes arrive.
+        if (!this.space.fits(charge(size))) throw new InsufficientSpaceError(this.space.available);
+        return new StagedFile(this.files.tempPath(), size, this.space, pool);
       },
     };
   }

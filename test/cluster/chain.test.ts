@@ -1,14 +1,20 @@
-// replicate_chunk down a chain of real chunk server processes (no master needed).
+// replicate_chunk down a chain of real chunk server processes (no master: each lists the
+// others, and the dead address, as [chunk_server] peers).
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { freePort } from '../support/cluster-helpers.js';
+import { freePort, writeToml } from '../support/cluster-helpers.js';
 import { bytes, call, spawnServer, tempDir } from '../support/helpers.js';
 
 t.test('chain replication', async (t) => {
   const dir = await tempDir(t);
-  const servers = await Promise.all(['a', 'b', 'c'].map((id) => spawnServer(t, ['--server_id', id, '--data_dir', 'data', '--no_master'], dir)));
-  const [a, b, c] = servers.map((s) => ({ port: s.port, address: `127.0.0.1:${s.port}` }));
+  const ports = [await freePort(), await freePort(), await freePort()];
   const dead = `127.0.0.1:${await freePort()}`;
+  const peers = [...ports.map((p) => `127.0.0.1:${p}`), dead];
+  const config = await writeToml(dir, 'peers.toml', `[chunk_server]\npeers = ${JSON.stringify(peers)}\n`);
+  const servers = await Promise.all(
+    ['a', 'b', 'c'].map((id, i) => spawnServer(t, ['--config', config, '--server_id', id, '--port', String(ports[i]), '--data_dir', 'data', '--no_master'], dir)),
+  );
+  const [a, b, c] = servers.map((s) => ({ port: s.port, address: `127.0.0.1:${s.port}` }));
   const holds = async (port: number, id: string): Promise<Buffer | null> => {
     const r = await call(port, { command: 'retrieve_chunk', chunk_id: id });
     return r.status === 'ok' ? r.data : null;

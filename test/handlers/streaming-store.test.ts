@@ -135,7 +135,8 @@ t.test('a client closing mid-frame leaves no temp file and no reservation', asyn
   const c = await Client.connect(server.port, t);
   c.write(f.subarray(0, 150 * KIB));
   await until('a staged temp', async () => (await temps(server.store.dir)).length === 1);
-  t.equal(server.store.space.used, 300 * KIB, 'the declared length is reserved while it arrives');
+  const used = server.store.space.used;
+  t.ok(used > 0 && used <= 150 * KIB, `space is reserved as the bytes arrive (${used}), not for the declared length (issue 14)`);
   c.close();
   await until('the temp to go', async () => (await temps(server.store.dir)).length === 0);
   t.equal(server.store.space.used, 0, 'reservation released');
