@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { unknownKeyProblem } from './config-keys.js';
 
 /** A configuration problem; the CLI prints its message on one line and exits with status 2. */
 export class ConfigError extends Error {
@@ -140,11 +141,15 @@ export function readConfigFile(path: string, explicit: boolean): Table {
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  let parsed: Table;
   try {
-    return parseToml(source) as Table;
+    parsed = parseToml(source) as Table;
   } catch (err) {
     throw new ConfigError(`invalid TOML in ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
+  const problem = unknownKeyProblem(parsed);
+  if (problem !== null) throw new ConfigError(`${path}: ${problem}`);
+  return parsed;
 }
 
 export function parseHostPort(where: string, v: string): { host: string; port: number } {
