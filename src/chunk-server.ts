@@ -1,5 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { guarded, memberEncoder } from './auth/member.js';
+import { chunkServerAccess } from './auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
@@ -71,7 +73,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         frameTimeoutMs: config.frameTimeoutS * 1000,
       },
       maxConnections: config.maxConnections,
-      dispatch: (decoded) => dispatch(decoded, ctx!),
+      dispatch: guarded(config.security, chunkServerAccess, log, (decoded) => dispatch(decoded, ctx!)),
+      hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,
@@ -89,6 +92,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     requestTimeoutMs: config.peerTimeoutS * 1000,
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
+    encode: memberEncoder(config.security, address),
   });
   const master = config.master.enabled
     ? new MasterClient({
@@ -119,7 +123,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
   log.info(
-    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
+    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null, client_auth: config.security?.clientAuth ?? 'no cluster key' },
     'chunk server listening',
   );
   master?.start();

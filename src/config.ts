@@ -55,6 +55,19 @@ export interface ChunkServerConfig {
   scrubIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
+}
+
+/** [security], resolved by src/auth/settings.ts (keys read at start-up); absent: authentication off. */
+export interface SecuritySettings {
+  /** The cluster key file's secrets; the first signs, any verifies. */
+  readonly clusterKeys: readonly Buffer[];
+  readonly clientAuth: 'off' | 'writes' | 'all';
+  /** `<dir>/<client_id>.key` per client; null when client_auth is off. */
+  readonly clientKeysDir: string | null;
+  /** A proof's timestamp may be this far from the receiver's clock, either side. */
+  readonly replayWindowS: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {

@@ -20,6 +20,8 @@ export interface ListenOptions {
   readonly stream: StreamOptions | null;
   /** Whether a command's request may carry spilled values as they are; others get them read back. */
   readonly takesSpilled: (command: unknown) => boolean;
+  /** Hash frames as they arrive for the authentication guard (src/auth/). */
+  readonly hashFrames?: boolean;
   readonly log: Logger;
 }
 
@@ -39,8 +41,8 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
-    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, log });
+    const { limits, dispatch, pool, stream, takesSpilled, hashFrames, log } = opts;
+    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, hashFrames, log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

@@ -15,6 +15,8 @@ export interface RpcOptions {
   readonly maxPerPeer: number;
   /** Largest reply body accepted, in bytes. */
   readonly maxReplyBytes: number;
+  /** Encodes each request; a member signs here (src/auth/signer.ts). Default: unsigned. */
+  readonly encode?: (body: Reply) => Piece[];
 }
 
 /** `host:port` -> parts; IPv6 hosts may be bracketed (`[::1]:5000`). */
@@ -193,7 +195,7 @@ export class Rpc {
       socket.on('close', () => finish(new PeerError(address, 'connection closed')));
       socket.once('connect', () => {
         clearTimeout(connectTimer);
-        writeAll(socket, encodeFrame(body)).then(
+        writeAll(socket, (this.opts.encode ?? encodeFrame)(body)).then(
           () => {
             sent = true;
             socket.end();

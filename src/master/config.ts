@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type Table } from '../config.js';
+import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config.js';
 
 // The master reads the same TOML as the chunk servers; its keys live under [master].
 
@@ -28,6 +28,8 @@ export interface MasterConfig {
   peerTimeoutS: number;
   shutdownGraceS: number;
   logLevel: string;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
 }
 
 export const MASTER_DEFAULTS: MasterConfig = {

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { guarded, memberEncoder } from '../auth/member.js';
+import { masterAccess } from '../auth/policy.js';
 import { Rpc } from '../cluster/rpc.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
 import { listen } from '../server.js';
@@ -45,7 +47,8 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
     },
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: (decoded) => dispatchMaster(decoded, ctx),
+    dispatch: guarded(config.security, masterAccess, log, (decoded) => dispatchMaster(decoded, ctx)),
+    hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,
@@ -67,6 +70,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       requestTimeoutMs: config.peerTimeoutS * 1000,
       maxPerPeer: MAX_PER_PEER,
       maxReplyBytes: maxFrameBytes,
+      encode: memberEncoder(config.security, 'master'),
     }),
     replicationFactor: config.replicationFactor,
     intervalMs: config.replicationIntervalS * 1000,
@@ -76,7 +80,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   replicator.start();
 
   const address = `${config.host}:${server.port}`;
-  log.info({ address, metadata_file: metadataFile, files: meta.size, pending: meta.pending().length, replication_factor: config.replicationFactor }, 'master listening');
+  log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', metadata_file: metadataFile, files: meta.size, pending: meta.pending().length, replication_factor: config.replicationFactor }, 'master listening');
 
   return {
     address,

@@ -1,0 +1,79 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { encodeFrame, type FileBody, type Piece } from '../wire/codec.js';
+import { computeMac, joinProof, NONCE_BYTES, PROOF_BYTES, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
+
+const LEN_PREFIX_BYTES = 4;
+const PLACEHOLDER = Buffer.alloc(PROOF_BYTES);
+
+/** Who signs outbound messages, and with what. */
+export interface Credential {
+  /** `member:<address>` for a cluster member, else the client id. */
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/**
+ * Encodes `body` as one frame that carries a proof (src/auth/proof.ts). The body's bytes are
+ * hashed as they are written, file pieces included, and the proof is filled in when the last
+ * piece goes out: a chunk streamed from disk is read once.
+ */
+export function signedFrame(body: Record<string, unknown>, cred: Credential, nowMs = Date.now()): Piece[] {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (k !== 'auth' && k !== 'auth_id') fields[k] = v;
+  fields.auth_id = cred.id;
+  // Last, so that its encoding ends the body (the trailer).
+  fields.auth = PLACEHOLDER;
+  const pieces = encodeFrame(fields);
+  const last = pieces[pieces.length - 1];
+  if (!Buffer.isBuffer(last) || last.length < TRAILER_BYTES || !last.subarray(last.length - TRAILER_BYTES, last.length - PROOF_BYTES).equals(TRAILER_HEAD)) {
+    throw new Error('signed frame does not end in its auth entry');
+  }
+  const hash = createHash('sha256');
+  const seal = (): void => {
+    const nonce = randomBytes(NONCE_BYTES);
+    const mac = computeMac(cred.key, cred.id, nowMs, nonce, hash.digest());
+    joinProof(nowMs, nonce, mac).copy(last, last.length - PROOF_BYTES);
+  };
+  const bodyOf = (piece: Buffer, i: number): Buffer => {
+    const from = i === 0 ? LEN_PREFIX_BYTES : 0;
+    return piece.subarray(from, i === pieces.length - 1 ? piece.length - TRAILER_BYTES : piece.length);
+  };
+
+  const firstFile = pieces.findIndex((p) => !Buffer.isBuffer(p));
+  if (firstFile < 0) {
+    pieces.forEach((p, i) => hash.update(bodyOf(p as Buffer, i)));
+    seal();
+    return pieces;
+  }
+  // In-memory pieces before the first file are hashed now; the rest as they are written.
+  return pieces.map((piece, i): Piece => {
+    if (i < firstFile) {
+      hash.update(bodyOf(piece as Buffer, i));
+      return piece;
+    }
+    if (!Buffer.isBuffer(piece)) return hashingFile(piece, hash);
+    return lazyBuffer(piece, (sink) => {
+      hash.update(bodyOf(piece, i));
+      if (i === pieces.length - 1) seal();
+      return sink(piece);
+    });
+  });
+}
+
+function hashingFile(inner: FileBody, hash: Hash): FileBody {
+  return {
+    kind: 'file',
+    size: inner.size,
+    pipe: (sink) =>
+      inner.pipe((block) => {
+        hash.update(block);
+        return sink(block);
+      }),
+    close: () => inner.close(),
+  };
+}
+
+/** An in-memory piece written through the file path, so that its turn comes after the files before it. */
+function lazyBuffer(piece: Buffer, pipe: (sink: (block: Buffer) => Promise<void>) => Promise<void>): FileBody {
+  return { kind: 'file', size: piece.length, pipe, close: async () => undefined };
+}
