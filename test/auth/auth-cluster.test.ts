@@ -50,6 +50,10 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
     t.ok(Buffer.from(got.data).equals(data), 'the replica holds the bytes');
     const meta = await fileMetadata(master.port, '/f');
     t.same([...(meta!.chunk_locations.c1 as string[])].sort(), [a.address, b.address].sort());
+    // A large store arrives streamed to a temp file; the primary forwards it from there, signing as it reads.
+    const big = randomBytes(3 * 1024 * 1024);
+    t.same(await send(a.port, signed({ command: 'store_chunk', chunk_id: 'big', file_path: '/big', chunk_index: 0, data: big }, 'alice', ALICE_KEY)), { status: 'ok', chunk_id: 'big', replicas: 1 });
+    t.ok(Buffer.from((await call(b.port, { command: 'retrieve_chunk', chunk_id: 'big' })).data).equals(big), 'the streamed replica holds the bytes');
   });
 
   await t.test('a forged heartbeat is refused and changes nothing', async (t) => {
