@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { resolveSecurity } from '../../src/auth/settings.js';
 import { KNOWN_KEYS } from '../../src/config-keys.js';
 import { readConfigFile, resolveConfig, type Table } from '../../src/config.js';
 import { resolveMasterConfig } from '../../src/master/config.js';
@@ -89,6 +90,7 @@ t.test('every key the resolvers read is listed as known', async (t) => {
   const seen = new Set<string>();
   resolveConfig(recording({}, seen), { server_id: 'c1' });
   resolveMasterConfig(recording({}, seen), {});
+  resolveSecurity(recording({}, seen));
   t.ok(seen.size > 20, `${seen.size} keys read`);
   for (const key of seen) {
     const [section, name] = key.split('.') as [string, string];
