@@ -117,6 +117,19 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
     }
   });
 
+  await t.test("the master's re-replication is signed: a chunk held once is copied to the other member", async (t) => {
+    const data = randomBytes(50_000);
+    t.equal((await send(a.port, signed({ command: 'store_chunk', chunk_id: 'rr', data }, 'alice', ALICE_KEY))).status, 'ok');
+    const report = { command: 'update_file_metadata', file_path: '/rr', chunk_id: 'rr', chunk_index: 0, chunk_locations: [a.address], chunk_size: data.length, pending_replication: true };
+    t.same(await send(master.port, frame(report)), { status: 'error', message: 'auth_required' }, 'an unsigned report is refused');
+    t.same(await send(master.port, signed(report, 'alice', ALICE_KEY)), { status: 'ok' });
+    const copy = await waitFor('the copy on b', async () => {
+      const r = await call(b.port, { command: 'retrieve_chunk', chunk_id: 'rr' });
+      return r.status === 'ok' ? Buffer.from(r.data) : undefined;
+    }, 20_000);
+    t.ok(copy.equals(data));
+  });
+
   await t.test('a revoked key stops working at once, without a restart', async (t) => {
     t.equal((await send(a.port, signed({ command: 'store_chunk', chunk_id: 'r1', data: Buffer.from('1') }, 'alice', ALICE_KEY))).status, 'ok');
     await rm(join(dir, 'clients', 'alice.key'));
