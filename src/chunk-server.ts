@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { guarded, memberEncoder } from './auth/member.js';
+import { guarded, memberRpcAuth } from './auth/member.js';
 import { chunkServerAccess } from './auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Cluster } from './cluster/replication.js';
@@ -73,7 +73,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         frameTimeoutMs: config.frameTimeoutS * 1000,
       },
       maxConnections: config.maxConnections,
-      dispatch: guarded(config.security, chunkServerAccess, log, (decoded) => dispatch(decoded, ctx!)),
+      dispatch: guarded(config.security, { access: chunkServerAccess, log }, (decoded) => dispatch(decoded, ctx!)),
       hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
@@ -92,7 +92,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     requestTimeoutMs: config.peerTimeoutS * 1000,
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
-    encode: memberEncoder(config.security, address),
+    auth: memberRpcAuth(config.security, `member:${address}`, config.master.enabled ? `${config.master.host}:${config.master.port}` : null),
   });
   const master = config.master.enabled
     ? new MasterClient({

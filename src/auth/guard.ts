@@ -4,7 +4,7 @@ import type { SecuritySettings } from '../config.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { ClientKeys } from './keys.js';
 import type { Access } from './policy.js';
-import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof } from './proof.js';
+import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, type Proof } from './proof.js';
 import { ReplayWindow } from './replay.js';
 
 type Fields = Record<string, unknown>;
@@ -19,8 +19,11 @@ export interface GuardOptions {
   readonly log: Logger;
 }
 
-/** Who a verified proof belongs to. */
-export type Principal = { readonly kind: 'member' | 'client'; readonly id: string };
+/** Who a verified proof belongs to, and the proof (a reply to a member is bound to its nonce). */
+export type Principal = { readonly kind: 'member' | 'client'; readonly id: string; readonly proof: Proof };
+
+/** A refusal to send back, or who sent the request (null: no proof, none needed). */
+export type Verdict = { readonly refusal: Reply } | { readonly who: Principal | null };
 
 /**
  * The check in front of a server's dispatch: a request that needs a proof and has none, or
@@ -36,20 +39,19 @@ export class Guard {
     this.window = new ReplayWindow(replayWindowS * 1000);
   }
 
-  /** null lets the request through; else the reply that refuses it. */
-  check(decoded: unknown, digest: FrameDigest | undefined, nowMs = Date.now()): Reply | null {
+  check(decoded: unknown, digest: FrameDigest | undefined, nowMs = Date.now()): Verdict {
     // Not a map: dispatch answers bad_request without running anything.
-    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || Buffer.isBuffer(decoded)) return null;
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || Buffer.isBuffer(decoded)) return { who: null };
     const fields = decoded as Fields;
     const need = this.opts.access(fields);
     try {
       const who = this.verify(fields, digest, nowMs);
       this.authorize(fields, need, who);
-      return null;
+      return { who };
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       this.opts.log.warn({ command: fields.command, auth_id: fields.auth_id, need, refusal: err.message }, 'request refused: authentication');
-      return err.toReply();
+      return { refusal: err.toReply() };
     }
   }
 
@@ -73,7 +75,7 @@ export class Guard {
     if (!keys.some((key) => macMatches(key, id, proof, digest.digest))) throw authFailed('bad_signature');
     const stale: AuthFailure | null = this.window.admit(proof.mac, proof.tsMs, nowMs);
     if (stale !== null) throw authFailed(stale);
-    return { kind: member ? 'member' : 'client', id };
+    return { kind: member ? 'member' : 'client', id, proof };
   }
 
   private authorize(fields: Fields, need: Access, who: Principal | null): void {

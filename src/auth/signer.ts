@@ -1,5 +1,5 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { encodeFrame, type FileBody, type Piece } from '../wire/codec.js';
+import { encodeBody, encodeFrame, type FileBody, type Piece } from '../wire/codec.js';
 import { computeMac, joinProof, NONCE_BYTES, PROOF_BYTES, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
 
 const LEN_PREFIX_BYTES = 4;
@@ -18,6 +18,11 @@ export interface Credential {
  * piece goes out: a chunk streamed from disk is read once.
  */
 export function signedFrame(body: Record<string, unknown>, cred: Credential, nowMs = Date.now()): Piece[] {
+  return signFrame(body, cred, nowMs).pieces;
+}
+
+/** signedFrame, and the proof it carries (valid once the last piece was written). */
+export function signFrame(body: Record<string, unknown>, cred: Credential, nowMs = Date.now()): { pieces: Piece[]; proof: () => Buffer } {
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) if (k !== 'auth' && k !== 'auth_id') fields[k] = v;
   fields.auth_id = cred.id;
@@ -39,14 +44,15 @@ export function signedFrame(body: Record<string, unknown>, cred: Credential, now
     return piece.subarray(from, i === pieces.length - 1 ? piece.length - TRAILER_BYTES : piece.length);
   };
 
+  const proof = (): Buffer => last.subarray(last.length - PROOF_BYTES);
   const firstFile = pieces.findIndex((p) => !Buffer.isBuffer(p));
   if (firstFile < 0) {
     pieces.forEach((p, i) => hash.update(bodyOf(p as Buffer, i)));
     seal();
-    return pieces;
+    return { pieces, proof };
   }
   // In-memory pieces before the first file are hashed now; the rest as they are written.
-  return pieces.map((piece, i): Piece => {
+  const lazy = pieces.map((piece, i): Piece => {
     if (i < firstFile) {
       hash.update(bodyOf(piece as Buffer, i));
       return piece;
@@ -58,6 +64,7 @@ export function signedFrame(body: Record<string, unknown>, cred: Credential, now
       return sink(piece);
     });
   });
+  return { pieces: lazy, proof };
 }
 
 function hashingFile(inner: FileBody, hash: Hash): FileBody {
@@ -76,4 +83,20 @@ function hashingFile(inner: FileBody, hash: Hash): FileBody {
 /** An in-memory piece written through the file path, so that its turn comes after the files before it. */
 function lazyBuffer(piece: Buffer, pipe: (sink: (block: Buffer) => Promise<void>) => Promise<void>): FileBody {
   return { kind: 'file', size: piece.length, pipe, close: async () => undefined };
+}
+
+/**
+ * `reply` with a proof as the member `cred`, bound to the request it answers: its nonce is
+ * the request's. The connection encodes the returned map to exactly the bytes signed here
+ * (the encoder is deterministic and `auth` stays last). Replies must be plain values.
+ */
+export function signedReply(reply: Record<string, unknown>, cred: Credential, requestNonce: Buffer, nowMs = Date.now()): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(reply)) if (k !== 'auth' && k !== 'auth_id') fields[k] = v;
+  fields.auth_id = cred.id;
+  fields.auth = PLACEHOLDER;
+  const body = encodeBody(fields);
+  const digest = createHash('sha256').update(body.subarray(0, body.length - TRAILER_BYTES)).digest();
+  fields.auth = joinProof(nowMs, requestNonce, computeMac(cred.key, cred.id, nowMs, requestNonce, digest));
+  return fields;
 }

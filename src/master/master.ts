@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { guarded, memberEncoder } from '../auth/member.js';
+import { guarded, MASTER_ID, memberRpcAuth } from '../auth/member.js';
 import { masterAccess } from '../auth/policy.js';
 import { Rpc } from '../cluster/rpc.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
@@ -47,7 +47,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
     },
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, masterAccess, log, (decoded) => dispatchMaster(decoded, ctx)),
+    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, (decoded) => dispatchMaster(decoded, ctx)),
     hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
@@ -70,7 +70,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       requestTimeoutMs: config.peerTimeoutS * 1000,
       maxPerPeer: MAX_PER_PEER,
       maxReplyBytes: maxFrameBytes,
-      encode: memberEncoder(config.security, 'master'),
+      auth: memberRpcAuth(config.security, MASTER_ID, null),
     }),
     replicationFactor: config.replicationFactor,
     intervalMs: config.replicationIntervalS * 1000,

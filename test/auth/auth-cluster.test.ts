@@ -138,5 +138,7 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
     // The members go on: the servers still beat.
     await waitFor('a beat after the revocation', async () => ((await fileMetadata(master.port, '/f')) ? true : undefined));
     await waitForServers(master.port, [a.address, b.address]);
+    // Every reply of the master was signed and taken: no server ever saw it as unreachable.
+    for (const s of [a, b]) t.notMatch(s.stdout(), /master unreachable/);
   });
 });
