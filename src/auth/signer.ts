@@ -4,6 +4,10 @@ import { computeMac, joinProof, NONCE_BYTES, PROOF_BYTES, TRAILER_BYTES, TRAILER
 
 const LEN_PREFIX_BYTES = 4;
 const PLACEHOLDER = Buffer.alloc(PROOF_BYTES);
+// In-memory payloads at least this large are hashed block by block as they are written, so
+// that hashing one block overlaps the sending of the one before.
+const STREAMED_HASH_MIN_BYTES = 1024 * 1024;
+const HASH_BLOCK_BYTES = 256 * 1024;
 
 /** Who signs outbound messages, and with what. */
 export interface Credential {
@@ -45,7 +49,7 @@ export function signFrame(body: Record<string, unknown>, cred: Credential, nowMs
   };
 
   const proof = (): Buffer => last.subarray(last.length - PROOF_BYTES);
-  const firstFile = pieces.findIndex((p) => !Buffer.isBuffer(p));
+  const firstFile = pieces.findIndex((p) => !Buffer.isBuffer(p) || p.length >= STREAMED_HASH_MIN_BYTES);
   if (firstFile < 0) {
     pieces.forEach((p, i) => hash.update(bodyOf(p as Buffer, i)));
     seal();
@@ -58,6 +62,7 @@ export function signFrame(body: Record<string, unknown>, cred: Credential, nowMs
       return piece;
     }
     if (!Buffer.isBuffer(piece)) return hashingFile(piece, hash);
+    if (piece.length >= STREAMED_HASH_MIN_BYTES && i < pieces.length - 1) return hashingFile(inBlocks(piece), hash);
     return lazyBuffer(piece, (sink) => {
       hash.update(bodyOf(piece, i));
       if (i === pieces.length - 1) seal();
@@ -77,6 +82,18 @@ function hashingFile(inner: FileBody, hash: Hash): FileBody {
         return sink(block);
       }),
     close: () => inner.close(),
+  };
+}
+
+/** An in-memory payload as a file piece that yields it in blocks. */
+function inBlocks(buf: Buffer): FileBody {
+  return {
+    kind: 'file',
+    size: buf.length,
+    async pipe(sink) {
+      for (let at = 0; at < buf.length; at += HASH_BLOCK_BYTES) await sink(buf.subarray(at, at + HASH_BLOCK_BYTES));
+    },
+    close: async () => undefined,
   };
 }
 

@@ -60,7 +60,7 @@ function verifies(bytes: Buffer, key = KEY): boolean {
 
 t.test('signed frames verify, in memory and streamed from a file, and carry auth last', async (t) => {
   const data = randomBytes(200_000);
-  for (const [what, value] of [['small', Buffer.from('hi')], ['buffer', data], ['file', fileBody(data)]] as const) {
+  for (const [what, value] of [['small', Buffer.from('hi')], ['buffer', data], ['large buffer', randomBytes(2_500_000)], ['file', fileBody(data)]] as const) {
     const bytes = await written(signedFrame({ command: 'store_chunk', chunk_id: 'c', data: value, auth: 'stale' }, { id: 'alice', key: KEY }));
     t.ok(verifies(bytes), `${what}: verifies`);
     const fields = decodeBody(bytes.subarray(4)) as Record<string, unknown>;
