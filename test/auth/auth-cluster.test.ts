@@ -12,12 +12,18 @@ import { call, Client, frame, tempDir, type Reply } from '../support/helpers.js'
 const CLUSTER_KEY = randomBytes(32).toString('hex');
 const ALICE_KEY = randomBytes(32).toString('hex');
 
-/** One signed frame, as bytes. */
-function signed(obj: Record<string, unknown>, id: string, key: string, nowMs?: number): Buffer {
-  return Buffer.concat(signedFrame(obj, { id, key: Buffer.from(key) }, nowMs) as Buffer[]);
+/** One signed frame, as bytes (large payloads come as pieces that hash as they are written). */
+async function signed(obj: Record<string, unknown>, id: string, key: string, nowMs?: number): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for (const piece of signedFrame(obj, { id, key: Buffer.from(key) }, nowMs)) {
+    if (Buffer.isBuffer(piece)) out.push(piece);
+    else await piece.pipe(async (block) => void out.push(Buffer.from(block)));
+  }
+  return Buffer.concat(out);
 }
 
-async function send(port: number, bytes: Buffer): Promise<Reply> {
+async function send(port: number, frameBytes: Buffer | Promise<Buffer>): Promise<Reply> {
+  const bytes = await frameBytes;
   const c = await Client.connect(port);
   try {
     c.write(bytes);
@@ -94,7 +100,7 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
     t.same(await send(a.port, signed(store('k2'), 'alice', randomBytes(32).toString('hex'))), { status: 'error', message: 'auth_failed: bad_signature' });
     t.same(await send(a.port, signed(store('k3'), 'mallory', ALICE_KEY)), { status: 'error', message: 'auth_failed: unknown_key' });
     t.same(await send(a.port, signed(store('k4'), 'alice', ALICE_KEY, Date.now() - 10 * 60_000)), { status: 'error', message: 'auth_failed: expired' });
-    const once = signed({ command: 'delete_chunk', chunk_id: 'c1' }, 'alice', ALICE_KEY);
+    const once = await signed({ command: 'delete_chunk', chunk_id: 'c1' }, 'alice', ALICE_KEY);
     t.same(await send(b.port, once), { status: 'ok' });
     await send(b.port, signed({ command: 'store_chunk', chunk_id: 'c1', data: Buffer.from('back') }, 'alice', ALICE_KEY));
     t.same(await send(b.port, once), { status: 'error', message: 'auth_failed: replayed' });
@@ -107,7 +113,7 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
   await t.test('altered data is refused, small frames and large streamed ones alike', async (t) => {
     for (const size of [1000, 3 * 1024 * 1024]) {
       const data = randomBytes(size);
-      const bytes = signed({ command: 'store_chunk', chunk_id: `alt${size}`, data }, 'alice', ALICE_KEY);
+      const bytes = await signed({ command: 'store_chunk', chunk_id: `alt${size}`, data }, 'alice', ALICE_KEY);
       const at = bytes.indexOf(data.subarray(0, 16)) + Math.floor(size / 2);
       const altered = Buffer.from(bytes);
       altered[at] = altered[at]! ^ 0xff;
