@@ -2,6 +2,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ChunkReporter } from './cluster/chunk-reports.js';
 import { InstructionRunner } from './cluster/instructions.js';
+import { guarded, memberRpcAuth } from './auth/member.js';
+import { chunkServerAccess } from './auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
@@ -79,7 +81,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       },
       frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
-      dispatch: (decoded) => dispatch(decoded, ctx!),
+      dispatch: guarded(config.security, { access: chunkServerAccess, log }, (decoded) => dispatch(decoded, ctx!)),
+      hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,
@@ -97,6 +100,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     requestTimeoutMs: config.peerTimeoutS * 1000,
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
+    auth: memberRpcAuth(config.security, `member:${address}`, config.master.enabled ? `${config.master.host}:${config.master.port}` : null),
   });
   const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
   let reporter: ChunkReporter | null = null;
@@ -158,7 +162,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
   log.info(
-    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
+    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null, client_auth: config.security?.clientAuth ?? 'no cluster key' },
     'chunk server listening',
   );
   master?.start();

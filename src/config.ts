@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { unknownKeyProblem } from './config-keys.js';
 
 /** A configuration problem; the CLI prints its message on one line and exits with status 2. */
 export class ConfigError extends Error {
@@ -64,6 +65,19 @@ export interface ChunkServerConfig {
   chunkReportIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
+}
+
+/** [security], resolved by src/auth/settings.ts (keys read at start-up); absent: authentication off. */
+export interface SecuritySettings {
+  /** The cluster key file's secrets; the first signs, any verifies. */
+  readonly clusterKeys: readonly Buffer[];
+  readonly clientAuth: 'off' | 'writes' | 'all';
+  /** `<dir>/<client_id>.key` per client; null when client_auth is off. */
+  readonly clientKeysDir: string | null;
+  /** A proof's timestamp may be this far from the receiver's clock, either side. */
+  readonly replayWindowS: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -155,11 +169,15 @@ export function readConfigFile(path: string, explicit: boolean): Table {
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  let parsed: Table;
   try {
-    return parseToml(source) as Table;
+    parsed = parseToml(source) as Table;
   } catch (err) {
     throw new ConfigError(`invalid TOML in ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
+  const problem = unknownKeyProblem(parsed);
+  if (problem !== null) throw new ConfigError(`${path}: ${problem}`);
+  return parsed;
 }
 
 export function parseHostPort(where: string, v: string): { host: string; port: number } {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { FrameHasher, type FrameDigest } from './auth/frame-hasher.js';
 import { badRequest, errorToReply, MSG } from './errors.js';
 import type { BufferPool, Lease } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
@@ -17,8 +18,11 @@ export interface ConnectionLimits {
   readonly writeTimeoutMs?: number;
 }
 
-/** Decoded frame -> reply; never throws (each server's handler registry provides one). */
-export type Dispatch = (decoded: unknown) => Promise<Record<string, unknown>>;
+/**
+ * Decoded frame -> reply; never throws (each server's handler registry provides one).
+ * `digest` is the frame's hash for the authentication guard, when the server asked for it.
+ */
+export type Dispatch = (decoded: unknown, digest?: FrameDigest) => Promise<Record<string, unknown>>;
 
 export interface ConnectionOptions {
   readonly limits: ConnectionLimits;
@@ -31,6 +35,8 @@ export interface ConnectionOptions {
   readonly takesSpilled: (command: unknown) => boolean;
   /** Shared by every connection of the server: memory for incoming frame bodies. */
   readonly budget: MemoryBudget;
+  /** Hash every frame as it arrives, for the authentication guard (src/auth/). */
+  readonly hashFrames?: boolean;
   readonly log: Logger;
 }
 
@@ -56,6 +62,8 @@ const SPILL_BACKLOG_LOW_BYTES = 1024 * 1024;
  */
 export class Connection {
   private readonly decoder: FrameDecoder;
+  private readonly hasher: FrameHasher | null;
+  private readonly digests = new WeakMap<DecodedFrame, FrameDigest>();
   private readonly queue: QueueItem[] = [];
   private frameTimer: NodeJS.Timeout | null = null;
   private busy = false;
@@ -73,6 +81,7 @@ export class Connection {
   ) {
     this.writeTimeoutMs = opts.limits.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream, opts.budget);
+    this.hasher = opts.hashFrames ? new FrameHasher(opts.limits.maxFrameBytes) : null;
     socket.setTimeout(opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -102,6 +111,7 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
     const queued = this.queue.length;
+    const digests = this.hasher?.push(chunk);
     try {
       this.decoder.push(chunk, this.queue as DecodedFrame[]);
     } catch (err) {
@@ -113,6 +123,8 @@ export class Connection {
       void this.pump();
       return;
     }
+    // Both follow the same framing, so the frames that ended in this read pair up in order.
+    if (digests) for (let i = queued; i < this.queue.length; i++) this.digests.set(this.queue[i] as DecodedFrame, digests[i - queued]!);
     this.armFrameTimer(this.queue.length > queued);
     const spill = this.decoder.activeSpill;
     if (spill && !this.waitingForSpill && spill.backlogBytes > SPILL_BACKLOG_HIGH_BYTES) {
@@ -183,7 +195,7 @@ export class Connection {
     if (frame.kind === 'malformed') return this.failStream(frame.why);
     if (frame.kind === 'no_memory') return this.failStream(MSG.outOfMemory, false);
     if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
-    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills);
+    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills, this.digests.get(frame));
     try {
       let decoded: unknown;
       try {
@@ -191,7 +203,7 @@ export class Connection {
       } catch {
         return await this.failStream('undecodable body');
       }
-      const reply = await this.opts.dispatch(decoded);
+      const reply = await this.opts.dispatch(decoded, this.digests.get(frame));
       await this.send(reply);
     } finally {
       frame.lease?.release();
@@ -203,11 +215,11 @@ export class Connection {
    * place of the nils the skeleton holds for them. The targets are discarded before the reply
    * goes out, so a request that did not keep its data has released its space by then.
    */
-  private async handleStreamed(skeleton: Buffer, spills: Spill[]): Promise<void> {
+  private async handleStreamed(skeleton: Buffer, spills: Spill[], digest: FrameDigest | undefined): Promise<void> {
     let reply: Record<string, unknown> | null;
     const leases: Lease[] = [];
     try {
-      reply = await this.dispatchStreamed(skeleton, spills, leases);
+      reply = await this.dispatchStreamed(skeleton, spills, leases, digest);
     } finally {
       for (const lease of leases) lease.release();
       await discardAll(spills);
@@ -217,7 +229,7 @@ export class Connection {
   }
 
   /** The reply, or null when the skeleton is not msgpack. Values read back into memory hold `leases`. */
-  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[]): Promise<Record<string, unknown> | null> {
+  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[], digest: FrameDigest | undefined): Promise<Record<string, unknown> | null> {
     const values: Array<[string, SpilledBin]> = [];
     for (const { key, target } of spills) {
       try {
@@ -246,7 +258,7 @@ export class Connection {
         Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
       }
     }
-    return this.opts.dispatch(decoded);
+    return this.opts.dispatch(decoded, digest);
   }
 
   /** A spilled value as a Buffer, for commands that only take bytes in memory. */

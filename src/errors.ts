@@ -49,7 +49,16 @@ export const MSG = {
   outOfMemory: 'out_of_memory',
   tooManyClients: 'too_many_clients',
   tooManyServers: 'too_many_servers',
+  // Authentication (protocol/PROTOCOL.md, "Authentication"): no proof where one is needed,
+  // a client's proof where only a member's will do, and `auth_failed: <reason>`.
+  authRequired: 'auth_required',
+  memberRequired: 'member_required',
 } as const;
+
+/** Reasons of `auth_failed: <reason>`. */
+export const AUTH_FAILURES = ['malformed', 'unknown_key', 'bad_signature', 'expired', 'replayed', 'sender_mismatch'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+export const authFailed = (reason: AuthFailure): RequestError => new RequestError(`auth_failed: ${reason}`);
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
 export class InsufficientSpaceError extends RequestError {

@@ -25,6 +25,8 @@ export interface ListenOptions {
   readonly takesSpilled: (command: unknown) => boolean;
   /** Memory for incoming frame bodies, over all connections, in bytes. */
   readonly frameMemoryBytes?: number;
+  /** Hash frames as they arrive for the authentication guard (src/auth/). */
+  readonly hashFrames?: boolean;
   readonly log: Logger;
 }
 
@@ -45,8 +47,8 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
-    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, log });
+    const { limits, dispatch, pool, stream, takesSpilled, hashFrames, log } = opts;
+    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, hashFrames, log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_CONFIG, runCli } from '../cli-runner.js';
+import { resolveSecurity } from '../auth/settings.js';
 import { createLogger } from '../logger.js';
 import { resolveMasterConfig, type MasterFlags } from './config.js';
 import { exportMetadata, startMaster } from './master.js';
@@ -29,7 +30,7 @@ export function main(argv: string[]): Promise<void> {
   return runCli(argv, {
     name: 'master',
     program: buildProgram(),
-    resolve: (file, flags: MasterFlags) => resolveMasterConfig(file, flags),
+    resolve: (file, flags: MasterFlags) => ({ ...resolveMasterConfig(file, flags), security: resolveSecurity(file) }),
     logger: (config) => createLogger(config.logLevel, { role: 'master' }),
     start: (config, log) => (config.exportMetadata === null ? startMaster(config, log) : exportAndExit(config, log)),
   });

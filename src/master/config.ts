@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type Table } from '../config.js';
+import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config.js';
 
 // The master reads the same TOML as the chunk servers; its keys live under [master].
 
@@ -40,6 +40,8 @@ export interface MasterConfig {
   logLevel: string;
   /** --export-metadata: write the namespace as reference-style JSON to this file, then exit. */
   exportMetadata: string | null;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
 }
 
 export const MASTER_DEFAULTS: MasterConfig = {

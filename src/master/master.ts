@@ -1,5 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { guarded, MASTER_ID } from '../auth/member.js';
+import { masterAccess } from '../auth/policy.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
 import { listen } from '../server.js';
 import { BufferPool } from '../wire/buffer-pool.js';
@@ -75,7 +77,8 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: (decoded) => dispatchMaster(decoded, ctx),
+    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, (decoded) => dispatchMaster(decoded, ctx)),
+    hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,
@@ -108,7 +111,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   schedule();
 
   const address = `${config.host}:${server.port}`;
-  log.info({ address, namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
+  log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
 
   return {
     address,

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'protocol', 'python'))
 
-from gfs_msgpack import find_free_port, get_chunk_hash, receive_message, send_message  # noqa: E402
+from gfs_msgpack import find_free_port, get_chunk_hash, load_credential, receive_message, send_message  # noqa: E402
 
 
 def sans_version(reply):
@@ -79,6 +79,19 @@ def request(address, message):
     """One request on its own connection, as every reference component does."""
     with connect(address) as s:
         send_message(s, message)
+        return receive_message(s)
+
+
+# The filler below is a replica store, which only a cluster member may send: against a
+# secured cluster the test names the cluster key here (the client's own key comes from
+# GFS_KEY_FILE, read by gfs_msgpack itself).
+MEMBER = (load_credential(os.environ['GFS_FLOWS_MEMBER_KEY_FILE'], 'member:flows')
+          if os.environ.get('GFS_FLOWS_MEMBER_KEY_FILE') else None)
+
+
+def member_request(address, message):
+    with connect(address) as s:
+        send_message(s, message, MEMBER)
         return receive_message(s)
 
 
@@ -270,8 +283,8 @@ def flow_append(client, rnd, data):
     needed = len(first)
     space_before = {server: available_space(server) for server in locations}
     filler = Chunk(rnd.randbytes(space_before[victim] - (needed - 1)), '/flows/filler.bin', 0)
-    assert sans_version(request(victim, {'command': 'store_chunk', 'chunk_id': filler.chunk_id, 'data': filler.data,
-                                         'replica_servers': True})) == {'status': 'ok', 'chunk_id': filler.chunk_id}
+    assert sans_version(member_request(victim, {'command': 'store_chunk', 'chunk_id': filler.chunk_id, 'data': filler.data,
+                                           'replica_servers': True})) == {'status': 'ok', 'chunk_id': filler.chunk_id}
 
     second = rnd.randbytes(len(first))
     try:
