@@ -8,6 +8,8 @@ import type { Progress } from './bounded.js';
 import { GfsError, PeerFailure } from './errors.js';
 import type { Reply } from './rpc.js';
 
+const WRITE_BLOCK_BYTES = 1024 * 1024;
+
 export type SinkCaller = (address: string, body: Reply, sink: SpillProvider) => Promise<Reply>;
 
 /** Writes a reply's `data` into `fh` at `base`, at most `expected` bytes, hashing them. */
@@ -17,6 +19,8 @@ class RangeTarget implements SpillTarget {
   private accepted = 0;
   private chain: Promise<void> = Promise.resolve();
   private error: Error | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private waiters: Array<{ bytes: number; resolve: () => void }> = [];
   private discarded = false;
 
@@ -32,20 +36,33 @@ class RangeTarget implements SpillTarget {
   write(piece: Buffer): void {
     const part = piece.subarray(0, Math.max(0, this.expected - this.accepted));
     if (part.length === 0 || this.discarded) return;
-    const at = this.base + this.accepted;
     this.accepted += part.length;
     this.hash.update(part);
     this.backlogBytes += part.length;
+    // Socket reads are small; they are gathered and written with one writev per block.
+    this.pending.push(part);
+    this.pendingBytes += part.length;
+    if (this.pendingBytes >= WRITE_BLOCK_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const parts = this.pending;
+    const bytes = this.pendingBytes;
+    const at = this.base + this.accepted - bytes;
+    this.pending = [];
+    this.pendingBytes = 0;
     this.chain = this.chain.then(async () => {
       if (this.error || this.discarded) return;
       try {
-        await this.fh.write(part, 0, part.length, at);
-        this.written += part.length;
-        this.onBytes(part.length);
+        const { bytesWritten } = await this.fh.writev(parts, at);
+        if (bytesWritten !== bytes) throw new Error(`short write (${bytesWritten} of ${bytes} bytes)`);
+        this.written += bytes;
+        this.onBytes(bytes);
       } catch (err) {
         this.error = new GfsError('local_io', `cannot write the local file: ${(err as Error).message}`);
       } finally {
-        this.backlogBytes -= part.length;
+        this.backlogBytes -= bytes;
         this.wake();
       }
     });
@@ -65,6 +82,7 @@ class RangeTarget implements SpillTarget {
   }
 
   async finish(): Promise<SpilledBin> {
+    this.flush();
     await this.chain;
     if (this.error) throw this.error;
     const size = this.size;

@@ -27,11 +27,24 @@ export async function writableServers(master: MasterApi): Promise<string[]> {
   return servers;
 }
 
+/**
+ * Clears the way for a new file at `remote`: delete_file; a master without it gets the path
+ * emptied with add_file instead (the old chunks then stay on the servers, unreferenced).
+ */
+async function replaceable(master: MasterApi, remote: string): Promise<void> {
+  try {
+    await master.deleteFile(remote);
+  } catch (err) {
+    if (!(err instanceof GfsError) || err.code !== 'unsupported') throw err;
+    await master.addFile(remote, 0, []);
+  }
+}
+
 export async function put(deps: PutDeps, reader: PieceReader, remote: string, overwrite: boolean, onProgress?: (done: number, total: number | undefined) => void): Promise<PutResult> {
   const { master } = deps;
   if (await master.metadata(remote)) {
     if (!overwrite) throw new GfsError('file_exists', `${remote} already exists (overwrite it with --force)`);
-    await master.deleteFile(remote);
+    await replaceable(master, remote);
   }
   const servers = await writableServers(master);
   const progress = new Progress(reader.size, onProgress);
