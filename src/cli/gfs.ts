@@ -163,9 +163,7 @@ function errorLine(err: unknown): { code: string; message: string; exit: number 
 /** Runs the command line; resolves with the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let status = EXIT_OK;
-  let ran = false;
   const program = buildProgram(async (runner, dataOnStdout = false) => {
-    ran = true;
     const flags = program.opts<GlobalFlags>();
     // --json is written to stdout, except where stdout carries the file's bytes.
     const jsonOut = dataOnStdout ? process.stderr : process.stdout;
@@ -191,14 +189,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return EXIT_OK;
+      if (err.code === 'commander.help') {
+        // No command: commander's help, on stderr since the invocation was wrong.
+        process.stderr.write(`gfs: no command given\n${program.helpInformation()}`);
+        return EXIT_USAGE;
+      }
       process.stderr.write(`gfs: ${err.message.replace(/^error: /, '')} (see gfs --help)\n`);
       return EXIT_USAGE;
     }
     throw err;
-  }
-  if (!ran) {
-    process.stderr.write(`gfs: no command given\n${program.helpInformation()}`);
-    return EXIT_USAGE;
   }
   return status;
 }
