@@ -44,6 +44,7 @@ function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Promise<v
     .option('-q, --quiet', 'no progress bar (there is none anyway when stderr is not a terminal)')
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', '\nLOCAL may be - for stdin (put, append) or stdout (get).\nExit status: 0 success, 1 the operation failed, 2 usage error.');
 
   program
