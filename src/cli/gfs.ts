@@ -1,5 +1,7 @@
 // The gfs command: put, get, cat, append, ls, stat, rm, servers, decommission. Exit 0 on
 // success, 1 when the operation failed (one line on stderr naming why), 2 for usage errors.
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { GfsClient, GfsError } from '../client/index.js';
 import { ConfigError, resolveSettings, type GfsFlags } from './gfs-config.js';
@@ -27,6 +29,13 @@ type Runner = (client: GfsClient, flags: GlobalFlags, progress: (label: string) 
 class UsageError extends Error {}
 
 const STDIO = '-';
+
+/** As cp does: a target that is a directory receives the file under its own name. */
+async function intoDirectory(local: string, remote: string): Promise<string> {
+  const isDir = await stat(local).then((s) => s.isDirectory(), () => false);
+  const name = basename(remote);
+  return isDir && name !== '' ? join(local, name) : local;
+}
 
 function transfer<T>(display: ProgressDisplay, run: (onProgress: ProgressDisplay['onProgress']) => Promise<T>): Promise<T> {
   return run(display.onProgress).finally(() => display.stop());
@@ -68,7 +77,7 @@ function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Promise<v
     .argument('<local>', 'local file, or - for stdout')
     .action((remote: string, local: string) =>
       run(async (client, _flags, progress) => {
-        const target = local === STDIO ? process.stdout : local;
+        const target = local === STDIO ? process.stdout : await intoDirectory(local, remote);
         const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { onProgress }));
         return { json: { remote, local, size } };
       }, local === STDIO),

@@ -35,7 +35,10 @@ export interface GfsClientOptions {
   /** Chunks in flight at once (default 4). */
   readonly concurrency?: number;
   readonly connectTimeoutMs?: number;
-  /** Longest silence on a connection before the call fails (default 60 s). */
+  /**
+   * Longest silence on a connection before the call fails (default 120 s, the servers'
+   * frame timeout): a primary answers a store only once its replicas have the chunk.
+   */
   readonly idleTimeoutMs?: number;
   readonly log?: Logger;
 }
@@ -68,7 +71,7 @@ export class GfsClient {
       throw new GfsError('bad_input', `chunk size must be an integer from 1 to ${MAX_CHUNK_SIZE} bytes`);
     }
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
-    this.callOpts = { connectTimeoutMs: opts.connectTimeoutMs ?? 5_000, idleTimeoutMs: opts.idleTimeoutMs ?? 60_000 };
+    this.callOpts = { connectTimeoutMs: opts.connectTimeoutMs ?? 5_000, idleTimeoutMs: opts.idleTimeoutMs ?? 120_000 };
     this.masterApi = new MasterApi(opts.master, this.callOpts, this.pool);
     this.log = opts.log;
   }

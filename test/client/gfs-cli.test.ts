@@ -1,6 +1,6 @@
 // Each gfs command through the real bin/gfs against a real cluster of child processes: what
 // a user sees on stdout and stderr, the exit status, and the bytes that come back.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../support/cluster-helpers.js';
@@ -26,6 +26,10 @@ t.test('gfs against a master and three chunk servers', async (t) => {
     const get = await gfs(['get', '/dir/a.bin', out]);
     t.equal(get.code, 0, get.stderr);
     t.ok((await readFile(out)).equals(data), 'get: byte-exact');
+
+    await mkdir(join(c.base, 'into'));
+    t.equal((await gfs(['get', '/dir/a.bin', join(c.base, 'into')])).code, 0);
+    t.ok((await readFile(join(c.base, 'into', 'a.bin'))).equals(data), 'get into a directory keeps the file name');
 
     const cat = await gfs(['cat', '/dir/a.bin']);
     t.equal(cat.code, 0, cat.stderr);
