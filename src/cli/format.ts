@@ -33,14 +33,15 @@ function pad(rows: string[][]): string {
 }
 
 export function formatServers(servers: ServerEntry[]): string {
-  const rows = [['ADDRESS', 'LOCATION', 'USED', 'TOTAL', 'STATE']];
+  const rows = [['ADDRESS', 'LOCATION', 'USED', 'TOTAL', 'CHUNKS', 'STATE']];
   for (const s of servers) {
     rows.push([
       s.address,
       s.location ? `${s.location[0]},${s.location[1]}` : '-',
       s.used === null ? '-' : formatBytes(s.used),
       s.total === null ? '-' : formatBytes(s.total),
-      s.live ? 'live' : 'down',
+      s.chunks === null ? '-' : String(s.chunks),
+      s.state,
     ]);
   }
   return pad(rows);

@@ -29,6 +29,10 @@ export interface ServerEntry {
   readonly used: number | null;
   readonly total: number | null;
   readonly live: boolean;
+  /** live or down; the master's own word (e.g. decommissioning) when it gives one. */
+  readonly state: string;
+  /** Chunks the master counts on it, when it says. */
+  readonly chunks: number | null;
 }
 
 // Metadata requests in flight at once while listing.
@@ -81,12 +85,15 @@ export async function listServers(master: MasterApi): Promise<ServerEntry[]> {
       .filter((s) => typeof s?.address === 'string')
       .map((s) => {
         const space = (s.space_info ?? s.space ?? {}) as Record<string, unknown>;
+        const live = typeof s.live === 'boolean' ? s.live : s.state === undefined || s.state === 'live';
         return {
           address: s.address as string,
           location: loc(s.location),
           used: num(s.used ?? space.used),
           total: num(s.total ?? space.total),
-          live: s.live !== false,
+          live,
+          state: typeof s.state === 'string' ? s.state : live ? 'live' : 'down',
+          chunks: num(s.chunks),
         };
       })
       .sort((a, b) => (a.address < b.address ? -1 : 1));
@@ -94,6 +101,6 @@ export async function listServers(master: MasterApi): Promise<ServerEntry[]> {
   const nodes = await master.graph();
   return nodes
     .filter((n) => n.type === 'chunk_server')
-    .map((n) => ({ address: n.id, location: loc(n.location), used: num(n.space_info?.used), total: num(n.space_info?.total), live: true }))
+    .map((n) => ({ address: n.id, location: loc(n.location), used: num(n.space_info?.used), total: num(n.space_info?.total), live: true, state: 'live', chunks: null }))
     .sort((a, b) => (a.address < b.address ? -1 : 1));
 }

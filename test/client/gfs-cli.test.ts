@@ -109,7 +109,7 @@ t.test('gfs against a master and three chunk servers', async (t) => {
 
   t.test('servers lists every server with its location, space and state', async (t) => {
     const text = (await gfs(['servers'])).stdout.toString().split('\n');
-    t.match(text[0], /^ADDRESS\s+LOCATION\s+USED\s+TOTAL\s+STATE$/);
+    t.match(text[0], /^ADDRESS\s+LOCATION\s+USED\s+TOTAL\s+CHUNKS\s+STATE$/);
     const json = JSON.parse((await gfs(['servers', '--json'])).stdout.toString());
     t.same(json.servers.map((s: { address: string }) => s.address), c.servers.map((s) => s.address).sort());
     for (const s of json.servers) {
