@@ -142,7 +142,7 @@ function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Promise<v
 
   program
     .command('servers')
-    .description('list chunk servers: address, location, used and total space, live or down')
+    .description('list chunk servers: address, location, used and total space, chunks, state (live, down, decommissioning)')
     .action(() =>
       run(async (client) => {
         const servers = await client.servers();
