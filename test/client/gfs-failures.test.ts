@@ -54,6 +54,20 @@ t.test('failures through bin/gfs', async (t) => {
     t.equal(cat.stdout.length, CHUNK, 'cat wrote the good first chunk, then stopped');
   });
 
+  t.test('a dead server: put goes to the others, get reads from them', async (t) => {
+    const dead = c.servers[0]!;
+    dead.proc.kill('SIGKILL');
+    await dead.exited;
+    // Whether or not the master has noticed yet, the upload must land on the live two.
+    const data = bytes(3 * CHUNK, 6);
+    await writeFile(join(c.base, 'alive.bin'), data);
+    const r = await gfs(['put', join(c.base, 'alive.bin'), '/alive.bin']);
+    t.equal(r.code, 0, r.stderr);
+    const got = await gfs(['get', '/alive.bin', join(out, 'alive.bin')]);
+    t.equal(got.code, 0, got.stderr);
+    t.ok((await readFile(join(out, 'alive.bin'))).equals(data), 'byte-exact');
+  });
+
   t.test('every holder down', async (t) => {
     const { ids } = await put('down.bin', 5);
     await Promise.all(
