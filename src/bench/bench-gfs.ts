@@ -175,9 +175,9 @@ async function loopbackBaseline(port: number, bytes: number): Promise<number> {
 }
 
 /** Runs the gfs command in its own process; returns MiB/s and that process's peak RSS. */
-async function timedGfs(args: string[], bytes: number, cwd: string): Promise<{ rate: number; peakRss: number }> {
+async function timedGfs(args: string[], bytes: number, cwd: string): Promise<{ rate: number; peakRss: number; seconds: number; cpuSeconds: number }> {
   // The real CLI, with its peak RSS (getrusage maxrss, KiB) printed as it exits.
-  const script = `import(${JSON.stringify(GFS_JS)}).then((m) => m.main(${JSON.stringify(['node', 'gfs', ...args])})).then((code) => { process.stderr.write('\\nRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = code; });`;
+  const script = `import(${JSON.stringify(GFS_JS)}).then((m) => m.main(${JSON.stringify(['node', 'gfs', ...args])})).then((code) => { const u = process.resourceUsage(); process.stderr.write('\\nRSS ' + u.maxRSS + ' CPU ' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exitCode = code; });`;
   const start = process.hrtime.bigint();
   const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -186,7 +186,8 @@ async function timedGfs(args: string[], bytes: number, cwd: string): Promise<{ r
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (code !== 0) throw new Error(`gfs ${args.join(' ')} failed (${code}): ${stderr}`);
   const kib = Number(/RSS (\d+)/.exec(stderr)?.[1] ?? NaN);
-  return { rate: bytes / MIB / seconds, peakRss: kib * 1024 };
+  const cpuUs = Number(/CPU (\d+)/.exec(stderr)?.[1] ?? NaN);
+  return { rate: bytes / MIB / seconds, peakRss: kib * 1024, seconds, cpuSeconds: cpuUs / 1e6 };
 }
 
 interface Row {
@@ -240,6 +241,7 @@ async function main(): Promise<void> {
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
     for (const line of [header, ...cells]) process.stdout.write(line.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
     process.stdout.write(`disk write+fsync ${disk.toFixed(0)} MiB/s; chunk ${CHUNK_BYTES} bytes, ${CONCURRENCY} in flight, replication ${REPLICATION}\n`);
+    process.stdout.write(`gfs CPU: put ${put.cpuSeconds.toFixed(1)} s of ${put.seconds.toFixed(1)} s, get ${get.cpuSeconds.toFixed(1)} s of ${get.seconds.toFixed(1)} s (process start included)\n`);
     if (args.json) await writeFile(args.json, JSON.stringify({ disk, loopback: loop, rows }, null, 2));
   } finally {
     await Promise.all(children.map(stopChild));

@@ -1,4 +1,4 @@
-// Downloads: into a temp file beside the target, renamed over it once whole and synced; or
+// Downloads: into a temp file beside the target, renamed over it once whole; or
 // into a stream, in order, each chunk staged in a scratch file until its turn.
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
@@ -70,7 +70,8 @@ export async function getToPath(deps: GetDeps, remote: string, target: string, o
     let i = 0;
     await runBounded(async () => chunks[i++] ?? null, deps.concurrency, (p) => fetchPlanned(deps, remote, p, fh, p.start, progress));
     await fh.truncate(total);
-    await fh.sync();
+    // Not fsynced, as cp and curl do not: the rename already ensures that the target name
+    // never shows a partial file, and a download lost to a power cut can be made again.
     await fh.close();
   } catch (err) {
     await fh.close().catch(() => undefined);
