@@ -1,6 +1,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { ChunkReporter } from './cluster/chunk-reports.js';
+import { InstructionRunner } from './cluster/instructions.js';
 import { MasterClient } from './cluster/master-client.js';
+import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
@@ -33,9 +36,12 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync });
-  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose checksums were missing or stale');
-  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks whose checksum files were damaged');
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync, maxPrepared: config.maxPrepared });
+  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose records were missing or stale');
+  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks found damaged at start-up');
+  if (report.truncated > 0) log.warn({ chunks: report.truncated }, 'cut chunks back to their committed length (appends that never committed)');
+  if (report.replayed > 0) log.warn({ chunks: report.replayed }, 'replayed unfinished overwrites from the redo log');
+  if (report.upgradedSums > 0) log.info({ chunks: report.upgradedSums }, 'upgraded v1 checksum files into the metadata store');
   if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
@@ -69,7 +75,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         maxFrameBytes,
         idleTimeoutMs: config.idleTimeoutS * 1000,
         frameTimeoutMs: config.frameTimeoutS * 1000,
+        writeTimeoutMs: config.writeTimeoutS * 1000,
       },
+      frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
       dispatch: (decoded) => dispatch(decoded, ctx!),
       pool,
@@ -90,7 +98,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
   });
-  const master = config.master.enabled
+  const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
+  let reporter: ChunkReporter | null = null;
+  const master: MasterClient | null = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
         address,
@@ -100,11 +110,37 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         space: () => ({ total: limitBytes, used: store.space.used }),
         corruptChunks: () => store.corruptChunks(),
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
+        afterBeat: (): Promise<void> => members.refresh(),
         rpc,
         log,
+        beatExtras: (registered) => {
+          if (registered) reporter!.wantFull();
+          const failed = runner.takeFailed();
+          const beat = reporter!.next({ failed_copies: failed });
+          return {
+            fields: beat.fields,
+            settle: (taken, reply) => {
+              beat.settle(taken);
+              if (!taken) return runner.giveBackFailed(failed);
+              if (reply?.report_wanted === true) {
+                reporter!.wantFull();
+                master?.nudge();
+              }
+              runner.accept(reply?.instructions);
+            },
+          };
+        },
       })
     : null;
+  if (master) reporter = new ChunkReporter(store, config.chunkReportIntervalS * 1000, () => master.nudge());
+  const members: Members = new Members({
+    self: address,
+    fixed: master ? null : config.peers,
+    fetch: master ? () => master.chunkServers() : null,
+    log,
+  });
   const cluster = new Cluster({
+    members,
     address,
     replicationFactor: config.master.replicationFactor,
     master,
@@ -112,6 +148,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     controlTimeoutMs: config.masterTimeoutS * 1000,
     dataTimeoutMs: config.peerTimeoutS * 1000,
     log,
+    reportChange: async () => {
+      await master?.flush();
+    },
   });
   ctx = { store, log, txlog: txLog.log, pool, cluster };
 
@@ -132,6 +171,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await master?.stop();
+        reporter?.close();
+        await runner.stop();
         await server.close(config.shutdownGraceS * 1000);
         await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { badRequest, errorToReply } from './errors.js';
+import { badRequest, errorToReply, MSG } from './errors.js';
 import type { BufferPool, Lease } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from './wire/frame-decoder.js';
+import type { MemoryBudget } from './wire/memory-budget.js';
 import type { SpilledBin } from './wire/spill.js';
 
 export interface ConnectionLimits {
@@ -12,6 +13,8 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
   /** A frame must arrive whole within this long of its first byte (slow-loris guard). */
   readonly frameTimeoutMs: number;
+  /** A reply the client does not take within this long (one write or drain wait) closes the connection. */
+  readonly writeTimeoutMs?: number;
 }
 
 /** Decoded frame -> reply; never throws (each server's handler registry provides one). */
@@ -26,15 +29,19 @@ export interface ConnectionOptions {
   readonly stream: StreamOptions | null;
   /** Whether a command's request may carry spilled values as they are; others get them read back into memory. */
   readonly takesSpilled: (command: unknown) => boolean;
+  /** Shared by every connection of the server: memory for incoming frame bodies. */
+  readonly budget: MemoryBudget;
   readonly log: Logger;
 }
 
 /** A frame that did not arrive in time; it takes its place in the queue so replies stay in order. */
-type QueueItem = DecodedFrame | { kind: 'expired' };
+type QueueItem = DecodedFrame | { kind: 'expired' } | { kind: 'no_memory' };
 
 // Decoded frames waiting for their turn beyond this pause the socket: a pipelining client
 // is read only as fast as it is answered.
 const MAX_QUEUED_FRAMES = 8;
+// [chunk_server] write_timeout_s's default, for servers built without one.
+const DEFAULT_WRITE_TIMEOUT_MS = 60_000;
 // After a fatal error reply, how long incoming bytes are read and dropped so the client
 // gets the reply instead of a reset (closing with unread input makes the kernel send RST).
 const LINGER_MS = 2000;
@@ -58,12 +65,14 @@ export class Connection {
   private closed = false;
   private waitingForSpill = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly writeTimeoutMs: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream);
+    this.writeTimeoutMs = opts.limits.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream, opts.budget);
     socket.setTimeout(opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -93,7 +102,17 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
     const queued = this.queue.length;
-    this.decoder.push(chunk, this.queue as DecodedFrame[]);
+    try {
+      this.decoder.push(chunk, this.queue as DecodedFrame[]);
+    } catch (err) {
+      // Memory for the frame could not be had: this connection ends, the process lives on.
+      this.opts.log.warn({ err: (err as Error).message, pending: this.decoder.pendingBytes }, 'no memory for an incoming frame');
+      this.decoder.dispose();
+      this.queue.push({ kind: 'no_memory' });
+      this.fatal = true;
+      void this.pump();
+      return;
+    }
     this.armFrameTimer(this.queue.length > queued);
     const spill = this.decoder.activeSpill;
     if (spill && !this.waitingForSpill && spill.backlogBytes > SPILL_BACKLOG_HIGH_BYTES) {
@@ -162,6 +181,7 @@ export class Connection {
       return this.failStream(`frame timeout: incomplete after ${this.opts.limits.frameTimeoutMs / 1000} s`);
     }
     if (frame.kind === 'malformed') return this.failStream(frame.why);
+    if (frame.kind === 'no_memory') return this.failStream(MSG.outOfMemory, false);
     if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
     if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills);
     try {
@@ -246,11 +266,11 @@ export class Connection {
   }
 
   /** The byte stream can no longer be trusted: answer, then close. */
-  private async failStream(why: string): Promise<void> {
+  private async failStream(why: string, clientFault = true): Promise<void> {
     this.fatal = true;
     this.opts.log.debug({ why }, 'closing connection after protocol violation');
     this.dropQueue();
-    await this.send(badRequest(why).toReply());
+    await this.send(clientFault ? badRequest(why).toReply() : { status: 'error', message: why });
     lingerAndClose(this.socket);
   }
 
@@ -285,24 +305,46 @@ export class Connection {
 
   /** Resolves once `block` is handed to the kernel, so the caller may reuse it. */
   private writeAndWait(block: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(new Error('socket closed'));
-      this.socket.write(block, (err) => (err ? reject(err) : resolve()));
+    return this.withDeadline('write', (done) => {
+      if (this.socket.destroyed) return done(new Error('socket closed'));
+      this.socket.write(block, (err) => done(err ?? null));
     });
   }
 
   private drained(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onDrain = (): void => {
-        this.socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        this.socket.off('drain', onDrain);
-        reject(new Error('socket closed while waiting for drain'));
-      };
+    return this.withDeadline('drain', (done) => {
+      const onDrain = (): void => done(null);
       this.socket.once('drain', onDrain);
+      return () => this.socket.off('drain', onDrain);
+    });
+  }
+
+  /**
+   * Every wait on the client is bounded: a client that does not take its reply within
+   * `write_timeout_s` loses the connection, and with it whatever the reply held open (a
+   * retrieve's file). The socket closing ends the wait too.
+   */
+  private withDeadline(what: string, start: (done: (err: Error | null) => void) => (() => void) | void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let cleanup: (() => void) | void;
+      let settled = false;
+      const done = (err: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.socket.off('close', onClose);
+        cleanup?.();
+        if (err) reject(err);
+        else resolve();
+      };
+      const onClose = (): void => done(new Error(`socket closed while waiting for ${what}`));
+      const timer = setTimeout(() => {
+        this.opts.log.info({ waited_s: this.writeTimeoutMs / 1000 }, 'client does not read its reply; closing the connection');
+        this.socket.destroy();
+        done(new Error(`${what} timed out`));
+      }, this.writeTimeoutMs);
       this.socket.once('close', onClose);
+      cleanup = start(done);
     });
   }
 

@@ -25,6 +25,9 @@ export const unknownCommand = (name: string): RequestError => new RequestError(`
 export const replicationFailed = (address: string): RequestError =>
   new RequestError(`replication_failed: ${address}`, { stored_locally: true });
 
+/** replicate_chunk names a next link that is not a member of the cluster (or is this server); this server kept its copy. */
+export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`, { stored_locally: true });
+
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
   invalidChunkId: 'invalid_chunk_id',
@@ -39,6 +42,13 @@ export const MSG = {
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
+  tooManyPrepared: 'too_many_prepared',
+  // Master: decommission_server of an address it never heard from.
+  unknownServer: 'unknown_server',
+  // Issue 14 (hostile clients): bounds a client can run into.
+  outOfMemory: 'out_of_memory',
+  tooManyClients: 'too_many_clients',
+  tooManyServers: 'too_many_servers',
 } as const;
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
@@ -75,6 +85,8 @@ export class BadOffsetError extends RequestError {
 export const noPreparedData = (): RequestError => new RequestError(MSG.noPreparedData);
 export const alreadyCommitted = (): RequestError => new RequestError(MSG.alreadyCommitted);
 export const conflict = (): RequestError => new RequestError(MSG.conflict);
+/** A prepare beyond `[chunk_server] max_prepared` pending transactions. */
+export const tooManyPrepared = (max: number): RequestError => new RequestError(MSG.tooManyPrepared, { max_prepared: max });
 
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.

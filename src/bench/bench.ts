@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { appendFigures } from './append-bench.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
 
 const KIB = 1024;
@@ -34,7 +35,7 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,pairs,rss]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,append,pairs,rss]\n`);
   process.exit(2);
 }
 
@@ -446,6 +447,8 @@ async function main(): Promise<void> {
         });
       }
     }
+
+    if (wants('append')) rows.push(...(await appendFigures(port, work, rounds, sampleMs, log)));
 
     if (wants('pairs')) {
       const data = payload(PAIR_BYTES, 3);

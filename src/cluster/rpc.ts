@@ -169,7 +169,11 @@ export class Rpc {
 
       socket.on('error', (err: NodeJS.ErrnoException) => finish(new PeerError(address, err.code ?? err.message)));
       socket.on('data', (chunk: Buffer) => {
-        decoder.push(chunk, frames);
+        try {
+          decoder.push(chunk, frames);
+        } catch (err) {
+          return finish(new PeerError(address, `no memory for the reply: ${(err as Error).message}`));
+        }
         const frame = frames.shift();
         if (!frame) return;
         if (frame.kind === 'oversize') return finish(new PeerError(address, `reply of ${frame.length} bytes is over the limit`));

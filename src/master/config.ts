@@ -14,8 +14,18 @@ export interface MasterConfig {
   /** Weights of the placement score (shared/reference-protocol.md, "How the reference master ranks"). */
   distanceWeight: number;
   spaceWeight: number;
-  /** JSON file holding every file's metadata, rewritten atomically on each change. */
+  /** A reference-style metadata.json imported on first start (and left in place); also the default export path. */
   metadataFile: string;
+  /** The lmdb namespace directory; default: `namespace` next to metadataFile. */
+  namespaceDir: string | null;
+  /** A server silent this long is dead: its replicas are lost until it reports again. */
+  deadAfterS: number;
+  /** Chunks no file lists are deleted from their servers after this long. */
+  gcGraceS: number;
+  /** Copies in flight per server (as source or target). */
+  maxCopiesPerServer: number;
+  /** A copy or delete instruction not seen done in a report after this long is given up. */
+  instructionTimeoutS: number;
   /** Seconds between passes of the re-replication loop over chunks marked pending. */
   replicationIntervalS: number;
   /** Seconds after its last client_heartbeat that a client is forgotten. */
@@ -28,6 +38,8 @@ export interface MasterConfig {
   peerTimeoutS: number;
   shutdownGraceS: number;
   logLevel: string;
+  /** --export-metadata: write the namespace as reference-style JSON to this file, then exit. */
+  exportMetadata: string | null;
 }
 
 export const MASTER_DEFAULTS: MasterConfig = {
@@ -38,6 +50,11 @@ export const MASTER_DEFAULTS: MasterConfig = {
   distanceWeight: 0.6,
   spaceWeight: 0.4,
   metadataFile: 'data/metadata/metadata.json',
+  namespaceDir: null,
+  deadAfterS: 10,
+  gcGraceS: 3600,
+  maxCopiesPerServer: 2,
+  instructionTimeoutS: 120,
   replicationIntervalS: 10,
   clientTimeoutS: 60,
   maxMessageMb: CHUNK_DEFAULTS.maxMessageMb,
@@ -45,13 +62,16 @@ export const MASTER_DEFAULTS: MasterConfig = {
   peerTimeoutS: 30,
   shutdownGraceS: 10,
   logLevel: 'info',
+  exportMetadata: null,
 };
 
 export interface MasterFlags {
   host?: string;
   port?: string;
   metadata?: string;
+  namespace?: string;
   log_level?: string;
+  exportMetadata?: string;
 }
 
 /** File values over defaults, flags over both. */
@@ -77,6 +97,19 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     distanceWeight: weight('distance_weight', pick(undefined, m.distance_weight, MASTER_DEFAULTS.distanceWeight)),
     spaceWeight: weight('space_weight', pick(undefined, m.space_weight, MASTER_DEFAULTS.spaceWeight)),
     metadataFile: text('--metadata', pick(flags.metadata, m.metadata_file, MASTER_DEFAULTS.metadataFile)),
+    namespaceDir: (() => {
+      const v = pick(flags.namespace, m.namespace_dir, undefined);
+      return v === undefined ? null : text('--namespace', v);
+    })(),
+    deadAfterS: 0,
+    gcGraceS: num('[master] gc_grace_s', pick(undefined, m.gc_grace_s, MASTER_DEFAULTS.gcGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
+    maxCopiesPerServer: num(
+      '[master] max_copies_per_server',
+      pick(undefined, m.max_copies_per_server, MASTER_DEFAULTS.maxCopiesPerServer),
+      (n) => Number.isInteger(n) && n >= 1,
+      'an integer >= 1',
+    ),
+    instructionTimeoutS: seconds('instruction_timeout_s', pick(undefined, m.instruction_timeout_s, MASTER_DEFAULTS.instructionTimeoutS)),
     replicationIntervalS: seconds('replication_interval', pick(undefined, m.replication_interval, MASTER_DEFAULTS.replicationIntervalS)),
     clientTimeoutS: seconds('client_timeout', pick(undefined, m.client_timeout, MASTER_DEFAULTS.clientTimeoutS)),
     maxMessageMb: num('[master] max_message_mb', pick(undefined, m.max_message_mb, MASTER_DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
@@ -84,7 +117,10 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     peerTimeoutS: seconds('peer_timeout_s', pick(undefined, m.peer_timeout_s, MASTER_DEFAULTS.peerTimeoutS)),
     shutdownGraceS: num('[master] shutdown_grace_s', pick(undefined, m.shutdown_grace_s, MASTER_DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, m.log_level, MASTER_DEFAULTS.logLevel)),
+    exportMetadata: flags.exportMetadata === undefined ? null : text('--export-metadata', flags.exportMetadata),
   };
+  // Unset: twice the heartbeat interval, when the reference master drops a server.
+  config.deadAfterS = seconds('dead_after_s', pick(undefined, m.dead_after_s, 2 * config.heartbeatIntervalS));
   if (config.distanceWeight + config.spaceWeight === 0) throw new ConfigError('[master] distance_weight and space_weight cannot both be 0');
   return config;
 }
