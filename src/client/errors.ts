@@ -1,0 +1,52 @@
+// Every failure the client library reports. The code is stable (scripts and the web console
+// branch on it); the message is one line meant for a person.
+
+export type GfsErrorCode =
+  /** The master did not answer (refused, timed out, closed). */
+  | 'master_unreachable'
+  /** The master answered with an error the client did not expect. */
+  | 'master_error'
+  /** No file under that remote path. */
+  | 'file_not_found'
+  /** put without `overwrite` onto a path that already holds a file. */
+  | 'file_exists'
+  /** The local file to read does not exist or cannot be read; or the local target cannot be written. */
+  | 'local_io'
+  /** The master knows no live chunk server. */
+  | 'no_servers'
+  /** Every server refused a chunk with insufficient_space. */
+  | 'cluster_full'
+  /** A chunk could not be stored on, appended on, or read from any server. */
+  | 'chunk_unavailable'
+  /** Every holder of a chunk answered with bytes that failed verification (or corrupt_chunk). */
+  | 'chunk_corrupt'
+  /** decommission of an address the master does not know. */
+  | 'unknown_server'
+  /** The master does not have this command (an older master). */
+  | 'unsupported'
+  /** An argument the library cannot act on (bad address, bad chunk size). */
+  | 'bad_input';
+
+export class GfsError extends Error {
+  constructor(
+    readonly code: GfsErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GfsError';
+  }
+}
+
+/** Why one server failed one request; the caller decides whether to try another. */
+export class PeerFailure extends Error {
+  constructor(
+    readonly address: string,
+    /** 'down': no connection or no complete reply; 'reply': an error reply. */
+    readonly kind: 'down' | 'reply',
+    message: string,
+    readonly reply?: Record<string, unknown>,
+  ) {
+    super(`${address}: ${message}`);
+    this.name = 'PeerFailure';
+  }
+}

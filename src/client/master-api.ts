@@ -1,0 +1,104 @@
+// The master's commands as the client uses them, with replies checked and failures turned
+// into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
+import type { BufferPool } from '../wire/buffer-pool.js';
+import { GfsError, PeerFailure } from './errors.js';
+import { call, type CallOptions, type Reply } from './rpc.js';
+
+/** The reference's FileMetadata, as get_file_metadata returns it. */
+export interface FileMetadata {
+  file_path: string;
+  total_size: number;
+  chunk_ids: string[];
+  chunk_locations: Record<string, string[]>;
+  chunk_offsets: Record<string, number>;
+  last_chunk_id: string | null;
+  last_chunk_offset: number;
+  pending_replication?: Record<string, number>;
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  location: [number, number] | null;
+  space_info: { total?: number; used?: number } | null;
+}
+
+export class MasterApi {
+  constructor(
+    readonly address: string,
+    private readonly opts: CallOptions,
+    private readonly pool: BufferPool,
+  ) {}
+
+  /** Sends one command; an error reply is returned for the caller to judge. */
+  async raw(body: Reply): Promise<Reply> {
+    try {
+      return await call(this.address, body, this.opts, this.pool);
+    } catch (err) {
+      const why = err instanceof PeerFailure ? err.message : `${this.address}: ${(err as Error).message}`;
+      throw new GfsError('master_unreachable', `master unreachable (${why})`);
+    }
+  }
+
+  /** Sends one command and fails on any error reply. */
+  async ok(body: Reply): Promise<Reply> {
+    const reply = await this.raw(body);
+    if (reply.status === 'ok') return reply;
+    const message = String(reply.message ?? 'error without a message');
+    if (message.startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} has no ${String(body.command)} command`);
+    throw new GfsError('master_error', `master refused ${String(body.command)}: ${message}`);
+  }
+
+  async metadata(filePath: string): Promise<FileMetadata | null> {
+    const reply = await this.ok({ command: 'get_file_metadata', file_path: filePath });
+    return (reply.metadata as FileMetadata | null | undefined) ?? null;
+  }
+
+  async chunkLocations(filePath: string, chunkId: string): Promise<string[]> {
+    const reply = await this.ok({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
+    return Array.isArray(reply.locations) ? (reply.locations as string[]) : [];
+  }
+
+  /** Live chunk servers (all of them: the client registers no location). */
+  async liveServers(): Promise<string[]> {
+    const reply = await this.ok({ command: 'get_chunk_servers', client_id: null });
+    return Array.isArray(reply.servers) ? (reply.servers as string[]) : [];
+  }
+
+  async listFiles(): Promise<string[]> {
+    const reply = await this.ok({ command: 'list_files' });
+    return Array.isArray(reply.files) ? (reply.files as string[]) : [];
+  }
+
+  async graph(): Promise<GraphNode[]> {
+    const reply = await this.ok({ command: 'get_graph_data' });
+    const nodes = (reply.graph_data as { nodes?: GraphNode[] } | undefined)?.nodes;
+    return Array.isArray(nodes) ? nodes : [];
+  }
+
+  async addFile(filePath: string, totalSize: number, chunkIds: string[]): Promise<void> {
+    await this.ok({ command: 'add_file', file_path: filePath, total_size: totalSize, chunk_ids: chunkIds });
+  }
+
+  async updateChunkOffset(filePath: string, chunkId: string, offset: number): Promise<void> {
+    await this.ok({ command: 'update_chunk_offset', file_path: filePath, chunk_id: chunkId, offset });
+  }
+
+  /** delete_file (INTERFACES.md): file_not_found for an unknown path. */
+  async deleteFile(filePath: string): Promise<void> {
+    const reply = await this.raw({ command: 'delete_file', file_path: filePath });
+    if (reply.status === 'ok') return;
+    if (reply.message === 'file_not_found') throw new GfsError('file_not_found', `no such file: ${filePath}`);
+    if (String(reply.message).startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} cannot delete files (no delete_file command)`);
+    throw new GfsError('master_error', `master refused delete_file: ${String(reply.message)}`);
+  }
+
+  /** decommission_server (INTERFACES.md): unknown_server for an address it does not know. */
+  async decommission(address: string): Promise<void> {
+    const reply = await this.raw({ command: 'decommission_server', address });
+    if (reply.status === 'ok') return;
+    if (reply.message === 'unknown_server') throw new GfsError('unknown_server', `the master knows no chunk server ${address}`);
+    if (String(reply.message).startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
+    throw new GfsError('master_error', `master refused decommission_server: ${String(reply.message)}`);
+  }
+}
