@@ -5,7 +5,10 @@ import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
-import { dispatch, takesSpilled } from './handlers/index.js';
+import { COMMANDS, dispatch, takesSpilled } from './handlers/index.js';
+import { chunkServerMetrics } from './http/chunk-metrics.js';
+import { listenHttp, type HttpSide } from './http/http-server.js';
+import { metricsRoutes } from './http/metrics-routes.js';
 import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { startScrubber } from './storage/scrubber.js';
@@ -60,6 +63,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   // read before the continuation of `listen` runs (it needs another turn of the event loop),
   // and that continuation sets the context synchronously.
   let ctx: HandlerContext | undefined;
+  let master: MasterClient | null = null;
+  const metrics = chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master });
   let server: RunningServer;
   try {
     server = await listen({
@@ -71,7 +76,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         frameTimeoutMs: config.frameTimeoutS * 1000,
       },
       maxConnections: config.maxConnections,
-      dispatch: (decoded) => dispatch(decoded, ctx!),
+      dispatch: metrics.requests.wrap((decoded) => dispatch(decoded, ctx!)),
+      onSocket: (socket) => metrics.requests.watch(socket),
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,
@@ -90,7 +96,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
   });
-  const master = config.master.enabled
+  master = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
         address,
@@ -118,6 +124,16 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
   const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
+  let http: HttpSide | null = null;
+  if (config.metricsPort > 0) {
+    const routes = metricsRoutes(metrics.registry, () => ({ address, chunks: store.chunkCount, master_up: master?.linkUp ?? false }));
+    http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log }).catch((err: unknown) => {
+      // Metrics are for operators; a taken port must not keep the chunks offline.
+      log.error({ err, metrics_port: config.metricsPort }, 'metrics endpoint could not listen; serving without it');
+      return null;
+    });
+    if (http) log.info({ metrics_port: http.port }, 'metrics listening');
+  }
   log.info(
     { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
     'chunk server listening',
@@ -132,6 +148,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await master?.stop();
+        await http?.close();
         await server.close(config.shutdownGraceS * 1000);
         await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();

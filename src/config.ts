@@ -54,6 +54,8 @@ export interface ChunkServerConfig {
   scrubIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
+  /** HTTP port of GET /metrics and /healthz, on `host`; 0: no HTTP side. */
+  metricsPort: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -83,6 +85,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   peerConcurrency: 4,
   scrubIntervalS: 86_400,
   scrubRateMbS: 50,
+  metricsPort: 0,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -99,6 +102,7 @@ export interface CliFlags {
   master?: string;
   no_master?: boolean;
   log_level?: string;
+  metrics_port?: string;
 }
 
 export type Table = Record<string, unknown>;
@@ -203,6 +207,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     peerConcurrency: num('[chunk_server] peer_concurrency', pick(undefined, c.peer_concurrency, DEFAULTS.peerConcurrency), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
     scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
+    metricsPort: num('--metrics_port', pick(flags.metrics_port, c.metrics_port, DEFAULTS.metricsPort), port, 'a port number 0-65535 (0: off)'),
   };
 }
 

@@ -12,6 +12,7 @@ function buildProgram(): Command {
     .option('--host <host>', 'listen host (default [master] host, else localhost)')
     .option('--port <port>', 'listen port, 0 for a free one (default [master] port, else 5000)')
     .option('--metadata <path>', 'metadata JSON file (default [master] metadata_file, else data/metadata/metadata.json)')
+    .option('--http_port <port>', 'HTTP port of /metrics, /healthz, the web console and /api/ (default [master] http_port, else 0: off)')
     .option('--log_level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)');
 }
 

@@ -12,6 +12,8 @@ export interface ReplicatorOptions {
   /** For check_space, in ms. */
   readonly controlTimeoutMs: number;
   readonly log: Logger;
+  /** Sees each copy to a target start and end (bytes moved, or null when it failed): metrics. */
+  readonly onCopy?: (phase: 'start' | 'end', bytes: number | null) => void;
 }
 
 /**
@@ -73,16 +75,20 @@ export class Replicator {
       if (!(await this.hasRoom(target, chunk.size))) continue;
       data ??= await this.fetch(chunk, sources);
       if (data === null) return;
+      this.opts.onCopy?.('start', 0);
       try {
         const reply = await rpc.request(target, { command: 'store_chunk', chunk_id: chunk.chunk_id, file_path: chunk.file_path, data, replica_servers: true });
         if (reply.status !== 'ok') {
+          this.opts.onCopy?.('end', null);
           log.warn({ chunk_id: chunk.chunk_id, target, message: reply.message }, 're-replication target refused the chunk');
           continue;
         }
       } catch (err) {
+        this.opts.onCopy?.('end', null);
         log.warn({ chunk_id: chunk.chunk_id, target, err: (err as Error).message }, 're-replication target unreachable');
         continue;
       }
+      this.opts.onCopy?.('end', data.length);
       await this.opts.meta.addLocation(chunk.file_path, chunk.chunk_id, target);
       missing--;
       log.info({ chunk_id: chunk.chunk_id, file_path: chunk.file_path, target, missing }, 're-replicated chunk');
