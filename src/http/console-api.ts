@@ -100,6 +100,8 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
         const path = filePath(url);
         const file = view.file(path);
         if (!file) throw new HttpError(404, 'file_not_found', `no such file: ${path}`);
+        const lost = file.chunks.find((c) => c.live_copies === 0);
+        if (lost) throw new HttpError(502, 'chunk_unavailable', `chunk ${lost.index} of ${path} has no live holder`);
         const name = path.split('/').filter(Boolean).at(-1) ?? 'download';
         res.writeHead(200, {
           'content-type': 'application/octet-stream',

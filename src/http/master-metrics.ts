@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { ClusterView } from './cluster-view.js';
+import type { ClusterTotals, ClusterView } from './cluster-view.js';
 import { RequestMetrics } from './request-metrics.js';
 
 export interface MasterMetrics {
@@ -16,34 +16,32 @@ export function masterMetrics(view: ClusterView, commands: readonly string[]): M
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new RequestMetrics(registry, 'master', new Set(commands));
-  const serverGauge = new Gauge({ name: 'master_chunk_servers', help: 'Chunk servers by state (live, dead: seen live, now silent)', labelNames: ['state'], registers: [registry] });
-  const chunkGauge = new Gauge({
-    name: 'master_chunks_by_health',
-    help: 'Chunks by live copies: at_factor (>= replication factor), under_replicated (fewer), lost (none live)',
-    labelNames: ['health'],
-    registers: [registry],
+  // Each gauge reads the view when scraped (a registry collects gauges one by one, in order).
+  const gauge = (name: string, help: string, labelNames: string[], set: (g: Gauge, t: ClusterTotals) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        set(this, view.totals());
+      },
+    });
+  };
+  gauge('master_chunk_servers', 'Chunk servers by state (live; dead: seen live, now silent)', ['state'], (g, t) => {
+    for (const [state, n] of Object.entries(t.servers)) g.set({ state }, n);
   });
+  gauge('master_chunks_by_health', 'Chunks by live copies: at_factor (>= replication factor), under_replicated (fewer), lost (none live)', ['health'], (g, t) => {
+    for (const [health, n] of Object.entries(t.chunksByHealth)) g.set({ health }, n);
+  });
+  gauge('master_files', 'Files in the namespace', [], (g, t) => g.set(t.files));
+  gauge('master_chunks', 'Chunks in the namespace', [], (g, t) => g.set(t.chunks));
+  gauge('master_clients', 'Registered clients not yet timed out', [], (g, t) => g.set(t.clients));
+  gauge('master_capacity_bytes', 'Space of live chunk servers, by kind (total, used, free)', ['kind'], (g, t) => {
+    for (const [kind, n] of Object.entries(t.capacity)) g.set({ kind }, n);
+  });
+  gauge('master_replication_factor', 'Copies each chunk should have', [], (g) => g.set(view.replicationFactor));
   const plain = (name: string, help: string): Gauge => new Gauge({ name, help, registers: [registry] });
-  const files = plain('master_files', 'Files in the namespace');
-  const chunks = plain('master_chunks', 'Chunks in the namespace');
-  const clients = plain('master_clients', 'Registered clients not yet timed out');
-  const capacity = new Gauge({ name: 'master_capacity_bytes', help: 'Space of live chunk servers, by kind (total, used, free)', labelNames: ['kind'], registers: [registry] });
-  new Gauge({
-    name: 'master_replication_factor',
-    help: 'Copies each chunk should have',
-    registers: [registry],
-    collect() {
-      this.set(view.replicationFactor);
-      const t = view.totals();
-      serverGauge.set({ state: 'live' }, t.servers.live);
-      serverGauge.set({ state: 'dead' }, t.servers.dead);
-      for (const [health, n] of Object.entries(t.chunksByHealth)) chunkGauge.set({ health }, n);
-      files.set(t.files);
-      chunks.set(t.chunks);
-      clients.set(t.clients);
-      for (const [kind, n] of Object.entries(t.capacity)) capacity.set({ kind }, n);
-    },
-  });
   const inFlight = plain('master_replication_copies_in_flight', 'Re-replication copies under way');
   const copies = new Counter({ name: 'master_replication_copies_total', help: 'Re-replication copies finished, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] });
   const copied = new Counter({ name: 'master_replication_copied_bytes_total', help: 'Bytes stored on targets by re-replication', registers: [registry] });
