@@ -14,7 +14,6 @@ export interface ServerView {
   used: number | null;
   /** Chunk copies the namespace places on this server. */
   chunks: number;
-  last_seen_ms: number | null;
 }
 
 export interface ClientView {
@@ -27,6 +26,8 @@ export interface FileSummary {
   path: string;
   size: number;
   chunks: number;
+  /** Live copies over all its chunks: changes whenever a holder comes or goes. */
+  live_copies: number;
   health: ChunkHealth;
 }
 
@@ -51,7 +52,6 @@ export interface ClusterTotals {
 interface Seen {
   location: Location;
   space: SpaceInfo | null;
-  lastSeenMs: number;
 }
 
 /**
@@ -66,13 +66,11 @@ export class ClusterView {
     private readonly nodes: Nodes,
     private readonly meta: MetadataStore,
     readonly replicationFactor: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
   /** Records the servers live now; called on a timer and before every read. */
   refresh(): void {
-    const now = this.now();
-    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space, lastSeenMs: now });
+    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
   }
 
   servers(): ServerView[] {
@@ -92,12 +90,11 @@ export class ClusterView {
         total: s.space?.total ?? null,
         used: s.space?.used ?? null,
         chunks: copies.get(address) ?? 0,
-        last_seen_ms: s.lastSeenMs,
       });
     }
     for (const [address, n] of copies) {
       if (this.seen.has(address)) continue;
-      out.push({ address, x: null, y: null, state: 'dead', total: null, used: null, chunks: n, last_seen_ms: null });
+      out.push({ address, x: null, y: null, state: 'dead', total: null, used: null, chunks: n });
     }
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }
@@ -114,7 +111,8 @@ export class ClusterView {
       .sort()
       .map((path) => {
         const chunks = this.chunks(this.meta.get(path)!);
-        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, health: worst(chunks.map((c) => c.health)) };
+        const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
+        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
       });
   }
 

@@ -100,7 +100,6 @@ function drawFiles() {
       el('td', { class: 'path', text: f.path }), el('td', { text: bytes(f.size) }), el('td', { text: f.chunks }),
       el('td', {}, el('span', { class: `health ${f.health}`, text: f.health.replace('_', ' ') })), actions));
   }
-  void drawFileDetail();
 }
 
 async function drawFileDetail() {
@@ -112,7 +111,7 @@ async function drawFileDetail() {
   let file;
   try {
     file = await api('GET', fileUrl('/api/file', selectedFile));
-  } catch (err) {
+  } catch {
     box.hidden = true;
     return;
   }
@@ -120,14 +119,22 @@ async function drawFileDetail() {
     el('td', { text: c.index }), el('td', {}, el('code', { text: c.chunk_id.slice(0, 16) + '…' })), el('td', { text: bytes(c.size) }),
     el('td', { class: 'holders' }, ...c.holders.flatMap((h) => [el('span', { class: `health ${h.state}`, 'data-holder': h.address, text: h.address }), ' '])),
     el('td', {}, el('span', { class: `health ${c.health}`, text: `${c.health.replace('_', ' ')} (${c.live_copies}/${state.replication_factor})` }))));
-  const appendInput = el('input', { type: 'file', id: 'append-file' });
-  box.replaceChildren(
+  $('file-detail-body').replaceChildren(
     el('strong', { text: file.path }), ` · ${bytes(file.size)} · ${file.chunks.length} chunk(s)`,
     el('table', { id: 'chunks' }, el('thead', {}, el('tr', {}, ...['#', 'Chunk', 'Size', 'Holders', 'Health'].map((h) => el('th', { text: h })))), el('tbody', {}, ...rows)),
-    el('form', { id: 'append-form', onsubmit: (e) => { e.preventDefault(); append(file.path, appendInput.files[0]); } },
-      el('label', {}, 'Append ', appendInput), el('button', { type: 'submit', id: 'append-button', text: 'Append' })),
   );
   box.hidden = false;
+}
+
+// What each part was last drawn from: a part is redrawn only when its inputs change, so a
+// control the user is about to click is not replaced under the pointer.
+const drawn = { map: '', files: '', detail: '' };
+
+function redraw(part, inputs, draw) {
+  const key = JSON.stringify(inputs);
+  if (drawn[part] === key) return;
+  drawn[part] = key;
+  draw();
 }
 
 function render() {
@@ -135,8 +142,9 @@ function render() {
   const t = state.totals;
   $('summary').textContent = `${t.servers.live} live, ${t.servers.dead} dead servers · ${t.files} files, ${t.chunks} chunks` +
     ` (${t.chunksByHealth.under_replicated} under-replicated, ${t.chunksByHealth.lost} lost) · ${bytes(t.capacity.free)} free of ${bytes(t.capacity.total)}`;
-  drawMap();
-  drawFiles();
+  redraw('map', [state.servers, state.clients, selectedServer], drawMap);
+  redraw('files', [state.files, selectedFile, $('file-filter').value], drawFiles);
+  redraw('detail', [selectedFile, state.files.find((f) => f.path === selectedFile), state.servers.map((x) => x.state)], () => void drawFileDetail());
 }
 
 function upload(file, path) {
@@ -226,5 +234,9 @@ $('upload-form').addEventListener('submit', (e) => {
   upload(file, path);
 });
 $('file-filter').addEventListener('input', () => render());
+$('append-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (selectedFile) void append(selectedFile, $('append-file').files[0]);
+});
 void refresh();
 listen();
