@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Rpc } from '../cluster/rpc.js';
-import type { MetadataStore } from '../master/metadata.js';
 import type { Nodes } from '../master/nodes.js';
+import type { NamespaceReader } from './cluster-view.js';
 import { HttpError } from './http-server.js';
 
 /** What the console's actions need from the cluster; errors thrown are HttpErrors with words for people. */
@@ -16,11 +16,11 @@ export interface ConsoleIO {
 
 export interface MasterIOOptions {
   readonly nodes: Nodes;
-  readonly meta: MetadataStore;
+  readonly meta: NamespaceReader;
   readonly rpc: Rpc;
   /** Bytes per chunk of an upload. */
   readonly chunkBytes: number;
-  /** A master command run in this process (no socket): how delete_file is reached. */
+  /** A master command run in this process (no socket): how namespace changes and delete_file are reached. */
   readonly command: (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
 }
 
@@ -63,7 +63,10 @@ export function masterIO(o: MasterIOOptions): ConsoleIO {
         onProgress((done += data.length));
       }
       // An empty file still gets its entry, as `add_file` declares one.
-      if (index === 0) await o.meta.addFile(path, 0, []);
+      if (index === 0) {
+        const reply = await o.command({ command: 'add_file', file_path: path, total_size: 0, chunk_ids: [] });
+        if (reply.status !== 'ok') throw new HttpError(502, 'store_failed', `the master did not record the empty file: ${String(reply.message)}`);
+      }
     },
 
     async get(path, out) {

@@ -1,5 +1,20 @@
-import type { FileMetadata, MetadataStore } from '../master/metadata.js';
 import type { Location, Nodes, SpaceInfo } from '../master/nodes.js';
+
+/** The fields of a file's metadata the view reads (the reference's FileMetadata names). */
+export interface FileRecord {
+  total_size: number;
+  chunk_ids: string[];
+  chunk_locations: Record<string, string[]>;
+  chunk_offsets: Record<string, number>;
+  last_chunk_id: string | null;
+}
+
+/** What the view reads of the master's namespace, whichever store holds it. */
+export interface NamespaceReader {
+  readonly size: number;
+  get(filePath: string): FileRecord | null;
+  list(): string[];
+}
 
 export type ServerState = 'live' | 'dead';
 export type ChunkHealth = 'at_factor' | 'under_replicated' | 'lost';
@@ -64,7 +79,7 @@ export class ClusterView {
 
   constructor(
     private readonly nodes: Nodes,
-    private readonly meta: MetadataStore,
+    private readonly meta: NamespaceReader,
     readonly replicationFactor: number,
   ) {}
 
@@ -147,7 +162,7 @@ export class ClusterView {
     };
   }
 
-  private chunks(meta: FileMetadata): ChunkView[] {
+  private chunks(meta: FileRecord): ChunkView[] {
     return meta.chunk_ids.map((chunk_id, index) => {
       const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: (this.nodes.isLive(address) ? 'live' : 'dead') as ServerState }));
       const live = holders.filter((h) => h.state === 'live').length;

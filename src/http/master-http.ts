@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { Rpc } from '../cluster/rpc.js';
 import type { MasterConfig } from '../master/config.js';
-import type { MetadataStore } from '../master/metadata.js';
 import type { Nodes } from '../master/nodes.js';
 import { masterIO } from './cluster-io.js';
-import type { ClusterView } from './cluster-view.js';
+import type { ClusterView, NamespaceReader } from './cluster-view.js';
 import { consoleApiRoutes, consoleState } from './console-api.js';
 import { StateEvents } from './events.js';
 import { listenHttp, type HttpSide } from './http-server.js';
@@ -17,7 +16,7 @@ const MIB = 1024 * 1024;
 export interface MasterHttpOptions {
   readonly config: MasterConfig;
   readonly nodes: Nodes;
-  readonly meta: MetadataStore;
+  readonly meta: NamespaceReader;
   readonly view: ClusterView;
   readonly metrics: MasterMetrics;
   readonly rpc: Rpc;
