@@ -59,6 +59,13 @@ t.test('bad input: 404, 405, 400 with a message, 411, 409, 413 for an upload lar
   t.match(await err('PUT', `/api/file?path=${q('/small')}`, 'again'), { status: 409, error: 'file_exists' });
   t.match(await err('POST', `/api/file/append?path=${q('/small')}`, ''), { status: 400, message: /empty/ });
   t.equal((await call(master, { command: 'get_chunk_servers' })).status, 'ok', 'the TCP side answers throughout');
+
+  // Registered clients are on the map too, at their (x, y).
+  t.equal((await call(master, { command: 'register_client', client_id: 'laptop', location: [70, 20] })).status, 'ok');
+  const state = (await http(web, 'GET', '/api/state')).json();
+  t.same(state.clients, [{ client_id: 'laptop', x: 70, y: 20 }]);
+  const placed = state.servers.map((s: any) => [s.x, s.y, s.state, s.total]).sort((a: number[], b: number[]) => a[0]! - b[0]!);
+  t.same(placed, [10, 40, 70].map((x) => [x, 50, 'live', 2 * MIB]), 'servers at their (x, y) with their capacity');
 });
 
 t.test('upload, read back, append and list through the API, on three real chunk servers', async (t) => {
