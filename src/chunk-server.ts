@@ -64,7 +64,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   // and that continuation sets the context synchronously.
   let ctx: HandlerContext | undefined;
   let master: MasterClient | null = null;
-  const metrics = chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master });
+  // Without a metrics port nothing is counted: the request path stays as it is.
+  const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master }) : null;
+  const serve = (decoded: unknown): Promise<Record<string, unknown>> => dispatch(decoded, ctx!);
   let server: RunningServer;
   try {
     server = await listen({
@@ -76,8 +78,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         frameTimeoutMs: config.frameTimeoutS * 1000,
       },
       maxConnections: config.maxConnections,
-      dispatch: metrics.requests.wrap((decoded) => dispatch(decoded, ctx!)),
-      onSocket: (socket) => metrics.requests.watch(socket),
+      dispatch: metrics ? metrics.requests.wrap(serve) : serve,
+      onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,
@@ -125,7 +127,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
   let http: HttpSide | null = null;
-  if (config.metricsPort > 0) {
+  if (metrics) {
     const routes = metricsRoutes(metrics.registry, () => ({ address, chunks: store.chunkCount, master_up: master?.linkUp ?? false }));
     http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log }).catch((err: unknown) => {
       // Metrics are for operators; a taken port must not keep the chunks offline.
