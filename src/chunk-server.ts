@@ -1,6 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { ChunkReporter } from './cluster/chunk-reports.js';
+import { InstructionRunner } from './cluster/instructions.js';
+import { guarded, memberRpcAuth } from './auth/member.js';
+import { chunkServerAccess } from './auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
+import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
@@ -36,9 +41,12 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync });
-  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose checksums were missing or stale');
-  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks whose checksum files were damaged');
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync, maxPrepared: config.maxPrepared });
+  if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose records were missing or stale');
+  if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks found damaged at start-up');
+  if (report.truncated > 0) log.warn({ chunks: report.truncated }, 'cut chunks back to their committed length (appends that never committed)');
+  if (report.replayed > 0) log.warn({ chunks: report.replayed }, 'replayed unfinished overwrites from the redo log');
+  if (report.upgradedSums > 0) log.info({ chunks: report.upgradedSums }, 'upgraded v1 checksum files into the metadata store');
   if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
@@ -63,7 +71,6 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   // read before the continuation of `listen` runs (it needs another turn of the event loop),
   // and that continuation sets the context synchronously.
   let ctx: HandlerContext | undefined;
-  let master: MasterClient | null = null;
   // Without a metrics port nothing is counted: the request path stays as it is.
   const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master }) : null;
   const serve = (decoded: unknown): Promise<Record<string, unknown>> => dispatch(decoded, ctx!);
@@ -76,10 +83,13 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         maxFrameBytes,
         idleTimeoutMs: config.idleTimeoutS * 1000,
         frameTimeoutMs: config.frameTimeoutS * 1000,
+        writeTimeoutMs: config.writeTimeoutS * 1000,
       },
+      frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
-      dispatch: metrics ? metrics.requests.wrap(serve) : serve,
+      dispatch: guarded(config.security, { access: chunkServerAccess, log }, metrics ? metrics.requests.wrap(serve) : serve),
       onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
+      hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,
@@ -97,8 +107,11 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     requestTimeoutMs: config.peerTimeoutS * 1000,
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: maxFrameBytes,
+    auth: memberRpcAuth(config.security, `member:${address}`, config.master.enabled ? `${config.master.host}:${config.master.port}` : null),
   });
-  master = config.master.enabled
+  const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
+  let reporter: ChunkReporter | null = null;
+  const master: MasterClient | null = config.master.enabled
     ? new MasterClient({
         master: `${config.master.host}:${config.master.port}`,
         address,
@@ -108,11 +121,37 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
         space: () => ({ total: limitBytes, used: store.space.used }),
         corruptChunks: () => store.corruptChunks(),
         corruptReported: (ids) => store.acknowledgeCorrupt(ids),
+        afterBeat: (): Promise<void> => members.refresh(),
         rpc,
         log,
+        beatExtras: (registered) => {
+          if (registered) reporter!.wantFull();
+          const failed = runner.takeFailed();
+          const beat = reporter!.next({ failed_copies: failed });
+          return {
+            fields: beat.fields,
+            settle: (taken, reply) => {
+              beat.settle(taken);
+              if (!taken) return runner.giveBackFailed(failed);
+              if (reply?.report_wanted === true) {
+                reporter!.wantFull();
+                master?.nudge();
+              }
+              runner.accept(reply?.instructions);
+            },
+          };
+        },
       })
     : null;
+  if (master) reporter = new ChunkReporter(store, config.chunkReportIntervalS * 1000, () => master.nudge());
+  const members: Members = new Members({
+    self: address,
+    fixed: master ? null : config.peers,
+    fetch: master ? () => master.chunkServers() : null,
+    log,
+  });
   const cluster = new Cluster({
+    members,
     address,
     replicationFactor: config.master.replicationFactor,
     master,
@@ -120,6 +159,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     controlTimeoutMs: config.masterTimeoutS * 1000,
     dataTimeoutMs: config.peerTimeoutS * 1000,
     log,
+    reportChange: async () => {
+      await master?.flush();
+    },
   });
   ctx = { store, log, txlog: txLog.log, pool, cluster };
 
@@ -137,7 +179,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     if (http) log.info({ metrics_port: http.port }, 'metrics listening');
   }
   log.info(
-    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null },
+    { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null, client_auth: config.security?.clientAuth ?? 'no cluster key' },
     'chunk server listening',
   );
   master?.start();
@@ -151,6 +193,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       stopped ??= (async () => {
         await master?.stop();
         await http?.close();
+        reporter?.close();
+        await runner.stop();
         await server.close(config.shutdownGraceS * 1000);
         await Promise.all([sweeper.stop(), scrubber.stop()]);
         txLog.close();

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { startChunkServer } from './chunk-server.js';
 import { DEFAULT_CONFIG, runCli } from './cli-runner.js';
 import { resolveConfig, type CliFlags } from './config.js';
+import { resolveSecurity } from './auth/settings.js';
 import { createLogger } from './logger.js';
 
 function buildProgram(): Command {
@@ -26,7 +27,7 @@ export function main(argv: string[]): Promise<void> {
   return runCli(argv, {
     name: 'chunkserver',
     program: buildProgram(),
-    resolve: (file, flags: CliFlags) => resolveConfig(file, flags),
+    resolve: (file, flags: CliFlags) => ({ ...resolveConfig(file, flags), security: resolveSecurity(file) }),
     logger: (config) => createLogger(config.logLevel, { server_id: config.serverId }),
     start: startChunkServer,
   });

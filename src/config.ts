@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { unknownKeyProblem } from './config-keys.js';
 
 /** A configuration problem; the CLI prints its message on one line and exits with status 2. */
 export class ConfigError extends Error {
@@ -31,6 +32,12 @@ export interface ChunkServerConfig {
   idleTimeoutS: number;
   /** Seconds a frame may take from its first byte to its last. */
   frameTimeoutS: number;
+  /** A reply the client does not take within this many seconds (one write or drain) closes the connection. */
+  writeTimeoutS: number;
+  /** Memory for incoming frame bodies held at once over all connections, in MiB. */
+  frameMemoryMb: number;
+  /** Standalone (no master): the only `host:port` addresses replicate_chunk may forward to. */
+  peers: string[];
   /** Frames at least this large (MiB) stream their large bin values to a temp file as they arrive. */
   streamThresholdMb: number;
   /** false skips fsync of chunk files and the chunk directory (opt-in; see README for the risk). */
@@ -40,6 +47,8 @@ export interface ChunkServerConfig {
   logLevel: string;
   /** A prepared transaction neither committed nor rolled back within this many seconds is rolled back. */
   transactionTtlS: number;
+  /** Prepared transactions pending at once at most; a prepare beyond gets too_many_prepared. */
+  maxPrepared: number;
   /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
   transactionLog: string;
   /** TCP connect timeout for calls to the master and to peers, in seconds. */
@@ -52,10 +61,25 @@ export interface ChunkServerConfig {
   peerConcurrency: number;
   /** Seconds between the starts of two scrub passes (each reads and checks every chunk). */
   scrubIntervalS: number;
+  /** Seconds between full chunk reports to the master (changes go with every heartbeat). */
+  chunkReportIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
   /** HTTP port of GET /metrics and /healthz, on `host`; 0: no HTTP side. */
   metricsPort: number;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
+}
+
+/** [security], resolved by src/auth/settings.ts (keys read at start-up); absent: authentication off. */
+export interface SecuritySettings {
+  /** The cluster key file's secrets; the first signs, any verifies. */
+  readonly clusterKeys: readonly Buffer[];
+  readonly clientAuth: 'off' | 'writes' | 'all';
+  /** `<dir>/<client_id>.key` per client; null when client_auth is off. */
+  readonly clientKeysDir: string | null;
+  /** A proof's timestamp may be this far from the receiver's clock, either side. */
+  readonly replayWindowS: number;
 }
 
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
@@ -73,17 +97,22 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   maxConnections: 1024,
   idleTimeoutS: 300,
   frameTimeoutS: 120,
+  writeTimeoutS: 60,
+  frameMemoryMb: 512,
+  peers: [],
   streamThresholdMb: 1,
   fsync: true,
   shutdownGraceS: 10,
   logLevel: 'info',
   transactionTtlS: 300,
+  maxPrepared: 1000,
   transactionLog: 'transactions.log',
   connectTimeoutS: 2,
   masterTimeoutS: 5,
   peerTimeoutS: 30,
   peerConcurrency: 4,
   scrubIntervalS: 86_400,
+  chunkReportIntervalS: 600,
   scrubRateMbS: 50,
   metricsPort: 0,
 };
@@ -144,11 +173,15 @@ export function readConfigFile(path: string, explicit: boolean): Table {
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  let parsed: Table;
   try {
-    return parseToml(source) as Table;
+    parsed = parseToml(source) as Table;
   } catch (err) {
     throw new ConfigError(`invalid TOML in ${path}: ${(err as Error).message.split('\n')[0]}`);
   }
+  const problem = unknownKeyProblem(parsed);
+  if (problem !== null) throw new ConfigError(`${path}: ${problem}`);
+  return parsed;
 }
 
 export function parseHostPort(where: string, v: string): { host: string; port: number } {
@@ -195,20 +228,34 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     maxConnections: num('[chunk_server] max_connections', pick(undefined, c.max_connections, DEFAULTS.maxConnections), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     idleTimeoutS: num('[chunk_server] idle_timeout_s', pick(undefined, c.idle_timeout_s, DEFAULTS.idleTimeoutS), positive, 'a positive number of seconds'),
     frameTimeoutS: num('[chunk_server] frame_timeout_s', pick(undefined, c.frame_timeout_s, DEFAULTS.frameTimeoutS), positive, 'a positive number of seconds'),
+    writeTimeoutS: num('[chunk_server] write_timeout_s', pick(undefined, c.write_timeout_s, DEFAULTS.writeTimeoutS), positive, 'a positive number of seconds'),
+    frameMemoryMb: num('[chunk_server] frame_memory_mb', pick(undefined, c.frame_memory_mb, DEFAULTS.frameMemoryMb), positive, 'a positive number of MiB'),
+    peers: addressList('[chunk_server] peers', pick(undefined, c.peers, DEFAULTS.peers)),
     streamThresholdMb: num('[chunk_server] stream_threshold_mb', pick(undefined, c.stream_threshold_mb, DEFAULTS.streamThresholdMb), positive, 'a positive number of MiB'),
     fsync: bool('[chunk_server] fsync', pick(undefined, c.fsync, DEFAULTS.fsync)),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+    maxPrepared: num('[chunk_server] max_prepared', pick(undefined, c.max_prepared, DEFAULTS.maxPrepared), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
     transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),
     connectTimeoutS: num('[chunk_server] connect_timeout_s', pick(undefined, c.connect_timeout_s, DEFAULTS.connectTimeoutS), positive, 'a positive number of seconds'),
     masterTimeoutS: num('[chunk_server] master_timeout_s', pick(undefined, c.master_timeout_s, DEFAULTS.masterTimeoutS), positive, 'a positive number of seconds'),
     peerTimeoutS: num('[chunk_server] peer_timeout_s', pick(undefined, c.peer_timeout_s, DEFAULTS.peerTimeoutS), positive, 'a positive number of seconds'),
     peerConcurrency: num('[chunk_server] peer_concurrency', pick(undefined, c.peer_concurrency, DEFAULTS.peerConcurrency), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
+    chunkReportIntervalS: num('[chunk_server] chunk_report_interval_s', pick(undefined, c.chunk_report_interval_s, DEFAULTS.chunkReportIntervalS), positive, 'a positive number of seconds'),
     scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
     scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
     metricsPort: num('--metrics_port', pick(flags.metrics_port, c.metrics_port, DEFAULTS.metricsPort), port, 'a port number 0-65535 (0: off)'),
   };
+}
+
+function addressList(where: string, v: unknown): string[] {
+  if (!Array.isArray(v)) throw new ConfigError(`${where} must be an array of "host:port" strings`);
+  return v.map((a) => {
+    const s = text(where, a);
+    parseHostPort(where, s);
+    return s;
+  });
 }
 
 export function logLevel(v: unknown): string {

@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { badRequest, errorToReply } from './errors.js';
+import { FrameHasher, type FrameDigest } from './auth/frame-hasher.js';
+import { badRequest, errorToReply, MSG } from './errors.js';
 import type { BufferPool, Lease } from './wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from './wire/codec.js';
 import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from './wire/frame-decoder.js';
+import type { MemoryBudget } from './wire/memory-budget.js';
 import type { SpilledBin } from './wire/spill.js';
 
 export interface ConnectionLimits {
@@ -12,10 +14,15 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
   /** A frame must arrive whole within this long of its first byte (slow-loris guard). */
   readonly frameTimeoutMs: number;
+  /** A reply the client does not take within this long (one write or drain wait) closes the connection. */
+  readonly writeTimeoutMs?: number;
 }
 
-/** Decoded frame -> reply; never throws (each server's handler registry provides one). */
-export type Dispatch = (decoded: unknown) => Promise<Record<string, unknown>>;
+/**
+ * Decoded frame -> reply; never throws (each server's handler registry provides one).
+ * `digest` is the frame's hash for the authentication guard, when the server asked for it.
+ */
+export type Dispatch = (decoded: unknown, digest?: FrameDigest) => Promise<Record<string, unknown>>;
 
 export interface ConnectionOptions {
   readonly limits: ConnectionLimits;
@@ -26,15 +33,21 @@ export interface ConnectionOptions {
   readonly stream: StreamOptions | null;
   /** Whether a command's request may carry spilled values as they are; others get them read back into memory. */
   readonly takesSpilled: (command: unknown) => boolean;
+  /** Shared by every connection of the server: memory for incoming frame bodies. */
+  readonly budget: MemoryBudget;
+  /** Hash every frame as it arrives, for the authentication guard (src/auth/). */
+  readonly hashFrames?: boolean;
   readonly log: Logger;
 }
 
 /** A frame that did not arrive in time; it takes its place in the queue so replies stay in order. */
-type QueueItem = DecodedFrame | { kind: 'expired' };
+type QueueItem = DecodedFrame | { kind: 'expired' } | { kind: 'no_memory' };
 
 // Decoded frames waiting for their turn beyond this pause the socket: a pipelining client
 // is read only as fast as it is answered.
 const MAX_QUEUED_FRAMES = 8;
+// [chunk_server] write_timeout_s's default, for servers built without one.
+const DEFAULT_WRITE_TIMEOUT_MS = 60_000;
 // After a fatal error reply, how long incoming bytes are read and dropped so the client
 // gets the reply instead of a reset (closing with unread input makes the kernel send RST).
 const LINGER_MS = 2000;
@@ -49,6 +62,8 @@ const SPILL_BACKLOG_LOW_BYTES = 1024 * 1024;
  */
 export class Connection {
   private readonly decoder: FrameDecoder;
+  private readonly hasher: FrameHasher | null;
+  private readonly digests = new WeakMap<DecodedFrame, FrameDigest>();
   private readonly queue: QueueItem[] = [];
   private frameTimer: NodeJS.Timeout | null = null;
   private busy = false;
@@ -58,12 +73,15 @@ export class Connection {
   private closed = false;
   private waitingForSpill = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly writeTimeoutMs: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
   ) {
-    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream);
+    this.writeTimeoutMs = opts.limits.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    this.decoder = new FrameDecoder(opts.limits.maxFrameBytes, opts.pool, opts.stream, opts.budget);
+    this.hasher = opts.hashFrames ? new FrameHasher(opts.limits.maxFrameBytes) : null;
     socket.setTimeout(opts.limits.idleTimeoutMs);
     socket.on('timeout', () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -93,7 +111,20 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
     const queued = this.queue.length;
-    this.decoder.push(chunk, this.queue as DecodedFrame[]);
+    const digests = this.hasher?.push(chunk);
+    try {
+      this.decoder.push(chunk, this.queue as DecodedFrame[]);
+    } catch (err) {
+      // Memory for the frame could not be had: this connection ends, the process lives on.
+      this.opts.log.warn({ err: (err as Error).message, pending: this.decoder.pendingBytes }, 'no memory for an incoming frame');
+      this.decoder.dispose();
+      this.queue.push({ kind: 'no_memory' });
+      this.fatal = true;
+      void this.pump();
+      return;
+    }
+    // Both follow the same framing, so the frames that ended in this read pair up in order.
+    if (digests) for (let i = queued; i < this.queue.length; i++) this.digests.set(this.queue[i] as DecodedFrame, digests[i - queued]!);
     this.armFrameTimer(this.queue.length > queued);
     const spill = this.decoder.activeSpill;
     if (spill && !this.waitingForSpill && spill.backlogBytes > SPILL_BACKLOG_HIGH_BYTES) {
@@ -162,8 +193,9 @@ export class Connection {
       return this.failStream(`frame timeout: incomplete after ${this.opts.limits.frameTimeoutMs / 1000} s`);
     }
     if (frame.kind === 'malformed') return this.failStream(frame.why);
+    if (frame.kind === 'no_memory') return this.failStream(MSG.outOfMemory, false);
     if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
-    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills);
+    if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills, this.digests.get(frame));
     try {
       let decoded: unknown;
       try {
@@ -171,7 +203,7 @@ export class Connection {
       } catch {
         return await this.failStream('undecodable body');
       }
-      const reply = await this.opts.dispatch(decoded);
+      const reply = await this.opts.dispatch(decoded, this.digests.get(frame));
       await this.send(reply);
     } finally {
       frame.lease?.release();
@@ -183,11 +215,11 @@ export class Connection {
    * place of the nils the skeleton holds for them. The targets are discarded before the reply
    * goes out, so a request that did not keep its data has released its space by then.
    */
-  private async handleStreamed(skeleton: Buffer, spills: Spill[]): Promise<void> {
+  private async handleStreamed(skeleton: Buffer, spills: Spill[], digest: FrameDigest | undefined): Promise<void> {
     let reply: Record<string, unknown> | null;
     const leases: Lease[] = [];
     try {
-      reply = await this.dispatchStreamed(skeleton, spills, leases);
+      reply = await this.dispatchStreamed(skeleton, spills, leases, digest);
     } finally {
       for (const lease of leases) lease.release();
       await discardAll(spills);
@@ -197,7 +229,7 @@ export class Connection {
   }
 
   /** The reply, or null when the skeleton is not msgpack. Values read back into memory hold `leases`. */
-  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[]): Promise<Record<string, unknown> | null> {
+  private async dispatchStreamed(skeleton: Buffer, spills: Spill[], leases: Lease[], digest: FrameDigest | undefined): Promise<Record<string, unknown> | null> {
     const values: Array<[string, SpilledBin]> = [];
     for (const { key, target } of spills) {
       try {
@@ -226,7 +258,7 @@ export class Connection {
         Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
       }
     }
-    return this.opts.dispatch(decoded);
+    return this.opts.dispatch(decoded, digest);
   }
 
   /** A spilled value as a Buffer, for commands that only take bytes in memory. */
@@ -246,11 +278,11 @@ export class Connection {
   }
 
   /** The byte stream can no longer be trusted: answer, then close. */
-  private async failStream(why: string): Promise<void> {
+  private async failStream(why: string, clientFault = true): Promise<void> {
     this.fatal = true;
     this.opts.log.debug({ why }, 'closing connection after protocol violation');
     this.dropQueue();
-    await this.send(badRequest(why).toReply());
+    await this.send(clientFault ? badRequest(why).toReply() : { status: 'error', message: why });
     lingerAndClose(this.socket);
   }
 
@@ -285,24 +317,46 @@ export class Connection {
 
   /** Resolves once `block` is handed to the kernel, so the caller may reuse it. */
   private writeAndWait(block: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(new Error('socket closed'));
-      this.socket.write(block, (err) => (err ? reject(err) : resolve()));
+    return this.withDeadline('write', (done) => {
+      if (this.socket.destroyed) return done(new Error('socket closed'));
+      this.socket.write(block, (err) => done(err ?? null));
     });
   }
 
   private drained(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onDrain = (): void => {
-        this.socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        this.socket.off('drain', onDrain);
-        reject(new Error('socket closed while waiting for drain'));
-      };
+    return this.withDeadline('drain', (done) => {
+      const onDrain = (): void => done(null);
       this.socket.once('drain', onDrain);
+      return () => this.socket.off('drain', onDrain);
+    });
+  }
+
+  /**
+   * Every wait on the client is bounded: a client that does not take its reply within
+   * `write_timeout_s` loses the connection, and with it whatever the reply held open (a
+   * retrieve's file). The socket closing ends the wait too.
+   */
+  private withDeadline(what: string, start: (done: (err: Error | null) => void) => (() => void) | void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let cleanup: (() => void) | void;
+      let settled = false;
+      const done = (err: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.socket.off('close', onClose);
+        cleanup?.();
+        if (err) reject(err);
+        else resolve();
+      };
+      const onClose = (): void => done(new Error(`socket closed while waiting for ${what}`));
+      const timer = setTimeout(() => {
+        this.opts.log.info({ waited_s: this.writeTimeoutMs / 1000 }, 'client does not read its reply; closing the connection');
+        this.socket.destroy();
+        done(new Error(`${what} timed out`));
+      }, this.writeTimeoutMs);
       this.socket.once('close', onClose);
+      cleanup = start(done);
     });
   }
 

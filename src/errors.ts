@@ -25,6 +25,9 @@ export const unknownCommand = (name: string): RequestError => new RequestError(`
 export const replicationFailed = (address: string): RequestError =>
   new RequestError(`replication_failed: ${address}`, { stored_locally: true });
 
+/** replicate_chunk names a next link that is not a member of the cluster (or is this server); this server kept its copy. */
+export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`, { stored_locally: true });
+
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
   invalidChunkId: 'invalid_chunk_id',
@@ -39,7 +42,23 @@ export const MSG = {
   badOffset: 'bad_offset',
   fileNotFound: 'file_not_found',
   corruptChunk: 'corrupt_chunk',
+  tooManyPrepared: 'too_many_prepared',
+  // Master: decommission_server of an address it never heard from.
+  unknownServer: 'unknown_server',
+  // Issue 14 (hostile clients): bounds a client can run into.
+  outOfMemory: 'out_of_memory',
+  tooManyClients: 'too_many_clients',
+  tooManyServers: 'too_many_servers',
+  // Authentication (protocol/PROTOCOL.md, "Authentication"): no proof where one is needed,
+  // a client's proof where only a member's will do, and `auth_failed: <reason>`.
+  authRequired: 'auth_required',
+  memberRequired: 'member_required',
 } as const;
+
+/** Reasons of `auth_failed: <reason>`. */
+export const AUTH_FAILURES = ['malformed', 'unknown_key', 'bad_signature', 'expired', 'replayed', 'sender_mismatch'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+export const authFailed = (reason: AuthFailure): RequestError => new RequestError(`auth_failed: ${reason}`);
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
 export class InsufficientSpaceError extends RequestError {
@@ -75,6 +94,8 @@ export class BadOffsetError extends RequestError {
 export const noPreparedData = (): RequestError => new RequestError(MSG.noPreparedData);
 export const alreadyCommitted = (): RequestError => new RequestError(MSG.alreadyCommitted);
 export const conflict = (): RequestError => new RequestError(MSG.conflict);
+/** A prepare beyond `[chunk_server] max_prepared` pending transactions. */
+export const tooManyPrepared = (max: number): RequestError => new RequestError(MSG.tooManyPrepared, { max_prepared: max });
 
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.

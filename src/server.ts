@@ -4,8 +4,11 @@ import { Connection, refuseConnection, type ConnectionLimits, type Dispatch } fr
 import { MSG } from './errors.js';
 import type { BufferPool } from './wire/buffer-pool.js';
 import type { StreamOptions } from './wire/frame-decoder.js';
+import { MemoryBudget } from './wire/memory-budget.js';
 
 const LISTEN_BACKLOG = 4096;
+// [chunk_server] frame_memory_mb's default, for servers built without one.
+const DEFAULT_FRAME_MEMORY_BYTES = 512 * 1024 * 1024;
 
 export interface ListenOptions {
   readonly host: string;
@@ -20,6 +23,10 @@ export interface ListenOptions {
   readonly stream: StreamOptions | null;
   /** Whether a command's request may carry spilled values as they are; others get them read back. */
   readonly takesSpilled: (command: unknown) => boolean;
+  /** Memory for incoming frame bodies, over all connections, in bytes. */
+  readonly frameMemoryBytes?: number;
+  /** Hash frames as they arrive for the authentication guard (src/auth/). */
+  readonly hashFrames?: boolean;
   readonly log: Logger;
   /** Sees every accepted socket (metrics count their bytes and lives). */
   readonly onSocket?: (socket: Socket) => void;
@@ -33,6 +40,7 @@ export interface RunningServer {
 
 export async function listen(opts: ListenOptions): Promise<RunningServer> {
   const connections = new Set<Connection>();
+  const budget = new MemoryBudget(opts.frameMemoryBytes ?? DEFAULT_FRAME_MEMORY_BYTES);
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -42,8 +50,8 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
-    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, log });
+    const { limits, dispatch, pool, stream, takesSpilled, hashFrames, log } = opts;
+    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, hashFrames, log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

@@ -9,12 +9,21 @@ Needs only the standard library and ``msgpack`` (Debian: python3-msgpack).
 
 A frame is a 4-byte unsigned big-endian length, counting the body only, followed by the
 body: one msgpack value, a map for every protocol message.
+
+Authentication (protocol/PROTOCOL.md, "Authentication"): when the environment variable
+``GFS_KEY_FILE`` names a client key file, every message sent is signed with its first key
+as the client named by ``GFS_CLIENT_ID`` (default: the file's name without ``.key``), so the
+reference clients work against servers with ``client_auth`` on, unchanged.
 """
 
 import dataclasses
 import hashlib
+import hmac
+import os
+import secrets
 import socket
 import struct
+import time
 
 import msgpack
 
@@ -30,6 +39,8 @@ __all__ = [
     'receive_message',
     'find_free_port',
     'get_chunk_hash',
+    'Credential',
+    'load_credential',
 ]
 
 # The length prefix: 4 bytes, unsigned, big-endian; it counts the body, not itself.
@@ -150,6 +161,73 @@ def _body_parts(obj):
     return parts
 
 
+# The proof (src/auth/proof.ts): the map's last entry, "auth": bin(56) = ts | nonce | mac.
+_PROOF_BYTES = 56
+_TRAILER_HEAD = bytes((0xA4,)) + b'auth' + bytes((0xC4, _PROOF_BYTES))
+_TRAILER_BYTES = len(_TRAILER_HEAD) + _PROOF_BYTES
+_DOMAIN = b'chunkserver-auth-v1\0'
+
+
+@dataclasses.dataclass(frozen=True)
+class Credential:
+    """Who signs (a client id, or ``member:<address>``) and with which secret."""
+    id: str
+    key: bytes
+
+
+def load_credential(path, key_id=None):
+    """The first key of a key file (one secret per line, # comments), for ``key_id``
+    (default: the file's name without ``.key``)."""
+    with open(path, encoding='utf-8') as f:
+        keys = [line.strip() for line in f if line.strip() and not line.strip().startswith('#')]
+    if not keys:
+        raise ValueError(f'key file {path} holds no key')
+    if key_id is None:
+        key_id = os.path.basename(path)
+        if key_id.endswith('.key'):
+            key_id = key_id[:-len('.key')]
+    return Credential(key_id, keys[0].encode('utf-8'))
+
+
+_env_credential = None
+
+
+def _credential_from_env():
+    global _env_credential
+    path = os.environ.get('GFS_KEY_FILE')
+    if not path:
+        return None
+    if _env_credential is None or _env_credential[0] != path:
+        _env_credential = (path, load_credential(path, os.environ.get('GFS_CLIENT_ID') or None))
+    return _env_credential[1]
+
+
+def _signed_parts(message, credential):
+    """The body's parts for ``message`` with ``auth_id`` and its proof as the last entries."""
+    if dataclasses.is_dataclass(message) and not isinstance(message, type):
+        message = dataclasses.asdict(message)
+    fields = {k: v for k, v in message.items() if k not in ('auth', 'auth_id')}
+    fields['auth_id'] = credential.id
+    fields['auth'] = bytes(_PROOF_BYTES)
+    parts = _body_parts(fields)
+    # A map with a large payload comes field by field: join the small parts that end it.
+    while len(parts) > 1 and len(parts[-1]) < _TRAILER_BYTES and len(parts[-2]) < SEPARATE_PAYLOAD_MIN_BYTES:
+        parts[-2:] = [bytes(parts[-2]) + bytes(parts[-1])]
+    last = parts[-1]
+    if not last.endswith(_TRAILER_HEAD + bytes(_PROOF_BYTES)):
+        raise ProtocolError('signed message does not end in its auth entry')
+    digest = hashlib.sha256()
+    for part in parts[:-1]:
+        digest.update(part)
+    digest.update(memoryview(last)[:len(last) - _TRAILER_BYTES])
+    ts = struct.pack('!Q', int(time.time() * 1000))
+    nonce = secrets.token_bytes(16)
+    mac = hmac.new(credential.key, _DOMAIN + credential.id.encode('utf-8') + b'\0' + ts + nonce + digest.digest(),
+                   hashlib.sha256).digest()
+    parts[-1] = bytes(last[:len(last) - _PROOF_BYTES]) + ts + nonce + mac
+    return parts
+
+
 def _send_parts(sock, parts):
     total = sum(len(p) for p in parts)
     if total < SEPARATE_PAYLOAD_MIN_BYTES or not hasattr(sock, 'sendmsg'):
@@ -166,9 +244,11 @@ def _send_parts(sock, parts):
             views[0] = views[0][sent:]
 
 
-def send_message(sock, message):
-    """Sends ``message`` (normally a dict) as one frame."""
-    parts = _body_parts(message)
+def send_message(sock, message, credential=None):
+    """Sends ``message`` (normally a dict) as one frame, signed with ``credential`` if given,
+    else with the key ``GFS_KEY_FILE`` names, if set."""
+    credential = credential or _credential_from_env()
+    parts = _signed_parts(message, credential) if credential is not None else _body_parts(message)
     size = sum(len(p) for p in parts)
     if size > MAX_FRAME_BODY_BYTES:
         raise MessageTooLargeError(size, MAX_FRAME_BODY_BYTES)

@@ -3,6 +3,7 @@
 // as little of the shared CPU as the loopback baseline's receiver does.
 import { connect, type Socket } from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
+import type { Piece } from '../wire/codec.js';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false });
@@ -87,6 +88,19 @@ export class BenchConn {
     this.socket.cork();
     for (const p of pieces) this.socket.write(p);
     this.socket.uncork();
+    return reply;
+  }
+
+  /** As request, for pieces that stream (src/wire/codec.ts FileBody): written in order, each block once the last was taken. */
+  async requestPieces(pieces: Piece[]): Promise<BenchReply> {
+    if (pieces.every((p) => Buffer.isBuffer(p))) return this.request(pieces as Buffer[]);
+    if (this.failed) throw this.failed;
+    const reply = new Promise<BenchReply>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const write = (b: Buffer): Promise<void> => new Promise((res, rej) => this.socket.write(b, (err) => (err ? rej(err) : res())));
+    for (const p of pieces) {
+      if (Buffer.isBuffer(p)) await write(p);
+      else await p.pipe(write);
+    }
     return reply;
   }
 

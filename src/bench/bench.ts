@@ -6,6 +6,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { appendFigures } from './append-bench.js';
+import { authComparison } from './auth-bench.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
 
 const KIB = 1024;
@@ -34,7 +36,7 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,pairs,rss]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,append,pairs,rss,auth]\n`);
   process.exit(2);
 }
 
@@ -447,6 +449,8 @@ async function main(): Promise<void> {
       }
     }
 
+    if (wants('append')) rows.push(...(await appendFigures(port, work, rounds, sampleMs, log)));
+
     if (wants('pairs')) {
       const data = payload(PAIR_BYTES, 3);
       const variants = [
@@ -551,6 +555,26 @@ async function main(): Promise<void> {
       });
     }
     rows.push({ figure: 'peak RSS of the server over the throughput run', value: mainMem.hwm / MIB, unit: 'MiB' });
+
+    if (wants('auth')) {
+      const authChildren: Child[] = [];
+      rows.push(
+        ...(await authComparison({
+          work,
+          rounds: args.quick ? 2 : 4,
+          storeMs: 1000,
+          pairMs,
+          start: async (dataDir, serverId, extra) => {
+            const child = await startServer(dataDir, serverId, [], extra);
+            children.push(child);
+            authChildren.push(child);
+            return child.port;
+          },
+          log,
+        })),
+      );
+      await Promise.all(authChildren.map(stopChild));
+    }
 
     const total = (now() - started) / 1000;
     printTable(rows, total);

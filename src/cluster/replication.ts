@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppendChunkRequest, StoreChunkRequest } from '../wire/messages.js';
 import type { ChunkReport, MasterClient } from './master-client.js';
+import type { Members } from './members.js';
 import type { Reply, Rpc } from './rpc.js';
 
 export interface ClusterOptions {
@@ -10,7 +11,11 @@ export interface ClusterOptions {
   readonly replicationFactor: number;
   /** null: standalone; nothing is replicated or reported. */
   readonly master: MasterClient | null;
+  /** Reports a chunk's change to the master before the caller answers (cluster/chunk-reports.ts). */
+  readonly reportChange?: (chunkId: string) => Promise<void>;
   readonly rpc: Rpc;
+  /** The only servers chunk data is sent to; without it, none (a server with no peers). */
+  readonly members?: Members;
   /** For check_space, in ms. */
   readonly controlTimeoutMs: number;
   /** For calls that carry chunk data (store, append, one hop of a chain), in ms. */
@@ -32,6 +37,11 @@ export class Cluster {
 
   get replicationFactor(): number {
     return this.opts.replicationFactor;
+  }
+
+  /** Whether chunk data may go to `address`: a member of the cluster other than this server. */
+  mayForward(address: string): Promise<boolean> {
+    return this.opts.members?.allows(address) ?? Promise.resolve(false);
   }
 
   /**
@@ -65,16 +75,21 @@ export class Cluster {
     return checked.filter((p): p is string => p !== null);
   }
 
-  /** Sends the chunk to each target as a replica, in parallel; resolves with those that stored it. */
-  storeReplicas(targets: string[], req: StoreChunkRequest): Promise<string[]> {
-    return this.fanOut(targets, 'store_chunk', {
+  /**
+   * Sends the chunk to each target as a replica, in parallel; resolves with those that stored
+   * it. The targets are the master's answer to get_replica_locations, live members by
+   * definition, so they are not checked against the (possibly older) member list.
+   */
+  storeReplicas(targets: string[], req: StoreChunkRequest, version: number): Promise<string[]> {
+    return this.fanOut(targets.filter((a) => a !== this.opts.address), 'store_chunk', {
       command: 'store_chunk',
       chunk_id: req.chunk_id,
       file_path: req.file_path,
       chunk_index: req.chunk_index ?? undefined,
       data: req.data,
       replica_servers: true,
-    });
+      version,
+    }, false);
   }
 
   /** update_file_metadata; false when the master could not be told. Standalone: nothing to tell. */
@@ -86,6 +101,35 @@ export class Cluster {
       return true;
     } catch (err) {
       log.warn({ chunk_id: report.chunk_id, file_path: report.file_path, err: (err as Error).message }, 'could not update metadata on the master');
+      return false;
+    }
+  }
+
+  /**
+   * A commit changed the chunk: the master hears it before the client does, so the client's
+   * update_chunk_offset finds this copy current. Never fails.
+   */
+  async changed(chunkId: string): Promise<void> {
+    try {
+      await this.opts.reportChange?.(chunkId);
+    } catch (err) {
+      this.opts.log.warn({ chunk_id: chunkId, err: (err as Error).message }, 'could not report a change to the master');
+    }
+  }
+
+  /**
+   * update_chunk_offset after an append this server made as primary: the chunk's new end, and
+   * the holders that applied it, so the master knows any other copy is stale. False when the
+   * master could not be told (its next reports reconcile the length).
+   */
+  async reportOffset(filePath: string, chunkId: string, offset: number, holders: string[], version: number | undefined): Promise<boolean> {
+    const { master, log } = this.opts;
+    if (!master) return true;
+    try {
+      await master.updateChunkOffset({ file_path: filePath, chunk_id: chunkId, offset, chunk_locations: holders, ...(version ? { version } : {}) });
+      return true;
+    } catch (err) {
+      log.warn({ chunk_id: chunkId, file_path: filePath, err: (err as Error).message }, 'could not update the chunk offset on the master');
       return false;
     }
   }
@@ -115,6 +159,7 @@ export class Cluster {
       offset: req.offset,
       file_path: req.file_path,
       replica_servers: true,
+      version: req.version ?? undefined,
     });
   }
 
@@ -126,10 +171,15 @@ export class Cluster {
     return this.opts.rpc.request(next, request, this.opts.dataTimeoutMs * Math.max(1, hopsLeft));
   }
 
-  private async fanOut(targets: string[], what: string, request: Reply): Promise<string[]> {
+  /** `checkMembers`: skip targets that are not members (addresses from records clients can write). */
+  private async fanOut(targets: string[], what: string, request: Reply, checkMembers = true): Promise<string[]> {
     const { log } = this.opts;
     const done = await Promise.all(
       targets.map(async (peer) => {
+        if (checkMembers && !(await this.mayForward(peer))) {
+          log.warn({ peer, chunk_id: request.chunk_id }, `${what} not sent: not a member of the cluster`);
+          return null;
+        }
         try {
           const reply = await this.opts.rpc.request(peer, request, this.opts.dataTimeoutMs);
           if (reply.status === 'ok') return peer;

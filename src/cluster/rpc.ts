@@ -15,6 +15,15 @@ export interface RpcOptions {
   readonly maxPerPeer: number;
   /** Largest reply body accepted, in bytes. */
   readonly maxReplyBytes: number;
+  /** A member's proofs on requests and checks of replies (src/auth/member.ts); absent: unsigned. */
+  readonly auth?: RpcAuth;
+}
+
+export interface RpcAuth {
+  /** The request's pieces, signed; `proof()` is its 56-byte proof once the pieces were written. */
+  encode(body: Reply): { pieces: Piece[]; proof: () => Buffer };
+  /** null when the reply `body` from `address` may be used, else why not. */
+  checkReply(address: string, body: Buffer, reply: Reply, requestProof: Buffer): string | null;
 }
 
 /** `host:port` -> parts; IPv6 hosts may be bracketed (`[::1]:5000`). */
@@ -144,6 +153,8 @@ export class Rpc {
       const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
       const decoder = new FrameDecoder(this.opts.maxReplyBytes, this.pool);
       const frames: DecodedFrame[] = [];
+      const auth = this.opts.auth;
+      const signed = auth?.encode(body);
       let sent = false;
       let settled = false;
 
@@ -169,7 +180,11 @@ export class Rpc {
 
       socket.on('error', (err: NodeJS.ErrnoException) => finish(new PeerError(address, err.code ?? err.message)));
       socket.on('data', (chunk: Buffer) => {
-        decoder.push(chunk, frames);
+        try {
+          decoder.push(chunk, frames);
+        } catch (err) {
+          return finish(new PeerError(address, `no memory for the reply: ${(err as Error).message}`));
+        }
         const frame = frames.shift();
         if (!frame) return;
         if (frame.kind === 'oversize') return finish(new PeerError(address, `reply of ${frame.length} bytes is over the limit`));
@@ -184,6 +199,8 @@ export class Rpc {
         if (typeof reply !== 'object' || reply === null || Array.isArray(reply) || Buffer.isBuffer(reply)) {
           return finish(new PeerError(address, 'reply is not a map'));
         }
+        const refused = signed && auth!.checkReply(address, frame.body, reply as Reply, signed.proof());
+        if (refused) return finish(new PeerError(address, refused));
         finish(null, reply as Reply);
       });
       socket.on('end', () => {
@@ -193,7 +210,7 @@ export class Rpc {
       socket.on('close', () => finish(new PeerError(address, 'connection closed')));
       socket.once('connect', () => {
         clearTimeout(connectTimer);
-        writeAll(socket, encodeFrame(body)).then(
+        writeAll(socket, signed?.pieces ?? encodeFrame(body)).then(
           () => {
             sent = true;
             socket.end();

@@ -11,9 +11,9 @@ import type { HandlerContext } from './context.js';
  */
 export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   if (req.isReplica) {
-    await ctx.store.write(req.chunk_id, req.data);
-    ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data) }, 'stored replica');
-    return { status: 'ok', chunk_id: req.chunk_id };
+    const version = await ctx.store.write(req.chunk_id, req.data, req.version ?? undefined);
+    ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data), version }, 'stored replica');
+    return { status: 'ok', chunk_id: req.chunk_id, version };
   }
   return storeAsPrimary(req, ctx);
 }
@@ -29,14 +29,17 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   }
   if (req.file_path === null) {
     // The master files chunks under a path; without one there is nothing to tell it.
-    await store.write(req.chunk_id, req.data);
+    const version = await store.write(req.chunk_id, req.data, req.version ?? undefined);
     log.warn({ chunk_id: req.chunk_id }, 'primary store without file_path: stored locally only, master not told');
-    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version };
   }
 
   const targets = await cluster.replicaTargets(size, req.client_id);
+  // Every copy gets the primary's new version, so that the master sees them as one current
+  // set (its stale rule compares versions) whatever each replica held before.
+  const version = req.version ?? (store.summaryOf(req.chunk_id)?.version ?? 0) + 1;
   // The local write and the copies overlap; a failed local write is still the client's answer.
-  const [local, copies] = await Promise.allSettled([store.write(req.chunk_id, req.data), cluster.storeReplicas(targets ?? [], req)]);
+  const [local, copies] = await Promise.allSettled([store.write(req.chunk_id, req.data, version), cluster.storeReplicas(targets ?? [], req, version)]);
   const holders = copies.status === 'fulfilled' ? copies.value : [];
   if (local.status === 'rejected') {
     if (holders.length > 0) log.warn({ chunk_id: req.chunk_id, peers: holders }, 'local store failed after peers took copies; master not told');
@@ -45,7 +48,7 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
 
   if (targets === null) {
     log.warn({ chunk_id: req.chunk_id, file_path: req.file_path }, 'master unreachable: chunk stored locally, metadata not updated');
-    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0 };
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version: local.value };
   }
   const locations = [cluster.address, ...holders];
   await cluster.reportChunk({
@@ -57,5 +60,5 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
     chunk_index: req.chunk_index ?? undefined,
   });
   log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
-  return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length };
+  return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length, version: local.value };
 }

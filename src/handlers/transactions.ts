@@ -44,12 +44,13 @@ async function commit(kind: TxKind, req: { chunk_id: string; transaction_id: str
   const size = ctx.store.transactions.get(kind, req.chunk_id, req.transaction_id)?.size;
   try {
     const result = await ctx.store.transactions.commit(kind, req.chunk_id, req.transaction_id);
-    if (!result.repeated) ctx.txlog.info({ ...tx, size: result.tx.size, replaced_bytes: result.replacedBytes }, 'COMMIT');
+    if (!result.repeated) ctx.txlog.info({ ...tx, size: result.tx.size, replaced_bytes: result.replacedBytes, version: result.version }, 'COMMIT');
+    await ctx.cluster.changed(req.chunk_id);
   } catch (err) {
     if (err instanceof RequestError && err.message === MSG.conflict) ctx.txlog.info({ ...tx, size, reason: 'conflict' }, 'ROLLBACK');
     throw err;
   }
-  return { status: 'ok', message: 'committed' };
+  return { status: 'ok', message: 'committed', version: ctx.store.versionOf(req.chunk_id) };
 }
 
 async function rollback(kind: TxKind, req: { chunk_id: string; transaction_id: string }, ctx: HandlerContext): Promise<OkReply> {

@@ -115,8 +115,7 @@ export class ClusterView {
   }
 
   clients(): ClientView[] {
-    const graph = this.nodes.graph() as { nodes: Array<{ id: string; type: string; location: Location }> };
-    return graph.nodes.filter((n) => n.type === 'client').map((n) => ({ client_id: n.id, x: n.location[0], y: n.location[1] }));
+    return this.nodes.clientList().map((c) => ({ client_id: c.client_id, x: c.location[0], y: c.location[1] }));
   }
 
   files(prefix = ''): FileSummary[] {

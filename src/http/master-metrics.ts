@@ -5,14 +5,12 @@ import { RequestMetrics } from './request-metrics.js';
 export interface MasterMetrics {
   readonly registry: Registry;
   readonly requests: RequestMetrics;
-  /** For the re-replication loop's `onCopy`. */
-  copy(phase: 'start' | 'end', bytes: number | null): void;
   /** For the HTTP side: one answered request. */
   http(route: string, status: number): void;
 }
 
 /** The master's registry: cluster state read from the view at scrape time, plus counters fed as things happen. */
-export function masterMetrics(view: ClusterView, commands: readonly string[]): MasterMetrics {
+export function masterMetrics(view: ClusterView, commands: readonly string[], status: () => Record<string, unknown>): MasterMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new RequestMetrics(registry, 'master', new Set(commands));
@@ -42,21 +40,31 @@ export function masterMetrics(view: ClusterView, commands: readonly string[]): M
   });
   gauge('master_replication_factor', 'Copies each chunk should have', [], (g) => g.set(view.replicationFactor));
   const plain = (name: string, help: string): Gauge => new Gauge({ name, help, registers: [registry] });
-  const inFlight = plain('master_replication_copies_in_flight', 'Re-replication copies under way');
-  const copies = new Counter({ name: 'master_replication_copies_total', help: 'Re-replication copies finished, by outcome (ok, failed)', labelNames: ['outcome'], registers: [registry] });
-  const copied = new Counter({ name: 'master_replication_copied_bytes_total', help: 'Bytes stored on targets by re-replication', registers: [registry] });
+  // The repairer's own counts (cluster_status), read when scraped.
+  const chunkStatus = (key: string): number => {
+    const chunks = (status().chunks ?? {}) as Record<string, unknown>;
+    return typeof chunks[key] === 'number' ? (chunks[key] as number) : 0;
+  };
+  const fromStatus = (name: string, help: string, key: string): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(chunkStatus(key));
+      },
+    });
+  };
+  fromStatus('master_replication_copies_in_flight', 'Copies between chunk servers under way (repair)', 'copies_in_flight');
+  fromStatus('master_chunks_stale_replicas', 'Copies held at an older version than the current one', 'stale_replicas');
+  fromStatus('master_chunks_orphaned', 'Chunks reported by servers that no file lists', 'orphaned');
+  fromStatus('master_chunk_deletes_pending', 'Delete instructions not yet seen done', 'deletes_pending');
   const http = new Counter({ name: 'master_http_requests_total', help: 'HTTP requests answered, by route and status code', labelNames: ['route', 'code'], registers: [registry] });
   return {
     registry,
     requests,
-    copy(phase, bytes) {
-      if (phase === 'start') return void inFlight.inc();
-      inFlight.dec();
-      copies.inc({ outcome: bytes === null ? 'failed' : 'ok' });
-      if (bytes !== null) copied.inc(bytes);
-    },
-    http(route, status) {
-      http.inc({ route, code: String(status) });
+    http(route, code) {
+      http.inc({ route, code: String(code) });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type Table } from '../config.js';
+import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config.js';
 
 // The master reads the same TOML as the chunk servers; its keys live under [master].
 
@@ -14,8 +14,18 @@ export interface MasterConfig {
   /** Weights of the placement score (shared/reference-protocol.md, "How the reference master ranks"). */
   distanceWeight: number;
   spaceWeight: number;
-  /** JSON file holding every file's metadata, rewritten atomically on each change. */
+  /** A reference-style metadata.json imported on first start (and left in place); also the default export path. */
   metadataFile: string;
+  /** The lmdb namespace directory; default: `namespace` next to metadataFile. */
+  namespaceDir: string | null;
+  /** A server silent this long is dead: its replicas are lost until it reports again. */
+  deadAfterS: number;
+  /** Chunks no file lists are deleted from their servers after this long. */
+  gcGraceS: number;
+  /** Copies in flight per server (as source or target). */
+  maxCopiesPerServer: number;
+  /** A copy or delete instruction not seen done in a report after this long is given up. */
+  instructionTimeoutS: number;
   /** Seconds between passes of the re-replication loop over chunks marked pending. */
   replicationIntervalS: number;
   /** Seconds after its last client_heartbeat that a client is forgotten. */
@@ -34,6 +44,10 @@ export interface MasterConfig {
   httpHost: string | null;
   /** Bytes per chunk of a file uploaded through the console, in MiB. */
   consoleChunkMb: number;
+  /** --export-metadata: write the namespace as reference-style JSON to this file, then exit. */
+  exportMetadata: string | null;
+  /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
+  security?: SecuritySettings;
 }
 
 export const MASTER_DEFAULTS: MasterConfig = {
@@ -44,6 +58,11 @@ export const MASTER_DEFAULTS: MasterConfig = {
   distanceWeight: 0.6,
   spaceWeight: 0.4,
   metadataFile: 'data/metadata/metadata.json',
+  namespaceDir: null,
+  deadAfterS: 10,
+  gcGraceS: 3600,
+  maxCopiesPerServer: 2,
+  instructionTimeoutS: 120,
   replicationIntervalS: 10,
   clientTimeoutS: 60,
   maxMessageMb: CHUNK_DEFAULTS.maxMessageMb,
@@ -54,14 +73,17 @@ export const MASTER_DEFAULTS: MasterConfig = {
   httpPort: 0,
   httpHost: null,
   consoleChunkMb: 64,
+  exportMetadata: null,
 };
 
 export interface MasterFlags {
   host?: string;
   port?: string;
   metadata?: string;
+  namespace?: string;
   log_level?: string;
   http_port?: string;
+  exportMetadata?: string;
 }
 
 /** File values over defaults, flags over both. */
@@ -87,6 +109,19 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     distanceWeight: weight('distance_weight', pick(undefined, m.distance_weight, MASTER_DEFAULTS.distanceWeight)),
     spaceWeight: weight('space_weight', pick(undefined, m.space_weight, MASTER_DEFAULTS.spaceWeight)),
     metadataFile: text('--metadata', pick(flags.metadata, m.metadata_file, MASTER_DEFAULTS.metadataFile)),
+    namespaceDir: (() => {
+      const v = pick(flags.namespace, m.namespace_dir, undefined);
+      return v === undefined ? null : text('--namespace', v);
+    })(),
+    deadAfterS: 0,
+    gcGraceS: num('[master] gc_grace_s', pick(undefined, m.gc_grace_s, MASTER_DEFAULTS.gcGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
+    maxCopiesPerServer: num(
+      '[master] max_copies_per_server',
+      pick(undefined, m.max_copies_per_server, MASTER_DEFAULTS.maxCopiesPerServer),
+      (n) => Number.isInteger(n) && n >= 1,
+      'an integer >= 1',
+    ),
+    instructionTimeoutS: seconds('instruction_timeout_s', pick(undefined, m.instruction_timeout_s, MASTER_DEFAULTS.instructionTimeoutS)),
     replicationIntervalS: seconds('replication_interval', pick(undefined, m.replication_interval, MASTER_DEFAULTS.replicationIntervalS)),
     clientTimeoutS: seconds('client_timeout', pick(undefined, m.client_timeout, MASTER_DEFAULTS.clientTimeoutS)),
     maxMessageMb: num('[master] max_message_mb', pick(undefined, m.max_message_mb, MASTER_DEFAULTS.maxMessageMb), (n) => n > 0 && n <= 4095, 'a number of MiB in (0, 4095]'),
@@ -97,7 +132,10 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     httpPort: num('--http_port', pick(flags.http_port, m.http_port, MASTER_DEFAULTS.httpPort), port, 'a port number 0-65535 (0: off)'),
     httpHost: m.http_host === undefined ? MASTER_DEFAULTS.httpHost : text('[master] http_host', m.http_host),
     consoleChunkMb: num('[master] console_chunk_mb', pick(undefined, m.console_chunk_mb, MASTER_DEFAULTS.consoleChunkMb), (n) => n > 0 && n <= 64, 'a number of MiB in (0, 64]'),
+    exportMetadata: flags.exportMetadata === undefined ? null : text('--export-metadata', flags.exportMetadata),
   };
+  // Unset: twice the heartbeat interval, when the reference master drops a server.
+  config.deadAfterS = seconds('dead_after_s', pick(undefined, m.dead_after_s, 2 * config.heartbeatIntervalS));
   if (config.distanceWeight + config.spaceWeight === 0) throw new ConfigError('[master] distance_weight and space_weight cannot both be 0');
   return config;
 }

@@ -1,25 +1,26 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { guarded, MASTER_ID } from '../auth/member.js';
+import { masterAccess } from '../auth/policy.js';
 import { Rpc } from '../cluster/rpc.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
-import { listen } from '../server.js';
-import { BufferPool } from '../wire/buffer-pool.js';
-import { ClusterView } from '../http/cluster-view.js';
+import { ClusterView, type NamespaceReader } from '../http/cluster-view.js';
 import type { HttpSide } from '../http/http-server.js';
 import { startMasterHttp } from '../http/master-http.js';
 import { masterMetrics } from '../http/master-metrics.js';
+import { listen } from '../server.js';
+import { BufferPool } from '../wire/buffer-pool.js';
+import { ChunkMap } from './chunk-map.js';
 import type { MasterConfig } from './config.js';
 import type { MasterContext } from './handlers/context.js';
 import { dispatchMaster, MASTER_COMMANDS } from './handlers/index.js';
-import { MetadataStore } from './metadata.js';
+import { Namespace } from './namespace.js';
 import { Nodes } from './nodes.js';
-import { Replicator } from './replicator.js';
+import { Repairer } from './repairer.js';
 
 const MIB = 1024 * 1024;
-// Idle slabs kept for large incoming frames; the master rarely receives any.
+// Idle slabs kept for large incoming frames (full chunk reports are the largest).
 const POOL_BYTES = 16 * MIB;
-// Calls in flight to one chunk server from the re-replication loop (it runs one at a time).
-const MAX_PER_PEER = 2;
 
 export interface Master {
   readonly address: string;
@@ -29,20 +30,63 @@ export interface Master {
   stop(): Promise<void>;
 }
 
-/** Loads metadata, starts listening, and runs the liveness sweep and re-replication loops. */
+function namespaceDir(config: MasterConfig): string {
+  return resolve(config.namespaceDir ?? join(dirname(resolve(config.metadataFile)), 'namespace'));
+}
+
+/** --export-metadata: the namespace as the reference's metadata.json layout. */
+export async function exportMetadata(config: MasterConfig): Promise<number> {
+  const { ns } = await Namespace.open(namespaceDir(config), resolve(config.metadataFile));
+  try {
+    return await ns.exportJson(resolve(config.exportMetadata!));
+  } finally {
+    await ns.close();
+  }
+}
+
+/** Opens the namespace, starts listening, and runs the liveness sweep and the repair passes. */
 export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
   const metadataFile = resolve(config.metadataFile);
-  const meta = await MetadataStore.open(metadataFile, config.replicationFactor);
+  const { ns, imported } = await Namespace.open(namespaceDir(config), metadataFile);
+  if (imported !== null) log.info({ metadata_file: metadataFile, files: imported }, 'imported reference metadata.json into the namespace');
   const nodes = new Nodes({
-    heartbeatMs: config.heartbeatIntervalS * 1000,
+    deadAfterMs: config.deadAfterS * 1000,
     clientTimeoutMs: config.clientTimeoutS * 1000,
     distanceWeight: config.distanceWeight,
     spaceWeight: config.spaceWeight,
   });
-  const ctx: MasterContext = { nodes, meta, replicationFactor: config.replicationFactor, log };
-  const view = new ClusterView(nodes, meta, config.replicationFactor);
-  const metrics = masterMetrics(view, MASTER_COMMANDS);
+  const map = new ChunkMap();
+  const repairer = new Repairer({
+    ns,
+    map,
+    nodes,
+    factor: config.replicationFactor,
+    maxCopiesPerServer: config.maxCopiesPerServer,
+    gcGraceMs: config.gcGraceS * 1000,
+    settleMs: config.heartbeatIntervalS * 2000,
+    reportMarginMs: config.heartbeatIntervalS * 1000,
+    instructionTimeoutMs: config.instructionTimeoutS * 1000,
+    distanceWeight: config.distanceWeight,
+    spaceWeight: config.spaceWeight,
+    log,
+  });
+  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
+  // The console shows holders as get_file_metadata gives them: recorded ones, overlaid with the chunk reports.
+  const shown: NamespaceReader = {
+    get size() {
+      return ns.size;
+    },
+    list: () => ns.list(),
+    get: (path) => {
+      const meta = ns.get(path);
+      if (!meta) return null;
+      const chunk_locations = Object.fromEntries(meta.chunk_ids.map((id) => [id, repairer.holders(id, meta.chunk_locations[id] ?? [])]));
+      return { ...meta, chunk_locations };
+    },
+  };
+  const view = new ClusterView(nodes, shown, config.replicationFactor);
+  const metrics = masterMetrics(view, MASTER_COMMANDS, () => repairer.status());
   const server = await listen({
     host: config.host,
     port: config.port,
@@ -51,10 +95,13 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       maxFrameBytes,
       idleTimeoutMs: CHUNK_DEFAULTS.idleTimeoutS * 1000,
       frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
+      writeTimeoutMs: CHUNK_DEFAULTS.writeTimeoutS * 1000,
     },
+    frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx)),
+    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx))),
     onSocket: (socket) => metrics.requests.watch(socket),
+    hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,
@@ -66,43 +113,48 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     // Before the sweep forgets them: the console keeps servers it saw, to show them dead.
     view.refresh();
     const dropped = nodes.sweep();
-    for (const address of dropped.servers) log.warn({ address }, 'chunk server missed its heartbeats; dropped');
+    for (const address of dropped.servers) {
+      map.unreported(address);
+      repairer.serverGone(address);
+      log.warn({ address, dead_after_s: config.deadAfterS }, 'chunk server missed its heartbeats; dead, its replicas count as lost');
+    }
     for (const clientId of dropped.clients) log.info({ client_id: clientId }, 'client timed out; dropped');
-  }, config.heartbeatIntervalS * 1000);
+  }, Math.min(config.heartbeatIntervalS, config.deadAfterS) * 500);
 
-  const rpc = new Rpc({
-    connectTimeoutMs: config.connectTimeoutS * 1000,
-    requestTimeoutMs: config.peerTimeoutS * 1000,
-    maxPerPeer: MAX_PER_PEER,
-    maxReplyBytes: maxFrameBytes,
-  });
-  const replicator = new Replicator({
-    meta,
-    nodes,
-    rpc,
-    replicationFactor: config.replicationFactor,
-    intervalMs: config.replicationIntervalS * 1000,
-    controlTimeoutMs: config.connectTimeoutS * 1000 * 2,
-    log,
-    onCopy: (phase, bytes) => metrics.copy(phase, bytes),
-  });
-  replicator.start();
+  let stopped = false;
+  let passing: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      passing = repairer
+        .pass()
+        .catch((err: unknown) => log.error({ err }, 'repair pass failed'))
+        .finally(schedule);
+    }, config.replicationIntervalS * 1000);
+  };
+  schedule();
+
+  // The console's reads and writes go to chunk servers as a client's would.
+  const rpc = new Rpc({ connectTimeoutMs: config.connectTimeoutS * 1000, requestTimeoutMs: config.peerTimeoutS * 1000, maxPerPeer: 2, maxReplyBytes: maxFrameBytes });
   const http: HttpSide | null =
-    config.httpPort > 0 ? await startMasterHttp({ config, nodes, meta, view, metrics, rpc, command: (body) => dispatchMaster(body, ctx), log }) : null;
+    config.httpPort > 0 ? await startMasterHttp({ config, nodes, meta: shown, view, metrics, rpc, command: (body) => dispatchMaster(body, ctx), log }) : null;
 
   const address = `${config.host}:${server.port}`;
-  log.info({ address, metadata_file: metadataFile, files: meta.size, pending: meta.pending().length, replication_factor: config.replicationFactor }, 'master listening');
+  log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
 
   return {
     address,
     port: server.port,
     httpPort: http?.port ?? null,
     async stop() {
+      stopped = true;
       clearInterval(sweeper);
-      await replicator.stop();
+      if (timer) clearTimeout(timer);
+      await passing;
       await http?.close();
       await server.close(config.shutdownGraceS * 1000);
-      await meta.persist();
+      await ns.close();
     },
   };
 }

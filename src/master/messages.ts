@@ -1,6 +1,9 @@
 // Requests the master answers (shared/reference-protocol.md; field names are the
 // reference's). Chunk servers send the first four kinds; reference clients the rest.
+import type { ChunkSummary } from './chunk-map.js';
 import type { Location, SpaceInfo } from './nodes.js';
+
+export type ChunkChange = ChunkSummary | { chunk_id: string; deleted: true };
 
 export interface RegisterChunkServerRequest {
   command: 'register_chunk_server';
@@ -16,6 +19,10 @@ export interface HeartbeatRequest {
   space_info: SpaceInfo | null;
   /** Chunks the server found corrupt and quarantined; our extension, which the reference ignores. */
   corrupt_chunks: string[];
+  /** Our extensions (PROTOCOL.md, "Chunk reports"): everything held (null: not sent), changes since the last beat, copies that failed. */
+  chunk_report: ChunkSummary[] | null;
+  chunk_changes: ChunkChange[];
+  failed_copies: { chunk_id: string; target: string }[];
 }
 
 export interface GetReplicaLocationsRequest {
@@ -34,6 +41,8 @@ export interface UpdateFileMetadataRequest {
   chunk_index: number | null;
   /** The primary's view; the master decides from its own replication_factor. */
   pending_replication: boolean;
+  /** The chunk's version after the store (our chunk servers with versioned storage); 0 when not sent. */
+  version: number;
 }
 
 export interface RegisterClientRequest {
@@ -80,6 +89,23 @@ export interface UpdateChunkOffsetRequest {
   file_path: string;
   chunk_id: string;
   offset: number;
+  /** Ours: the chunk's new version (0 when not sent) and the holders that applied the append (null when not sent). */
+  version: number;
+  chunk_locations: string[] | null;
+}
+
+export interface DeleteFileRequest {
+  command: 'delete_file';
+  file_path: string;
+}
+
+export interface DecommissionServerRequest {
+  command: 'decommission_server';
+  address: string;
+}
+
+export interface ClusterStatusRequest {
+  command: 'cluster_status';
 }
 
 export interface GetGraphDataRequest {
@@ -99,6 +125,9 @@ export type MasterRequest =
   | ListFilesRequest
   | AddFileRequest
   | UpdateChunkOffsetRequest
-  | GetGraphDataRequest;
+  | GetGraphDataRequest
+  | DeleteFileRequest
+  | DecommissionServerRequest
+  | ClusterStatusRequest;
 export type MasterCommand = MasterRequest['command'];
 export type MasterRequestOf<C extends MasterCommand> = Extract<MasterRequest, { command: C }>;

@@ -3,6 +3,8 @@
 // (shared/reference-protocol.md, "How the reference master ranks chunk servers"), computed
 // on demand so a client registered a moment ago is ranked at once.
 
+import { MSG, RequestError } from '../errors.js';
+
 export type Location = [number, number];
 
 export interface SpaceInfo {
@@ -24,18 +26,37 @@ interface ClientNode {
 }
 
 export interface NodesOptions {
-  /** A server is dropped when its last beat is older than twice this. */
-  readonly heartbeatMs: number;
+  /** A server whose last beat is older than this is dead (dropped). */
+  readonly deadAfterMs: number;
   readonly clientTimeoutMs: number;
   readonly distanceWeight: number;
   readonly spaceWeight: number;
+  /** Registered clients at most (default MAX_CLIENTS); beyond it a new client is refused. */
+  readonly maxClients?: number;
+  /** Registered chunk servers at most (default MAX_SERVERS); beyond it a new server is refused. */
+  readonly maxServers?: number;
   readonly now?: () => number;
+}
+
+/** A registration beyond the bound of its kind (protocol/PROTOCOL.md, limits). */
+export class RegistrationFull extends RequestError {
+  constructor(kind: 'clients' | 'servers') {
+    super(kind === 'clients' ? MSG.tooManyClients : MSG.tooManyServers);
+    this.name = 'RegistrationFull';
+  }
 }
 
 // Coordinates are taken to lie in 0..100, so distances are scaled by the square's diagonal.
 const MAX_DISTANCE = Math.sqrt(2 * 100 ** 2);
 // get_chunk_servers for a known client returns at most this many, nearest first (as the reference).
 export const NEAREST_SERVERS = 3;
+// get_graph_data links each node to at most this many nearest chunk servers, so the graph
+// grows linearly with the clients, never with their square.
+export const GRAPH_NEIGHBOURS = 3;
+export const MAX_CLIENTS = 10_000;
+export const MAX_SERVERS = 1_000;
+// get_graph_data hands the event loop back after this many nodes, so heartbeats keep being served.
+const GRAPH_NODES_PER_TURN = 256;
 
 function distance(a: Location, b: Location): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1]);
@@ -60,6 +81,7 @@ export class Nodes {
       known.lastBeatMs = this.now();
       return !wasLive;
     }
+    if (this.servers.size >= (this.opts.maxServers ?? MAX_SERVERS)) throw new RegistrationFull('servers');
     this.servers.set(address, { address, location: location ?? [0, 0], space: null, lastBeatMs: this.now() });
     return true;
   }
@@ -72,6 +94,7 @@ export class Nodes {
   }
 
   registerClient(clientId: string, location: Location): void {
+    if (!this.clients.has(clientId) && this.clients.size >= (this.opts.maxClients ?? MAX_CLIENTS)) throw new RegistrationFull('clients');
     this.clients.set(clientId, { location, lastBeatMs: this.now() });
   }
 
@@ -90,12 +113,21 @@ export class Nodes {
 
   isLive(address: string): boolean {
     const s = this.servers.get(address);
-    return s !== undefined && this.now() - s.lastBeatMs <= 2 * this.opts.heartbeatMs;
+    return s !== undefined && this.now() - s.lastBeatMs <= this.opts.deadAfterMs;
+  }
+
+  server(address: string): ServerNode | undefined {
+    return this.servers.get(address);
   }
 
   /** Live servers in registration order. */
   live(): ServerNode[] {
     return [...this.servers.values()].filter((s) => this.isLive(s.address));
+  }
+
+  /** Registered clients and where they are (the console's map). */
+  clientList(): Array<{ client_id: string; location: Location }> {
+    return [...this.clients].map(([client_id, c]) => ({ client_id, location: c.location }));
   }
 
   /** Forgets servers and clients whose last beat is too old; returns who was dropped. */
@@ -144,20 +176,47 @@ export class Nodes {
     return s.space ? s.space.total - s.space.used : 0;
   }
 
-  /** get_graph_data, shaped as the reference's map view expects. */
-  graph(): Record<string, unknown> {
+  /**
+   * get_graph_data, shaped as the reference's map view expects; edges join each node to its
+   * GRAPH_NEIGHBOURS nearest live chunk servers (each pair once), at most 3 per node.
+   */
+  async graph(): Promise<Record<string, unknown>> {
+    const servers = this.live();
     const nodes: Array<{ id: string; type: string; location: Location; space_info: Record<string, number> | null }> = [];
-    for (const s of this.live()) {
+    for (const s of servers) {
       const space_info: Record<string, number> = s.space ? { total: s.space.total, used: s.space.used, available: s.space.total - s.space.used } : {};
       nodes.push({ id: s.address, type: 'chunk_server', location: s.location, space_info });
     }
     for (const [id, c] of this.clients) nodes.push({ id, type: 'client', location: c.location, space_info: null });
     const edges: Array<{ source: string; target: string; distance: number }> = [];
+    const seen = new Set<string>();
     for (let i = 0; i < nodes.length; i++) {
-      for (let j = i + 1; j < nodes.length; j++) {
-        edges.push({ source: nodes[i]!.id, target: nodes[j]!.id, distance: distance(nodes[i]!.location, nodes[j]!.location) });
+      if (i > 0 && i % GRAPH_NODES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      const from = nodes[i]!;
+      for (const { s, d } of nearest(from.id, from.location, servers, GRAPH_NEIGHBOURS)) {
+        const key = from.id < s.address ? `${from.id}\n${s.address}` : `${s.address}\n${from.id}`;
+        if (from.type === 'chunk_server' && seen.has(key)) continue;
+        seen.add(key);
+        edges.push({ source: from.id, target: s.address, distance: d });
       }
     }
     return { nodes, edges, active_clients: [...this.clients.keys()] };
   }
+}
+
+/** The `k` servers nearest to `at` other than `self`, nearest first, in one pass. */
+function nearest(self: string, at: Location, servers: readonly ServerNode[], k: number): Array<{ s: ServerNode; d: number }> {
+  const best: Array<{ s: ServerNode; d: number }> = [];
+  for (const s of servers) {
+    if (s.address === self) continue;
+    const d = distance(at, s.location);
+    if (best.length === k && d >= best[k - 1]!.d) continue;
+    let i = Math.min(best.length, k - 1);
+    best[i] = { s, d };
+    while (i > 0 && best[i - 1]!.d > d) {
+      [best[i - 1], best[i]] = [best[i]!, best[i - 1]!];
+      i--;
+    }
+  }
+  return best;
 }

@@ -2,6 +2,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileBody } from '../wire/codec.js';
 import type { SpilledBin, SpillTarget } from '../wire/spill.js';
+import { InsufficientSpaceError } from '../errors.js';
 import { fileBodyOf } from './file-body.js';
 import type { SpaceAccount } from './space.js';
 
@@ -12,9 +13,11 @@ type State = 'receiving' | 'installed' | 'discarded';
 
 /**
  * A large bin value written to a temp file in the chunk directory while its frame arrives.
- * Holds a space reservation for its full size from the first byte, so concurrent uploads
- * can never overfill the limit; the store either installs it as a chunk (taking over file
- * and reservation) or it is discarded (temp unlinked, reservation released).
+ * Reserves space as its bytes arrive (issue 14: an announced size alone holds nothing), so
+ * concurrent uploads can never overfill the limit and a header without its bytes takes no
+ * one's space; once complete it holds a reservation for its full size. The store either
+ * installs it as a chunk (taking over file and reservation) or it is discarded (temp
+ * unlinked, reservation released). Bytes that do not fit fail it with insufficient_space.
  */
 export class StagedFile implements SpillTarget, SpilledBin {
   readonly kind = 'spilled';
@@ -22,6 +25,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private received = 0;
+  private reservedBytes = 0;
   private written = 0;
   private flushing: Promise<void> | null = null;
   private error: unknown = null;
@@ -38,12 +42,19 @@ export class StagedFile implements SpillTarget, SpilledBin {
     this.opened.catch((err: unknown) => this.fail(err));
   }
 
+  /** What this file holds reserved so far; the store takes it over when it installs the file. */
+  get reserved(): number {
+    return this.reservedBytes;
+  }
+
   get backlogBytes(): number {
     return this.queuedBytes;
   }
 
   write(piece: Buffer): void {
     if (this.error !== null || this.state !== 'receiving') return;
+    if (!this.space.tryReserve(piece.length)) return this.fail(new InsufficientSpaceError(this.space.available));
+    this.reservedBytes += piece.length;
     this.queue.push(piece);
     this.queuedBytes += piece.length;
     this.received += piece.length;
@@ -105,7 +116,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
     await fh?.close().catch(() => undefined);
     if (installed) return;
     if (fh) await unlink(this.path).catch(() => undefined);
-    this.space.release(this.size);
+    this.space.release(this.reservedBytes);
   }
 
   private async flush(): Promise<void> {

@@ -1,17 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData } from '../errors.js';
-import type { ChunkIdentity, ChunkStore, NewVersion } from './chunk-store.js';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData, tooManyPrepared } from '../errors.js';
+import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
+import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
-import { isSafeId } from './safe-name.js';
+import { keyOf, PREPARED_DIR, PreparedArea, type ScannedTx, type Sidecar, type TxKind } from './prepared-area.js';
+import { charge } from './space.js';
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
  *
- * Each one is three files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id):
- * `<stem>.data`, the whole new version of the chunk, `<stem>.crc`, its checksums, and
- * `<stem>.json`, a sidecar naming the transaction. Data and checksums are written and
+ * Each one is files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id) and a
+ * sidecar `<stem>.json` naming the transaction:
+ * - prepare_chunk (format 1): `<stem>.data`, the whole new version, and `<stem>.crc`, its
+ *   checksums; commit renames it over the chunk.
+ * - prepare_append (format 2): `<stem>.data` holds only the record's bytes (their CRC32 in
+ *   the sidecar, with the offset and the chunk version they apply to), never a copy of the
+ *   chunk; commit appends them in place or, below the end, overwrites through a redo record
+ *   (ChunkStore). The chunk's record names the last transaction committed into it, so a
+ *   sidecar left by a crash right after such a commit is known for the commit it was.
+ * - v1's prepared appends (format 1, a whole copy) are still committed by rename. Data and checksums are written and
  * fsynced first, then the sidecar (temp, fsync, rename, directory fsync), and only then is
  * `prepared` replied; so a sidecar on disk always means complete data and checksums. The
  * stem is random: ids may hold dots and reach 128 characters each, so names built from them
@@ -24,7 +32,7 @@ import { isSafeId } from './safe-name.js';
  * prepared (a crash mid-prepare) and is removed.
  */
 
-export type TxKind = 'chunk' | 'append';
+export { PREPARED_DIR, type TxKind };
 
 export interface PreparedTx {
   readonly kind: TxKind;
@@ -37,74 +45,30 @@ export interface PreparedTx {
   readonly stem: string;
   /** Appends: the ChunkStore version the new bytes were built on (see ChunkStore.versionOf). */
   readonly baseVersion: number;
+  /** 2: a prepared append holding only its record; 1: a whole new version. */
+  readonly format: 1 | 2;
+  /** Format 2: where the record goes, and the CRC32 of its bytes. */
+  readonly offset: number;
+  readonly crc: number;
 }
 
 /** Outcome of a transaction that has ended, as later repeats of commit and rollback see it. */
 type Outcome = 'committed' | 'rolled_back';
 
 export type RollbackResult = { found: false } | { found: true; tx: PreparedTx };
-export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number };
+export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number; version: number };
 
-interface Sidecar {
-  format: 1;
-  kind: TxKind;
-  chunk_id: string;
-  transaction_id: string;
-  size: number;
-  created_at: number;
-  /** Appends only: the chunk version the data was built on, null when there was no chunk. */
-  base?: ChunkIdentity | null;
-}
-
-export const PREPARED_DIR = '.prepared';
-const DATA_SUFFIX = '.data';
-const SUMS_SUFFIX = '.crc';
-const SIDECAR_SUFFIX = '.json';
-const TEMP_SUFFIX = '.tmp';
 // Never equal to any version a chunk can have: marks an append whose base is gone.
 const STALE_VERSION = -1;
 // Ended transactions remembered for idempotent repeats; oldest forgotten first.
 const MAX_OUTCOMES = 10_000;
 
-function keyOf(kind: TxKind, chunkId: string, transactionId: string): string {
-  // '/' cannot occur in a safe id, so the key is unambiguous.
-  return `${kind}/${chunkId}/${transactionId}`;
-}
-
-function isIdentity(v: unknown): v is ChunkIdentity {
-  const o = v as ChunkIdentity;
-  return typeof o === 'object' && o !== null && Number.isSafeInteger(o.size) && typeof o.ino === 'string' && typeof o.mtime_ns === 'string';
-}
-
-function parseSidecar(text: string): Sidecar | null {
-  let v: Sidecar;
-  try {
-    v = JSON.parse(text) as Sidecar;
-  } catch {
-    return null;
-  }
-  const ok =
-    typeof v === 'object' &&
-    v !== null &&
-    v.format === 1 &&
-    (v.kind === 'chunk' || v.kind === 'append') &&
-    typeof v.chunk_id === 'string' &&
-    isSafeId(v.chunk_id) &&
-    typeof v.transaction_id === 'string' &&
-    isSafeId(v.transaction_id) &&
-    Number.isSafeInteger(v.size) &&
-    v.size >= 0 &&
-    Number.isFinite(v.created_at) &&
-    (v.kind === 'chunk' || v.base === null || isIdentity(v.base));
-  return ok ? v : null;
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+/**
+ * What a prepared transaction is charged against the space limit: its data file (a whole
+ * new version for format 1, only the record for format 2).
+ */
+export function txCharge(_format: 1 | 2, size: number): number {
+  return charge(size);
 }
 
 /** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
@@ -135,167 +99,6 @@ export interface RecoveryReport {
   removedPreparedFiles: number;
 }
 
-interface ScannedTx {
-  stem: string;
-  sidecar: Sidecar;
-}
-
-/** The `.prepared` folder: the files of every prepared transaction. Created by the first prepare. */
-class PreparedArea {
-  private creating: Promise<void> | null = null;
-
-  private constructor(
-    readonly dir: string,
-    private handle: FileHandle | null,
-  ) {}
-
-  /** Opens the folder if it exists and sorts out what a crash may have left in it. */
-  static async open(dir: string): Promise<{ area: PreparedArea; kept: ScannedTx[]; committed: Sidecar[]; removed: number }> {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return { area: new PreparedArea(dir, null), kept: [], committed: [], removed: 0 };
-    }
-    const dataNames = new Set(names.filter((n) => n.endsWith(DATA_SUFFIX)));
-    const sumsNames = new Set(names.filter((n) => n.endsWith(SUMS_SUFFIX)));
-    const toRemove = names.filter((n) => !n.endsWith(DATA_SUFFIX) && !n.endsWith(SIDECAR_SUFFIX) && !n.endsWith(SUMS_SUFFIX));
-    const newest = new Map<string, ScannedTx>();
-    const committed: Sidecar[] = [];
-
-    for (const name of names.filter((n) => n.endsWith(SIDECAR_SUFFIX))) {
-      const stem = name.slice(0, -SIDECAR_SUFFIX.length);
-      const dataName = stem + DATA_SUFFIX;
-      const sidecar = parseSidecar(await readFile(join(dir, name), 'utf8'));
-      if (!sidecar) {
-        toRemove.push(name);
-        continue;
-      }
-      if (!dataNames.has(dataName)) {
-        committed.push(sidecar);
-        toRemove.push(name);
-        continue;
-      }
-      const { size } = await stat(join(dir, dataName));
-      if (size !== sidecar.size) {
-        toRemove.push(name);
-        continue;
-      }
-      dataNames.delete(dataName);
-      // Two sidecars for one transaction: a re-prepare crashed before dropping the older one.
-      const key = keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id);
-      const other = newest.get(key);
-      if (other && other.sidecar.created_at > sidecar.created_at) {
-        toRemove.push(name, dataName);
-        continue;
-      }
-      if (other) toRemove.push(other.stem + SIDECAR_SUFFIX, other.stem + DATA_SUFFIX);
-      newest.set(key, { stem, sidecar });
-    }
-    // Data no sidecar vouches for: a prepare that never completed.
-    toRemove.push(...dataNames);
-    for (const { stem } of newest.values()) sumsNames.delete(stem + SUMS_SUFFIX);
-    toRemove.push(...sumsNames);
-
-    // Sidecars go before data, keeping the invariants above even if this is interrupted.
-    toRemove.sort((a, b) => Number(b.endsWith(SIDECAR_SUFFIX)) - Number(a.endsWith(SIDECAR_SUFFIX)));
-    for (const name of toRemove) await unlinkIfPresent(join(dir, name));
-    const handle = await open(dir, 'r');
-    if (toRemove.length > 0) await handle.sync();
-    return { area: new PreparedArea(dir, handle), kept: [...newest.values()], committed, removed: toRemove.length };
-  }
-
-  /** Creates the folder, durably, before the first prepared file goes in. */
-  ensure(): Promise<void> {
-    if (this.handle) return Promise.resolve();
-    this.creating ??= (async () => {
-      await mkdir(this.dir, { recursive: true });
-      const parent = await open(dirname(this.dir), 'r');
-      try {
-        await parent.sync();
-      } finally {
-        await parent.close();
-      }
-      this.handle = await open(this.dir, 'r');
-    })().finally(() => (this.creating = null));
-    return this.creating;
-  }
-
-  /** Makes renames and deletions in the folder durable. */
-  async sync(): Promise<void> {
-    await this.handle?.sync();
-  }
-
-  newStem(): string {
-    return randomBytes(12).toString('hex');
-  }
-
-  dataPath(stem: string): string {
-    return join(this.dir, stem + DATA_SUFFIX);
-  }
-
-  /** The prepared version's data and checksum files. */
-  versionPaths(stem: string): NewVersion {
-    return { data: this.dataPath(stem), sums: join(this.dir, stem + SUMS_SUFFIX) };
-  }
-
-  private sidecarPath(stem: string): string {
-    return join(this.dir, stem + SIDECAR_SUFFIX);
-  }
-
-  /** Makes the transaction durable; its data file must already be complete and fsynced. */
-  async writeSidecar(stem: string, sidecar: Sidecar): Promise<void> {
-    const temp = this.sidecarPath(stem) + TEMP_SUFFIX;
-    try {
-      const fh = await open(temp, 'wx', 0o644);
-      try {
-        await fh.writeFile(JSON.stringify(sidecar));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, this.sidecarPath(stem));
-    } catch (err) {
-      await unlinkIfPresent(temp).catch(() => undefined);
-      throw err;
-    }
-    await this.sync();
-  }
-
-  /** Rollback, expiry, or a failed prepare: the sidecar goes durably first, then the data. */
-  async discard(stem: string): Promise<void> {
-    await unlinkIfPresent(this.sidecarPath(stem));
-    await this.sync();
-    await unlinkIfPresent(this.dataPath(stem));
-    await unlinkIfPresent(this.versionPaths(stem).sums);
-  }
-
-  /**
-   * After the data was renamed onto the chunk. Not fsynced: a sidecar that comes back after
-   * a crash has no data and is read as the commit it was. Checksums left behind (their
-   * rename failed) go too.
-   */
-  async forgetCommitted(stem: string): Promise<void> {
-    await unlinkIfPresent(this.sidecarPath(stem));
-    await unlinkIfPresent(this.versionPaths(stem).sums);
-  }
-
-  async hasData(stem: string): Promise<boolean> {
-    try {
-      await stat(this.dataPath(stem));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.handle?.close();
-  }
-}
-
 /**
  * Prepared transactions and the outcomes of recent ones. Work on one transaction (kind,
  * chunk id, transaction id) is serialized by its own lock; anything touching the chunk takes
@@ -309,26 +112,43 @@ export class Transactions {
   private constructor(
     private readonly store: ChunkStore,
     private readonly area: PreparedArea,
+    private readonly maxPrepared: number,
   ) {}
+
+  /** A new transaction (not a re-prepare of a pending one) must fit under max_prepared. */
+  private checkCount(key: string): void {
+    if (!this.prepared.has(key) && this.prepared.size >= this.maxPrepared) throw tooManyPrepared(this.maxPrepared);
+  }
 
   /**
    * Reloads what survived a restart. Runs before `store` takes requests; the bytes of the
    * reloaded transactions are part of the `used` it was opened with (`preparedBytes`).
    */
-  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>): Promise<Transactions> {
-    const txs = new Transactions(store, area.area);
-    for (const { stem } of area.kept) await store.repairPreparedSums(area.area.versionPaths(stem));
+  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>, maxPrepared: number): Promise<Transactions> {
+    const txs = new Transactions(store, area.area, maxPrepared);
+    for (const { stem, sidecar } of area.kept) if (sidecar.format === 1) await store.repairPreparedSums(area.area.versionPaths(stem));
     for (const sidecar of area.committed) {
       txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
     }
     for (const { stem, sidecar } of area.kept) {
       let baseVersion = STALE_VERSION;
-      if (sidecar.kind === 'append') {
-        // Nothing wrote while the server was down, so the chunk still is the version the
-        // append was built on exactly when its identity still matches.
+      if (sidecar.format === 2) {
+        if (store.lastTxOf(sidecar.chunk_id) === sidecar.transaction_id) {
+          // Committed, then the crash came before the files went.
+          txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
+          await area.area.discard(stem);
+          store.space.release(txCharge(sidecar.format, sidecar.size));
+          continue;
+        }
+        baseVersion = sidecar.base_version!;
+      } else if (sidecar.kind === 'append') {
+        // A v1 prepared append: the chunk still is the version it was built on when its size
+        // and nanosecond mtime match (v1 also compared the inode; a data directory restored
+        // from a copy has new inodes, and v1 renamed a new file in for every change, so
+        // size and mtime to the nanosecond suffice).
         const now = await store.identityOf(sidecar.chunk_id);
         const base = sidecar.base ?? null;
-        const same = now === null ? base === null : base !== null && now.ino === base.ino && now.size === base.size && now.mtime_ns === base.mtime_ns;
+        const same = now === null ? base === null : base !== null && now.size === base.size && now.mtime_ns === base.mtime_ns;
         if (same) baseVersion = store.versionOf(sidecar.chunk_id);
       }
       const tx: PreparedTx = {
@@ -339,6 +159,9 @@ export class Transactions {
         createdAt: sidecar.created_at,
         stem,
         baseVersion,
+        format: sidecar.format,
+        offset: sidecar.offset ?? 0,
+        crc: sidecar.crc ?? 0,
       };
       txs.prepared.set(keyOf(tx.kind, tx.chunkId, tx.transactionId), tx);
     }
@@ -353,7 +176,7 @@ export class Transactions {
     report: RecoveryReport;
   }> {
     const { area, kept, committed, removed } = await PreparedArea.open(join(chunkDir, PREPARED_DIR));
-    const preparedBytes = kept.reduce((sum, k) => sum + k.sidecar.size, 0);
+    const preparedBytes = kept.reduce((sum, k) => sum + txCharge(k.sidecar.format, k.sidecar.size), 0);
     return {
       area,
       kept,
@@ -373,83 +196,74 @@ export class Transactions {
   /** prepare_chunk: `data` becomes the whole new chunk on commit. Durable on return. */
   prepareChunk(chunkId: string, transactionId: string, data: Buffer): Promise<PreparedTx> {
     return this.lock.run(keyOf('chunk', chunkId, transactionId), async () => {
+      this.checkCount(keyOf('chunk', chunkId, transactionId));
       const space = this.store.space;
-      if (!space.tryReserve(data.length)) throw new InsufficientSpaceError(space.available);
+      if (!space.tryReserve(txCharge(1, data.length))) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
         await this.area.ensure();
       } catch (err) {
-        space.release(data.length);
+        space.release(txCharge(1, data.length));
         throw err;
       }
       try {
         await this.store.writeNewVersion(this.area.versionPaths(stem), data);
       } catch (err) {
-        await this.abandon(stem, data.length);
+        await this.abandon(stem, txCharge(1, data.length));
         throw err;
       }
-      return this.record({ kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION }, undefined);
+      crashPoint('prepare.data-synced');
+      return this.record(
+        { kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION, format: 1, offset: 0, crc: 0 },
+        undefined,
+      );
     });
   }
 
   /**
-   * prepare_append: the new version is a kernel copy of the chunk (a clone where the file
-   * system can) with `data` written at `offset`; the chunk is never read into memory, only
-   * the at most two blocks whose old bytes partly survive, checked against the chunk's sums
-   * (a mismatch quarantines the chunk: corrupt_chunk).
+   * prepare_append: keeps only `data` (durably), with the offset and the chunk version it
+   * applies to; reserves its bytes, which cover the chunk's growth at commit (the offset is
+   * at most the size, and a commit applies only to the same version).
    */
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
-      await this.area.ensure();
-      const stem = this.area.newStem();
-      const paths = this.area.versionPaths(stem);
-      const space = this.store.space;
-      // Only the copy needs the chunk to hold still; writing the new bytes into our own copy does not.
-      const built = await this.store.withChunkLock(chunkId, async () => {
+      this.checkCount(keyOf('append', chunkId, transactionId));
+      const baseVersion = await this.store.withChunkLock(chunkId, async () => {
         const current = this.store.sizeOf(chunkId) ?? 0;
         if (offset > current) throw new BadOffsetError(current);
-        const size = Math.max(current, offset + data.length);
-        if (!space.tryReserve(size)) throw new InsufficientSpaceError(space.available);
-        try {
-          const base = await this.store.identityOf(chunkId);
-          const baseSums = await this.store.baseSumsLocked(chunkId);
-          await this.store.copyChunkLocked(chunkId, paths.data);
-          return { size, base, baseSums, baseVersion: this.store.versionOf(chunkId) };
-        } catch (err) {
-          await this.abandon(stem, size);
-          throw err;
-        }
+        return this.store.versionOf(chunkId);
       });
+      const space = this.store.space;
+      if (!space.tryReserve(txCharge(2, data.length))) throw new InsufficientSpaceError(space.available);
+      const stem = this.area.newStem();
       try {
-        const written = await this.store.writeIntoCopy(paths, built.baseSums, offset, data);
-        if ('kind' in written) {
-          await this.store.condemn({ chunkId, version: built.baseVersion }, 'append', written);
-          throw new CorruptChunkError();
-        }
+        await this.area.ensure();
+        await this.area.writeRecord(stem, data, true);
       } catch (err) {
-        await this.abandon(stem, built.size);
+        await this.abandon(stem, txCharge(2, data.length));
         throw err;
       }
-      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: built.size, createdAt: Date.now(), stem, baseVersion: built.baseVersion };
-      return this.record(tx, built.base);
+      crashPoint('prepare.data-synced');
+      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion, format: 2, offset, crc: crc32(data) };
+      return this.record(tx, undefined);
     });
   }
 
   /** Writes the sidecar and replaces any earlier prepare of the same transaction. Runs under the transaction lock. */
   private async record(tx: PreparedTx, base: ChunkIdentity | null | undefined): Promise<PreparedTx> {
     const sidecar: Sidecar = {
-      format: 1,
+      format: tx.format,
       kind: tx.kind,
       chunk_id: tx.chunkId,
       transaction_id: tx.transactionId,
       size: tx.size,
       created_at: tx.createdAt,
-      ...(tx.kind === 'append' ? { base: base ?? null } : {}),
+      ...(tx.format === 2 ? { offset: tx.offset, base_version: tx.baseVersion, crc: tx.crc } : tx.kind === 'append' ? { base: base ?? null } : {}),
     };
     try {
       await this.area.writeSidecar(tx.stem, sidecar);
     } catch (err) {
-      await this.abandon(tx.stem, tx.size);
+      await this.abandon(tx.stem, txCharge(tx.format, tx.size));
       throw err;
     }
     const key = keyOf(tx.kind, tx.chunkId, tx.transactionId);
@@ -459,7 +273,7 @@ export class Transactions {
     if (earlier) {
       // The new prepare stands even if the old files resist; a restart removes leftovers.
       await this.area.discard(earlier.stem).catch(() => undefined);
-      this.store.space.release(earlier.size);
+      this.store.space.release(txCharge(earlier.format, earlier.size));
     }
     return tx;
   }
@@ -473,7 +287,7 @@ export class Transactions {
   /** Deletes a prepared transaction's files and frees its space. Runs under the transaction lock. */
   private async drop(tx: PreparedTx): Promise<void> {
     await this.area.discard(tx.stem);
-    this.store.space.release(tx.size);
+    this.store.space.release(txCharge(tx.format, tx.size));
   }
 
   /**
@@ -490,13 +304,15 @@ export class Transactions {
         if (this.outcomes.get(key) === 'committed') return { repeated: true };
         throw noPreparedData();
       }
-      let replacedBytes: number | null;
+      if (tx.format === 2) return this.commitRecord(key, tx);
+      let done: { replacedBytes: number; version: number } | null;
       try {
-        replacedBytes = await this.store.withChunkLock(chunkId, async () => {
+        done = await this.store.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
-          const old = this.store.sizeOf(chunkId) ?? 0;
-          await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, () => this.area.sync());
-          return old;
+          const replacedBytes = this.store.sizeOf(chunkId) ?? 0;
+          const version = await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, txCharge(tx.format, tx.size), () => this.area.sync());
+          crashPoint('commit.installed');
+          return { replacedBytes, version };
         });
       } catch (err) {
         // The rename landed and only a directory fsync failed: the data is the chunk now.
@@ -507,18 +323,48 @@ export class Transactions {
         }
         throw err;
       }
-      if (replacedBytes === null) {
-        await this.drop(tx);
-        this.prepared.delete(key);
-        this.outcomes.set(key, 'rolled_back');
-        throw conflict();
-      }
+      if (done === null) return this.conflicted(key, tx);
       this.prepared.delete(key);
       this.outcomes.set(key, 'committed');
       // A sidecar left behind by a failure here is read as this commit at start-up.
       await this.area.forgetCommitted(tx.stem).catch(() => undefined);
-      return { repeated: false, tx, replacedBytes };
+      return { repeated: false, tx, ...done };
     });
+  }
+
+  private forget(key: string, outcome: Outcome): void {
+    this.prepared.delete(key);
+    this.outcomes.set(key, outcome);
+  }
+
+  private async conflicted(key: string, tx: PreparedTx): Promise<never> {
+    await this.drop(tx);
+    this.prepared.delete(key);
+    this.outcomes.set(key, 'rolled_back');
+    throw conflict();
+  }
+
+  /** commit_append of a format-2 record: applied by the store, then its files go. Runs under the transaction lock. */
+  private async commitRecord(key: string, tx: PreparedTx): Promise<CommitResult> {
+    const data = await this.area.readRecord(tx.stem);
+    if (data.length !== tx.size || crc32(data) !== tx.crc) throw new CorruptChunkError();
+    const space = this.store.space;
+    // The store frees what it does not keep of the reservation, or all of it on a failure;
+    // a failed commit leaves the transaction holding its bytes again.
+    const done = await this.store
+      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: txCharge(tx.format, tx.size), transactionId: tx.transactionId })
+      .catch(async (err: unknown) => {
+        space.restore(txCharge(tx.format, tx.size));
+        // The chunk was quarantined: the record can never apply; it is rolled back.
+        if (err instanceof CorruptChunkError) await this.drop(tx).then(() => this.forget(key, 'rolled_back'));
+        throw err;
+      });
+    if (done === null) return this.conflicted(key, tx);
+    this.prepared.delete(key);
+    this.outcomes.set(key, 'committed');
+    // A crash before this is read as the commit at start-up (the chunk names the transaction).
+    await this.area.discard(tx.stem).catch(() => undefined);
+    return { repeated: false, tx, ...done };
   }
 
   /** rollback_chunk / rollback_append: ok when nothing was prepared, an error after a commit. */

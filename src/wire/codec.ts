@@ -1,23 +1,20 @@
-import { C1, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import { isSpilledBin } from './spill.js';
+import { checkPlain, DEFAULT_VALUE_LIMITS, type ValueLimits } from './plain-msgpack.js';
 
 // Decoding uses msgpackr. Python packs ints >= 2^32 as uint64, which msgpackr turns into
 // BigInt unless told otherwise (shared/field-notes.md); maps come back as plain objects.
-const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false });
+// Structured clone and records are off, and checkPlain refuses every extension type before
+// msgpackr runs, so no extension of msgpackr's is ever reached.
+const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false, structuredClone: false });
 
-// msgpackr returns a marker object for the never-used byte 0xc1 instead of failing; the
-// protocol calls such a body undecodable (protocol/PROTOCOL.md, section 2).
-function holdsC1(v: unknown): boolean {
-  if (v === C1) return true;
-  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return false;
-  return (Array.isArray(v) ? v : Object.values(v)).some(holdsC1);
-}
-
-/** Decodes one msgpack value that must fill `body` exactly; throws on anything else. */
-export function decodeBody(body: Buffer): unknown {
-  const value = unpackr.unpack(body);
-  if (holdsC1(value)) throw new Error('msgpack byte 0xc1 is never used');
-  return value;
+/**
+ * Decodes one plain msgpack value that must fill `body` exactly, within `limits` (depth,
+ * count of values); throws on anything else, including extension types and the byte 0xc1.
+ */
+export function decodeBody(body: Buffer, limits: ValueLimits = DEFAULT_VALUE_LIMITS): unknown {
+  checkPlain(body, limits);
+  return unpackr.unpack(body);
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { BufferPool, Lease } from './buffer-pool.js';
+import { GrowingBody } from './growing-body.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { RefusedTarget, type SpillProvider, type SpillTarget } from './spill.js';
 
 /** The length prefix: 4 bytes, unsigned big-endian, counting the body only (not itself). */
@@ -33,9 +35,6 @@ export interface StreamOptions {
   readonly minSpillBytes?: number;
 }
 
-// Bodies that arrive split across socket reads are assembled once their length is known;
-// those below this size are copied into a plain Buffer rather than a pooled slab.
-const POOLED_BODY_MIN_BYTES = 64 * 1024;
 // Below this, a bin value costs less in memory than a temp file costs in system calls.
 const DEFAULT_MIN_SPILL_BYTES = 64 * 1024;
 // What a walked frame may hold in memory besides its spilled values: field names, ids, flags.
@@ -44,16 +43,15 @@ const UNDECODABLE = 'undecodable body';
 
 /**
  * Turns socket reads into whole frame bodies. Cursor based: a body that lies wholly inside
- * one read is returned as a view of it; a split body is copied once into a buffer sized
- * from its prefix, never re-concatenated per read. With `stream` options, large bodies are
+ * one read is returned as a view of it; a split body is copied into a buffer that grows with
+ * the bytes received (never sized from the prefix alone), never re-concatenated per read.
+ * `push` throws a RangeError when memory for a body cannot be had; the caller then closes. With `stream` options, large bodies are
  * walked instead and their big bin values handed to spill targets as the bytes arrive.
  */
 export class FrameDecoder {
   private readonly prefix = Buffer.alloc(LEN_PREFIX_BYTES);
   private prefixFilled = 0;
-  private body: Buffer | null = null;
-  private lease: Lease | null = null;
-  private bodyFilled = 0;
+  private body: GrowingBody | null = null;
   private walker: BodyWalker | null = null;
   private failed = false;
 
@@ -61,11 +59,12 @@ export class FrameDecoder {
     private readonly maxFrameBytes: number,
     private readonly pool: BufferPool,
     private readonly stream: StreamOptions | null = null,
+    private readonly budget: MemoryBudget | null = null,
   ) {}
 
   /** Bytes of the frame currently being assembled (for buffer budgets and trickle timeouts). */
   get pendingBytes(): number {
-    return this.prefixFilled + (this.walker ? this.walker.consumed : this.bodyFilled);
+    return this.prefixFilled + (this.walker ? this.walker.consumed : (this.body?.received ?? 0));
   }
 
   /** True while a frame has started but not finished. */
@@ -120,18 +119,14 @@ export class FrameDecoder {
         if (length === 0) this.finishBody(out);
         continue;
       }
-      const take = Math.min(this.body.length - this.bodyFilled, chunk.length - pos);
-      chunk.copy(this.body, this.bodyFilled, pos, pos + take);
-      this.bodyFilled += take;
-      pos += take;
-      if (this.bodyFilled === this.body.length) this.finishBody(out);
+      pos += this.body.append(chunk, pos, chunk.length);
+      if (this.body.complete) this.finishBody(out);
     }
   }
 
   /** Returns a half-assembled body's slab to the pool and drops spilled bytes (connection closed mid-frame). */
   dispose(): void {
-    this.lease?.release();
-    this.lease = null;
+    this.body?.dispose();
     this.body = null;
     this.walker?.abandon();
     this.walker = null;
@@ -146,26 +141,19 @@ export class FrameDecoder {
 
   private startWalk(length: number): boolean {
     if (this.stream === null || length < this.stream.minFrameBytes || length === 0) return false;
-    this.walker = new BodyWalker(length, this.stream.spill, this.stream.minSpillBytes ?? DEFAULT_MIN_SPILL_BYTES, this.pool);
+    this.walker = new BodyWalker(length, this.stream.spill, this.stream.minSpillBytes ?? DEFAULT_MIN_SPILL_BYTES, this.pool, this.budget);
     return true;
   }
 
   private startBody(length: number): void {
-    if (length >= POOLED_BODY_MIN_BYTES) {
-      this.lease = this.pool.acquire(length);
-      this.body = this.lease.buf;
-    } else {
-      this.body = Buffer.allocUnsafe(length);
-    }
-    this.bodyFilled = 0;
+    this.body = new GrowingBody(length, this.pool, this.budget);
   }
 
   private finishBody(out: DecodedFrame[]): void {
-    out.push({ kind: 'frame', body: this.body as Buffer, lease: this.lease });
+    const { body, lease } = (this.body as GrowingBody).take();
+    out.push({ kind: 'frame', body, lease });
     this.body = null;
-    this.lease = null;
     this.prefixFilled = 0;
-    this.bodyFilled = 0;
   }
 }
 
@@ -266,13 +254,14 @@ class BodyWalker {
   private readonly keys = new Set<string>();
   private readonly spills: Spill[] = [];
   private problem: { kind: 'refused' | 'malformed'; why: string } | null = null;
-  private assembly: { lease: Lease; filled: number } | null = null;
+  private assembly: GrowingBody | null = null;
 
   constructor(
     private readonly length: number,
     private readonly provider: SpillProvider,
     private readonly minSpillBytes: number,
     private readonly pool: BufferPool,
+    private readonly budget: MemoryBudget | null,
   ) {
     this.left = length;
   }
@@ -286,8 +275,7 @@ class BodyWalker {
     this.consumed += end - pos;
     while (pos < end && this.problem === null) {
       if (this.assembly !== null) {
-        chunk.copy(this.assembly.lease.buf, this.assembly.filled, pos, end);
-        this.assembly.filled += end - pos;
+        this.assembly.append(chunk, pos, end);
         return;
       }
       if (this.raw > 0) {
@@ -321,7 +309,7 @@ class BodyWalker {
 
   result(): DecodedFrame {
     if (this.problem === null && this.assembly !== null) {
-      return { kind: 'frame', body: this.assembly.lease.buf, lease: this.assembly.lease };
+      return { kind: 'frame', ...this.assembly.take() };
     }
     if (this.problem === null && (this.entries !== 0 || this.raw > 0 || this.tokHave > 0)) this.fail('malformed', UNDECODABLE);
     if (this.problem !== null) return { ...this.problem };
@@ -330,7 +318,7 @@ class BodyWalker {
 
   /** The frame will never complete: give back what it holds. */
   abandon(): void {
-    this.assembly?.lease.release();
+    this.assembly?.dispose();
     this.assembly = null;
     this.discardSpills();
   }
@@ -343,9 +331,8 @@ class BodyWalker {
     if (this.entries === -1) {
       if (!isMapHeader(b)) {
         // Not a map: assemble it whole, so it fails (or not) exactly as a small body would.
-        const lease = this.pool.acquire(this.length);
-        tok.copy(lease.buf, 0);
-        this.assembly = { lease, filled: tok.length };
+        this.assembly = new GrowingBody(this.length, this.pool, this.budget);
+        this.assembly.append(tok, 0, tok.length);
         return;
       }
       this.appendSkeleton(tok, 0, tok.length);

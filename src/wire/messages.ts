@@ -13,6 +13,8 @@ export interface StoreChunkRequest {
   client_id: string | null;
   /** True when the sender is a primary (or the master) handing us a replica to keep. */
   isReplica: boolean;
+  /** The chunk version to take (a primary forwarding its own); absent: the next one. */
+  version: number | null;
 }
 
 export interface RetrieveChunkRequest {
@@ -64,6 +66,8 @@ export interface AppendChunkRequest {
   file_path: string | null;
   /** True when a primary forwarded this append to us as a replica. */
   isReplica: boolean;
+  /** The chunk version to take (a primary forwarding its own); absent: the next one. */
+  version: number | null;
 }
 
 export interface ReplicateChunkRequest {
@@ -76,6 +80,8 @@ export interface ReplicateChunkRequest {
   /** The chain, as "host:port"; this server is `replica_servers[current_replica]`. */
   replica_servers: string[];
   current_replica: number;
+  /** The chunk version to take (a primary forwarding its own); absent: the next one. */
+  version: number | null;
 }
 
 export type Request =
@@ -95,4 +101,4 @@ export type Command = Request['command'];
 export type RequestOf<C extends Command> = Extract<Request, { command: C }>;
 
 export type OkReply = { status: 'ok'; [field: string]: unknown };
-export type RetrieveReply = { status: 'ok'; data: Buffer | FileBody };
+export type RetrieveReply = { status: 'ok'; data: Buffer | FileBody; version?: number };

@@ -89,6 +89,7 @@ export const validators: { [C in Command]: Validator<C> } = {
     chunk_index: optUint(f, 'chunk_index'),
     client_id: optStr(f, 'client_id'),
     isReplica: isReplicaFlag(f),
+    version: optUint(f, 'version'),
   }),
   retrieve_chunk: (f) => ({ command: 'retrieve_chunk', chunk_id: chunkId(f) }),
   delete_chunk: (f) => ({ command: 'delete_chunk', chunk_id: chunkId(f) }),
@@ -114,6 +115,7 @@ export const validators: { [C in Command]: Validator<C> } = {
     offset: optUint(f, 'offset'),
     file_path: optStr(f, 'file_path'),
     isReplica: isReplicaFlag(f),
+    version: optUint(f, 'version'),
   }),
   commit_chunk: (f) => ({ command: 'commit_chunk', chunk_id: chunkId(f), transaction_id: transactionId(f) }),
   rollback_chunk: (f) => ({ command: 'rollback_chunk', chunk_id: chunkId(f), transaction_id: transactionId(f) }),
@@ -129,6 +131,7 @@ export const validators: { [C in Command]: Validator<C> } = {
       chunk_index: optUint(f, 'chunk_index'),
       replica_servers: strList(f, 'replica_servers'),
       current_replica: uint(f, 'current_replica'),
+      version: optUint(f, 'version'),
     };
   },
 };

@@ -10,14 +10,38 @@ import { bytes, call, frame, MIB, tempDir, testConfig } from '../support/helpers
 
 type T = { teardown(fn: () => unknown): void };
 
+/** What a scripted master does with one message: `null` answers nothing (as the reference master does), `'drop'` resets the connection. */
+type Script = (m: any) => Record<string, unknown> | null | 'drop';
+
+/** As the reference master: no reply to a chunk server, except to get_replica_locations. */
+const REFERENCE: Script = (m) => (m.command === 'get_replica_locations' ? { status: 'ok', locations: [] } : null);
+
 /**
- * A master that behaves as the reference does towards chunk servers: it reads each message,
- * answers nothing, and closes once the sender has closed. It records what it received.
+ * A master whose answers the test scripts (and may change while it runs): it reads each
+ * message, records it, answers as `script` says, and closes once the sender has closed.
  */
-async function referenceMaster(t: T, port = 0): Promise<{ port: number; messages: any[]; close: () => Promise<void> }> {
+async function scriptedMaster(
+  t: T,
+  port = 0,
+  initial: Script = REFERENCE,
+): Promise<{ port: number; messages: any[]; connections: () => number; script: Script; unlisten: () => void; close: () => Promise<void> }> {
   const messages: any[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
+  const self = {
+    port,
+    messages,
+    connections: () => connections,
+    script: initial,
+    /** Refuses new connections from now on; those accepted finish as scripted. */
+    unlisten: (): void => void server.close(),
+    close: (): Promise<void> => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
   const server = createServer({ allowHalfOpen: true }, (socket) => {
+    connections++;
     sockets.add(socket);
     let buf = Buffer.alloc(0);
     socket.on('error', () => undefined);
@@ -28,20 +52,30 @@ async function referenceMaster(t: T, port = 0): Promise<{ port: number; messages
         const m: any = decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0)));
         messages.push(m);
         buf = buf.subarray(4 + buf.readUInt32BE(0));
-        // The one message of a chunk server the reference master answers.
-        if (m.command === 'get_replica_locations') socket.write(frame({ status: 'ok', locations: [] }));
+        const answer = self.script(m);
+        if (answer === 'drop') return void socket.resetAndDestroy();
+        if (answer !== null) socket.write(frame(answer));
       }
     });
     socket.on('end', () => socket.end());
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  const close = (): Promise<void> => {
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => server.close(() => r()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : self.close()));
+  const inner = self.close;
+  self.close = () => {
+    closed = true;
+    return inner();
   };
-  t.teardown(close);
   const a = server.address();
-  return { port: typeof a === 'object' && a ? a.port : port, messages, close };
+  self.port = typeof a === 'object' && a ? a.port : port;
+  return self;
 }
 
 function memoryLog(): { log: pino.Logger; lines: () => any[] } {
@@ -66,7 +100,7 @@ t.test('backoff is exponential, capped at the heartbeat interval, and jittered',
 });
 
 t.test('register and heartbeats reach a master that never replies, with address, location and space', async (t) => {
-  const master = await referenceMaster(t);
+  const master = await scriptedMaster(t);
   const dir = await tempDir(t);
   const server = await startChunkServer(
     testConfig(dir, { x: 12.5, y: 40, spaceMb: 8, heartbeatIntervalS: 0.1, master: { enabled: true, host: '127.0.0.1', port: master.port, replicationFactor: 3 } }),
@@ -77,19 +111,20 @@ t.test('register and heartbeats reach a master that never replies, with address,
   const beats = (): any[] => master.messages.filter((m) => m.command === 'heartbeat');
   await waitFor('two heartbeats', async () => (beats().length >= 2 ? true : undefined));
   t.same(master.messages[0], { command: 'register_chunk_server', address: server.address, location: [12.5, 40] }, 'registers first');
-  t.same(beats()[0], { command: 'heartbeat', address: server.address, location: [12.5, 40], space_info: { total: 8 * MIB, used: 0 } });
+  // chunk_report (our extension, which the reference master ignores): the first beat after registering carries the full list.
+  t.same(beats()[0], { command: 'heartbeat', address: server.address, location: [12.5, 40], space_info: { total: 8 * MIB, used: 0 }, chunk_report: [] });
   t.equal(master.messages.filter((m) => m.command === 'register_chunk_server').length, 1, 'registers once while the master stays up');
 
   // Standalone-style store (the reference master never answers get_replica_locations): the
   // chunk is still stored and the reply comes within the master timeout.
   const data = bytes(300_000);
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'c', file_path: '/f', data, replica_servers: true }), { status: 'ok', chunk_id: 'c' });
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'c', file_path: '/f', data, replica_servers: true }), { status: 'ok', chunk_id: 'c' });
   await waitFor('used grows by the bytes stored', async () => (beats().at(-1)?.space_info.used === 300_000 ? true : undefined));
 
   // A primary store: get_replica_locations carries our address and the client's id; the
   // metadata update names the real holders and is sent although no reply ever comes.
   const data2 = bytes(5000, 2);
-  t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'p', file_path: '/p', chunk_index: 4, client_id: 'c9', data: data2 }), { status: 'ok', chunk_id: 'p', replicas: 0 });
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'p', file_path: '/p', chunk_index: 4, client_id: 'c9', data: data2 }), { status: 'ok', chunk_id: 'p', replicas: 0 });
   t.same(master.messages.find((m) => m.command === 'get_replica_locations'), { command: 'get_replica_locations', excluding: server.address, client_id: 'c9' });
   t.same(master.messages.find((m) => m.command === 'update_file_metadata'), {
     command: 'update_file_metadata',
@@ -102,7 +137,9 @@ t.test('register and heartbeats reach a master that never replies, with address,
   });
 });
 
-t.test('master down: keeps serving, logs once per change, registers again when it returns', async (t) => {
+const OUTAGE = 'master unreachable; serving without it and retrying';
+
+t.test('master down: keeps serving, logs once per outage, registers again when it returns', async (t) => {
   const port = await freePort();
   const dir = await tempDir(t);
   const { log, lines } = memoryLog();
@@ -112,29 +149,36 @@ t.test('master down: keeps serving, logs once per change, registers again when i
   );
   t.teardown(() => server.stop());
   const msgs = (): string[] => lines().map((l) => l.msg);
+  const outages = (): number => msgs().filter((m) => m === OUTAGE).length;
 
-  // A second of retries against nothing: still one warning.
-  await new Promise((r) => setTimeout(r, 1000));
-  t.equal(msgs().filter((m) => m === 'master unreachable; serving without it and retrying').length, 1, 'one warning for the outage');
+  // Nothing listens: refused connections. Then a master that resets every connection: each
+  // retry fails again, and the log still says one outage.
+  await waitFor('the outage logged', async () => (outages() === 1 ? true : undefined));
+  const master = await scriptedMaster(t, port, () => 'drop');
+  await waitFor('five more failed rounds', async () => (master.connections() >= 5 ? true : undefined));
+  t.equal(outages(), 1, 'one warning for the outage, not one per failed round');
   const reply = await call(server.port, { command: 'store_chunk', chunk_id: 'a', file_path: '/f', data: bytes(10) });
-  t.same(reply, { status: 'ok', chunk_id: 'a', replicas: 0 }, 'primary store works with the master down');
+  t.match(reply, { status: 'ok', chunk_id: 'a', replicas: 0 }, 'primary store works with the master down');
   t.ok(msgs().includes('master unreachable: chunk stored locally, metadata not updated'));
   t.equal((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'a' })).data.length, 10);
 
-  const master = await referenceMaster(t, port);
-  await waitFor('registration', async () => (master.messages.some((m) => m.command === 'register_chunk_server') ? true : undefined), 2000);
-  t.equal(msgs().filter((m) => m === 'registered with master').length, 1);
-
-  await master.close();
   master.messages.length = 0;
-  await new Promise((r) => setTimeout(r, 600));
-  const again = await referenceMaster(t, port);
-  await waitFor('registered again', async () => (again.messages[0]?.command === 'register_chunk_server' ? true : undefined), 2000);
-  await waitFor('log line', async () => (msgs().includes('master is back; registered again') ? true : undefined), 1000);
-  t.equal(msgs().filter((m) => m === 'master unreachable; serving without it and retrying').length, 2, 'one warning per outage');
+  master.script = REFERENCE;
+  await waitFor('registered', async () => (msgs().includes('registered with master') ? true : undefined));
+  t.equal(master.messages.filter((m) => m.command === 'register_chunk_server').length, 1, 'one registration once the master answers');
+  t.equal(outages(), 1);
+
+  master.script = () => 'drop';
+  await waitFor('the second outage logged', async () => (outages() === 2 ? true : undefined));
+  master.messages.length = 0;
+  master.script = REFERENCE;
+  await waitFor('registered again', async () => (msgs().includes('master is back; registered again') ? true : undefined));
+  t.equal(master.messages[0]?.command, 'register_chunk_server', 'registers again before beating: a returning master may have forgotten it');
+  t.equal(outages(), 2, 'one warning per outage');
+  t.equal(msgs().filter((m) => m === 'registered with master').length, 1);
 });
 
-t.test('a master that dies between the registration and the heartbeat: the outage is logged', async (t) => {
+t.test('a master that takes the registration but refuses every heartbeat stays one outage, then a real one is logged', async (t) => {
   const port = await freePort();
   const { log, lines } = memoryLog();
   const dir = await tempDir(t);
@@ -144,18 +188,52 @@ t.test('a master that dies between the registration and the heartbeat: the outag
   );
   t.teardown(() => server.stop());
   const messages = (msg: string): any[] => lines().filter((l) => l.msg === msg);
-  const OUTAGE = 'master unreachable; serving without it and retrying';
   await waitFor('the first outage', async () => (messages(OUTAGE).length === 1 ? true : undefined));
 
-  // Takes one registration, as the reference master does (no reply), and is gone before the
-  // heartbeat that follows it.
-  const shortLived = createServer({ allowHalfOpen: true }, (socket) => {
-    shortLived.close();
-    socket.on('error', () => undefined);
-    socket.once('data', () => socket.end());
+  // Registrations pass silently, as the reference master's do; heartbeats get an error reply.
+  const picky = await scriptedMaster(t, port, (m) => (m.command === 'heartbeat' ? { status: 'error', message: 'not today' } : null));
+  const refusedBeats = (): number => picky.messages.filter((m) => m.command === 'heartbeat').length;
+  await waitFor('several refused heartbeats', async () => (refusedBeats() >= 3 ? true : undefined));
+  t.equal(messages(OUTAGE).length, 1, 'one outage, not one per refused round');
+  t.same(messages('registered with master'), [], 'not announced as registered while beats are refused');
+  t.ok(picky.messages.filter((m) => m.command === 'register_chunk_server').length >= 3, 'registers again before each retried beat');
+
+  picky.script = REFERENCE;
+  await waitFor('registered', async () => (messages('registered with master').length === 1 ? true : undefined));
+  await picky.close();
+  await waitFor('the next outage logged', async () => (messages(OUTAGE).length === 2 ? true : undefined));
+  t.match(messages(OUTAGE)[0], { err: /ECONNREFUSED/ });
+  t.match(messages(OUTAGE)[1], { err: /ECONNREFUSED|ECONNRESET|closed/ });
+});
+
+t.test('a master that takes the registration and is gone before the heartbeat: still the same outage, registered once a whole round is taken', async (t) => {
+  const port = await freePort();
+  const { log, lines } = memoryLog();
+  const dir = await tempDir(t);
+  const server = await startChunkServer(
+    testConfig(dir, { heartbeatIntervalS: 0.1, master: { enabled: true, host: '127.0.0.1', port, replicationFactor: 3 } }),
+    log,
+  );
+  t.teardown(() => server.stop());
+  const messages = (msg: string): any[] => lines().filter((l) => l.msg === msg);
+  await waitFor('the first outage', async () => (messages(OUTAGE).length === 1 ? true : undefined));
+
+  // Takes one registration (no reply, as the reference) and stops listening before the beat.
+  const shortLived = await scriptedMaster(t, port, (m) => {
+    if (m.command !== 'register_chunk_server') return 'drop';
+    shortLived.unlisten();
+    return null;
   });
-  await new Promise<void>((r) => shortLived.listen(port, '127.0.0.1', r));
-  await waitFor('the registration logged', async () => (messages('registered with master').length === 1 ? true : undefined));
-  await waitFor('the master gone again, logged', async () => (messages(OUTAGE).length === 2 ? true : undefined));
-  t.match(messages(OUTAGE)[1], { err: /ECONNREFUSED/ });
+  await waitFor('the registration taken', async () => (shortLived.messages.some((m) => m.command === 'register_chunk_server') ? true : undefined));
+  const back = await waitFor('a master on the port again', async () => {
+    try {
+      return await scriptedMaster(t, port);
+    } catch {
+      return undefined;
+    }
+  });
+  await waitFor('registered', async () => (messages('registered with master').length === 1 ? true : undefined));
+  t.equal(back.messages[0]?.command, 'register_chunk_server', 'the beat that failed undid the registration: it registers again');
+  t.equal(messages(OUTAGE).length, 1, 'the registration alone did not end the outage, so its failed beat logged no new one');
+  t.same(messages('master is back; registered again'), [], 'never announced before that round');
 });

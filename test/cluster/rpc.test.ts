@@ -62,7 +62,8 @@ t.test('a reply comes back; refused, silent, closing and oversized peers become 
   const silent = await peer(t, () => undefined);
   const started = Date.now();
   await rejectsPeer(t, rpc.request(silent.address, { command: 'x' }, 300), /no reply within 300 ms/, 'never answers');
-  t.ok(Date.now() - started < 4000, 'gave up at the deadline');
+  // The message names the per-call 300 ms, not the 5 s default; and it did wait that long.
+  t.ok(Date.now() - started >= 250, 'waited for the deadline');
 
   const closer = await peer(t, (_req, s) => s.end());
   await rejectsPeer(t, rpc.request(closer.address, { command: 'x' }), /closed without a reply/, 'closes without answering');

@@ -34,7 +34,7 @@ t.test('prepare_chunk then commit_chunk: retrieve returns the prepared bytes', a
   const tx = { chunk_id: 'c1', transaction_id: '1700000000001' };
   t.same(await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data }), OK_PREPARED);
   t.equal(await retrieve(s.port, 'c1'), 'chunk_not_found', 'nothing visible before commit');
-  t.same(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
   t.same(await retrieve(s.port, 'c1'), data);
 });
 
@@ -52,10 +52,10 @@ t.test('idempotent outcomes', async (t) => {
   const data = bytes(5000, 3);
   const tx = { chunk_id: 'idem', transaction_id: 't1' };
   await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data });
-  t.same(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
 
   t.test('a repeated commit of a committed transaction is ok', async (t) => {
-    t.same(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
+    t.match(await call(s.port, { command: 'commit_chunk', ...tx }), OK_COMMITTED);
     t.same(await retrieve(s.port, 'idem'), data);
   });
   t.test('commit of an unknown transaction is the reference error', async (t) => {
@@ -85,8 +85,8 @@ t.test('commit_chunk is last-writer-wins', async (t) => {
   const s = await startServer(t);
   await call(s.port, { command: 'prepare_chunk', chunk_id: 'w', transaction_id: 'a', file_path: '/f', data: Buffer.from('AAAA') });
   await call(s.port, { command: 'prepare_chunk', chunk_id: 'w', transaction_id: 'b', file_path: '/f', data: Buffer.from('BB') });
-  t.same(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'b' }), OK_COMMITTED);
-  t.same(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'a' }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'b' }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'a' }), OK_COMMITTED);
   t.same(await retrieve(s.port, 'w'), Buffer.from('AAAA'));
   t.equal(s.store.space.used, 4, 'only the current version is counted');
 });
@@ -112,7 +112,7 @@ t.test('ids are checked before they become file names', async (t) => {
   t.same(r, { status: 'error', message: 'invalid_chunk_id' });
 });
 
-t.test('prepare_append writes at the offset, on a copy', async (t) => {
+t.test('prepare_append writes at the offset', async (t) => {
   const s = await startServer(t);
   await call(s.port, { command: 'store_chunk', chunk_id: 'ap', file_path: '/f', data: Buffer.from('hello world') });
 
@@ -120,13 +120,13 @@ t.test('prepare_append writes at the offset, on a copy', async (t) => {
     const tx = { chunk_id: 'ap', transaction_id: 'end' };
     t.same(await call(s.port, { command: 'prepare_append', ...tx, data: Buffer.from('!!'), offset: 11 }), OK_PREPARED);
     t.same(await retrieve(s.port, 'ap'), Buffer.from('hello world'), 'chunk unchanged until commit');
-    t.same(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
+    t.match(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
     t.same(await retrieve(s.port, 'ap'), Buffer.from('hello world!!'));
   });
   t.test('inside: overwrites those bytes, may extend', async (t) => {
     const tx = { chunk_id: 'ap', transaction_id: 'mid' };
     t.same(await call(s.port, { command: 'prepare_append', ...tx, data: Buffer.from('WORLD!!!'), offset: 6 }), OK_PREPARED);
-    t.same(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
+    t.match(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
     t.same(await retrieve(s.port, 'ap'), Buffer.from('hello WORLD!!!'));
   });
   t.test('beyond the end: bad_offset with the size', async (t) => {
@@ -138,7 +138,7 @@ t.test('prepare_append writes at the offset, on a copy', async (t) => {
   t.test('a missing chunk is empty: offset 0 creates it', async (t) => {
     const tx = { chunk_id: 'fresh', transaction_id: '1' };
     t.same(await call(s.port, { command: 'prepare_append', ...tx, data: Buffer.from('abc'), offset: 0 }), OK_PREPARED);
-    t.same(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
+    t.match(await call(s.port, { command: 'commit_append', ...tx }), OK_COMMITTED);
     t.same(await retrieve(s.port, 'fresh'), Buffer.from('abc'));
   });
 });
@@ -150,7 +150,7 @@ t.test('commit_append after the base changed is a conflict and leaves the chunk'
   const b = { chunk_id: 'cf', transaction_id: 'b' };
   await call(s.port, { command: 'prepare_append', ...a, data: Buffer.from('-A'), offset: 4 });
   await call(s.port, { command: 'prepare_append', ...b, data: Buffer.from('-B'), offset: 4 });
-  t.same(await call(s.port, { command: 'commit_append', ...a }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_append', ...a }), OK_COMMITTED);
   t.same(await call(s.port, { command: 'commit_append', ...b }), { status: 'error', message: 'conflict' });
   t.same(await retrieve(s.port, 'cf'), Buffer.from('base-A'));
   t.equal(s.store.space.used, 6, 'the conflicting prepare released its space');
@@ -175,16 +175,17 @@ t.test('commit_append after the base changed is a conflict and leaves the chunk'
 
 t.test('append_chunk appends at the true end and creates missing chunks', async (t) => {
   const s = await startServer(t);
-  t.same(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('one'), offset: 0, file_path: '/f' }), {
+  t.match(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('one'), offset: 0, file_path: '/f' }), {
     status: 'ok',
     new_offset: 3,
+    version: 1,
   });
-  t.same(
+  t.match(
     await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('two'), offset: 0, file_path: '/f', replica_servers: true }),
-    { status: 'ok', new_offset: 6 },
+    { status: 'ok', new_offset: 6, version: 2 },
     'a stale offset still appends at the end',
   );
-  t.same(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
+  t.match(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
   t.same(await retrieve(s.port, 'ac'), Buffer.from('onetwo3'));
   t.equal(s.store.space.used, 7);
   t.same(await readdir(s.store.dir), ['.meta', 'ac'], 'no temp file left, no .prepared folder until a prepare');
@@ -290,13 +291,16 @@ t.test('the space limit holds while prepared data is outstanding', async (t) => 
   const third = 300 * 1024;
   t.equal((await call(s.port, { command: 'store_chunk', chunk_id: 'small', file_path: '/f', data: bytes(third) })).status, 'ok');
   t.match(
-    await call(s.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '3', data: bytes(10), offset: third }),
+    await call(s.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '3', data: bytes(200 * 1024), offset: third }),
     { status: 'error', message: 'insufficient_space' },
-    'a prepared append reserves the whole new version',
+    'a prepared append reserves its record, which the growth of the chunk at commit fits in',
   );
+  t.same(await call(s.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '4', data: bytes(10), offset: third }), OK_PREPARED, 'never a copy of the chunk');
+  t.equal(s.store.space.used, half.length + third + 10);
+  await call(s.port, { command: 'rollback_append', chunk_id: 'small', transaction_id: '4' });
   t.equal(await retrieve(s.port, 'p2'), 'chunk_not_found');
 
-  t.same(await call(s.port, { command: 'commit_chunk', chunk_id: 'p1', transaction_id: '1' }), OK_COMMITTED);
+  t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'p1', transaction_id: '1' }), OK_COMMITTED);
   t.equal(s.store.space.used, half.length + third, 'commit converts the reservation, nothing double counted');
   await call(s.port, { command: 'delete_chunk', chunk_id: 'p1' });
   t.same(await call(s.port, { command: 'check_space', size: MIB - third }), { status: 'ok' });
@@ -353,8 +357,9 @@ t.test('the transaction log records each step', async (t) => {
     { msg: 'PREPARE', kind: 'chunk', transaction_id: 't1', chunk_id: 'L', size: 20 },
     { msg: 'COMMIT', kind: 'chunk', transaction_id: 't1', chunk_id: 'L', size: 20, replaced_bytes: 10 },
     { msg: 'START', kind: 'append', transaction_id: 't2', chunk_id: 'L', data_bytes: 5 },
-    { msg: 'PREPARE', kind: 'append', transaction_id: 't2', chunk_id: 'L', size: 25 },
-    { msg: 'ROLLBACK', kind: 'append', transaction_id: 't2', chunk_id: 'L', size: 25, reason: 'client' },
+    // A prepared append holds only its record (storage v2): its size is the record's.
+    { msg: 'PREPARE', kind: 'append', transaction_id: 't2', chunk_id: 'L', size: 5 },
+    { msg: 'ROLLBACK', kind: 'append', transaction_id: 't2', chunk_id: 'L', size: 5, reason: 'client' },
     { msg: 'START', kind: 'append', transaction_id: 't3', chunk_id: 'L', data_bytes: 5 },
     { msg: 'ROLLBACK', kind: 'append', transaction_id: 't3', chunk_id: 'L', size: 0, reason: 'prepare_failed' },
   ]);
@@ -384,8 +389,8 @@ t.test('start-up sorts out what a crash left in .prepared', async (t) => {
   t.equal(second.store.transactions.count, 1, 'one transaction still prepared');
   t.equal(second.store.space.used, 300 + 200, 'prepared bytes and chunks counted, leftovers not');
   t.equal((await readdir(prepared)).length, 3, 'leftovers removed: the kept transaction has its data, checksums and sidecar');
-  t.same(await call(second.port, { command: 'commit_chunk', chunk_id: 'done', transaction_id: '2' }), OK_COMMITTED, 'the finished commit is known');
-  t.same(await call(second.port, { command: 'commit_chunk', chunk_id: 'kept', transaction_id: '1' }), OK_COMMITTED);
+  t.match(await call(second.port, { command: 'commit_chunk', chunk_id: 'done', transaction_id: '2' }), OK_COMMITTED, 'the finished commit is known');
+  t.match(await call(second.port, { command: 'commit_chunk', chunk_id: 'kept', transaction_id: '1' }), OK_COMMITTED);
   t.same(await retrieve(second.port, 'kept'), bytes(300, 1));
   t.same(await retrieve(second.port, 'done'), bytes(200, 2));
 });

@@ -2,9 +2,10 @@
 // protocol/python/gfs_msgpack.py) against a real master and real chunk servers, all child
 // processes; what the client reports is checked against the servers' files, their
 // transaction logs and the master's metadata.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../support/cluster-helpers.js';
 import { tempDir } from '../support/helpers.js';
 import { runPython } from '../support/python-helpers.js';
@@ -44,10 +45,26 @@ async function txEvents(dir: string, transactionId: string): Promise<string[]> {
     .map((l) => (l.reason ? `${l.msg}:${l.reason}` : String(l.msg)));
 }
 
-t.test('upload, download, two-phase append with rollback, and a replicate_chunk chain from Python through a real cluster', async (t) => {
+t.test('upload, download, two-phase append with rollback, and a replicate_chunk chain from Python through a real cluster', (t) => playFlows(t, false));
+
+t.test('the same flows through a cluster with client_auth = "writes", the client signing through the one-file switch', (t) => playFlows(t, true));
+
+/** Key files for a secured cluster in `base`: its [security] section and the client's environment. */
+async function secure(base: string): Promise<{ toml: string; env: Record<string, string> }> {
+  await writeFile(join(base, 'cluster.key'), `${randomBytes(32).toString('hex')}\n`);
+  await mkdir(join(base, 'clients'));
+  await writeFile(join(base, 'clients', 'flows.key'), `${randomBytes(32).toString('hex')}\n`);
+  return {
+    toml: `[security]\ncluster_key_file = "${join(base, 'cluster.key')}"\nclient_auth = "writes"\nclient_keys_dir = "${join(base, 'clients')}"\n`,
+    env: { GFS_KEY_FILE: join(base, 'clients', 'flows.key'), GFS_FLOWS_MEMBER_KEY_FILE: join(base, 'cluster.key') },
+  };
+}
+
+async function playFlows(t: Test, secured: boolean): Promise<void> {
   const base = await tempDir(t);
-  const master = await spawnMaster(t, ['--config', await writeToml(base, 'm.toml', masterToml({ beatS: BEAT_S })), '--port', '0', '--metadata', 'meta.json'], base);
-  const config = await writeToml(base, 'c.toml', chunkToml({ beatS: BEAT_S }));
+  const security = secured ? await secure(base) : { toml: '', env: {} };
+  const master = await spawnMaster(t, ['--config', await writeToml(base, 'm.toml', masterToml({ beatS: BEAT_S }) + security.toml), '--port', '0', '--metadata', 'meta.json'], base);
+  const config = await writeToml(base, 'c.toml', chunkToml({ beatS: BEAT_S }) + security.toml);
   // The client sits at (0, 0): `near` is its first choice and has room for three chunks
   // only, so the client falls back to `mid`; every server has its own data directory.
   const specs = [
@@ -64,11 +81,12 @@ t.test('upload, download, two-phase append with rollback, and a replicate_chunk 
   };
   await waitForServers(master.port, servers.map((s) => s.address));
 
-  const run = await runPython('test/python/gfs_flows.py', [String(master.port)], 60_000);
+  const run = await runPython('test/python/gfs_flows.py', [String(master.port)], 60_000, security.env);
   t.equal(run.code, 0, 'the flows pass', { stderr: run.stderr.slice(-4000) });
   if (run.code !== 0) return;
   const out = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, any>;
   const { upload, append, chain } = out;
+  if (secured) t.notMatch(master.stdout() + servers.map((s) => s.stdout()).join(''), /request refused: authentication/, 'nothing was refused');
 
   t.test('upload with fallback on insufficient_space, download byte-exact', async (t) => {
     t.same(upload.primaries, [near, near, near, mid, mid], 'near takes three chunks, then mid');
@@ -128,4 +146,4 @@ t.test('upload, download, two-phase append with rollback, and a replicate_chunk 
     const files = await fileMetadata(master.port, '/flows/chain.bin');
     t.equal(files, null, 'replicate_chunk reports nothing to the master');
   });
-});
+}

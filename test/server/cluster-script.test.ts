@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { waitFor } from '../support/cluster-helpers.js';
-import { ROOT, tempDir } from '../support/helpers.js';
+import { ROOT, stopChild, tempDir } from '../support/helpers.js';
 
 t.test('npm run cluster: a master and three chunk servers, prefixed logs, all stopped on Ctrl-C', async (t) => {
   const dir = await tempDir(t);
@@ -12,9 +12,7 @@ t.test('npm run cluster: a master and three chunk servers, prefixed logs, all st
   proc.stdout.on('data', (c) => (out += c));
   proc.stderr.on('data', (c) => (out += c));
   const exited = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
-  t.teardown(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  });
+  t.teardown(() => stopChild(proc, exited));
 
   const registered = (): string[] => out.split('\n').filter((l) => / registered with master /.test(l));
   await waitFor('three registrations', async () => (registered().length === 3 ? true : undefined), 20_000);
@@ -26,5 +24,5 @@ t.test('npm run cluster: a master and three chunk servers, prefixed logs, all st
   for (const name of ['master', 'chunk1', 'chunk2', 'chunk3']) t.match(out, new RegExp(`\\[${name}\\] +INFO +stopped`), `${name} stopped`);
   t.match(out, /cluster stopped\n$/);
   for (const id of ['chunk1', 'chunk2', 'chunk3']) t.ok(existsSync(join(dir, 'chunks', id)), `${id} data under the cluster folder`);
-  t.ok(existsSync(join(dir, 'metadata.json')), 'master metadata under the cluster folder');
+  t.ok(existsSync(join(dir, 'namespace', 'data.mdb')), 'master namespace (lmdb, next to the metadata file) under the cluster folder');
 });

@@ -9,7 +9,10 @@ async function bytesOnDisk(dir: string): Promise<number> {
   return total;
 }
 
-t.test('20 parallel stores over the limit: exactly as many succeed as fit', async (t) => {
+// Since issue 14 a streamed value reserves space as its bytes arrive, so parallel uploads
+// that together pass the limit can each hold a part and fail: at most as many succeed as fit,
+// and never more than the limit is used.
+t.test('20 parallel stores over the limit: at most as many succeed as fit, the limit holds', async (t) => {
   const dir = await tempDir(t);
   const first = await startServer(t, { spaceMb: 10 }, dir);
   const size = 1.5 * MIB;
@@ -21,16 +24,16 @@ t.test('20 parallel stores over the limit: exactly as many succeed as fit', asyn
   clearInterval(timer);
   const ok = replies.filter((r) => r.status === 'ok');
   const refused = replies.filter((r) => r.status === 'error');
-  t.equal(ok.length, Math.floor(10 / 1.5), 'six 1.5 MiB chunks fit in 10 MiB');
-  t.ok(refused.every((r) => r.message === 'insufficient_space' && r.available_space === 10 * MIB - 6 * size));
+  t.ok(ok.length >= 1 && ok.length <= Math.floor(10 / 1.5), `${ok.length} of at most six 1.5 MiB chunks fit in 10 MiB`);
+  t.ok(refused.every((r) => r.message === 'insufficient_space' && typeof r.available_space === 'number'));
   t.ok(maxUsed <= 10 * MIB, 'used never passed the limit');
-  t.equal(first.store.space.used, 6 * size);
-  t.equal(await bytesOnDisk(first.store.dir), 6 * size);
+  t.equal(first.store.space.used, ok.length * size);
+  t.equal(await bytesOnDisk(first.store.dir), ok.length * size);
   await first.stop();
 
   const again = await startServer(t, { spaceMb: 10 }, dir);
   t.equal(again.store.space.used, await bytesOnDisk(again.store.dir), 'after restart used equals bytes on disk');
-  t.equal(again.store.chunkCount, 6);
+  t.equal(again.store.chunkCount, ok.length);
 });
 
 t.test('overwriting a chunk counts only the difference', async (t) => {

@@ -61,7 +61,7 @@ t.test('kill -9 right after prepared: after a restart the commits yield the prep
   ];
   for (const p of prepares) t.same(await call(first.port, p), { status: 'ok', message: 'prepared' }, p.command);
   // Changes the base of the last prepared append before the crash.
-  t.same(await call(first.port, { command: 'append_chunk', chunk_id: 'moved', data: Buffer.from('!'), offset: 0 }), { status: 'ok', new_offset: 5 });
+  t.match(await call(first.port, { command: 'append_chunk', chunk_id: 'moved', data: Buffer.from('!'), offset: 0 }), { status: 'ok', new_offset: 5 });
   t.ok(await eventually(() => /"client_offset":0,"offset":4[^\n]*append offset mismatch/.test(first.stdout())), 'a stale append offset is logged');
   const usedBefore = await usedBytes(first.port);
   await kill9(t, first);
@@ -71,12 +71,12 @@ t.test('kill -9 right after prepared: after a restart the commits yield the prep
   t.equal(await usedBytes(second.port), usedBefore, 'prepared bytes still count against the space limit');
   t.match(second.stdout(), /"prepared":3[^\n]*reloaded prepared transactions/);
 
-  t.same(await call(second.port, { command: 'commit_chunk', chunk_id: 'whole', transaction_id: '1700000000001' }), {
+  t.match(await call(second.port, { command: 'commit_chunk', chunk_id: 'whole', transaction_id: '1700000000001' }), {
     status: 'ok',
     message: 'committed',
   });
   t.same(await retrieve(second.port, 'whole'), whole);
-  t.same(await call(second.port, { command: 'commit_append', chunk_id: 'app', transaction_id: '1700000000002' }), {
+  t.match(await call(second.port, { command: 'commit_append', chunk_id: 'app', transaction_id: '1700000000002' }), {
     status: 'ok',
     message: 'committed',
   });
@@ -118,7 +118,7 @@ t.test('kill -9 during commits: each chunk is wholly the old or wholly the new v
 
     // The transaction is never lost: either it committed, or it is still prepared.
     const again = await call(server.port, { command: 'commit_chunk', ...tx });
-    if (isOld) t.same(again, { status: 'ok', message: 'committed' }, 'still prepared: commits now');
+    if (isOld) t.match(again, { status: 'ok', message: 'committed' }, 'still prepared: commits now');
     else t.ok(again.status === 'ok' || again.message === 'No prepared data found for commit', 'already committed');
     t.ok((await retrieve(server.port, 'big') as Buffer).equals(next), 'new version after the commit');
     current = next;
@@ -144,7 +144,7 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     const data = bytes(4 * MIB, 201 + i);
     const c = await Client.connect(server.port, t);
     c.send({ command: 'append_chunk', chunk_id: 'grow', data, offset: current.length, file_path: '/f' });
-    if (delay === 'reply') t.same(await c.next(), { status: 'ok', new_offset: current.length + data.length });
+    if (delay === 'reply') t.match(await c.next(), { status: 'ok', new_offset: current.length + data.length });
     else if (delay === 'copy') t.ok(await tempAppears(chunkDir), 'the append builds its copy under a temp name');
     else await new Promise((r) => setTimeout(r, delay));
     await kill9(t, server);
@@ -159,9 +159,10 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     current = after;
     t.equal(await usedBytes(server.port), current.length);
     t.same(await readdir(chunkDir), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
-    t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub'), ['grow.crc'], 'and their checksums');
+    t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub'), ['chunks.mdb', 'chunks.mdb-lock'], 'and only the metadata store in .meta');
   }
-  t.comment(`killed with a half-built copy on disk ${midCopy} times`);
+  // The kill once the copy showed up is midway by construction; it must have found the copy still there.
+  t.ok(midCopy >= 1, `killed with a half-built copy on disk ${midCopy} times of ${delaysMs.length}`);
 });
 
 t.test('kill -9 during a prepare: after a restart nothing of it remains', async (t) => {

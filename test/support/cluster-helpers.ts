@@ -53,9 +53,9 @@ export function chunkToml(o: { beatS?: number; masterTimeoutS?: number; extra?: 
   return `[chunk_server]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nconnect_timeout_s = 1\nmaster_timeout_s = ${o.masterTimeoutS ?? 2}\npeer_timeout_s = 10\n${o.extra ?? ''}`;
 }
 
-/** Runs bin/master as a child process; resolves once it listens. Killed at teardown. */
+/** Runs bin/master as a child process; resolves once it listens. Stopped gracefully at teardown. */
 export async function spawnMaster(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildMaster> {
-  const m = await spawnListening(t, MASTER_BIN, args, cwd, 'master listening', listenTimeoutMs);
+  const m = await spawnListening(t, MASTER_BIN, args, cwd, 'master listening', { listenTimeoutMs });
   return { proc: m.proc, port: m.port, address: `127.0.0.1:${m.port}`, stdout: m.stdout, exited: m.exited };
 }
 
@@ -77,8 +77,8 @@ export async function spawnChunk(t: T, cwd: string, o: ChunkOptions): Promise<Ch
   return { ...s, address: `127.0.0.1:${s.port}` };
 }
 
-/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function waitFor<V>(what: string, probe: () => Promise<V | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<V> {
+/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`, a hang guard, never a claim about speed. */
+export async function waitFor<V>(what: string, probe: () => Promise<V | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<V> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -100,7 +100,7 @@ export async function liveServers(masterPort: number): Promise<string[]> {
 }
 
 /** Waits until the master lists exactly the given servers (in any order). */
-export function waitForServers(masterPort: number, expected: string[], timeoutMs = 10_000): Promise<string[]> {
+export function waitForServers(masterPort: number, expected: string[], timeoutMs = 30_000): Promise<string[]> {
   const want = [...expected].sort().join(',');
   return waitFor(`servers ${want}`, async () => {
     const got = await liveServers(masterPort);
@@ -125,6 +125,7 @@ export async function startMasterHere(t: T, dir: string, over: Partial<MasterCon
     logLevel: 'silent',
     ...over,
   };
+  if (over.deadAfterS === undefined) config.deadAfterS = 2 * config.heartbeatIntervalS;
   const master = await startMaster(config, pino({ level: 'silent' }));
   t.teardown(() => master.stop());
   return master;

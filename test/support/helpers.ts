@@ -197,27 +197,55 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node bin ...args`. tap's spawn wrapper adds its coverage hooks, so what the child
- * runs of dist/ counts (through source maps) towards the coverage of src/.
+ * Starts `node bin ...args` (under `wrapper`, such as strace, when given). tap's spawn
+ * wrapper adds its coverage hooks, so what the child runs of dist/ counts (through source
+ * maps) towards the coverage of src/ -- provided the child exits on its own (see stopChild).
  */
-function spawnBin(args: string[], cwd: string, bin = BIN): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnBin(args: string[], cwd: string, bin = BIN, wrapper: string[] = []): ChildProcessByStdio<null, Readable, Readable> {
+  const argv = [process.execPath, bin, ...args];
+  return spawn(wrapper[0] ?? argv[0]!, [...wrapper.slice(1), ...(wrapper.length > 0 ? argv : argv.slice(1))], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** How long a child may take to stop after SIGTERM before it is deemed stuck and SIGKILLed. */
+export const STOP_GRACE_MS = 15_000;
+
+/**
+ * Stops a child as an operator would: SIGCONT (a test may have stopped it), SIGTERM, and
+ * SIGKILL only if it has not exited within `graceMs`. A child that exits by itself writes
+ * its coverage; one that is SIGKILLed does not. Resolves with how it ended.
+ */
+export async function stopChild(proc: ChildProcess, exited: Promise<number | string>, graceMs = STOP_GRACE_MS): Promise<number | string> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+  proc.kill('SIGCONT');
+  proc.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<'stuck'>((res) => (timer = setTimeout(() => res('stuck'), graceMs)));
+  const how = await Promise.race([exited, stuck]);
+  clearTimeout(timer);
+  if (how !== 'stuck') return how;
+  process.stderr.write(`# child ${proc.pid} did not stop within ${graceMs} ms of SIGTERM; SIGKILL\n`);
+  proc.kill('SIGKILL');
+  return exited;
+}
+
+export interface SpawnOptions {
+  readonly listenTimeoutMs?: number;
+  /** A command the server runs under, such as `['strace', '-f', ...]`. */
+  readonly wrapper?: string[];
 }
 
 /**
  * Runs one of our servers as a real child process; resolves once its log says `listening`
- * (a pino line with the bound `address`). Killed at teardown.
+ * (a pino line with the bound `address`). Stopped gracefully at teardown (stopChild).
  */
-export async function spawnListening(t: T, bin: string, args: string[], cwd: string, listening: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
-  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd, bin);
+export async function spawnListening(t: T, bin: string, args: string[], cwd: string, listening: string, opts: SpawnOptions | number = {}): Promise<ChildServer> {
+  const { listenTimeoutMs = 20_000, wrapper = [] } = typeof opts === 'number' ? { listenTimeoutMs: opts } : opts;
+  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd, bin, wrapper);
   let out = '';
   let err = '';
   proc.stderr.on('data', (c) => (err += c));
   const exited = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
-  t.teardown(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    return exited;
-  });
+  t.teardown(() => stopChild(proc, exited));
   const pattern = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${listening}"`);
   const port = await new Promise<number>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${listening}: not in time: ${out}${err}`)), listenTimeoutMs);
@@ -237,9 +265,9 @@ export async function spawnListening(t: T, bin: string, args: string[], cwd: str
   return { proc, port, exited, stdout: () => out, stderr: () => err };
 }
 
-/** Runs bin/chunkserver as a real child process; resolves once it listens. Killed at teardown. */
-export function spawnServer(t: T, args: string[], cwd: string, listenTimeoutMs = 20_000): Promise<ChildServer> {
-  return spawnListening(t, BIN, args, cwd, 'chunk server listening', listenTimeoutMs);
+/** Runs bin/chunkserver as a real child process; resolves once it listens. Stopped gracefully at teardown. */
+export function spawnServer(t: T, args: string[], cwd: string, opts: SpawnOptions | number = {}): Promise<ChildServer> {
+  return spawnListening(t, BIN, args, cwd, 'chunk server listening', opts);
 }
 
 /** Runs the CLI to completion (for argument errors); resolves with status and output. */

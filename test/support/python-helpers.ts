@@ -12,12 +12,12 @@ export interface PythonRun {
 }
 
 /** Runs `script` (relative to the repository root) with `args`; killed after `timeoutMs`. */
-export function runPython(script: string, args: string[] = [], timeoutMs = 120_000): Promise<PythonRun> {
+export function runPython(script: string, args: string[] = [], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<PythonRun> {
   return new Promise((resolve) => {
     const proc = spawn(PYTHON, [script, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...env },
     });
     let stdout = '';
     let stderr = '';

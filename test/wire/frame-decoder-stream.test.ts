@@ -272,5 +272,6 @@ t.test('closing mid-frame of a non-map body returns its slab', async (t) => {
   const d = new FrameDecoder(1 << 20, p, streaming(new MemoryProvider()));
   d.push(frameOf([packr.pack(payload)]).frame.subarray(0, 3000), []);
   d.dispose();
-  t.equal(p.retained, 128 * 1024);
+  // The body grows with what arrived (issue 14): 3000 bytes hold the first 64 KiB slab only.
+  t.equal(p.retained, 64 * 1024);
 });

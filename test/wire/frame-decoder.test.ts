@@ -88,7 +88,8 @@ t.test('dispose mid-frame returns the slab', async (t) => {
   const d = new FrameDecoder(1 << 20, p);
   d.push(framed(large).subarray(0, 5000), []);
   d.dispose();
-  t.equal(p.retained, 256 * 1024);
+  // The body grows with what arrived (issue 14): 5000 bytes hold the first 64 KiB slab only.
+  t.equal(p.retained, 64 * 1024);
 });
 
 t.test('pool keeps no more than its cap', async (t) => {

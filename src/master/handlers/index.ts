@@ -4,7 +4,8 @@ import { masterValidators } from '../validate.js';
 import { registerChunkServer, heartbeat } from './chunk-servers.js';
 import { clientHeartbeat, registerClient } from './clients.js';
 import type { MasterContext } from './context.js';
-import { addFile, getChunkLocations, getFileMetadata, listFiles, updateChunkOffset, updateFileMetadata } from './files.js';
+import { clusterStatus, decommissionServer } from './cluster.js';
+import { addFile, deleteFile, getChunkLocations, getFileMetadata, listFiles, updateChunkOffset, updateFileMetadata } from './files.js';
 import { getChunkServers, getGraphData, getReplicaLocations } from './placement.js';
 
 export type MasterHandler<C extends MasterCommand> = (req: MasterRequestOf<C>, ctx: MasterContext) => Promise<Record<string, unknown>>;
@@ -23,6 +24,9 @@ export const masterHandlers: { [C in MasterCommand]: MasterHandler<C> } = {
   add_file: addFile,
   update_chunk_offset: updateChunkOffset,
   get_graph_data: getGraphData,
+  delete_file: deleteFile,
+  decommission_server: decommissionServer,
+  cluster_status: clusterStatus,
 };
 
 export const MASTER_COMMANDS = Object.keys(masterHandlers) as MasterCommand[];

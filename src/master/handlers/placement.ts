@@ -15,5 +15,5 @@ export async function getReplicaLocations(req: GetReplicaLocationsRequest, ctx: 
 
 /** get_graph_data: the reference's map view of servers, clients and their distances. */
 export async function getGraphData(_req: GetGraphDataRequest, ctx: MasterContext): Promise<OkReply> {
-  return { status: 'ok', graph_data: ctx.nodes.graph() };
+  return { status: 'ok', graph_data: await ctx.nodes.graph() };
 }

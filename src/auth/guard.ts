@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import { authFailed, MSG, RequestError, type AuthFailure } from '../errors.js';
+import type { SecuritySettings } from '../config.js';
+import type { FrameDigest } from './frame-hasher.js';
+import { ClientKeys } from './keys.js';
+import type { Access } from './policy.js';
+import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, type Proof } from './proof.js';
+import { ReplayWindow } from './replay.js';
+
+type Fields = Record<string, unknown>;
+export type Reply = Record<string, unknown>;
+
+export interface GuardOptions {
+  readonly security: SecuritySettings;
+  /** What a request needs (src/auth/policy.ts). */
+  readonly access: (fields: Fields) => Access;
+  /** The sender a member message names in its own fields, if any: its proof must be that member's. */
+  readonly claimedSender?: (fields: Fields) => string | undefined;
+  readonly log: Logger;
+}
+
+/** Who a verified proof belongs to, and the proof (a reply to a member is bound to its nonce). */
+export type Principal = { readonly kind: 'member' | 'client'; readonly id: string; readonly proof: Proof };
+
+/** A refusal to send back, or who sent the request (null: no proof, none needed). */
+export type Verdict = { readonly refusal: Reply } | { readonly who: Principal | null };
+
+/**
+ * The check in front of a server's dispatch: a request that needs a proof and has none, or
+ * has a bad one, gets its documented refusal (logged at warn) and never reaches a handler.
+ */
+export class Guard {
+  private readonly clientKeys: ClientKeys | null;
+  private readonly window: ReplayWindow;
+
+  constructor(private readonly opts: GuardOptions) {
+    const { clientKeysDir, replayWindowS } = opts.security;
+    this.clientKeys = clientKeysDir === null ? null : new ClientKeys(clientKeysDir);
+    this.window = new ReplayWindow(replayWindowS * 1000);
+  }
+
+  check(decoded: unknown, digest: FrameDigest | undefined, nowMs = Date.now()): Verdict {
+    // Not a map: dispatch answers bad_request without running anything.
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || Buffer.isBuffer(decoded)) return { who: null };
+    const fields = decoded as Fields;
+    const need = this.opts.access(fields);
+    try {
+      const who = this.verify(fields, digest, nowMs);
+      this.authorize(fields, need, who);
+      return { who };
+    } catch (err) {
+      if (!(err instanceof RequestError)) throw err;
+      this.opts.log.warn({ command: fields.command, auth_id: fields.auth_id, need, refusal: err.message }, 'request refused: authentication');
+      return { refusal: err.toReply() };
+    }
+  }
+
+  /** The proof's owner; null for a message without one (or one this server cannot check). */
+  private verify(fields: Fields, digest: FrameDigest | undefined, nowMs: number): Principal | null {
+    if (!Object.hasOwn(fields, 'auth') && !Object.hasOwn(fields, 'auth_id')) return null;
+    const auth = fields.auth;
+    const id = fields.auth_id;
+    // The trailer the bytes ended in must be the `auth` the map holds: a proof anywhere else
+    // would leave bytes after it unsigned.
+    if (digest?.proof == null || typeof id !== 'string' || !(auth instanceof Uint8Array) || auth.length !== PROOF_BYTES || !digest.proof.equals(auth)) {
+      throw authFailed('malformed');
+    }
+    const member = id.startsWith(MEMBER_PREFIX);
+    let keys: readonly Buffer[] | null;
+    if (member) keys = this.opts.security.clusterKeys;
+    else if (this.clientKeys === null) return null;
+    else keys = this.clientKeys.get(id);
+    if (keys === null || keys.length === 0) throw authFailed('unknown_key');
+    const proof = splitProof(digest.proof);
+    if (!keys.some((key) => macMatches(key, id, proof, digest.digest))) throw authFailed('bad_signature');
+    const stale: AuthFailure | null = this.window.admit(proof.mac, proof.tsMs, nowMs);
+    if (stale !== null) throw authFailed(stale);
+    return { kind: member ? 'member' : 'client', id, proof };
+  }
+
+  private authorize(fields: Fields, need: Access, who: Principal | null): void {
+    const { clientAuth } = this.opts.security;
+    if (need === 'member') {
+      if (who?.kind !== 'member') throw new RequestError(MSG.memberRequired);
+      const claimed = this.opts.claimedSender?.(fields);
+      if (claimed !== undefined && who.id !== MEMBER_PREFIX + claimed) throw authFailed('sender_mismatch');
+      return;
+    }
+    if (who !== null) return;
+    if ((need === 'write' && clientAuth !== 'off') || (need === 'read' && clientAuth === 'all')) throw new RequestError(MSG.authRequired);
+  }
+}

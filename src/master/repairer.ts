@@ -1,0 +1,252 @@
+import type { Logger } from 'pino';
+import type { ChunkMap } from './chunk-map.js';
+import type { Namespace } from './namespace.js';
+import type { Nodes } from './nodes.js';
+import { decide, readableHolders, type ChunkView, type InFlight, type ServerState, type ServerView } from './repair.js';
+
+/** Work for one chunk server, carried by the reply to its heartbeat. */
+export type Instruction =
+  | { op: 'delete'; chunk_id: string; length: number; digest?: string }
+  | { op: 'copy'; chunk_id: string; target: string; version: number; length: number };
+
+export interface RepairerOptions {
+  readonly ns: Namespace;
+  readonly map: ChunkMap;
+  readonly nodes: Nodes;
+  readonly factor: number;
+  readonly maxCopiesPerServer: number;
+  readonly gcGraceMs: number;
+  readonly settleMs: number;
+  /** See MasterContext.reportMarginMs. */
+  readonly reportMarginMs: number;
+  /** A copy or delete not seen in a report after this long is given up (and may be issued again). */
+  readonly instructionTimeoutMs: number;
+  readonly distanceWeight: number;
+  readonly spaceWeight: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+const MAX_INSTRUCTIONS_PER_BEAT = 1000;
+
+/**
+ * The master's side of repair: builds the state the pure decision (repair.ts) needs, runs it,
+ * and queues what it decided for the servers' next heartbeats. Copies in flight and deletes
+ * asked for are remembered until a report shows them done, or until they time out.
+ */
+export class Repairer {
+  private readonly outbox = new Map<string, Instruction[]>();
+  private readonly inflight = new Map<string, InFlight & { since: number }>();
+  private readonly deleting = new Map<string, number>();
+  private readonly orphanSince = new Map<string, number>();
+  private readonly decommissioning = new Set<string>();
+  private readonly seen = new Set<string>();
+  private readonly now: () => number;
+  private last = { underReplicated: 0, lost: 0 };
+
+  constructor(private readonly opts: RepairerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  serverState(address: string): ServerState {
+    if (!this.opts.nodes.isLive(address)) return 'dead';
+    return this.decommissioning.has(address) ? 'decommissioning' : 'live';
+  }
+
+  servers(): Map<string, ServerView> {
+    const out = new Map<string, ServerView>();
+    for (const s of this.opts.nodes.live()) {
+      this.seen.add(s.address);
+      out.set(s.address, {
+        address: s.address,
+        state: this.serverState(s.address),
+        location: s.location,
+        total: s.space?.total ?? 0,
+        used: s.space?.used ?? 0,
+        lastReport: this.opts.map.lastReport(s.address),
+        awaitingReport: this.opts.map.awaitingReport(s.address),
+      });
+    }
+    return out;
+  }
+
+  chunkView(chunkId: string): ChunkView {
+    const { ns, map } = this.opts;
+    const replicas = map.replicas(chunkId) ?? new Map();
+    if (!ns.isReferenced(chunkId)) return { chunk_id: chunkId, length: null, version: 0, replicas, orphanSince: this.orphanSince.get(chunkId) };
+    const record = ns.chunk(chunkId);
+    let length = record?.length;
+    if (length === undefined) {
+      length = 0;
+      for (const path of ns.filesOf(chunkId)) length = Math.max(length, ns.get(path)?.chunk_offsets[chunkId] ?? 0);
+    }
+    return { chunk_id: chunkId, length, version: record?.version ?? 0, replicas, raise: map.raiseOf(chunkId) };
+  }
+
+  /** Holders a reader may use, from reports; `recorded` (the namespace's list) when no server reported the chunk. */
+  holders(chunkId: string, recorded: readonly string[], servers = this.servers()): string[] {
+    if (!this.opts.map.replicas(chunkId)) {
+      const live = recorded.filter((a) => this.opts.nodes.isLive(a));
+      return [...live, ...recorded.filter((a) => !live.includes(a))];
+    }
+    return readableHolders(this.chunkView(chunkId), servers, this.opts.factor);
+  }
+
+  /** Copies still missing for the factor (0 when none), for pending_replication. */
+  missing(chunkId: string, holders: readonly string[]): number {
+    const live = holders.filter((a) => this.serverState(a) === 'live').length;
+    return Math.max(0, this.opts.factor - live);
+  }
+
+  /** One decision over every chunk that some server reported; queues the instructions. */
+  async pass(): Promise<void> {
+    const now = this.now();
+    const { map, ns, log } = this.opts;
+    for (const [key, f] of this.inflight) if (now - f.since > this.opts.instructionTimeoutMs) this.inflight.delete(key);
+    for (const [key, since] of this.deleting) if (now - since > this.opts.instructionTimeoutMs) this.deleting.delete(key);
+    const servers = this.servers();
+    const chunks: ChunkView[] = [];
+    for (const id of map.ids()) {
+      const view = this.chunkView(id);
+      if (view.length === null) {
+        if (!this.orphanSince.has(id)) this.orphanSince.set(id, now);
+        chunks.push({ ...view, orphanSince: this.orphanSince.get(id) });
+      } else {
+        this.orphanSince.delete(id);
+        chunks.push(view);
+      }
+    }
+    for (const id of this.orphanSince.keys()) if (!map.replicas(id)) this.orphanSince.delete(id);
+    const plan = decide({
+      now,
+      factor: this.opts.factor,
+      maxCopiesPerServer: this.opts.maxCopiesPerServer,
+      gcGraceMs: this.opts.gcGraceMs,
+      settleMs: this.opts.settleMs,
+      distanceWeight: this.opts.distanceWeight,
+      spaceWeight: this.opts.spaceWeight,
+      servers,
+      chunks,
+      inflight: [...this.inflight.values()],
+    });
+    this.last = { underReplicated: plan.underReplicated, lost: plan.lost };
+    for (const a of plan.adopt) {
+      log.warn({ chunk_id: a.chunk_id, length: a.length }, 'reports show a longer chunk than recorded; committed length raised');
+      await ns.setLength(a.chunk_id, a.length, a.version);
+      map.raise(a.chunk_id, now + this.opts.reportMarginMs, false);
+    }
+    for (const c of plan.copies) {
+      this.inflight.set(`${c.chunk_id}\0${c.target}`, { ...c, since: now });
+      this.queue(c.source, { op: 'copy', chunk_id: c.chunk_id, target: c.target, version: c.version, length: c.length });
+      log.info({ chunk_id: c.chunk_id, source: c.source, target: c.target }, 'copy instructed');
+    }
+    for (const d of plan.deletes) {
+      const key = `${d.chunk_id}\0${d.address}`;
+      if (this.deleting.has(key)) continue;
+      this.deleting.set(key, now);
+      const op: Instruction = { op: 'delete', chunk_id: d.chunk_id, length: d.length };
+      if (d.digest !== null) op.digest = d.digest;
+      this.queue(d.address, op);
+      log.info({ chunk_id: d.chunk_id, address: d.address, reason: d.reason }, 'delete instructed');
+    }
+  }
+
+  /** Instructions for the server, removed from its queue. */
+  take(address: string): Instruction[] {
+    const queued = this.outbox.get(address);
+    if (!queued || queued.length === 0) return [];
+    const out = queued.splice(0, MAX_INSTRUCTIONS_PER_BEAT);
+    return out;
+  }
+
+  /** A report shows the server holding the chunk (a copy landed) or not holding it (a delete done). */
+  observed(address: string, chunkId: string, holds: boolean): void {
+    if (holds) this.inflight.delete(`${chunkId}\0${address}`);
+    else this.deleting.delete(`${chunkId}\0${address}`);
+  }
+
+  copyFailed(chunkId: string, target: string): void {
+    this.inflight.delete(`${chunkId}\0${target}`);
+  }
+
+  /** The server is dead or forgotten: what was queued for it, or in flight through it, is void. */
+  serverGone(address: string): void {
+    this.outbox.delete(address);
+    for (const [key, f] of this.inflight) if (f.source === address || f.target === address) this.inflight.delete(key);
+    for (const key of this.deleting.keys()) if (key.endsWith(`\0${address}`)) this.deleting.delete(key);
+  }
+
+  /** Chunks of a deleted file that no other file lists are garbage at once (no grace). */
+  fileDeleted(chunkIds: readonly string[]): void {
+    for (const id of chunkIds) if (!this.opts.ns.isReferenced(id)) this.orphanSince.set(id, -Infinity);
+  }
+
+  decommission(address: string): void {
+    this.decommissioning.add(address);
+  }
+
+  isDecommissioning(address: string): boolean {
+    return this.decommissioning.has(address);
+  }
+
+  /** cluster_status: servers and chunk health. */
+  status(): Record<string, unknown> {
+    const { map, nodes } = this.opts;
+    const servers = this.servers();
+    const live = new Set(nodes.live().map((s) => s.address));
+    const rows = [];
+    for (const address of new Set([...this.seen, ...live])) {
+      const s = nodes.server(address);
+      const chunks = map.chunksOn(address);
+      let left = 0;
+      if (this.decommissioning.has(address)) {
+        for (const id of chunks) {
+          const view = this.chunkView(id);
+          if (view.length === null) continue;
+          if (!readableHolders(view, servers, this.opts.factor).includes(address)) continue;
+          left++;
+        }
+      }
+      rows.push({
+        address,
+        state: this.serverState(address),
+        location: s?.location ?? null,
+        space_info: s?.space ? { total: s.space.total, used: s.space.used, available: s.space.total - s.space.used } : null,
+        chunks: chunks.size,
+        reports: map.reports(address),
+        ...(this.decommissioning.has(address) ? { decommission_remaining: left, decommissioned: left === 0 } : {}),
+      });
+    }
+    let healthy = 0;
+    let under = 0;
+    let lost = 0;
+    let stale = 0;
+    let orphaned = 0;
+    for (const id of map.ids()) {
+      const view = this.chunkView(id);
+      if (view.length === null) {
+        orphaned++;
+        continue;
+      }
+      const h = readableHolders(view, servers, this.opts.factor);
+      const liveCount = h.filter((a) => servers.get(a)?.state === 'live').length;
+      stale += [...view.replicas.keys()].filter((a) => !h.includes(a)).length;
+      if (h.filter((a) => servers.has(a)).length === 0) lost++;
+      else if (liveCount < this.opts.factor) under++;
+      else healthy++;
+    }
+    return {
+      replication_factor: this.opts.factor,
+      servers: rows,
+      chunks: { total: map.size, healthy, under_replicated: under, lost, orphaned, stale_replicas: stale, copies_in_flight: this.inflight.size, deletes_pending: this.deleting.size },
+      files: this.opts.ns.size,
+      last_pass: this.last,
+    };
+  }
+
+  private queue(address: string, op: Instruction): void {
+    let q = this.outbox.get(address);
+    if (!q) this.outbox.set(address, (q = []));
+    q.push(op);
+  }
+}

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { identityOf, sumsOfBuffer, type FileIdentity } from './checksums.js';
+import { crashPoint, type CrashPoint } from './crash-points.js';
+import { DirSyncer } from './dir-syncer.js';
+
+// Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
+// for (or collide with) a chunk; any left at start-up belong to a store that never finished.
+export const TEMP_PREFIX = '.store-';
+export const TEMP_SUFFIX = '.tmp';
+
+/** A file just written whole: who it is and the sums of what it holds. */
+export interface WrittenFile {
+  readonly identity: FileIdentity;
+  readonly crcs: Uint32Array;
+}
+
+/**
+ * The chunk directory's data files: every chunk is a plain file named by its id. New
+ * chunks (and whole-chunk replacements) are written under a temp name, fsynced and renamed
+ * into place; appends and overwrites write into the chunk file itself, and only the record
+ * in the metadata store says how much of it is committed.
+ */
+export class ChunkFiles {
+  private readonly dirSync: DirSyncer;
+
+  constructor(
+    readonly dir: string,
+    private readonly dirHandle: FileHandle,
+    /** false skips the fsyncs of data and directory (see StoreOptions.fsync). */
+    readonly fsync: boolean,
+  ) {
+    this.dirSync = new DirSyncer(dirHandle);
+  }
+
+  path(chunkId: string): string {
+    return join(this.dir, chunkId);
+  }
+
+  tempPath(): string {
+    return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  }
+
+  /** Creates `path` holding `data`, fsynced; its sums are computed from `data` as it is written, never read back. */
+  async writeNew(path: string, data: Buffer): Promise<WrittenFile> {
+    const fh = await open(path, 'wx', 0o644);
+    try {
+      const identity = identityOf(await fh.stat({ bigint: true }));
+      const [crcs] = await Promise.all([sumsOfBuffer(data), fh.writeFile(data).then(() => (this.fsync ? fh.sync() : undefined))]);
+      return { identity, crcs };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Renames are durable once this resolves (grouped with concurrent callers). */
+  async syncDir(): Promise<void> {
+    if (this.fsync) await this.dirSync.sync();
+  }
+
+  async install(from: string, chunkId: string): Promise<void> {
+    await rename(from, this.path(chunkId));
+  }
+
+  /**
+   * Writes `data` at `offset` of the chunk file and makes it durable (fdatasync: the size
+   * change is data too). `written` and `synced` name the crash points on either side.
+   */
+  async writeAt(chunkId: string, offset: number, data: Buffer, written: CrashPoint, synced: CrashPoint): Promise<void> {
+    const fh = await open(this.path(chunkId), 'r+');
+    try {
+      for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+      crashPoint(written);
+      if (this.fsync) await fh.datasync();
+      crashPoint(synced);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The bytes [start, start + length) of the chunk file; fewer if it is shorter. */
+  async read(chunkId: string, start: number, length: number): Promise<Buffer> {
+    const fh = await open(this.path(chunkId), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, start);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Cuts the chunk file back to its committed length (bytes of an append that never committed). */
+  async truncate(chunkId: string, size: number): Promise<void> {
+    const fh = await open(this.path(chunkId), 'r+');
+    try {
+      await fh.truncate(size);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** false when there was no such file. */
+  async remove(chunkId: string): Promise<boolean> {
+    try {
+      await unlink(this.path(chunkId));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.dirHandle.close();
+  }
+}

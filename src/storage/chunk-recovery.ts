@@ -1,0 +1,158 @@
+import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import { decodeSums, identityOf, sameIdentity, sumsOfFile, type FileIdentity } from './checksums.js';
+import type { ChunkFiles } from './chunk-files.js';
+import { TEMP_PREFIX, TEMP_SUFFIX } from './chunk-files.js';
+import type { ChunkRecord, ChunkRecords } from './chunk-records.js';
+import { isSafeId } from './safe-name.js';
+import { charge } from './space.js';
+
+// v1 kept each chunk's sums in `.meta/<id>.crc` (and temp files `.meta/.tmp-*`); read once
+// at the upgrade, then removed.
+export const META_DIR = '.meta';
+const LEGACY_SUMS_SUFFIX = '.crc';
+const LEGACY_TEMP_PREFIX = '.tmp-';
+
+export interface RecoveredChunks {
+  chunks: Map<string, ChunkRecord>;
+  /** Bytes of every file in the chunk directory once cut back (chunks and strays alike). */
+  usedBytes: number;
+  /** Chunks whose committed bytes are not all there (a file shorter than its record, damaged v1 sums): to quarantine. */
+  damaged: Array<{ chunkId: string; reason: string }>;
+  report: {
+    chunks: number;
+    removedTempFiles: number;
+    /** Chunks read whole because their record was missing or named another file (upgrade from v1, a crash mid-store). */
+    recomputedSums: number;
+    /** Chunks cut back to their committed length (an append that never committed). */
+    truncated: number;
+    /** Overwrites replayed from the redo log. */
+    replayed: number;
+    /** Records of v1 `.meta/*.crc` files taken over without reading the chunk. */
+    upgradedSums: number;
+  };
+}
+
+function identitySame(r: ChunkRecord, id: FileIdentity): boolean {
+  return r.ino === id.ino && r.btimeNs === id.btimeNs;
+}
+
+/**
+ * Start-up: makes the metadata store and the data files agree, reading a chunk whole only
+ * when its record is missing or names another file.
+ * - Redo records (overwrites logged but maybe not in place) are written again and committed.
+ * - A file longer than its committed length is cut back (an append whose commit never came).
+ * - A file whose record names another inode was renamed in by a store that crashed before
+ *   its commit: its sums are computed from it, with the next version.
+ * - A file without a record takes v1's `.meta/<id>.crc` if that names this very file, else
+ *   sums computed from it; version 1.
+ * - A record without a file is a delete that crashed before its commit: dropped.
+ */
+export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, pool: BufferPool, log: Logger): Promise<RecoveredChunks> {
+  const dir = files.dir;
+  const stored = records.all();
+  const onDisk = new Map<string, { size: number; identity: FileIdentity }>();
+  const report = { chunks: 0, removedTempFiles: 0, recomputedSums: 0, truncated: 0, replayed: 0, upgradedSums: 0 };
+  let usedBytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(dir, entry.name);
+    if (entry.name.startsWith(TEMP_PREFIX) && entry.name.endsWith(TEMP_SUFFIX)) {
+      await unlink(path);
+      report.removedTempFiles++;
+      continue;
+    }
+    const st = await stat(path, { bigint: true });
+    if (!isSafeId(entry.name)) {
+      usedBytes += charge(Number(st.size));
+      continue;
+    }
+    onDisk.set(entry.name, { size: Number(st.size), identity: identityOf(st) });
+  }
+
+  const updates = new Map<string, ChunkRecord>();
+  for (const redo of records.redos()) {
+    const file = onDisk.get(redo.chunkId);
+    if (!file || !identitySame(redo.after, file.identity)) {
+      await records.dropRedo(redo.chunkId);
+      continue;
+    }
+    await files.writeAt(redo.chunkId, redo.offset, redo.data, 'replay.written', 'replay.written');
+    await records.finishRedo(redo.chunkId, redo.after);
+    stored.set(redo.chunkId, redo.after);
+    file.size = Math.max(file.size, redo.offset + redo.data.length);
+    report.replayed++;
+  }
+
+  const damaged: RecoveredChunks['damaged'] = [];
+  const chunks = new Map<string, ChunkRecord>();
+  for (const [chunkId, file] of onDisk) {
+    const record = stored.get(chunkId);
+    if (record && identitySame(record, file.identity)) {
+      if (file.size > record.size) {
+        await files.truncate(chunkId, record.size);
+        report.truncated++;
+      } else if (file.size < record.size) {
+        damaged.push({ chunkId, reason: `file holds ${file.size} of ${record.size} committed bytes` });
+      }
+      chunks.set(chunkId, record);
+      usedBytes += charge(record.size);
+      continue;
+    }
+    const legacy = record ? null : await legacySums(dir, chunkId, file.identity, file.size);
+    if (legacy === 'damaged') {
+      // Unverifiable: never blessed with fresh sums; the store quarantines it right away.
+      damaged.push({ chunkId, reason: 'checksum file damaged' });
+      chunks.set(chunkId, { size: file.size, version: 1, crcs: new Uint32Array(0), ino: file.identity.ino, btimeNs: file.identity.btimeNs });
+      usedBytes += charge(file.size);
+      continue;
+    }
+    let crcs: Uint32Array;
+    if (legacy instanceof Uint32Array) {
+      crcs = legacy;
+      report.upgradedSums++;
+    } else {
+      const fh = await open(files.path(chunkId), 'r');
+      try {
+        crcs = await sumsOfFile(fh, file.size, pool);
+      } finally {
+        await fh.close();
+      }
+      report.recomputedSums++;
+      log[record ? 'warn' : 'debug']({ chunk_id: chunkId, why: record ? 'record names another file' : 'no record' }, 'checksums computed from the chunk as it is');
+    }
+    const fresh: ChunkRecord = { size: file.size, version: (record?.version ?? 0) + 1, crcs, ino: file.identity.ino, btimeNs: file.identity.btimeNs };
+    chunks.set(chunkId, fresh);
+    updates.set(chunkId, fresh);
+    usedBytes += charge(file.size);
+  }
+  const gone = [...stored.keys()].filter((id) => !onDisk.has(id));
+  if (updates.size > 0 || gone.length > 0) await records.putMany(updates, gone);
+  await removeLegacyMeta(dir);
+  report.chunks = chunks.size;
+  return { chunks, usedBytes, damaged, report };
+}
+
+/** v1's sums of this very file, if it left any. */
+async function legacySums(dir: string, chunkId: string, identity: FileIdentity, size: number): Promise<Uint32Array | 'damaged' | null> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(join(dir, META_DIR, chunkId + LEGACY_SUMS_SUFFIX));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const decoded = decodeSums(raw);
+  if (decoded.kind === 'damaged') return 'damaged';
+  if (decoded.kind === 'stale' || !sameIdentity(decoded.sums.identity, identity) || decoded.sums.size !== size) return null;
+  return decoded.sums.crcs;
+}
+
+/** Once the records are committed, v1's sums files are dead weight. */
+async function removeLegacyMeta(dir: string): Promise<void> {
+  const meta = join(dir, META_DIR);
+  const names = (await readdir(meta)).filter((n) => n.endsWith(LEGACY_SUMS_SUFFIX) || n.startsWith(LEGACY_TEMP_PREFIX));
+  for (const name of names) await unlink(join(meta, name)).catch(() => undefined);
+}

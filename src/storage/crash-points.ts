@@ -1,0 +1,24 @@
+// Named steps where a test can have the process die as if by power cut or kill -9:
+// CHUNKSERVER_CRASH_AT=<name> sends this process SIGKILL when it reaches that step (as
+// etcd's failpoints do). Read once, at load; unset in production, where each call is one
+// string comparison. The names are listed in protocol/PROTOCOL.md section 6.
+const armed = process.env.CHUNKSERVER_CRASH_AT ?? '';
+
+export type CrashPoint =
+  | 'store.data-synced'
+  | 'store.renamed'
+  | 'store.committed'
+  | 'append.written'
+  | 'append.synced'
+  | 'append.committed'
+  | 'redo.logged'
+  | 'redo.written'
+  | 'redo.committed'
+  | 'replay.written'
+  | 'prepare.data-synced'
+  | 'commit.installed'
+  | 'delete.unlinked';
+
+export function crashPoint(name: CrashPoint): void {
+  if (armed === name) process.kill(process.pid, 'SIGKILL');
+}
