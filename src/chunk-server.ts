@@ -10,7 +10,10 @@ import { Cluster } from './cluster/replication.js';
 import { Rpc } from './cluster/rpc.js';
 import type { ChunkServerConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
-import { dispatch, takesSpilled } from './handlers/index.js';
+import { COMMANDS, dispatch, takesSpilled } from './handlers/index.js';
+import { chunkServerMetrics } from './http/chunk-metrics.js';
+import { listenHttp, type HttpSide } from './http/http-server.js';
+import { metricsRoutes } from './http/metrics-routes.js';
 import { listen, type RunningServer } from './server.js';
 import { ChunkStore } from './storage/chunk-store.js';
 import { startScrubber } from './storage/scrubber.js';
@@ -68,6 +71,9 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   // read before the continuation of `listen` runs (it needs another turn of the event loop),
   // and that continuation sets the context synchronously.
   let ctx: HandlerContext | undefined;
+  // Without a metrics port nothing is counted: the request path stays as it is.
+  const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master }) : null;
+  const serve = (decoded: unknown): Promise<Record<string, unknown>> => dispatch(decoded, ctx!);
   let server: RunningServer;
   try {
     server = await listen({
@@ -81,7 +87,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       },
       frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
-      dispatch: guarded(config.security, { access: chunkServerAccess, log }, (decoded) => dispatch(decoded, ctx!)),
+      dispatch: guarded(config.security, { access: chunkServerAccess, log }, metrics ? metrics.requests.wrap(serve) : serve),
+      onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
       hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
@@ -161,6 +168,16 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
   const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
   await recordServer(infoFile, config.serverId, { port: server.port, data_dir: chunkDir, last_start: Date.now() / 1000 });
+  let http: HttpSide | null = null;
+  if (metrics) {
+    const routes = metricsRoutes(metrics.registry, () => ({ address, chunks: store.chunkCount, master_up: master?.linkUp ?? false }));
+    http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log }).catch((err: unknown) => {
+      // Metrics are for operators; a taken port must not keep the chunks offline.
+      log.error({ err, metrics_port: config.metricsPort }, 'metrics endpoint could not listen; serving without it');
+      return null;
+    });
+    if (http) log.info({ metrics_port: http.port }, 'metrics listening');
+  }
   log.info(
     { address, chunk_dir: chunkDir, space_limit: limitBytes, used: store.space.used, chunks: report.chunks, master: master?.address ?? null, client_auth: config.security?.clientAuth ?? 'no cluster key' },
     'chunk server listening',
@@ -175,6 +192,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
     stop() {
       stopped ??= (async () => {
         await master?.stop();
+        await http?.close();
         reporter?.close();
         await runner.stop();
         await server.close(config.shutdownGraceS * 1000);

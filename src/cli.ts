@@ -19,6 +19,7 @@ function buildProgram(): Command {
     .option('--data_dir <dir>', 'data directory (default data/chunks)')
     .option('--master <host:port>', 'master address (overrides [master] host, port)')
     .option('--no_master', 'run standalone, without a master')
+    .option('--metrics_port <port>', 'HTTP port of /metrics and /healthz (default [chunk_server] metrics_port, else 0: off)')
     .option('--log_level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)');
 }
 

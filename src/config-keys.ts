@@ -12,6 +12,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     'peer_timeout_s', 'shutdown_grace_s', 'log_level', 'enabled',
     // The healing cluster (issue 11).
     'namespace_dir', 'dead_after_s', 'gc_grace_s', 'max_copies_per_server', 'instruction_timeout_s',
+    // The HTTP side and the console (issue 13).
+    'http_port', 'http_host', 'console_chunk_mb',
     // The reference's only.
     'chunk_size',
   ],
@@ -21,6 +23,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     'stream_threshold_mb', 'fsync', 'shutdown_grace_s', 'log_level', 'transaction_ttl_s', 'transaction_log',
     'connect_timeout_s', 'master_timeout_s', 'peer_timeout_s', 'peer_concurrency', 'scrub_interval_s',
     'scrub_rate_mb_s', 'max_prepared', 'chunk_report_interval_s', 'write_timeout_s', 'frame_memory_mb', 'peers',
+    'metrics_port',
     // The reference's only.
     'base_port',
   ],

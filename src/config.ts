@@ -65,6 +65,8 @@ export interface ChunkServerConfig {
   chunkReportIntervalS: number;
   /** Most the scrubber reads, in MiB per second, so client requests keep the disk. */
   scrubRateMbS: number;
+  /** HTTP port of GET /metrics and /healthz, on `host`; 0: no HTTP side. */
+  metricsPort: number;
   /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
   security?: SecuritySettings;
 }
@@ -112,6 +114,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   scrubIntervalS: 86_400,
   chunkReportIntervalS: 600,
   scrubRateMbS: 50,
+  metricsPort: 0,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -128,6 +131,7 @@ export interface CliFlags {
   master?: string;
   no_master?: boolean;
   log_level?: string;
+  metrics_port?: string;
 }
 
 export type Table = Record<string, unknown>;
@@ -241,6 +245,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     chunkReportIntervalS: num('[chunk_server] chunk_report_interval_s', pick(undefined, c.chunk_report_interval_s, DEFAULTS.chunkReportIntervalS), positive, 'a positive number of seconds'),
     scrubIntervalS: num('[chunk_server] scrub_interval_s', pick(undefined, c.scrub_interval_s, DEFAULTS.scrubIntervalS), positive, 'a positive number of seconds'),
     scrubRateMbS: num('[chunk_server] scrub_rate_mb_s', pick(undefined, c.scrub_rate_mb_s, DEFAULTS.scrubRateMbS), positive, 'a positive number of MiB per second'),
+    metricsPort: num('--metrics_port', pick(flags.metrics_port, c.metrics_port, DEFAULTS.metricsPort), port, 'a port number 0-65535 (0: off)'),
   };
 }
 

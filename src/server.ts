@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Connection, refuseConnection, type ConnectionLimits, type Dispatch } from './connection.js';
 import { MSG } from './errors.js';
@@ -28,6 +28,8 @@ export interface ListenOptions {
   /** Hash frames as they arrive for the authentication guard (src/auth/). */
   readonly hashFrames?: boolean;
   readonly log: Logger;
+  /** Sees every accepted socket (metrics count their bytes and lives). */
+  readonly onSocket?: (socket: Socket) => void;
 }
 
 export interface RunningServer {
@@ -42,6 +44,7 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    opts.onSocket?.(socket);
     if (connections.size >= opts.maxConnections) {
       opts.log.debug({ open: connections.size }, 'refusing connection over the limit');
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });

@@ -80,6 +80,11 @@ export class MasterClient {
     return this.opts.master;
   }
 
+  /** Whether the last exchange with the master succeeded (metrics: master link up). */
+  get linkUp(): boolean {
+    return this.reachable === true;
+  }
+
   start(): void {
     this.loopDone = this.loop();
   }

@@ -23,6 +23,7 @@ function buildProgram(): Command {
     .option('--metadata <path>', 'reference-style metadata JSON imported on first start (default [master] metadata_file, else data/metadata/metadata.json)')
     .option('--namespace <dir>', 'lmdb namespace directory (default [master] namespace_dir, else "namespace" next to the metadata file)')
     .option('--export-metadata <file>', 'write the namespace as reference-style metadata JSON to FILE and exit')
+    .option('--http_port <port>', 'HTTP port of /metrics, /healthz, the web console and /api/ (default [master] http_port, else 0: off)')
     .option('--log_level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)');
 }
 

@@ -38,6 +38,12 @@ export interface MasterConfig {
   peerTimeoutS: number;
   shutdownGraceS: number;
   logLevel: string;
+  /** Port of the HTTP side (/metrics, /healthz, the console and /api/); 0: no HTTP side. */
+  httpPort: number;
+  /** Host the HTTP side binds to; null: the master's own host. */
+  httpHost: string | null;
+  /** Bytes per chunk of a file uploaded through the console, in MiB. */
+  consoleChunkMb: number;
   /** --export-metadata: write the namespace as reference-style JSON to this file, then exit. */
   exportMetadata: string | null;
   /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
@@ -64,6 +70,9 @@ export const MASTER_DEFAULTS: MasterConfig = {
   peerTimeoutS: 30,
   shutdownGraceS: 10,
   logLevel: 'info',
+  httpPort: 0,
+  httpHost: null,
+  consoleChunkMb: 64,
   exportMetadata: null,
 };
 
@@ -73,6 +82,7 @@ export interface MasterFlags {
   metadata?: string;
   namespace?: string;
   log_level?: string;
+  http_port?: string;
   exportMetadata?: string;
 }
 
@@ -119,6 +129,9 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     peerTimeoutS: seconds('peer_timeout_s', pick(undefined, m.peer_timeout_s, MASTER_DEFAULTS.peerTimeoutS)),
     shutdownGraceS: num('[master] shutdown_grace_s', pick(undefined, m.shutdown_grace_s, MASTER_DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, m.log_level, MASTER_DEFAULTS.logLevel)),
+    httpPort: num('--http_port', pick(flags.http_port, m.http_port, MASTER_DEFAULTS.httpPort), port, 'a port number 0-65535 (0: off)'),
+    httpHost: m.http_host === undefined ? MASTER_DEFAULTS.httpHost : text('[master] http_host', m.http_host),
+    consoleChunkMb: num('[master] console_chunk_mb', pick(undefined, m.console_chunk_mb, MASTER_DEFAULTS.consoleChunkMb), (n) => n > 0 && n <= 64, 'a number of MiB in (0, 64]'),
     exportMetadata: flags.exportMetadata === undefined ? null : text('--export-metadata', flags.exportMetadata),
   };
   // Unset: twice the heartbeat interval, when the reference master drops a server.

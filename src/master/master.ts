@@ -2,13 +2,18 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { masterAccess } from '../auth/policy.js';
+import { Rpc } from '../cluster/rpc.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
+import { ClusterView, type NamespaceReader } from '../http/cluster-view.js';
+import type { HttpSide } from '../http/http-server.js';
+import { startMasterHttp } from '../http/master-http.js';
+import { masterMetrics } from '../http/master-metrics.js';
 import { listen } from '../server.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { ChunkMap } from './chunk-map.js';
 import type { MasterConfig } from './config.js';
 import type { MasterContext } from './handlers/context.js';
-import { dispatchMaster } from './handlers/index.js';
+import { dispatchMaster, MASTER_COMMANDS } from './handlers/index.js';
 import { Namespace } from './namespace.js';
 import { Nodes } from './nodes.js';
 import { Repairer } from './repairer.js';
@@ -20,6 +25,8 @@ const POOL_BYTES = 16 * MIB;
 export interface Master {
   readonly address: string;
   readonly port: number;
+  /** The HTTP side's port; null when it is off or could not listen. */
+  readonly httpPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -65,6 +72,21 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   });
   const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
+  // The console shows holders as get_file_metadata gives them: recorded ones, overlaid with the chunk reports.
+  const shown: NamespaceReader = {
+    get size() {
+      return ns.size;
+    },
+    list: () => ns.list(),
+    get: (path) => {
+      const meta = ns.get(path);
+      if (!meta) return null;
+      const chunk_locations = Object.fromEntries(meta.chunk_ids.map((id) => [id, repairer.holders(id, meta.chunk_locations[id] ?? [])]));
+      return { ...meta, chunk_locations };
+    },
+  };
+  const view = new ClusterView(nodes, shown, config.replicationFactor);
+  const metrics = masterMetrics(view, MASTER_COMMANDS, () => repairer.status());
   const server = await listen({
     host: config.host,
     port: config.port,
@@ -77,7 +99,8 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, (decoded) => dispatchMaster(decoded, ctx)),
+    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx))),
+    onSocket: (socket) => metrics.requests.watch(socket),
     hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
@@ -87,6 +110,8 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   });
 
   const sweeper = setInterval(() => {
+    // Before the sweep forgets them: the console keeps servers it saw, to show them dead.
+    view.refresh();
     const dropped = nodes.sweep();
     for (const address of dropped.servers) {
       map.unreported(address);
@@ -110,17 +135,24 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   };
   schedule();
 
+  // The console's reads and writes go to chunk servers as a client's would.
+  const rpc = new Rpc({ connectTimeoutMs: config.connectTimeoutS * 1000, requestTimeoutMs: config.peerTimeoutS * 1000, maxPerPeer: 2, maxReplyBytes: maxFrameBytes });
+  const http: HttpSide | null =
+    config.httpPort > 0 ? await startMasterHttp({ config, nodes, meta: shown, view, metrics, rpc, command: (body) => dispatchMaster(body, ctx), log }) : null;
+
   const address = `${config.host}:${server.port}`;
   log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
 
   return {
     address,
     port: server.port,
+    httpPort: http?.port ?? null,
     async stop() {
       stopped = true;
       clearInterval(sweeper);
       if (timer) clearTimeout(timer);
       await passing;
+      await http?.close();
       await server.close(config.shutdownGraceS * 1000);
       await ns.close();
     },

@@ -125,6 +125,11 @@ export class Nodes {
     return [...this.servers.values()].filter((s) => this.isLive(s.address));
   }
 
+  /** Registered clients and where they are (the console's map). */
+  clientList(): Array<{ client_id: string; location: Location }> {
+    return [...this.clients].map(([client_id, c]) => ({ client_id, location: c.location }));
+  }
+
   /** Forgets servers and clients whose last beat is too old; returns who was dropped. */
   sweep(): { servers: string[]; clients: string[] } {
     const now = this.now();

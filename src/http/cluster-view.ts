@@ -1,0 +1,178 @@
+import type { Location, Nodes, SpaceInfo } from '../master/nodes.js';
+
+/** The fields of a file's metadata the view reads (the reference's FileMetadata names). */
+export interface FileRecord {
+  total_size: number;
+  chunk_ids: string[];
+  chunk_locations: Record<string, string[]>;
+  chunk_offsets: Record<string, number>;
+  last_chunk_id: string | null;
+}
+
+/** What the view reads of the master's namespace, whichever store holds it. */
+export interface NamespaceReader {
+  readonly size: number;
+  get(filePath: string): FileRecord | null;
+  list(): string[];
+}
+
+export type ServerState = 'live' | 'dead';
+export type ChunkHealth = 'at_factor' | 'under_replicated' | 'lost';
+
+export interface ServerView {
+  address: string;
+  /** null for a holder named in the namespace that never registered with this master. */
+  x: number | null;
+  y: number | null;
+  state: ServerState;
+  total: number | null;
+  used: number | null;
+  /** Chunk copies the namespace places on this server. */
+  chunks: number;
+}
+
+export interface ClientView {
+  client_id: string;
+  x: number;
+  y: number;
+}
+
+export interface FileSummary {
+  path: string;
+  size: number;
+  chunks: number;
+  /** Live copies over all its chunks: changes whenever a holder comes or goes. */
+  live_copies: number;
+  health: ChunkHealth;
+}
+
+export interface ChunkView {
+  index: number;
+  chunk_id: string;
+  size: number;
+  holders: Array<{ address: string; state: ServerState }>;
+  live_copies: number;
+  health: ChunkHealth;
+}
+
+export interface ClusterTotals {
+  servers: Record<ServerState, number>;
+  clients: number;
+  files: number;
+  chunks: number;
+  chunksByHealth: Record<ChunkHealth, number>;
+  capacity: { total: number; used: number; free: number };
+}
+
+interface Seen {
+  location: Location;
+  space: SpaceInfo | null;
+}
+
+/**
+ * What the console and the master's metrics show, read from the master's own state. The
+ * master forgets a server once it misses its heartbeats; this view remembers every server it
+ * saw live, so a dead one stays on the map, marked dead, until it comes back.
+ */
+export class ClusterView {
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(
+    private readonly nodes: Nodes,
+    private readonly meta: NamespaceReader,
+    readonly replicationFactor: number,
+  ) {}
+
+  /** Records the servers live now; called on a timer and before every read. */
+  refresh(): void {
+    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
+  }
+
+  servers(): ServerView[] {
+    this.refresh();
+    const copies = new Map<string, number>();
+    for (const path of this.meta.list()) {
+      const meta = this.meta.get(path)!;
+      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) copies.set(a, (copies.get(a) ?? 0) + 1);
+    }
+    const out: ServerView[] = [];
+    for (const [address, s] of this.seen) {
+      out.push({
+        address,
+        x: s.location[0],
+        y: s.location[1],
+        state: this.nodes.isLive(address) ? 'live' : 'dead',
+        total: s.space?.total ?? null,
+        used: s.space?.used ?? null,
+        chunks: copies.get(address) ?? 0,
+      });
+    }
+    for (const [address, n] of copies) {
+      if (this.seen.has(address)) continue;
+      out.push({ address, x: null, y: null, state: 'dead', total: null, used: null, chunks: n });
+    }
+    return out.sort((a, b) => a.address.localeCompare(b.address));
+  }
+
+  clients(): ClientView[] {
+    return this.nodes.clientList().map((c) => ({ client_id: c.client_id, x: c.location[0], y: c.location[1] }));
+  }
+
+  files(prefix = ''): FileSummary[] {
+    return this.meta
+      .list()
+      .filter((p) => p.startsWith(prefix))
+      .sort()
+      .map((path) => {
+        const chunks = this.chunks(this.meta.get(path)!);
+        const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
+        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
+      });
+  }
+
+  /** One file with its chunks, or null when there is no such file. */
+  file(path: string): { path: string; size: number; health: ChunkHealth; chunks: ChunkView[] } | null {
+    const meta = this.meta.get(path);
+    if (!meta) return null;
+    const chunks = this.chunks(meta);
+    return { path, size: meta.total_size, health: worst(chunks.map((c) => c.health)), chunks };
+  }
+
+  totals(): ClusterTotals {
+    const servers = this.servers();
+    const byHealth: Record<ChunkHealth, number> = { at_factor: 0, under_replicated: 0, lost: 0 };
+    let chunks = 0;
+    for (const path of this.meta.list()) {
+      for (const c of this.chunks(this.meta.get(path)!)) {
+        chunks++;
+        byHealth[c.health]++;
+      }
+    }
+    const live = servers.filter((s) => s.state === 'live');
+    const total = live.reduce((n, s) => n + (s.total ?? 0), 0);
+    const used = live.reduce((n, s) => n + (s.used ?? 0), 0);
+    return {
+      servers: { live: live.length, dead: servers.length - live.length },
+      clients: this.clients().length,
+      files: this.meta.size,
+      chunks,
+      chunksByHealth: byHealth,
+      capacity: { total, used, free: live.reduce((n, s) => n + Math.max(0, (s.total ?? 0) - (s.used ?? 0)), 0) },
+    };
+  }
+
+  private chunks(meta: FileRecord): ChunkView[] {
+    return meta.chunk_ids.map((chunk_id, index) => {
+      const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: (this.nodes.isLive(address) ? 'live' : 'dead') as ServerState }));
+      const live = holders.filter((h) => h.state === 'live').length;
+      const health: ChunkHealth = live === 0 ? 'lost' : live < this.replicationFactor ? 'under_replicated' : 'at_factor';
+      return { index, chunk_id, size: meta.chunk_offsets[chunk_id] ?? 0, holders, live_copies: live, health };
+    });
+  }
+}
+
+const ORDER: ChunkHealth[] = ['at_factor', 'under_replicated', 'lost'];
+
+function worst(healths: ChunkHealth[]): ChunkHealth {
+  return healths.reduce<ChunkHealth>((w, h) => (ORDER.indexOf(h) > ORDER.indexOf(w) ? h : w), 'at_factor');
+}

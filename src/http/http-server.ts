@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+
+/** An error a request caused: its status, a stable code and a sentence for people. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RouteRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+}
+
+export type RouteHandler = (r: RouteRequest) => Promise<void> | void;
+
+/** Path -> method -> handler; exact paths only (the API passes file paths in the query). */
+export type Routes = Record<string, Partial<Record<string, RouteHandler>>>;
+
+export interface HttpSide {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, err.status, { error: err.code, message: err.message });
+}
+
+async function route(routes: Routes, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'bad_url', 'the request URL cannot be parsed');
+  }
+  const methods = routes[url.pathname];
+  if (!methods) throw new HttpError(404, 'not_found', `no such path: ${url.pathname}`);
+  const handler = methods[req.method ?? 'GET'] ?? (req.method === 'HEAD' ? methods.GET : undefined);
+  if (!handler) {
+    res.setHeader('allow', Object.keys(methods).join(', '));
+    throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}; use ${Object.keys(methods).join(' or ')}`);
+  }
+  log.debug({ method: req.method, path: url.pathname }, 'http request');
+  await handler({ req, res, url });
+}
+
+/**
+ * A plain node:http server over a route table. Every failure of a request ends in a JSON
+ * error reply (or a closed response once the body has started); none can reach the process,
+ * so the TCP side of the process it lives in never goes down with it.
+ */
+export async function listenHttp(opts: {
+  host: string;
+  port: number;
+  routes: Routes;
+  log: Logger;
+  /** Sees each answered request: its route (or `other`) and status code. */
+  onResponse?: (route: string, status: number) => void;
+}): Promise<HttpSide> {
+  const { routes, log } = opts;
+  const server: Server = createServer((req, res) => {
+    if (opts.onResponse) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const routeName = Object.hasOwn(routes, path) ? path : 'other';
+      res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
+    }
+    route(routes, req, res, log).catch((err: unknown) => {
+      if (err instanceof HttpError) return sendError(res, err);
+      log.error({ err, path: req.url }, 'http request failed');
+      sendError(res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('error', (err) => log.error({ err }, 'http server error'));
+  // Browsers keep connections (and event streams) open: a shutdown must not wait for them.
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: opts.host, port: opts.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The request body, refused beyond `maxBytes`. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > maxBytes) throw new HttpError(413, 'body_too_large', `the body exceeds ${maxBytes} bytes`);
+    parts.push(part);
+  }
+  return Buffer.concat(parts, size);
+}
