@@ -144,13 +144,20 @@ export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerVi
  * server has a current one. A decommissioning server is listed only while the chunk lacks
  * `factor` current copies elsewhere.
  */
-export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>, factor: number): string[] {
+export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>, factor: number, prefer: readonly string[] = []): string[] {
   const c = classify(chunk, servers);
   const state = (a: string): ServerState => servers.get(a)?.state ?? 'dead';
-  const live = c.current.filter((a) => state(a) === 'live');
-  const decom = live.length >= factor ? [] : c.current.filter((a) => state(a) === 'decommissioning');
-  const dead = c.current.filter((a) => state(a) === 'dead');
-  const allLive = c.current.filter((a) => state(a) !== 'dead');
+  // Reference clients take the first holder as the primary of an append: keep the order the
+  // primary recorded (itself first), not the order in which reports happened to arrive.
+  const rank = (a: string): number => {
+    const i = prefer.indexOf(a);
+    return i < 0 ? prefer.length : i;
+  };
+  const current = [...c.current].sort((x, y) => rank(x) - rank(y));
+  const live = current.filter((a) => state(a) === 'live');
+  const decom = live.length >= factor ? [] : current.filter((a) => state(a) === 'decommissioning');
+  const dead = current.filter((a) => state(a) === 'dead');
+  const allLive = current.filter((a) => state(a) !== 'dead');
   const behind = allLive.length > 0 ? [] : c.behind.filter((a) => state(a) !== 'dead');
   return [...live, ...decom, ...dead, ...behind];
 }

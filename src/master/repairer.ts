@@ -89,7 +89,7 @@ export class Repairer {
       const live = recorded.filter((a) => this.opts.nodes.isLive(a));
       return [...live, ...recorded.filter((a) => !live.includes(a))];
     }
-    return readableHolders(this.chunkView(chunkId), servers, this.opts.factor);
+    return readableHolders(this.chunkView(chunkId), servers, this.opts.factor, recorded);
   }
 
   /** Copies still missing for the factor (0 when none), for pending_replication. */

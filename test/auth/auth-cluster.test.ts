@@ -51,14 +51,14 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
   await t.test('a signed client stores as primary; the replica store and the report are signed by members', async (t) => {
     const data = randomBytes(100_000);
     const r = await send(a.port, signed({ command: 'store_chunk', chunk_id: 'c1', file_path: '/f', chunk_index: 0, data }, 'alice', ALICE_KEY));
-    t.same(r, { status: 'ok', chunk_id: 'c1', replicas: 1 });
+    t.same(r, { status: 'ok', chunk_id: 'c1', replicas: 1, version: 1 });
     const got = await call(b.port, { command: 'retrieve_chunk', chunk_id: 'c1' });
     t.ok(Buffer.from(got.data).equals(data), 'the replica holds the bytes');
     const meta = await fileMetadata(master.port, '/f');
     t.same([...(meta!.chunk_locations.c1 as string[])].sort(), [a.address, b.address].sort());
     // A large store arrives streamed to a temp file; the primary forwards it from there, signing as it reads.
     const big = randomBytes(3 * 1024 * 1024);
-    t.same(await send(a.port, signed({ command: 'store_chunk', chunk_id: 'big', file_path: '/big', chunk_index: 0, data: big }, 'alice', ALICE_KEY)), { status: 'ok', chunk_id: 'big', replicas: 1 });
+    t.same(await send(a.port, signed({ command: 'store_chunk', chunk_id: 'big', file_path: '/big', chunk_index: 0, data: big }, 'alice', ALICE_KEY)), { status: 'ok', chunk_id: 'big', replicas: 1, version: 1 });
     t.ok(Buffer.from((await call(b.port, { command: 'retrieve_chunk', chunk_id: 'big' })).data).equals(big), 'the streamed replica holds the bytes');
   });
 
@@ -119,7 +119,7 @@ t.test('a secured cluster refuses every forgery and serves its members and signe
       altered[at] = altered[at]! ^ 0xff;
       t.same(await send(b.port, altered), { status: 'error', message: 'auth_failed: bad_signature' }, `${size} bytes`);
       t.same(await call(b.port, { command: 'retrieve_chunk', chunk_id: `alt${size}` }), { status: 'error', message: 'chunk_not_found' });
-      t.same(await send(b.port, bytes), { status: 'ok', chunk_id: `alt${size}`, replicas: 0 }, 'the same frame unaltered is taken');
+      t.same(await send(b.port, bytes), { status: 'ok', chunk_id: `alt${size}`, replicas: 0, version: 1 }, 'the same frame unaltered is taken');
     }
   });
 

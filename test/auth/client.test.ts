@@ -26,7 +26,7 @@ t.test('a key file gives the client its id and key; a signed Rpc is served under
   const plain = new Rpc(options);
   const at = `127.0.0.1:${server.port}`;
   const data = randomBytes(300_000);
-  t.same(await signed.request(at, { command: 'store_chunk', chunk_id: 'c', data }), { status: 'ok', chunk_id: 'c', replicas: 0 });
+  t.same(await signed.request(at, { command: 'store_chunk', chunk_id: 'c', data }), { status: 'ok', chunk_id: 'c', replicas: 0, version: 1 });
   const back = await signed.request(at, { command: 'retrieve_chunk', chunk_id: 'c' });
   t.ok(Buffer.from(back.data as Buffer).equals(data), 'read back signed');
   t.same(await plain.request(at, { command: 'retrieve_chunk', chunk_id: 'c' }), { status: 'error', message: 'auth_required' }, 'reads need a key under "all"');

@@ -53,6 +53,6 @@ t.test('with a master: only the servers it lists are forwarded to', async (t) =>
   t.same(await call(a.port, replicate([a.address, target.address], 'relay')), { status: 'error', message: `forward_refused: ${target.address}`, stored_locally: true });
   t.same(await call(a.port, replicate([a.address, b.address, target.address], 'relay2')), { status: 'error', message: `replication_failed: ${target.address}`, stored_locally: true }, 'upstream names the refused address');
   t.equal(target.connections(), 0, 'the named address was never contacted');
-  t.same(await call(a.port, replicate([a.address, b.address], 'member')), { status: 'ok', chunk_id: 'member' }, 'a member is forwarded to');
+  t.same(await call(a.port, replicate([a.address, b.address], 'member')), { status: 'ok', chunk_id: 'member', version: 1 }, 'a member is forwarded to');
   t.match(await call(b.port, { command: 'retrieve_chunk', chunk_id: 'member' }), { status: 'ok' });
 });

@@ -57,7 +57,7 @@ t.test('more servers than the factor: repair stops at the factor, appends reach 
   // An append through the primary goes to the other two holders of A, and to no server that
   // lacks A: one that never had it would otherwise create A holding only the appended bytes.
   const more = bytes(5000, 13);
-  t.same(await call(s1!.port, { command: 'append_chunk', chunk_id: 'A', data: more, offset: a.length, file_path: '/a' }), { status: 'ok', new_offset: a.length + more.length });
+  t.same(await call(s1!.port, { command: 'append_chunk', chunk_id: 'A', data: more, offset: a.length, file_path: '/a' }), { status: 'ok', new_offset: a.length + more.length, version: 2 });
   const appended = Buffer.concat([a, more]);
   const after = await holders(all, 'A', appended);
   t.same(sorted(after), sorted(aHolders), 'every holder of A, and no other server, has A with the appended bytes');

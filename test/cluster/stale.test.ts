@@ -53,7 +53,7 @@ t.test('stale replicas are never listed, are deleted and replaced', async (t) =>
     await down.exited;
     const extra = bytes(300, 99);
     const r = await call(primary.port, { command: 'append_chunk', chunk_id: 'app', data: extra, offset: BASE, file_path: '/a' });
-    t.same(r, { status: 'ok', new_offset: BASE + 300 });
+    t.same(r, { status: 'ok', new_offset: BASE + 300, version: 2 });
     const meta = (await fileMetadata(h.master.port, '/a'))!;
     t.equal(meta.chunk_offsets.app, BASE + 300, 'the master records the new end (update_chunk_offset from the primary)');
     t.equal(meta.last_chunk_offset, BASE + 300);
