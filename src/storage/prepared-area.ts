@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ChunkIdentity, NewVersion } from './chunk-store.js';
+import type { ChunkIdentity, NewVersion } from './chunk-types.js';
 import { isSafeId } from './safe-name.js';
 
 // The `.prepared/` folder of a chunk directory and the sidecar format of its transactions

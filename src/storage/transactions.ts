@@ -1,11 +1,17 @@
-import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
 import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData, tooManyPrepared } from '../errors.js';
-import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import type { ChunkAppender } from './chunk-appender.js';
+import type { ChunkTable } from './chunk-table.js';
+import type { ChunkIdentity } from './chunk-types.js';
 import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
-import { keyOf, PREPARED_DIR, PreparedArea, type ScannedTx, type Sidecar, type TxKind } from './prepared-area.js';
-import { charge } from './space.js';
+import { keyOf, PREPARED_DIR, type PreparedArea, type Sidecar, type TxKind } from './prepared-area.js';
+import { writeNewVersion } from './prepared-sums.js';
+import { Outcomes, STALE_VERSION, txCharge, type Outcome, type PreparedTx } from './prepared-tx.js';
+import { recoverPrepared, scanPrepared, type ScannedArea } from './tx-recovery.js';
+import type { VersionInstaller } from './version-installer.js';
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
@@ -17,7 +23,7 @@ import { charge } from './space.js';
  * - prepare_append (format 2): `<stem>.data` holds only the record's bytes (their CRC32 in
  *   the sidecar, with the offset and the chunk version they apply to), never a copy of the
  *   chunk; commit appends them in place or, below the end, overwrites through a redo record
- *   (ChunkStore). The chunk's record names the last transaction committed into it, so a
+ *   (ChunkAppender). The chunk's record names the last transaction committed into it, so a
  *   sidecar left by a crash right after such a commit is known for the commit it was.
  * - v1's prepared appends (format 1, a whole copy) are still committed by rename. Data and checksums are written and
  * fsynced first, then the sidecar (temp, fsync, rename, directory fsync), and only then is
@@ -32,71 +38,19 @@ import { charge } from './space.js';
  * prepared (a crash mid-prepare) and is removed.
  */
 
-export { PREPARED_DIR, type TxKind };
-
-export interface PreparedTx {
-  readonly kind: TxKind;
-  readonly chunkId: string;
-  readonly transactionId: string;
-  /** Bytes of the prepared file, i.e. of the whole new version; reserved in the space account until it ends. */
-  readonly size: number;
-  /** Milliseconds since the epoch; expiry counts from here, across restarts. */
-  readonly createdAt: number;
-  readonly stem: string;
-  /** Appends: the ChunkStore version the new bytes were built on (see ChunkStore.versionOf). */
-  readonly baseVersion: number;
-  /** 2: a prepared append holding only its record; 1: a whole new version. */
-  readonly format: 1 | 2;
-  /** Format 2: where the record goes, and the CRC32 of its bytes. */
-  readonly offset: number;
-  readonly crc: number;
-}
-
-/** Outcome of a transaction that has ended, as later repeats of commit and rollback see it. */
-type Outcome = 'committed' | 'rolled_back';
+export { PREPARED_DIR, txCharge, type PreparedTx, type TxKind };
+export type { RecoveryReport } from './prepared-tx.js';
 
 export type RollbackResult = { found: false } | { found: true; tx: PreparedTx };
 export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number; version: number };
 
-// Never equal to any version a chunk can have: marks an append whose base is gone.
-const STALE_VERSION = -1;
-// Ended transactions remembered for idempotent repeats; oldest forgotten first.
-const MAX_OUTCOMES = 10_000;
-
-/**
- * What a prepared transaction is charged against the space limit: its data file (a whole
- * new version for format 1, only the record for format 2).
- */
-export function txCharge(_format: 1 | 2, size: number): number {
-  return charge(size);
-}
-
-/** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
-class Outcomes {
-  private readonly map = new Map<string, Outcome>();
-
-  get(key: string): Outcome | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: string, outcome: Outcome): void {
-    this.map.delete(key);
-    this.map.set(key, outcome);
-    if (this.map.size > MAX_OUTCOMES) this.map.delete(this.map.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}
-
-export interface RecoveryReport {
-  preparedTransactions: number;
-  preparedBytes: number;
-  /** Sidecars whose data had already been renamed onto the chunk: commits that finished. */
-  recoveredCommits: number;
-  /** Half-written prepared files and stale sidecars removed. */
-  removedPreparedFiles: number;
+/** The parts of the store a transaction reads and changes chunks through. */
+export interface TxChunks {
+  readonly table: ChunkTable;
+  readonly installer: VersionInstaller;
+  readonly appender: ChunkAppender;
+  readonly pool: BufferPool;
+  readonly log: Logger;
 }
 
 /**
@@ -106,83 +60,33 @@ export interface RecoveryReport {
  */
 export class Transactions {
   private readonly lock = new KeyLock();
-  private readonly prepared = new Map<string, PreparedTx>();
-  private readonly outcomes = new Outcomes();
+  private readonly table: ChunkTable;
+  private readonly installer: VersionInstaller;
+  private readonly appender: ChunkAppender;
 
   private constructor(
-    private readonly store: ChunkStore,
+    chunks: TxChunks,
     private readonly area: PreparedArea,
     private readonly maxPrepared: number,
-  ) {}
+    private readonly prepared: Map<string, PreparedTx>,
+    private readonly outcomes: Outcomes,
+  ) {
+    ({ table: this.table, installer: this.installer, appender: this.appender } = chunks);
+  }
 
   /** A new transaction (not a re-prepare of a pending one) must fit under max_prepared. */
   private checkCount(key: string): void {
     if (!this.prepared.has(key) && this.prepared.size >= this.maxPrepared) throw tooManyPrepared(this.maxPrepared);
   }
 
-  /**
-   * Reloads what survived a restart. Runs before `store` takes requests; the bytes of the
-   * reloaded transactions are part of the `used` it was opened with (`preparedBytes`).
-   */
-  static async recover(store: ChunkStore, area: Awaited<ReturnType<typeof Transactions.scan>>, maxPrepared: number): Promise<Transactions> {
-    const txs = new Transactions(store, area.area, maxPrepared);
-    for (const { stem, sidecar } of area.kept) if (sidecar.format === 1) await store.repairPreparedSums(area.area.versionPaths(stem));
-    for (const sidecar of area.committed) {
-      txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
-    }
-    for (const { stem, sidecar } of area.kept) {
-      let baseVersion = STALE_VERSION;
-      if (sidecar.format === 2) {
-        if (store.lastTxOf(sidecar.chunk_id) === sidecar.transaction_id) {
-          // Committed, then the crash came before the files went.
-          txs.outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
-          await area.area.discard(stem);
-          store.space.release(txCharge(sidecar.format, sidecar.size));
-          continue;
-        }
-        baseVersion = sidecar.base_version!;
-      } else if (sidecar.kind === 'append') {
-        // A v1 prepared append: the chunk still is the version it was built on when its size
-        // and nanosecond mtime match (v1 also compared the inode; a data directory restored
-        // from a copy has new inodes, and v1 renamed a new file in for every change, so
-        // size and mtime to the nanosecond suffice).
-        const now = await store.identityOf(sidecar.chunk_id);
-        const base = sidecar.base ?? null;
-        const same = now === null ? base === null : base !== null && now.size === base.size && now.mtime_ns === base.mtime_ns;
-        if (same) baseVersion = store.versionOf(sidecar.chunk_id);
-      }
-      const tx: PreparedTx = {
-        kind: sidecar.kind,
-        chunkId: sidecar.chunk_id,
-        transactionId: sidecar.transaction_id,
-        size: sidecar.size,
-        createdAt: sidecar.created_at,
-        stem,
-        baseVersion,
-        format: sidecar.format,
-        offset: sidecar.offset ?? 0,
-        crc: sidecar.crc ?? 0,
-      };
-      txs.prepared.set(keyOf(tx.kind, tx.chunkId, tx.transactionId), tx);
-    }
-    return txs;
+  /** Reloads what survived a restart (see recoverPrepared). */
+  static async recover(chunks: TxChunks, scanned: ScannedArea, maxPrepared: number): Promise<Transactions> {
+    const { prepared, outcomes } = await recoverPrepared(chunks.table, scanned, chunks.pool, chunks.log);
+    return new Transactions(chunks, scanned.area, maxPrepared, prepared, outcomes);
   }
 
-  /** Reads the `.prepared` folder of `chunkDir`, removing what a crash left half-done. */
-  static async scan(chunkDir: string): Promise<{
-    area: PreparedArea;
-    kept: ScannedTx[];
-    committed: Sidecar[];
-    report: RecoveryReport;
-  }> {
-    const { area, kept, committed, removed } = await PreparedArea.open(join(chunkDir, PREPARED_DIR));
-    const preparedBytes = kept.reduce((sum, k) => sum + txCharge(k.sidecar.format, k.sidecar.size), 0);
-    return {
-      area,
-      kept,
-      committed,
-      report: { preparedTransactions: kept.length, preparedBytes, recoveredCommits: committed.length, removedPreparedFiles: removed },
-    };
+  static scan(chunkDir: string): Promise<ScannedArea> {
+    return scanPrepared(chunkDir);
   }
 
   get count(): number {
@@ -197,7 +101,7 @@ export class Transactions {
   prepareChunk(chunkId: string, transactionId: string, data: Buffer): Promise<PreparedTx> {
     return this.lock.run(keyOf('chunk', chunkId, transactionId), async () => {
       this.checkCount(keyOf('chunk', chunkId, transactionId));
-      const space = this.store.space;
+      const space = this.table.space;
       if (!space.tryReserve(txCharge(1, data.length))) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
@@ -207,7 +111,7 @@ export class Transactions {
         throw err;
       }
       try {
-        await this.store.writeNewVersion(this.area.versionPaths(stem), data);
+        await writeNewVersion(this.table.files, this.area.versionPaths(stem), data);
       } catch (err) {
         await this.abandon(stem, txCharge(1, data.length));
         throw err;
@@ -228,12 +132,12 @@ export class Transactions {
   prepareAppend(chunkId: string, transactionId: string, data: Buffer, offset: number): Promise<PreparedTx> {
     return this.lock.run(keyOf('append', chunkId, transactionId), async () => {
       this.checkCount(keyOf('append', chunkId, transactionId));
-      const baseVersion = await this.store.withChunkLock(chunkId, async () => {
-        const current = this.store.sizeOf(chunkId) ?? 0;
+      const baseVersion = await this.table.withChunkLock(chunkId, async () => {
+        const current = this.table.sizeOf(chunkId) ?? 0;
         if (offset > current) throw new BadOffsetError(current);
-        return this.store.versionOf(chunkId);
+        return this.table.versionOf(chunkId);
       });
-      const space = this.store.space;
+      const space = this.table.space;
       if (!space.tryReserve(txCharge(2, data.length))) throw new InsufficientSpaceError(space.available);
       const stem = this.area.newStem();
       try {
@@ -273,7 +177,7 @@ export class Transactions {
     if (earlier) {
       // The new prepare stands even if the old files resist; a restart removes leftovers.
       await this.area.discard(earlier.stem).catch(() => undefined);
-      this.store.space.release(txCharge(earlier.format, earlier.size));
+      this.table.space.release(txCharge(earlier.format, earlier.size));
     }
     return tx;
   }
@@ -281,13 +185,13 @@ export class Transactions {
   /** Undoes a prepare that failed before it was recorded. */
   private async abandon(stem: string, reservedBytes: number): Promise<void> {
     await this.area.discard(stem).catch(() => undefined);
-    this.store.space.release(reservedBytes);
+    this.table.space.release(reservedBytes);
   }
 
   /** Deletes a prepared transaction's files and frees its space. Runs under the transaction lock. */
   private async drop(tx: PreparedTx): Promise<void> {
     await this.area.discard(tx.stem);
-    this.store.space.release(txCharge(tx.format, tx.size));
+    this.table.space.release(txCharge(tx.format, tx.size));
   }
 
   /**
@@ -307,25 +211,23 @@ export class Transactions {
       if (tx.format === 2) return this.commitRecord(key, tx);
       let done: { replacedBytes: number; version: number } | null;
       try {
-        done = await this.store.withChunkLock(chunkId, async () => {
-          if (kind === 'append' && this.store.versionOf(chunkId) !== tx.baseVersion) return null;
-          const replacedBytes = this.store.sizeOf(chunkId) ?? 0;
-          const version = await this.store.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, txCharge(tx.format, tx.size), () => this.area.sync());
+        done = await this.table.withChunkLock(chunkId, async () => {
+          if (kind === 'append' && this.table.versionOf(chunkId) !== tx.baseVersion) return null;
+          const replacedBytes = this.table.sizeOf(chunkId) ?? 0;
+          const version = await this.installer.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, txCharge(tx.format, tx.size), () => this.area.sync());
           crashPoint('commit.installed');
           return { replacedBytes, version };
         });
       } catch (err) {
         // The rename landed and only a directory fsync failed: the data is the chunk now.
         if (!(await this.area.hasData(tx.stem))) {
-          this.prepared.delete(key);
-          this.outcomes.set(key, 'committed');
+          this.forget(key, 'committed');
           await this.area.forgetCommitted(tx.stem).catch(() => undefined);
         }
         throw err;
       }
       if (done === null) return this.conflicted(key, tx);
-      this.prepared.delete(key);
-      this.outcomes.set(key, 'committed');
+      this.forget(key, 'committed');
       // A sidecar left behind by a failure here is read as this commit at start-up.
       await this.area.forgetCommitted(tx.stem).catch(() => undefined);
       return { repeated: false, tx, ...done };
@@ -339,8 +241,7 @@ export class Transactions {
 
   private async conflicted(key: string, tx: PreparedTx): Promise<never> {
     await this.drop(tx);
-    this.prepared.delete(key);
-    this.outcomes.set(key, 'rolled_back');
+    this.forget(key, 'rolled_back');
     throw conflict();
   }
 
@@ -348,10 +249,10 @@ export class Transactions {
   private async commitRecord(key: string, tx: PreparedTx): Promise<CommitResult> {
     const data = await this.area.readRecord(tx.stem);
     if (data.length !== tx.size || crc32(data) !== tx.crc) throw new CorruptChunkError();
-    const space = this.store.space;
+    const space = this.table.space;
     // The store frees what it does not keep of the reservation, or all of it on a failure;
     // a failed commit leaves the transaction holding its bytes again.
-    const done = await this.store
+    const done = await this.appender
       .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: txCharge(tx.format, tx.size), transactionId: tx.transactionId })
       .catch(async (err: unknown) => {
         space.restore(txCharge(tx.format, tx.size));
@@ -360,8 +261,7 @@ export class Transactions {
         throw err;
       });
     if (done === null) return this.conflicted(key, tx);
-    this.prepared.delete(key);
-    this.outcomes.set(key, 'committed');
+    this.forget(key, 'committed');
     // A crash before this is read as the commit at start-up (the chunk names the transaction).
     await this.area.discard(tx.stem).catch(() => undefined);
     return { repeated: false, tx, ...done };
@@ -377,8 +277,7 @@ export class Transactions {
         return { found: false };
       }
       await this.drop(tx);
-      this.prepared.delete(key);
-      this.outcomes.set(key, 'rolled_back');
+      this.forget(key, 'rolled_back');
       return { found: true, tx };
     });
   }
@@ -393,8 +292,7 @@ export class Transactions {
         // A commit, rollback or re-prepare may have got there first.
         if (!tx || tx.createdAt > cutoffMs) return;
         await this.drop(tx);
-        this.prepared.delete(key);
-        this.outcomes.set(key, 'rolled_back');
+        this.forget(key, 'rolled_back');
         expired.push(tx);
       });
     }

@@ -1,0 +1,130 @@
+import { CorruptChunkError, InsufficientSpaceError } from '../errors.js';
+import { BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from './checksums.js';
+import type { ChunkRecord } from './chunk-records.js';
+import type { ChunkTable } from './chunk-table.js';
+import { nextVersion } from './chunk-types.js';
+import type { CorruptChunks } from './corrupt-chunks.js';
+import { crashPoint } from './crash-points.js';
+import { chargeDelta } from './space.js';
+import type { VersionInstaller } from './version-installer.js';
+
+/**
+ * Changes chunks in place (append_chunk, commit_append): only the new bytes and the blocks
+ * they share with old bytes are written and read, whatever the chunk's size.
+ * - append: the bytes go at the committed end, fdatasync, record committed; a crash before
+ *   the commit leaves bytes past the committed length, cut at start-up.
+ * - overwrite below the end: redo record committed first, bytes in place, fdatasync, then
+ *   record + redo removal in one commit; replayed at start-up.
+ */
+export class ChunkAppender {
+  constructor(
+    private readonly table: ChunkTable,
+    private readonly installer: VersionInstaller,
+    private readonly corrupt: CorruptChunks,
+  ) {}
+
+  /**
+   * Appends `data` at the chunk's committed end (creating the chunk if missing): the bytes
+   * go into the chunk file in place, then one record commit publishes the new length, the
+   * touched blocks' sums and the new version. Cost: the record plus the tail block, whatever
+   * the chunk's size. A tail block that no longer matches its sums quarantines the chunk.
+   */
+  append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
+    return this.table.withChunkLock(chunkId, async () => {
+      const space = this.table.space;
+      const old = this.table.sizeOf(chunkId);
+      const offset = old ?? 0;
+      const growth = chargeDelta(old, offset + data.length);
+      if (!space.tryReserve(growth)) throw new InsufficientSpaceError(space.available);
+      const v = await this.appendReservedLocked(chunkId, data, growth, version);
+      return { offset, size: offset + data.length, version: v };
+    });
+  }
+
+  /**
+   * commit_append of a prepared record: applies `data` at `offset` if the chunk is still the
+   * version the record was prepared on (else null: conflict). The transaction holds
+   * `reserved` bytes for it. Returns the bytes the chunk had before, and its new version.
+   */
+  commitPreparedAppend(
+    chunkId: string,
+    tx: { offset: number; data: Buffer; baseVersion: number; reserved: number; transactionId: string },
+  ): Promise<{ replacedBytes: number; version: number } | null> {
+    return this.table.withChunkLock(chunkId, async () => {
+      const old = this.table.get(chunkId);
+      if (this.table.versionOf(chunkId) !== tx.baseVersion) return null;
+      const replacedBytes = old?.size ?? 0;
+      let version: number;
+      if (!old || tx.offset === old.size) version = await this.appendReservedLocked(chunkId, tx.data, tx.reserved, undefined, tx.transactionId);
+      else version = await this.overwriteLocked(chunkId, old, tx.offset, tx.data, tx.reserved, undefined, tx.transactionId);
+      return { replacedBytes, version };
+    });
+  }
+
+  /** Caller holds the lock and `reserved` bytes, of which the growth becomes the chunk's. */
+  private async appendReservedLocked(chunkId: string, data: Buffer, reserved: number, version: number | undefined, lastTx?: string): Promise<number> {
+    const old = this.table.get(chunkId);
+    if (!old) return this.installer.writeWholeLocked(chunkId, data, reserved, version, lastTx);
+    try {
+      const boundary = await this.checkBoundaryLocked(chunkId, old, old.size, data.length);
+      await this.table.files.writeAt(chunkId, old.size, data, 'append.written', 'append.synced');
+      const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, old.size, data, boundary), lastTx };
+      await this.table.records.put(chunkId, after);
+      crashPoint('append.committed');
+      this.table.chunks.set(chunkId, after);
+      this.table.space.release(reserved - chargeDelta(old.size, after.size));
+    } catch (err) {
+      this.table.space.release(reserved);
+      throw err;
+    }
+    this.table.emit(chunkId);
+    return this.table.versionOf(chunkId);
+  }
+
+  /**
+   * Overwrite at `offset` below the committed end (the reference's prepare_append at an
+   * offset), all or nothing: a redo record holding the bytes and the record-to-be is
+   * committed first, then the bytes go in place, then the record and the redo removal
+   * commit together. A crash in between is finished by start-up replaying the redo.
+   */
+  private async overwriteLocked(chunkId: string, old: ChunkRecord, offset: number, data: Buffer, reserved: number, version: number | undefined, lastTx?: string): Promise<number> {
+    const size = Math.max(old.size, offset + data.length);
+    try {
+      const boundary = await this.checkBoundaryLocked(chunkId, old, offset, data.length);
+      const after: ChunkRecord = { ...old, size, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, offset, data, boundary), lastTx };
+      await this.table.records.logRedo({ chunkId, offset, data, after });
+      crashPoint('redo.logged');
+      await this.table.files.writeAt(chunkId, offset, data, 'redo.written', 'redo.written');
+      await this.table.records.finishRedo(chunkId, after);
+      crashPoint('redo.committed');
+      this.table.chunks.set(chunkId, after);
+      this.table.space.release(reserved - chargeDelta(old.size, size));
+    } catch (err) {
+      this.table.space.release(reserved);
+      throw err;
+    }
+    this.table.emit(chunkId);
+    return this.table.versionOf(chunkId);
+  }
+
+  /**
+   * The old blocks a write changes only in part keep some old bytes, whose sums go into the
+   * new record: they are read and checked first, or damage in them would be blessed.
+   */
+  private async checkBoundaryLocked(chunkId: string, old: ChunkRecord, offset: number, length: number): Promise<Map<number, Buffer>> {
+    const checker = new BlockChecker(old.crcs);
+    const boundary = new Map<number, Buffer>();
+    for (const block of boundaryBlocks(old.size, offset, length)) {
+      const start = block * BLOCK_BYTES;
+      const want = Math.min(BLOCK_BYTES, old.size - start);
+      const bytes = await this.table.files.read(chunkId, start, want);
+      const mismatch: Mismatch | null = bytes.length === want ? checker.check(bytes, start) : { kind: 'size', expected: old.size, actual: start + bytes.length };
+      if (mismatch) {
+        await this.corrupt.quarantineLocked(chunkId, 'append', describeMismatch(mismatch));
+        throw new CorruptChunkError();
+      }
+      boundary.set(block, bytes);
+    }
+    return boundary;
+  }
+}
