@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import type { Rpc } from '../cluster/rpc.js';
 import type { MasterConfig } from '../master/config.js';
-import type { Nodes } from '../master/nodes.js';
-import { masterIO } from './cluster-io.js';
+import { GfsClient } from '../client/index.js';
+import { clientIO } from './cluster-io.js';
 import type { ClusterView, NamespaceReader } from './cluster-view.js';
 import { consoleApiRoutes, consoleState } from './console-api.js';
 import { StateEvents } from './events.js';
@@ -15,11 +14,11 @@ const MIB = 1024 * 1024;
 
 export interface MasterHttpOptions {
   readonly config: MasterConfig;
-  readonly nodes: Nodes;
   readonly meta: NamespaceReader;
   readonly view: ClusterView;
   readonly metrics: MasterMetrics;
-  readonly rpc: Rpc;
+  /** The master's own TCP address: the console's client library talks to it as any client does. */
+  readonly masterAddress: string;
   /** Runs a master command in this process. */
   readonly command: (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
   readonly log: Logger;
@@ -33,7 +32,7 @@ export interface MasterHttpOptions {
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
   const events = new StateEvents(() => consoleState(view));
-  const io = masterIO({ nodes: o.nodes, meta: o.meta, rpc: o.rpc, chunkBytes: Math.floor(config.consoleChunkMb * MIB), command: o.command });
+  const io = clientIO(new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), log }), o.command);
   const routes = {
     ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
     ...staticRoutes(),

@@ -2,7 +2,6 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { masterAccess } from '../auth/policy.js';
-import { Rpc } from '../cluster/rpc.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config.js';
 import { ClusterView, type NamespaceReader } from '../http/cluster-view.js';
 import type { HttpSide } from '../http/http-server.js';
@@ -135,12 +134,10 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   };
   schedule();
 
-  // The console's reads and writes go to chunk servers as a client's would.
-  const rpc = new Rpc({ connectTimeoutMs: config.connectTimeoutS * 1000, requestTimeoutMs: config.peerTimeoutS * 1000, maxPerPeer: 2, maxReplyBytes: maxFrameBytes });
-  const http: HttpSide | null =
-    config.httpPort > 0 ? await startMasterHttp({ config, nodes, meta: shown, view, metrics, rpc, command: (body) => dispatchMaster(body, ctx), log }) : null;
-
   const address = `${config.host}:${server.port}`;
+  const http: HttpSide | null =
+    config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, command: (body) => dispatchMaster(body, ctx), log }) : null;
+
   log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
 
   return {
