@@ -5,7 +5,9 @@ import type { ChunkIdentity, ChunkStore } from './chunk-store.js';
 import { crashPoint } from './crash-points.js';
 import { KeyLock } from './key-lock.js';
 import { keyOf, PREPARED_DIR, PreparedArea, type ScannedTx, type Sidecar, type TxKind } from './prepared-area.js';
-import { charge } from './space.js';
+import { txCharge } from './space.js';
+
+export { txCharge };
 
 /**
  * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
@@ -62,14 +64,6 @@ export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedT
 const STALE_VERSION = -1;
 // Ended transactions remembered for idempotent repeats; oldest forgotten first.
 const MAX_OUTCOMES = 10_000;
-
-/**
- * What a prepared transaction is charged against the space limit: its data file (a whole
- * new version for format 1, only the record for format 2).
- */
-export function txCharge(_format: 1 | 2, size: number): number {
-  return charge(size);
-}
 
 /** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
 class Outcomes {
