@@ -97,3 +97,8 @@ export class SpaceAccount {
  * blocks of their entries) and the per-record sums of very large chunks.
  */
 export const DISK_MARGIN_BYTES = 512 * 1024;
+
+/** The largest chunk whose charge fits in `available` bytes (what check_space says yes to). */
+export function largestFitting(available: number): number {
+  return Math.max(0, Math.floor((available - FILE_OVERHEAD_BYTES) / FS_BLOCK_BYTES) * FS_BLOCK_BYTES);
+}
