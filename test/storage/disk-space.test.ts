@@ -1,13 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DISK_MARGIN_BYTES } from '../../src/storage/space.js';
+import { duBytes } from '../support/disk-use.js';
 import { bytes, Client, MIB, spawnServer, tempDir } from '../support/helpers.js';
 
-/** What `du -B1 -s` says the directory holds on disk (blocks, directories included). */
-export function duBytes(dir: string): number {
-  return Number(execFileSync('du', ['-B1', '-s', dir], { encoding: 'utf8' }).split(/\s/)[0]);
-}
 
 // Issue 14 item 6: 3,000 one-byte chunks and 2,000 empty prepare_chunk calls put 40 MiB and
 // 12,000 files on disk under a 1 MiB limit, because only the bytes were charged.
