@@ -1,6 +1,6 @@
 import { InsufficientSpaceError } from '../errors.js';
 import type { OkReply, StoreChunkRequest } from '../wire/messages.js';
-import { charge } from '../storage/space.js';
+import { chargeDelta } from '../storage/space.js';
 import { payloadSize } from '../wire/spill.js';
 import type { HandlerContext } from './context.js';
 
@@ -23,9 +23,9 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   const { store, cluster, log } = ctx;
   const size = payloadSize(req.data);
   // Refuse before asking anyone: the client falls back to another server on this error.
-  // The new version sits beside the old one until it replaces it, so it must fit whole, as
-  // the store charges it. A spilled payload already holds a reservation for all its bytes.
-  if (Buffer.isBuffer(req.data) && !store.space.fits(charge(size))) {
+  // An overwrite needs room only for its growth, as the store charges it. A spilled payload
+  // already holds a reservation for all its bytes, so it has proved that it fits.
+  if (Buffer.isBuffer(req.data) && !store.space.fits(chargeDelta(store.sizeOf(req.chunk_id), size))) {
     throw new InsufficientSpaceError(store.space.available);
   }
   if (req.file_path === null) {

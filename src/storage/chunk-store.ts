@@ -267,11 +267,10 @@ export class ChunkStore {
       return this.withChunkLock(chunkId, () => this.installStagedLocked(chunkId, data, version));
     }
     return this.withChunkLock(chunkId, async () => {
-      // The new version is a temp file beside the old one until the rename lands, so it is
-      // charged whole; installing it gives the old version's charge back.
-      const whole = charge(data.length);
-      if (!this.space.tryReserve(whole)) throw new InsufficientSpaceError(this.space.available);
-      return this.writeWholeLocked(chunkId, data, whole, version);
+      // An overwrite is charged only for growth: the old file goes when the rename lands.
+      const growth = chargeDelta(this.sizeOf(chunkId), data.length);
+      if (!this.space.tryReserve(growth)) throw new InsufficientSpaceError(this.space.available);
+      return this.writeWholeLocked(chunkId, data, Math.max(0, growth), version);
     });
   }
 
