@@ -1,5 +1,6 @@
 import { InsufficientSpaceError } from '../errors.js';
 import type { OkReply, StoreChunkRequest } from '../wire/messages.js';
+import { chargeDelta } from '../storage/space.js';
 import { payloadSize } from '../wire/spill.js';
 import type { HandlerContext } from './context.js';
 
@@ -24,7 +25,7 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   // Refuse before asking anyone: the client falls back to another server on this error.
   // An overwrite needs room only for its growth, as the store charges it. A spilled payload
   // already holds a reservation for all its bytes, so it has proved that it fits.
-  if (Buffer.isBuffer(req.data) && !store.space.fits(size - (store.sizeOf(req.chunk_id) ?? 0))) {
+  if (Buffer.isBuffer(req.data) && !store.space.fits(chargeDelta(store.sizeOf(req.chunk_id), size))) {
     throw new InsufficientSpaceError(store.space.available);
   }
   if (req.file_path === null) {

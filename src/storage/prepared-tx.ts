@@ -1,5 +1,4 @@
 import type { TxKind } from './prepared-area.js';
-import { charge } from './space.js';
 
 export interface PreparedTx {
   readonly kind: TxKind;
@@ -36,13 +35,8 @@ export const STALE_VERSION = -1;
 // Ended transactions remembered for idempotent repeats; oldest forgotten first.
 const MAX_OUTCOMES = 10_000;
 
-/**
- * What a prepared transaction is charged against the space limit: its data file (a whole
- * new version for format 1, only the record for format 2).
- */
-export function txCharge(_format: 1 | 2, size: number): number {
-  return charge(size);
-}
+// What a prepared transaction is charged against the space limit is space's rule (space.ts).
+export { txCharge } from './space.js';
 
 /** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
 export class Outcomes {

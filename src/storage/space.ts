@@ -1,16 +1,49 @@
-// Every charge against the space limit goes through `charge`: today a file is charged its
-// bytes, as v1 did. Charging what the disk really holds (block-rounded sizes plus a per-file
-// overhead, issue 14 item 6) is this one function; it is not switched on yet because ~100
-// test assertions across the suite state the byte-exact accounting (see README "Space").
+// Every charge against the space limit goes through `charge`, and it charges what the disk
+// really holds (issue 14 item 6): a file's size rounded up to the file system block, plus a
+// fixed per-file overhead. Plain byte counts let 3,000 one-byte chunks hold 12 MiB of blocks
+// (and their inodes and records) under a 1 MiB limit. The rule is documented in
+// protocol/PROTOCOL.md ("Limits") and README ("Space"); tests compute expected values from
+// these same functions.
 
-/** Bytes charged for one file of `size` bytes. */
+/** The file system block: the unit in which files take disk space (ext4, xfs, tmpfs). */
+export const FS_BLOCK_BYTES = 4096;
+
+/**
+ * Charged once per file on top of its blocks: its inode and directory entry, and for a chunk
+ * its lmdb record (key, version, identity, a 4-byte sum per 64 KiB: within one page for
+ * chunks up to 64 MiB). One block, so the charge is a whole number of blocks.
+ */
+export const FILE_OVERHEAD_BYTES = FS_BLOCK_BYTES;
+
+/** `size` rounded up to whole file system blocks. */
+export function blocks(size: number): number {
+  return Math.ceil(Math.max(0, size) / FS_BLOCK_BYTES) * FS_BLOCK_BYTES;
+}
+
+/** Bytes charged for one file of `size` bytes (a chunk, a temp or staged file, a prepared data file). */
 export function charge(size: number): number {
-  return size;
+  return blocks(size) + FILE_OVERHEAD_BYTES;
 }
 
 /** Growth of the charge when a file goes from `from` bytes (undefined: no file) to `to`. */
 export function chargeDelta(from: number | undefined, to: number): number {
   return charge(to) - (from === undefined ? 0 : charge(from));
+}
+
+// A prepared transaction's small files: its JSON sidecar (one block) and, for a whole new
+// version, its sums file (a 44-byte header and 4 bytes per 64 KiB block of the chunk).
+const SIDECAR_CHARGE = charge(1);
+const SUMS_HEADER_BYTES = 48;
+const SUM_BLOCK_BYTES = 64 * 1024;
+
+/**
+ * What a prepared transaction is charged: format 1 (a whole new version) holds its data
+ * file, its sums file and its sidecar; format 2 (an append record) its record file and its
+ * sidecar. Each covers what its commit adds to the chunk, so a commit never needs more room.
+ */
+export function txCharge(format: 1 | 2, size: number): number {
+  if (format === 2) return charge(size) + SIDECAR_CHARGE;
+  return charge(size) + charge(SUMS_HEADER_BYTES + 4 * Math.ceil(size / SUM_BLOCK_BYTES)) + SIDECAR_CHARGE;
 }
 
 // Bytes held in the chunk directory, kept in memory: measured once at start-up, then moved
@@ -54,4 +87,18 @@ export class SpaceAccount {
   release(bytes: number): void {
     this.usedBytes = Math.max(0, this.usedBytes - bytes);
   }
+}
+
+/**
+ * What the data directory may hold on disk beyond the limit (`du -B1 -s`), stated in
+ * PROTOCOL.md "Limits": the fixed part the limit does not count. Mostly the lmdb
+ * environment (`.meta/`: its data file grows by pages and keeps freed pages for reuse, its
+ * lock file is 8 KiB), then the directories themselves (`.prepared/`, `.quarantine/`, the
+ * blocks of their entries) and the per-record sums of very large chunks.
+ */
+export const DISK_MARGIN_BYTES = 512 * 1024;
+
+/** The largest chunk whose charge fits in `available` bytes (what check_space says yes to). */
+export function largestFitting(available: number): number {
+  return Math.max(0, Math.floor((available - FILE_OVERHEAD_BYTES) / FS_BLOCK_BYTES) * FS_BLOCK_BYTES);
 }

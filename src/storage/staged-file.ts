@@ -4,7 +4,7 @@ import type { FileBody } from '../wire/codec.js';
 import type { SpilledBin, SpillTarget } from '../wire/spill.js';
 import { InsufficientSpaceError } from '../errors.js';
 import { fileBodyOf } from './file-body.js';
-import type { SpaceAccount } from './space.js';
+import { charge, type SpaceAccount } from './space.js';
 
 // writev takes at most IOV_MAX (1024 on Linux) buffers per call.
 const MAX_IOV = 1024;
@@ -53,8 +53,10 @@ export class StagedFile implements SpillTarget, SpilledBin {
 
   write(piece: Buffer): void {
     if (this.error !== null || this.state !== 'receiving') return;
-    if (!this.space.tryReserve(piece.length)) return this.fail(new InsufficientSpaceError(this.space.available));
-    this.reservedBytes += piece.length;
+    // Charged as the disk holds it: whole blocks and the file's overhead, as they are reached.
+    const growth = charge(this.received + piece.length) - this.reservedBytes;
+    if (!this.space.tryReserve(growth)) return this.fail(new InsufficientSpaceError(this.space.available));
+    this.reservedBytes += growth;
     this.queue.push(piece);
     this.queuedBytes += piece.length;
     this.received += piece.length;

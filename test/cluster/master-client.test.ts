@@ -6,6 +6,7 @@ import { startChunkServer } from '../../src/chunk-server.js';
 import { backoffMs } from '../../src/cluster/master-client.js';
 import { decodeBody } from '../../src/wire/codec.js';
 import { freePort, waitFor } from '../support/cluster-helpers.js';
+import { charge } from '../../src/storage/space.js';
 import { bytes, call, frame, MIB, tempDir, testConfig } from '../support/helpers.js';
 
 type T = { teardown(fn: () => unknown): void };
@@ -119,7 +120,7 @@ t.test('register and heartbeats reach a master that never replies, with address,
   // chunk is still stored and the reply comes within the master timeout.
   const data = bytes(300_000);
   t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'c', file_path: '/f', data, replica_servers: true }), { status: 'ok', chunk_id: 'c' });
-  await waitFor('used grows by the bytes stored', async () => (beats().at(-1)?.space_info.used === 300_000 ? true : undefined));
+  await waitFor('used grows by the charge of the bytes stored', async () => (beats().at(-1)?.space_info.used === charge(300_000) ? true : undefined));
 
   // A primary store: get_replica_locations carries our address and the client's id; the
   // metadata update names the real holders and is sent although no reply ever comes.

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { charge } from '../../src/storage/space.js';
 import { bytes, call, Client, MIB, startServer, tempDir } from '../support/helpers.js';
 
 t.test('store and retrieve round trip byte-exact (0 B, 1 B, 1 MiB, 64 MiB)', async (t) => {
@@ -58,7 +59,7 @@ t.test('100 concurrent connections storing distinct chunks, all retrievable', as
   t.ok(replies.every((r) => r.status === 'ok'));
   const back = await Promise.all(ids.map((id) => call(server.port, { command: 'retrieve_chunk', chunk_id: id })));
   t.ok(back.every((r, i) => Buffer.from(r.data).equals(bytes(20_000 + i, i + 1))), 'every chunk byte-exact');
-  t.equal(server.store.space.used, ids.reduce((n, _, i) => n + 20_000 + i, 0));
+  t.equal(server.store.space.used, ids.reduce((n, _, i) => n + charge(20_000 + i), 0));
 });
 
 t.test('a client that half-closes after its request still gets the reply', async (t) => {
@@ -76,7 +77,7 @@ t.test('a client that half-closes after its request still gets the reply', async
 t.test('delete is ok whether or not the chunk existed and frees its space', async (t) => {
   const server = await startServer(t);
   await call(server.port, { command: 'store_chunk', chunk_id: 'd', data: bytes(4096) });
-  t.equal(server.store.space.used, 4096);
+  t.equal(server.store.space.used, charge(4096));
   t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'd' }), { status: 'ok' });
   t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'd' }), { status: 'ok' });
   t.equal(server.store.space.used, 0);

@@ -15,6 +15,7 @@ import { ChunkStore } from '../../src/storage/chunk-store.js';
 import { BufferPool } from '../../src/wire/buffer-pool.js';
 import { encodeFrame, type FileBody } from '../../src/wire/codec.js';
 import type { SpilledBin } from '../../src/wire/spill.js';
+import { charge, largestFitting } from '../../src/storage/space.js';
 import { bytes, call, Client, frame, MIB, spawnServer, startServer, tempDir } from '../support/helpers.js';
 
 const KIB = 1024;
@@ -66,13 +67,13 @@ t.test('a large store is on disk before its frame ends, whatever the split, and 
     const [temp] = await temps(server.store.dir);
     return temp !== undefined && (await stat(join(server.store.dir, temp))).size === data.length;
   });
-  t.equal(server.store.space.used, data.length, 'the staged bytes are reserved');
+  t.equal(server.store.space.used, charge(data.length), 'the staged bytes are reserved');
   c.write(f.subarray(f.length - 1));
   t.match(await c.next(), { status: 'ok', chunk_id: 'chunk-a', replicas: 0 });
   const got = await call(server.port, { command: 'retrieve_chunk', chunk_id: 'chunk-a' });
   t.ok(Buffer.from(got.data).equals(data), 'byte-exact');
   t.same(await temps(server.store.dir), [], 'no temp left');
-  t.equal(server.store.space.used, data.length);
+  t.equal(server.store.space.used, charge(data.length));
 });
 
 t.test('insufficient space: the payload is read and dropped, the error replied, the connection kept', async (t) => {
@@ -94,7 +95,7 @@ t.test('a request that does not keep its data releases the reservation and the t
   t.same(await temps(server.store.dir), []);
   t.same(await c.call({ command: 'no_such_thing', data }), { status: 'error', message: 'unknown_command: no_such_thing' });
   t.match(await c.call({ command: 'store_chunk', data: Buffer.from(data), chunk_id: 'kept' }), { status: 'ok', chunk_id: 'kept', replicas: 0 });
-  t.equal(server.store.space.used, data.length);
+  t.equal(server.store.space.used, charge(data.length));
   t.same(await temps(server.store.dir), []);
 });
 
@@ -126,7 +127,7 @@ t.test('large frames queued behind a fatal one give back their temp and reservat
   t.same(await c.next(), { status: 'error', message: 'bad_request: undecodable body' });
   await c.closed();
   await until('queued temps to go', async () => (await temps(server.store.dir)).length === 0);
-  t.equal(server.store.space.used, data.length, 'only the stored chunk holds space');
+  t.equal(server.store.space.used, charge(data.length), 'only the stored chunk holds space');
 });
 
 t.test('a client closing mid-frame leaves no temp file and no reservation', async (t) => {
@@ -136,7 +137,7 @@ t.test('a client closing mid-frame leaves no temp file and no reservation', asyn
   c.write(f.subarray(0, 150 * KIB));
   await until('a staged temp', async () => (await temps(server.store.dir)).length === 1);
   const used = server.store.space.used;
-  t.ok(used > 0 && used <= 150 * KIB, `space is reserved as the bytes arrive (${used}), not for the declared length (issue 14)`);
+  t.ok(used > 0 && used <= charge(150 * KIB), `space is reserved as the bytes arrive (${used}), not for the declared length (issue 14)`);
   c.close();
   await until('the temp to go', async () => (await temps(server.store.dir)).length === 0);
   t.equal(server.store.space.used, 0, 'reservation released');
@@ -151,7 +152,7 @@ t.test('pipelined large stores and an overwrite: replies in order, space counts 
   t.match(await c.next(), { status: 'ok', chunk_id: 'x', replicas: 0 });
   t.match(await c.next(), { status: 'ok', chunk_id: 'y', replicas: 0 });
   t.match(await c.next(), { status: 'ok', chunk_id: 'x', replicas: 0 });
-  t.equal(server.store.space.used, a.length + b.length);
+  t.equal(server.store.space.used, charge(a.length) + charge(b.length));
   t.ok(Buffer.from((await c.call({ command: 'retrieve_chunk', chunk_id: 'x' })).data).equals(b));
   t.same(await temps(server.store.dir), []);
 });
@@ -212,7 +213,7 @@ t.test('a staged value forwards as a file piece, before and after it is installe
   await store.write('f', value);
   t.same(await forwarded(), { command: 'store_chunk', chunk_id: 'f', data }, 'still readable after the rename');
   await staged.discard();
-  t.equal(store.space.used, data.length, 'installed: the chunk keeps the space');
+  t.equal(store.space.used, charge(data.length), 'installed: the chunk keeps the space');
   t.same(await temps(dir), []);
   t.equal((await stat(join(dir, 'f'))).size, data.length);
 
@@ -221,7 +222,7 @@ t.test('a staged value forwards as a file piece, before and after it is installe
   await dropped.finish();
   await dropped.discard();
   await dropped.discard();
-  t.equal(store.space.used, data.length, 'discarded: its reservation is released once');
+  t.equal(store.space.used, charge(data.length), 'discarded: its reservation is released once');
   t.same(await temps(dir), []);
 });
 
@@ -244,7 +245,7 @@ t.test('a server killed mid-stream removes the staged temp when it starts again'
   t.equal((await temps(chunkDir)).length, 1, 'the temp outlives the crash');
   const second = await spawnServer(t, args, cwd);
   t.same(await temps(chunkDir), []);
-  t.same(await call(second.port, { command: 'check_space', size: 1024 * MIB }), { status: 'ok' }, 'its reservation is not counted');
+  t.same(await call(second.port, { command: 'check_space', size: largestFitting(1024 * MIB) }), { status: 'ok' }, 'its reservation is not counted');
 });
 
 /** A spill target whose disk is stuck until the test frees it. */
@@ -313,7 +314,7 @@ t.test('commands that only take bytes in memory get spilled values read back', a
   t.same(asked, ['store_chunk']);
   t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'mem' })).data).equals(data));
   t.same(await temps(dir), []);
-  t.equal(store.space.used, data.length);
+  t.equal(store.space.used, charge(data.length));
 });
 
 /** listen() options for a standalone chunk server over `store`, as chunk-server.ts wires them. */

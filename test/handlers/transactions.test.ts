@@ -3,6 +3,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { charge, largestFitting, txCharge } from '../../src/storage/space.js';
 import { bytes, call, Client, MIB, startServer, tempDir } from '../support/helpers.js';
 
 const OK_PREPARED = { status: 'ok', message: 'prepared' };
@@ -88,7 +89,7 @@ t.test('commit_chunk is last-writer-wins', async (t) => {
   t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'b' }), OK_COMMITTED);
   t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'w', transaction_id: 'a' }), OK_COMMITTED);
   t.same(await retrieve(s.port, 'w'), Buffer.from('AAAA'));
-  t.equal(s.store.space.used, 4, 'only the current version is counted');
+  t.equal(s.store.space.used, charge(4), 'only the current version is counted');
 });
 
 t.test('a repeated prepare of one transaction replaces the earlier one', async (t) => {
@@ -96,7 +97,7 @@ t.test('a repeated prepare of one transaction replaces the earlier one', async (
   const tx = { chunk_id: 'rp', transaction_id: '1' };
   await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data: bytes(3000, 1) });
   t.same(await call(s.port, { command: 'prepare_chunk', ...tx, file_path: '/f', data: bytes(2000, 2) }), OK_PREPARED);
-  t.equal(s.store.space.used, 2000, 'space of the first prepare released');
+  t.equal(s.store.space.used, txCharge(1, 2000), 'space of the first prepare released');
   t.equal((await readdir(join(s.store.dir, '.prepared'))).length, 3, 'one data file, its checksums and one sidecar');
   await call(s.port, { command: 'commit_chunk', ...tx });
   t.same(await retrieve(s.port, 'rp'), bytes(2000, 2));
@@ -132,7 +133,7 @@ t.test('prepare_append writes at the offset', async (t) => {
   t.test('beyond the end: bad_offset with the size', async (t) => {
     const r = await call(s.port, { command: 'prepare_append', chunk_id: 'ap', transaction_id: 'far', data: Buffer.from('x'), offset: 15 });
     t.same(r, { status: 'error', message: 'bad_offset', size: 14 });
-    t.equal(s.store.space.used, 14, 'nothing reserved');
+    t.equal(s.store.space.used, charge(14), 'nothing reserved');
     t.same(await readdir(join(s.store.dir, '.prepared')), []);
   });
   t.test('a missing chunk is empty: offset 0 creates it', async (t) => {
@@ -153,7 +154,7 @@ t.test('commit_append after the base changed is a conflict and leaves the chunk'
   t.match(await call(s.port, { command: 'commit_append', ...a }), OK_COMMITTED);
   t.same(await call(s.port, { command: 'commit_append', ...b }), { status: 'error', message: 'conflict' });
   t.same(await retrieve(s.port, 'cf'), Buffer.from('base-A'));
-  t.equal(s.store.space.used, 6, 'the conflicting prepare released its space');
+  t.equal(s.store.space.used, charge(6), 'the conflicting prepare released its space');
   t.same(await call(s.port, { command: 'rollback_append', ...b }), OK_ROLLED_BACK, 'rolling back the loser is ok');
 
   t.test('other changes of the base conflict too', async (t) => {
@@ -187,16 +188,20 @@ t.test('append_chunk appends at the true end and creates missing chunks', async 
   );
   t.match(await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('3') }), { status: 'ok', new_offset: 7 });
   t.same(await retrieve(s.port, 'ac'), Buffer.from('onetwo3'));
-  t.equal(s.store.space.used, 7);
+  t.equal(s.store.space.used, charge(7));
   t.same(await readdir(s.store.dir), ['.meta', 'ac'], 'no temp file left, no .prepared folder until a prepare');
 });
 
 t.test('append_chunk respects the space limit', async (t) => {
   const s = await startServer(t, { spaceMb: 1 });
-  t.equal((await call(s.port, { command: 'append_chunk', chunk_id: 'big', data: bytes(MIB - 10) })).status, 'ok');
-  const r = await call(s.port, { command: 'append_chunk', chunk_id: 'big', data: bytes(11) });
-  t.same(r, { status: 'error', message: 'insufficient_space', available_space: 10 });
-  t.equal(s.store.sizeOf('big'), MIB - 10);
+  // Charged by whole blocks: the chunk fills the limit with 10 bytes of its last block free.
+  const first = largestFitting(MIB) - 10;
+  t.equal((await call(s.port, { command: 'append_chunk', chunk_id: 'big', data: bytes(first) })).status, 'ok');
+  t.equal(s.store.space.used, MIB);
+  t.equal((await call(s.port, { command: 'append_chunk', chunk_id: 'big', data: bytes(10) })).status, 'ok', 'growth inside the last block costs nothing');
+  const r = await call(s.port, { command: 'append_chunk', chunk_id: 'big', data: bytes(1) });
+  t.same(r, { status: 'error', message: 'insufficient_space', available_space: 0 }, 'a new block does not fit');
+  t.equal(s.store.sizeOf('big'), first + 10);
 });
 
 t.test('concurrent append_chunk calls on one chunk are serialized, none lost or torn', async (t) => {
@@ -271,7 +276,7 @@ t.test('50 concurrent appenders with prepare_append / commit_append, retrying on
     seen.add(rec);
   }
   t.same([...seen].sort(), [...winners].sort(), 'every committed append present once');
-  t.equal(s.store.space.used, final.length, 'no prepared bytes left behind');
+  t.equal(s.store.space.used, charge(final.length), 'no prepared bytes left behind');
   t.same(await readdir(join(s.store.dir, '.prepared')), []);
 });
 
@@ -279,8 +284,8 @@ t.test('the space limit holds while prepared data is outstanding', async (t) => 
   const s = await startServer(t, { spaceMb: 1 });
   const half = bytes(600 * 1024);
   t.same(await call(s.port, { command: 'prepare_chunk', chunk_id: 'p1', transaction_id: '1', file_path: '/f', data: half }), OK_PREPARED);
-  t.equal(s.store.space.used, half.length, 'prepared bytes count as used');
-  t.match(await call(s.port, { command: 'check_space', size: 600 * 1024 }), { status: 'error', message: 'insufficient_space', available_space: MIB - half.length });
+  t.equal(s.store.space.used, txCharge(1, half.length), 'prepared bytes count as used');
+  t.match(await call(s.port, { command: 'check_space', size: 600 * 1024 }), { status: 'error', message: 'insufficient_space', available_space: MIB - txCharge(1, half.length) });
   t.match(
     await call(s.port, { command: 'prepare_chunk', chunk_id: 'p2', transaction_id: '2', file_path: '/f', data: half }),
     { status: 'error', message: 'insufficient_space' },
@@ -296,14 +301,14 @@ t.test('the space limit holds while prepared data is outstanding', async (t) => 
     'a prepared append reserves its record, which the growth of the chunk at commit fits in',
   );
   t.same(await call(s.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '4', data: bytes(10), offset: third }), OK_PREPARED, 'never a copy of the chunk');
-  t.equal(s.store.space.used, half.length + third + 10);
+  t.equal(s.store.space.used, txCharge(1, half.length) + charge(third) + txCharge(2, 10));
   await call(s.port, { command: 'rollback_append', chunk_id: 'small', transaction_id: '4' });
   t.equal(await retrieve(s.port, 'p2'), 'chunk_not_found');
 
   t.match(await call(s.port, { command: 'commit_chunk', chunk_id: 'p1', transaction_id: '1' }), OK_COMMITTED);
-  t.equal(s.store.space.used, half.length + third, 'commit converts the reservation, nothing double counted');
+  t.equal(s.store.space.used, charge(half.length) + charge(third), 'commit converts the reservation, nothing double counted');
   await call(s.port, { command: 'delete_chunk', chunk_id: 'p1' });
-  t.same(await call(s.port, { command: 'check_space', size: MIB - third }), { status: 'ok' });
+  t.same(await call(s.port, { command: 'check_space', size: largestFitting(MIB - charge(third)) }), { status: 'ok' });
 });
 
 t.test('an expired transaction is rolled back and its space released', async (t) => {
@@ -387,7 +392,7 @@ t.test('start-up sorts out what a crash left in .prepared', async (t) => {
 
   const second = await startServer(t, {}, dir);
   t.equal(second.store.transactions.count, 1, 'one transaction still prepared');
-  t.equal(second.store.space.used, 300 + 200, 'prepared bytes and chunks counted, leftovers not');
+  t.equal(second.store.space.used, txCharge(1, 300) + charge(200), 'prepared bytes and chunks counted, leftovers not');
   t.equal((await readdir(prepared)).length, 3, 'leftovers removed: the kept transaction has its data, checksums and sidecar');
   t.match(await call(second.port, { command: 'commit_chunk', chunk_id: 'done', transaction_id: '2' }), OK_COMMITTED, 'the finished commit is known');
   t.match(await call(second.port, { command: 'commit_chunk', chunk_id: 'kept', transaction_id: '1' }), OK_COMMITTED);

@@ -35,6 +35,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'protocol', 'python'))
 
 from gfs_msgpack import find_free_port, get_chunk_hash, load_credential, receive_message, send_message  # noqa: E402
+from space_rule import FS_BLOCK_BYTES, append_record_charge, charge  # noqa: E402
 
 
 def sans_version(reply):
@@ -275,14 +276,16 @@ def flow_append(client, rnd, data):
     data += first
     assert client.download_file(GFS_PATH) == data, 'the appended bytes did not come back'
 
-    # Another writer fills the last location: just one byte short of the record, which is
-    # what prepare_append reserves (storage v2 keeps only the record, never a copy).
+    # Another writer fills the last location: just one block short of the record, which is
+    # what prepare_append reserves (storage v2 keeps only the record, never a copy), charged
+    # as the disk holds it (space_rule.py).
     chunk_id, locations = ok['chunk_id'], ok['locations']
     victim = locations[-1]
     before = retrieve_each(locations, chunk_id)
-    needed = len(first)
+    needed = append_record_charge(len(first))
     space_before = {server: available_space(server) for server in locations}
-    filler = Chunk(rnd.randbytes(space_before[victim] - (needed - 1)), '/flows/filler.bin', 0)
+    filler_charge = space_before[victim] - (needed - FS_BLOCK_BYTES)
+    filler = Chunk(rnd.randbytes(filler_charge - charge(0)), '/flows/filler.bin', 0)
     assert sans_version(member_request(victim, {'command': 'store_chunk', 'chunk_id': filler.chunk_id, 'data': filler.data,
                                            'replica_servers': True})) == {'status': 'ok', 'chunk_id': filler.chunk_id}
 
@@ -293,7 +296,7 @@ def flow_append(client, rnd, data):
     except AppendFailed as failed:
         refused = failed.outcome
     assert refused['refused'] == {'server': victim, 'reply': {
-        'status': 'error', 'message': 'insufficient_space', 'available_space': needed - 1}}, refused
+        'status': 'error', 'message': 'insufficient_space', 'available_space': needed - FS_BLOCK_BYTES}}, refused
     assert refused['prepared'] == locations[:-1], refused
     # The rollbacks were sent without waiting for a reply: their effect is the space
     # given back by every server that had prepared.

@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { charge } from '../../src/storage/space.js';
 import { spawnServer, startServer, tempDir } from '../support/helpers.js';
 import { runPython } from '../support/python-helpers.js';
 
@@ -21,16 +22,17 @@ t.test('upload falls back across servers on insufficient_space, download skips d
   const big = await startServer(t);
   const out = await flow(t, 'upload_with_fallback', small.address, big.address);
 
-  // 0.5 MiB holds two 200 000-byte chunks; the third and later go to the big server.
+  // 0.5 MiB holds two 200 000-byte chunks (as charged: src/storage/space.ts); the third and later go to the big server.
   t.same(out.placement, [small.address, small.address, big.address, big.address, big.address]);
-  t.same(out.available_space_seen, [MIB / 2 - 400_000, MIB / 2 - 400_000, MIB / 2 - 400_000]);
+  const free = MIB / 2 - 2 * charge(200_000);
+  t.same(out.available_space_seen, [free, free, free]);
   out.chunk_ids.forEach((id: string, i: number) => {
     const holder = out.placement[i] === small.address ? small : big;
     const other = holder === small ? big : small;
     t.equal(holder.store.sizeOf(id), 200_000, `chunk ${i} on its server`);
     t.equal(other.store.sizeOf(id), undefined, `chunk ${i} only there`);
   });
-  t.equal(small.store.space.used, 400_000);
+  t.equal(small.store.space.used, 2 * charge(200_000));
   t.same(out.download_errors, ['ConnectionRefusedError', 'chunk_not_found']);
 });
 

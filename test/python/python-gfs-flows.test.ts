@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../support/cluster-helpers.js';
 import { tempDir } from '../support/helpers.js';
+import { charge } from '../../src/storage/space.js';
 import { runPython } from '../support/python-helpers.js';
 
 const CHUNK = 300_000;
@@ -92,7 +93,7 @@ async function playFlows(t: Test, secured: boolean): Promise<void> {
     t.same(upload.primaries, [near, near, near, mid, mid], 'near takes three chunks, then mid');
     t.same(
       upload.fallbacks.map((f: Record<string, unknown>) => [f.chunk_index, f.server, f.available_space]),
-      [3, 4].map((i) => [i, near, MIB - 3 * CHUNK]),
+      [3, 4].map((i) => [i, near, MIB - 3 * charge(CHUNK)]),
       'near refused the last two chunks with its free space',
     );
     t.equal(upload.total_size, 4 * CHUNK + 200_000);

@@ -18,6 +18,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'protocol', 'python'))
 
 from gfs_msgpack import find_free_port, get_chunk_hash, receive_message, send_message  # noqa: E402
+from space_rule import charge, largest_fitting  # noqa: E402
 
 
 def sans_version(reply):
@@ -173,20 +174,23 @@ def flow_space_and_delete(server):
     probe = c.request(server, {'command': 'check_space', 'size': 2**40})
     assert probe['status'] == 'error' and probe.message == 'insufficient_space', probe
     free = probe.available_space
-    assert c.request(server, {'command': 'check_space', 'size': free}) == {'status': 'ok'}
+    # check_space asks whether a chunk of `size` bytes fits: it is charged charge(size).
+    fits = largest_fitting(free)
+    assert c.request(server, {'command': 'check_space', 'size': fits}) == {'status': 'ok'}
+    assert c.request(server, {'command': 'check_space', 'size': fits + 1}).message == 'insufficient_space'
 
     chunk = Chunk(b'\x42' * 50_000, '/flows/space.bin', 0)
     assert c.request(server, {'command': 'store_chunk', 'chunk_id': chunk.chunk_id, 'data': chunk.data,
                               'file_path': chunk.file_path})['status'] == 'ok'
-    after = c.request(server, {'command': 'check_space', 'size': free})
-    assert after == {'status': 'error', 'message': 'insufficient_space', 'available_space': free - 50_000}, after
-    assert c.request(server, {'command': 'check_space', 'size': free - 50_000}) == {'status': 'ok'}
+    after = c.request(server, {'command': 'check_space', 'size': fits})
+    assert after == {'status': 'error', 'message': 'insufficient_space', 'available_space': free - charge(50_000)}, after
+    assert c.request(server, {'command': 'check_space', 'size': largest_fitting(free - charge(50_000))}) == {'status': 'ok'}
 
     assert c.request(server, {'command': 'delete_chunk', 'chunk_id': chunk.chunk_id}) == {'status': 'ok'}
     assert c.request(server, {'command': 'delete_chunk', 'chunk_id': chunk.chunk_id}) == {'status': 'ok'}
     assert c.request(server, {'command': 'retrieve_chunk', 'chunk_id': chunk.chunk_id}) == \
         {'status': 'error', 'message': 'chunk_not_found'}
-    assert c.request(server, {'command': 'check_space', 'size': free}) == {'status': 'ok'}
+    assert c.request(server, {'command': 'check_space', 'size': fits}) == {'status': 'ok'}
     return {'available_space': free}
 
 

@@ -1,16 +1,17 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { charge, largestFitting } from '../../src/storage/space.js';
 import { waitFor } from '../support/cluster-helpers.js';
 import { bytes, call, Client, MIB, spawnServer, stopChild, tempDir } from '../support/helpers.js';
 
 const SPACE_MB = 512;
 
-/** Chunk files and their bytes, and what `.meta` (the metadata store) holds. */
+/** Chunk files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
 async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
   const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
   let total = 0;
-  for (const n of names) total += (await stat(join(chunkDir, n))).size;
+  for (const n of names) total += charge((await stat(join(chunkDir, n))).size);
   const meta = (await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort();
   return { names, total, meta };
 }
@@ -76,8 +77,8 @@ t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or who
       wholeSeen++;
     }
     const available = SPACE_MB * MIB - total;
-    t.same(await call(restarted.port, { command: 'check_space', size: available }), { status: 'ok' }, 'accounting matches the disk');
-    t.same(await call(restarted.port, { command: 'check_space', size: available + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
+    t.same(await call(restarted.port, { command: 'check_space', size: largestFitting(available) }), { status: 'ok' }, 'accounting matches the disk');
+    t.same(await call(restarted.port, { command: 'check_space', size: largestFitting(available) + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
     // Stopped gently: its start-up clean-up counts towards coverage.
     t.equal(await stopChild(restarted.proc, restarted.exited), 0);
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { charge, largestFitting, txCharge } from '../../src/storage/space.js';
 import { bytes, call, MIB, startServer, tempDir } from '../support/helpers.js';
 
 const run = promisify(execFile);
@@ -65,10 +66,10 @@ void cannotMount().then((skip) => {
     t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'small', transaction_id: '2', data: tooBig, offset: 100_000 }), full, 'prepare_append');
     t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'big', transaction_id: '1' }), { status: 'error', message: 'No prepared data found for commit' });
     await onlyChunks(t, chunkDir, ['small'], 'after ENOSPC');
-    t.equal(server.store.space.used, small.length, 'every reservation released');
-    const available = SPACE_MB * MIB - small.length;
-    t.same(await call(server.port, { command: 'check_space', size: available }), { status: 'ok' });
-    t.same(await call(server.port, { command: 'check_space', size: available + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
+    t.equal(server.store.space.used, charge(small.length), 'every reservation released');
+    const available = SPACE_MB * MIB - charge(small.length);
+    t.same(await call(server.port, { command: 'check_space', size: largestFitting(available) }), { status: 'ok' });
+    t.same(await call(server.port, { command: 'check_space', size: largestFitting(available) + 1 }), { status: 'error', message: 'insufficient_space', available_space: available });
     t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'small' })).data).equals(small), 'reads still work');
     t.match(await call(server.port, { command: 'append_chunk', chunk_id: 'small', data: bytes(10) }), { status: 'ok', new_offset: 100_010 }, 'small writes still fit');
     t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'small' }), { status: 'ok' });
@@ -102,7 +103,7 @@ void cannotMount().then((skip) => {
     t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'r', transaction_id: '2', data: bytes(10), offset: 0 }), ro, 'prepare_append');
     t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'commit');
     t.same(await call(server.port, { command: 'rollback_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'rollback');
-    t.equal(server.store.space.used, 2 * data.length + 10, 'accounting unchanged: the prepared bytes are still held');
+    t.equal(server.store.space.used, 2 * charge(data.length) + txCharge(1, 10), 'accounting unchanged: the prepared bytes are still held');
 
     t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'r' })).data).equals(data), 'reads still work');
     t.same(await call(server.port, { command: 'check_space', size: 1 }), { status: 'ok' });

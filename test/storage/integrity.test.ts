@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ChunkStore } from '../../src/storage/chunk-store.js';
 import t, { type Test } from 'tap';
 import { BLOCK_BYTES, sumsOfBuffer } from '../../src/storage/checksums.js';
+import { charge, largestFitting } from '../../src/storage/space.js';
 import { bytes, call, Client, flipByte, MIB, startLoggedServer, tempDir, type LogLine } from '../support/helpers.js';
 
 async function quarantined(chunkDir: string): Promise<Array<{ entry: string; files: string[]; info: LogLine }>> {
@@ -43,7 +44,7 @@ t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until 
   t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'good', data: bytes(1000) }), { status: 'ok', chunk_id: 'good', replicas: 0 });
   await sumsMatchFile(t, server.store, 'c1');
   t.ok((await readFile(join(chunkDir, 'c1'))).equals(data), 'the chunk file holds the plain bytes');
-  t.same(await call(server.port, { command: 'check_space', size: MIB - SIZE - 1000 }), { status: 'ok' });
+  t.same(await call(server.port, { command: 'check_space', size: largestFitting(MIB - charge(SIZE) - charge(1000)) }), { status: 'ok' });
 
   await flipByte(join(chunkDir, 'c1'), 3 * BLOCK_BYTES + 17);
   t.same(await retrieve(server.port, 'c1'), { status: 'error', message: 'corrupt_chunk' });
@@ -59,8 +60,8 @@ t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until 
   flipped[3 * BLOCK_BYTES + 17]! ^= 0x5a;
   t.ok((await readFile(join(chunkDir, '.quarantine', q!.entry, 'data'))).equals(flipped), 'moved as found');
 
-  t.same(await call(server.port, { command: 'check_space', size: MIB - 1000 }), { status: 'ok' }, 'its space is back');
-  t.equal(server.store.space.used, 1000);
+  t.same(await call(server.port, { command: 'check_space', size: largestFitting(MIB - charge(1000)) }), { status: 'ok' }, 'its space is back');
+  t.equal(server.store.space.used, charge(1000));
   t.same(server.store.corruptChunks(), ['c1'], 'listed for the next heartbeat');
   t.match(
     logs.find((l) => l.level === 50 && l.chunk_id === 'c1'),
@@ -75,7 +76,7 @@ t.test('one flipped byte: corrupt_chunk, quarantine, space back, reported until 
   await server.stop();
   const again = await startLoggedServer(t, dir, { spaceMb: 1 });
   t.same(again.server.store.corruptChunks(), ['c1'], 'still to report after a restart');
-  t.equal(again.server.store.space.used, 1000, 'quarantine not counted in used');
+  t.equal(again.server.store.space.used, charge(1000), 'quarantine not counted in used');
   await again.server.store.acknowledgeCorrupt(['c1', 'unknown']);
   t.same(again.server.store.corruptChunks(), []);
   await again.server.stop();

@@ -1,11 +1,13 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { charge, FILE_OVERHEAD_BYTES } from '../../src/storage/space.js';
 import { bytes, call, MIB, startServer, tempDir } from '../support/helpers.js';
 
-async function bytesOnDisk(dir: string): Promise<number> {
+/** What the files of the chunk directory are charged, by the rule of src/storage/space.ts. */
+async function chargedOnDisk(dir: string): Promise<number> {
   let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isFile()) total += (await stat(join(dir, entry.name))).size;
+  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isFile()) total += charge((await stat(join(dir, entry.name))).size);
   return total;
 }
 
@@ -27,12 +29,12 @@ t.test('20 parallel stores over the limit: at most as many succeed as fit, the l
   t.ok(ok.length >= 1 && ok.length <= Math.floor(10 / 1.5), `${ok.length} of at most six 1.5 MiB chunks fit in 10 MiB`);
   t.ok(refused.every((r) => r.message === 'insufficient_space' && typeof r.available_space === 'number'));
   t.ok(maxUsed <= 10 * MIB, 'used never passed the limit');
-  t.equal(first.store.space.used, ok.length * size);
-  t.equal(await bytesOnDisk(first.store.dir), ok.length * size);
+  t.equal(first.store.space.used, ok.length * charge(size));
+  t.equal(await chargedOnDisk(first.store.dir), ok.length * charge(size));
   await first.stop();
 
   const again = await startServer(t, { spaceMb: 10 }, dir);
-  t.equal(again.store.space.used, await bytesOnDisk(again.store.dir), 'after restart used equals bytes on disk');
+  t.equal(again.store.space.used, await chargedOnDisk(again.store.dir), 'after restart used equals the charge of the files on disk');
   t.equal(again.store.chunkCount, ok.length);
 });
 
@@ -41,23 +43,24 @@ t.test('overwriting a chunk counts only the difference', async (t) => {
   t.equal((await call(server.port, { command: 'store_chunk', chunk_id: 'o', data: bytes(700 * 1024) })).status, 'ok');
   const grow = await call(server.port, { command: 'store_chunk', chunk_id: 'o', data: bytes(900 * 1024, 2) });
   t.equal(grow.status, 'ok', 'growth of 200 KiB fits though the whole would not');
-  t.equal(server.store.space.used, 900 * 1024);
+  t.equal(server.store.space.used, charge(900 * 1024));
   const shrink = await call(server.port, { command: 'store_chunk', chunk_id: 'o', data: bytes(100) });
   t.equal(shrink.status, 'ok');
-  t.equal(server.store.space.used, 100);
+  t.equal(server.store.space.used, charge(100));
   const tooBig = await call(server.port, { command: 'store_chunk', chunk_id: 'o', data: bytes(MIB + 1) });
-  t.same(tooBig, { status: 'error', message: 'insufficient_space', available_space: MIB - 100 });
-  t.equal(server.store.space.used, 100, 'a refused store changes nothing');
+  t.same(tooBig, { status: 'error', message: 'insufficient_space', available_space: MIB - charge(100) });
+  t.equal(server.store.space.used, charge(100), 'a refused store changes nothing');
   const back = await call(server.port, { command: 'retrieve_chunk', chunk_id: 'o' });
   t.ok(Buffer.from(back.data).equals(bytes(100)), 'the old version is intact');
 });
 
 t.test('check_space answers from the accounting', async (t) => {
   const server = await startServer(t, { spaceMb: 1 });
-  t.same(await call(server.port, { command: 'check_space', size: MIB }), { status: 'ok' });
-  t.same(await call(server.port, { command: 'check_space', size: MIB + 1 }), { status: 'error', message: 'insufficient_space', available_space: MIB });
+  // A chunk of `size` bytes is charged charge(size): the largest that fits in 1 MiB is one block less.
+  t.same(await call(server.port, { command: 'check_space', size: MIB - FILE_OVERHEAD_BYTES }), { status: 'ok' });
+  t.same(await call(server.port, { command: 'check_space', size: MIB - FILE_OVERHEAD_BYTES + 1 }), { status: 'error', message: 'insufficient_space', available_space: MIB });
   await call(server.port, { command: 'store_chunk', chunk_id: 'x', data: bytes(1000) });
-  t.same(await call(server.port, { command: 'check_space', size: MIB }), { status: 'error', message: 'insufficient_space', available_space: MIB - 1000 });
+  t.same(await call(server.port, { command: 'check_space', size: MIB - FILE_OVERHEAD_BYTES }), { status: 'error', message: 'insufficient_space', available_space: MIB - charge(1000) });
 });
 
 t.test('start-up counts what is on disk, removes temp files, and ignores nothing else', async (t) => {
@@ -69,9 +72,11 @@ t.test('start-up counts what is on disk, removes temp files, and ignores nothing
   await writeFile(join(chunkDir, 'not a chunk id'), bytes(300));
   await writeFile(join(chunkDir, '.store-abandoned.tmp'), bytes(7000));
   const server = await startServer(t, { spaceMb: 1 }, dir);
-  t.equal(server.store.space.used, 5300, 'foreign files still occupy the limit');
+  t.equal(server.store.space.used, charge(5000) + charge(300), 'foreign files still occupy the limit');
   t.same((await readdir(chunkDir)).sort(), ['.meta', 'kept', 'not a chunk id']);
-  t.same(await call(server.port, { command: 'check_space', size: MIB - 5300 }), { status: 'ok' });
+  const largest = MIB - charge(5000) - charge(300) - FILE_OVERHEAD_BYTES;
+  t.same(await call(server.port, { command: 'check_space', size: largest }), { status: 'ok' });
+  t.match(await call(server.port, { command: 'check_space', size: largest + 1 }), { status: 'error', message: 'insufficient_space' });
 });
 
 t.test('a disk over the limit at start-up reports zero available', async (t) => {

@@ -3,6 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { charge } from '../../src/storage/space.js';
 import { bytes, call, Client, MIB, spawnServer, tempDir, type ChildServer } from '../support/helpers.js';
 
 const SERVER_ID = 'crash1';
@@ -87,7 +88,7 @@ t.test('kill -9 right after prepared: after a restart the commits yield the prep
     'an append whose base changed before the crash still conflicts',
   );
   t.same(await retrieve(second.port, 'moved'), Buffer.from('base!'));
-  t.equal(await usedBytes(second.port), whole.length + 4 + tail.length + 5, 'no prepared bytes left over');
+  t.equal(await usedBytes(second.port), charge(whole.length) + charge(4 + tail.length) + charge(5), 'no prepared bytes left over');
 });
 
 t.test('kill -9 during commits: each chunk is wholly the old or wholly the new version', async (t) => {
@@ -122,7 +123,7 @@ t.test('kill -9 during commits: each chunk is wholly the old or wholly the new v
     else t.ok(again.status === 'ok' || again.message === 'No prepared data found for commit', 'already committed');
     t.ok((await retrieve(server.port, 'big') as Buffer).equals(next), 'new version after the commit');
     current = next;
-    t.equal(await usedBytes(server.port), SIZE, 'space counts exactly one version');
+    t.equal(await usedBytes(server.port), charge(SIZE), 'space counts exactly one version');
   }
   t.comment(`killed before the rename ${outcomes.old} times, after it ${outcomes.new} times`);
   const leftovers = (await readdir(join(dir, SERVER_ID))).filter((n) => n !== 'big' && n !== '.prepared' && n !== '.meta');
@@ -157,7 +158,7 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     t.ok(after.equals(current) || after.equals(appended), `kill at ${delay}: ${after.length} bytes, whole old or whole appended`);
     if (delay === 'reply') t.ok(after.equals(appended), 'an acknowledged append survives kill -9');
     current = after;
-    t.equal(await usedBytes(server.port), current.length);
+    t.equal(await usedBytes(server.port), charge(current.length));
     t.same(await readdir(chunkDir), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
     t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub'), ['chunks.mdb', 'chunks.mdb-lock'], 'and only the metadata store in .meta');
   }
