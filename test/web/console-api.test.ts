@@ -98,12 +98,8 @@ t.test('upload, read back, append and list through the API, on three real chunk 
   t.same((await call(master, { command: 'list_files' })).files, ['/dir/file one.bin'], 'the master lists what the console stored');
 
   const del = await http(web, 'DELETE', `/api/file?path=${q('/dir/file one.bin')}`);
-  if (del.status === 501) {
-    t.pass('delete_file is not in this master yet (cluster branch, issue 11): 501 delete_unsupported', { todo: true });
-  } else {
-    t.equal(del.status, 200, del.body.toString());
-    t.equal((await http(web, 'GET', `/api/file?path=${q('/dir/file one.bin')}`)).status, 404, 'gone');
-  }
+  t.equal(del.status, 200, del.body.toString());
+  t.equal((await http(web, 'GET', `/api/file?path=${q('/dir/file one.bin')}`)).status, 404, 'gone');
 });
 
 t.test('the HTTP side binds to the master host, and neither a taken port nor an aborted upload takes the TCP side down', async (t) => {

@@ -113,12 +113,7 @@ t.test('the console in a real browser: upload, 3 holders, download byte-identica
     { timeout: STEP_MS },
     row,
   );
-  const said = await outcome.jsonValue();
-  if (typeof said === 'string' && said.includes('no delete_file command')) {
-    t.pass(`delete_file is not in this master yet (cluster branch, issue 11); the page says: ${said}`, { todo: true });
-  } else {
-    t.equal(said, 'deleted', 'the file is gone from the list');
-  }
+  t.equal(await outcome.jsonValue(), 'deleted', 'the file is gone from the list');
   await page.screenshot({ path: join(dir, '3-deleted.png') });
 
   t.same(pageErrors, [], 'no script errors on the page');
