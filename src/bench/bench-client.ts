@@ -140,7 +140,13 @@ export class BenchConn {
     if (this.small) {
       const m = unpackr.unpack(this.small) as { status: string; message?: string; data?: Buffer };
       reply = { status: m.status, message: m.message, dataBytes: m.data?.length ?? 0 };
-    } else if (this.head.subarray(0, OK_DATA_HEAD.length).equals(OK_DATA_HEAD) && this.head[OK_DATA_HEAD.length] === 0xc6) {
+    } else if (
+      // A fixmap whose first entries are status 'ok' and data: fields after data (retrieve's
+      // `version`) only change the map's size.
+      (this.head[0]! & 0xf0) === 0x80 &&
+      this.head.subarray(1, OK_DATA_HEAD.length).equals(OK_DATA_HEAD.subarray(1)) &&
+      this.head[OK_DATA_HEAD.length] === 0xc6
+    ) {
       reply = { status: 'ok', dataBytes: this.head.readUInt32BE(OK_DATA_HEAD.length + 1) };
     } else {
       reply = { status: 'unparsed', dataBytes: 0 };
