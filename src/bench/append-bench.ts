@@ -4,22 +4,13 @@
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
+import type { ComparedRow } from './row.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const RECORD = 4 * KIB;
 
-export interface AppendRow {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline: string;
-  baselineValue: number;
-  ratio: number;
-  target?: string;
-  met?: boolean;
-  detail: string;
-}
+export type AppendRow = ComparedRow & { detail: string };
 
 const now = (): number => performance.now();
 

@@ -7,23 +7,14 @@ import { join } from 'node:path';
 import { signedFrame, type Credential } from '../auth/signer.js';
 import type { Piece } from '../wire/codec.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
+import type { TargetRow } from './row.js';
 
 const MIB = 1024 * 1024;
 const STORE_BYTES = 64 * MIB;
 const PAIR_BYTES = 4 * 1024;
 const PAIR_CLIENTS = 8;
 
-export interface AuthBenchRow {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline: string;
-  baselineValue: number;
-  ratio: number;
-  target: string;
-  met: boolean;
-  detail?: string;
-}
+export type AuthBenchRow = TargetRow;
 
 export interface AuthBenchOptions {
   readonly work: string;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { call } from '../client/rpc.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { BenchConn, requestFrame } from './bench-client.js';
+import type { TargetRow } from './row.js';
 
 const MIB = 1024 * 1024;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -190,16 +191,7 @@ async function timedGfs(args: string[], bytes: number, cwd: string): Promise<{ r
   return { rate: bytes / MIB / seconds, peakRss: kib * 1024, seconds, cpuSeconds: cpuUs / 1e6 };
 }
 
-interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline: string;
-  baselineValue: number;
-  ratio: number;
-  target: string;
-  met: boolean;
-}
+type Row = TargetRow;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));

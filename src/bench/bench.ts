@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { appendFigures } from './append-bench.js';
 import { authComparison } from './auth-bench.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
+import type { BenchRow } from './row.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -56,17 +57,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  baselineValue?: number;
-  ratio?: number;
-  target?: string;
-  met?: boolean;
-  detail?: string;
-}
+type Row = BenchRow;
 
 // ---------------------------------------------------------------- processes
 
