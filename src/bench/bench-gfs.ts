@@ -5,17 +5,17 @@
 //   get: `gfs get` of it vs a loopback baseline (the same bytes, in chunk-sized replies with
 //        as many in flight, from a peer that sends them from memory), target >= 0.7.
 //   rss: the gfs process's peak resident set during each, target <= 256 MiB.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { call } from '../client/rpc.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { BenchConn, requestFrame } from './bench-client.js';
 import type { TargetRow } from './row.js';
+import { startChild, stopChild, type Child } from './children.js';
 
 const MIB = 1024 * 1024;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,38 +55,6 @@ function parseArgs(argv: string[]): Args {
 
 const log = (s: string): void => void process.stderr.write(`bench-gfs: ${s}\n`);
 
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  exited: Promise<void>;
-}
-
-async function startChild(cmd: string[], cwd: string, portOf: (line: string) => number | null, what: string): Promise<Child> {
-  const proc = spawn(process.execPath, cmd, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
-  const lines = createInterface({ input: proc.stdout! });
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${what} did not start`)), 30_000);
-    lines.on('line', (line) => {
-      const p = portOf(line);
-      if (p !== null) {
-        clearTimeout(timer);
-        res(p);
-      }
-    });
-    void exited.then(() => rej(new Error(`${what} exited before listening`)));
-  });
-  return { proc, port, exited };
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 30_000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
 const listening = (msg: string) => (line: string): number | null => {
   const m = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${msg}"`).exec(line);
   return m ? Number(m[1]) : null;
@@ -95,7 +63,7 @@ const listening = (msg: string) => (line: string): number | null => {
 async function startCluster(dir: string, sizeBytes: number): Promise<{ master: Child; servers: Child[] }> {
   await writeFile(join(dir, 'master.toml'), `[master]\nreplication_factor = ${REPLICATION}\nheartbeat_interval = 1\n`);
   await writeFile(join(dir, 'chunk.toml'), '[chunk_server]\nheartbeat_interval = 1\nlog_level = "warn"\n');
-  const master = await startChild([MASTER_BIN, '--config', 'master.toml', '--host', '127.0.0.1', '--port', '0', '--metadata', 'meta.json', '--log_level', 'info'], dir, listening('master listening'), 'master');
+  const master = await startChild([MASTER_BIN, '--config', 'master.toml', '--host', '127.0.0.1', '--port', '0', '--metadata', 'meta.json', '--log_level', 'info'], listening('master listening'), 'master', { cwd: dir, startTimeoutMs: 30_000 });
   const spaceMib = Math.ceil((sizeBytes * 1.5) / MIB) + 256;
   const servers: Child[] = [];
   for (const id of ['b1', 'b2', 'b3']) {
@@ -104,9 +72,9 @@ async function startCluster(dir: string, sizeBytes: number): Promise<{ master: C
     servers.push(
       await startChild(
         [SERVER_BIN, '--config', '../chunk.toml', '--server_id', id, '--data_dir', 'data', '--host', '127.0.0.1', '--master', `127.0.0.1:${master.port}`, '--space', String(spaceMib), '--log_level', 'info'],
-        cwd,
         listening('chunk server listening'),
         `chunk server ${id}`,
+        { cwd, startTimeoutMs: 30_000 },
       ),
     );
   }
@@ -217,7 +185,7 @@ async function main(): Promise<void> {
     await rm(join(dir, 'back.bin'), { force: true });
 
     log('loopback baseline');
-    const peer = await startChild([PEER_JS], dir, (line) => (line.startsWith('{"port"') ? (JSON.parse(line) as { port: number }).port : null), 'baseline peer');
+    const peer = await startChild([PEER_JS], (line) => (line.startsWith('{"port"') ? (JSON.parse(line) as { port: number }).port : null), 'baseline peer', { cwd: dir, startTimeoutMs: 30_000 });
     children.push(peer);
     const loop = await loopbackBaseline(peer.port, bytes);
 

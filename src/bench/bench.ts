@@ -1,15 +1,14 @@
 // `npm run bench`: the chunk server against baselines measured in the same run (see
 // notes/issue7.md). Every server figure goes through real sockets to a real child process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { appendFigures } from './append-bench.js';
 import { authComparison } from './auth-bench.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
 import type { BenchRow } from './row.js';
+import { startChild, stopChild, type Child } from './children.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -60,38 +59,6 @@ function parseArgs(argv: string[]): Args {
 type Row = BenchRow;
 
 // ---------------------------------------------------------------- processes
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  exited: Promise<void>;
-}
-
-async function startChild(cmd: string[], portOf: (line: string) => number | null, what: string): Promise<Child> {
-  const proc = spawn(process.execPath, cmd, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
-  const lines = createInterface({ input: proc.stdout! });
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${what} did not start`)), 20_000);
-    lines.on('line', (line) => {
-      const p = portOf(line);
-      if (p !== null) {
-        clearTimeout(timer);
-        res(p);
-      }
-    });
-    void exited.then(() => rej(new Error(`${what} exited before listening`)));
-  });
-  return { proc, port, exited };
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 30_000);
-  await child.exited;
-  clearTimeout(timer);
-}
 
 function startServer(dataDir: string, serverId: string, nodeArgs: string[], serverArgs: string[]): Promise<Child> {
   const cmd = [...nodeArgs, SERVER_BIN, ...serverArgs, '--no_master', '--host', '127.0.0.1', '--port', '0', '--data_dir', dataDir];
