@@ -1,0 +1,42 @@
+// A peer on 127.0.0.1 that records every request frame and answers as the test scripts it
+// (a master's or a chunk server's reply), for in-process tests of the cluster code.
+import { createServer, type Socket } from 'node:net';
+import type { Test } from 'tap';
+import { decodeBody, encodeFrame } from '../../src/wire/codec.js';
+
+export type Msg = Record<string, any>;
+
+export interface ScriptedPeer {
+  readonly address: string;
+  readonly got: Msg[];
+  /** Commands received, in order. */
+  commands(): string[];
+}
+
+/** `answer` returns the reply, or null to close without one. */
+export async function scriptedPeer(t: Test, answer: (msg: Msg) => Msg | null = () => ({ status: 'ok' })): Promise<ScriptedPeer> {
+  const got: Msg[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length < 4 || buf.length < 4 + buf.readUInt32BE(0)) return;
+      const msg = decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0))) as Msg;
+      got.push(msg);
+      const reply = answer(msg);
+      if (reply !== null) for (const p of encodeFrame(reply)) s.write(p as Buffer);
+      s.end();
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((res) => server.close(() => res()));
+  });
+  const port = (server.address() as { port: number }).port;
+  return { address: `127.0.0.1:${port}`, got, commands: () => got.map((m) => String(m.command)) };
+}
