@@ -1,12 +1,12 @@
 // What a chunk server's heartbeats tell the master about its chunks, called directly on a
 // real chunk store in a temp dir: full reports, changes in between, and what a failed
 // heartbeat gives back.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ChunkReporter } from '../../src/cluster/chunk-reports.js';
 import { ChunkStore } from '../../src/storage/chunk-store.js';
 import { tempDir } from '../support/helpers.js';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const { store } = await ChunkStore.open(await tempDir(t), 1 << 24);
   t.teardown(() => store.close());
   const clock = { ms: 1000 };
