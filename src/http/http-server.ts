@@ -39,11 +39,15 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-function sendError(res: ServerResponse, err: HttpError): void {
+function sendError(req: IncomingMessage, res: ServerResponse, err: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  // A refusal before the whole body arrived (a failed upload): the rest of the body is not
+  // read, so the connection cannot carry another request; saying so keeps a client from
+  // reusing it and meeting a reset.
+  if (!req.complete) res.setHeader('connection', 'close');
   sendJson(res, err.status, { error: err.code, message: err.message });
 }
 
@@ -86,9 +90,9 @@ export async function listenHttp(opts: {
       res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
     }
     route(routes, req, res, log).catch((err: unknown) => {
-      if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof HttpError) return sendError(req, res, err);
       log.error({ err, path: req.url }, 'http request failed');
-      sendError(res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
+      sendError(req, res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
