@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { listenOn } from '../listen.js';
 
 /** An error a request caused: its status, a stable code and a sentence for people. */
 export class HttpError extends Error {
@@ -99,15 +100,7 @@ export async function listenHttp(opts: {
   server.on('error', (err) => log.error({ err }, 'http server error'));
   // Browsers keep connections (and event streams) open: a shutdown must not wait for them.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const port = await listenOn(server, opts);
   return {
     port,
     close: () =>
