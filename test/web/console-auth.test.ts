@@ -2,14 +2,13 @@
 // answer 403 console_key_required at once (the master and its TCP side unharmed); with a key
 // the servers know, upload, download, append and delete work through the HTTP API, each
 // request signed; with a key they do not know, 403 auth_refused in the servers' words.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { GfsClient } from '../../src/client/index.js';
 import { clientIO, type ConsoleAction } from '../../src/http/cluster-io.js';
-import { chunkToml, freePort, MASTER_BIN, masterToml, spawnChunk, spawnMaster, waitFor, writeToml, type ChildMaster } from '../support/cluster-helpers.js';
+import { chunkToml, freePort, masterToml, runMaster, spawnChunk, spawnMaster, waitFor, writeToml, type ChildMaster } from '../support/cluster-helpers.js';
 import { bytes, call, MIB, tempDir } from '../support/helpers.js';
 import { http } from '../support/web-helpers.js';
 
@@ -71,12 +70,7 @@ t.test('the console signs its requests with [master] console_key_file under clie
 
   // A key file that cannot be read stops the master at start-up, naming the key.
   const bad = await writeToml(dir, 'bad.toml', `${masterToml({ extra: 'console_key_file = "no-such.key"\n' })}${security}`);
-  const start = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const proc = spawn(process.execPath, [MASTER_BIN, '--config', bad, '--port', '0', '--metadata', 'other.json'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (c) => (stderr += c));
-    proc.on('exit', (code) => resolve({ code, stderr }));
-  });
+  const start = await runMaster(['--config', bad, '--port', '0', '--metadata', 'other.json'], dir);
   t.not(start.code, 0, 'the master does not start with an unreadable console key');
   t.match(start.stderr, /\[master\] console_key_file: cannot read key file .*no-such\.key/);
 
