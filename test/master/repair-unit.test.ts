@@ -182,3 +182,43 @@ t.test('the spread score', async (t) => {
   t.equal(spreadScore(s([0, 0], 5000, 0), [], 0, 1), 0, 'space unknown: empty');
   t.equal(spreadScore(s([0, 100], 500), [[0, 0]], 0.5, 0.5), 0.5 * (1 - 100 / D) + 0.25);
 });
+
+t.test('ties and orders do not depend on the order chunks and copies come in', async (t) => {
+  const s = servers({ a: {}, b: {}, c: {}, d: {} });
+  for (const order of [['k', 'l'], ['l', 'k']]) {
+    const chunks = order.map((id) => (id === 'k' ? chunk('k', 10, { a: rep(10) }) : chunk('l', 10, { c: rep(10) })));
+    t.same(copies(decide(input(s, chunks, { maxCopiesPerServer: 1 }))), ['k:a>d', 'l:c>b'], `equal live copies: by id (${order})`);
+  }
+  const eq = servers({ a: {}, b: {}, c: {}, d: {} });
+  for (const reps of [{ a: rep(10), b: rep(10), c: rep(10), d: rep(10) }, { d: rep(10), c: rep(10), b: rep(10), a: rep(10) }]) {
+    t.same(decide(input(eq, [chunk('x', 10, reps)], { factor: 2 })).deletes.map((d) => d.address), ['d', 'c'], 'equal fullness: the larger addresses go, whatever the order');
+  }
+  const loaded = servers({ a: {}, b: {}, c: {}, d: {} });
+  for (const reps of [{ a: rep(10), b: rep(10) }, { b: rep(10), a: rep(10) }]) {
+    const plan = decide(input(loaded, [chunk('x', 10, reps)], { inflight: [{ chunk_id: 'q', source: 'a', target: 'd', length: 10 }] }));
+    t.same(copies(plan), ['x:b>d'], 'the least loaded source');
+  }
+  const atCap = servers({ a: {}, b: {}, c: {}, d: {} });
+  t.same(copies(decide(input(atCap, [chunk('x', 10, { a: rep(10) }), chunk('y', 10, { a: rep(10) })], { factor: 2, maxCopiesPerServer: 1 }))), ['x:a>d'], 'a source at its cap copies no more');
+  const tied = servers({ a: { location: [0, 0] }, y: { location: [50, 50] }, z: { location: [50, 50] } });
+  t.same(copies(decide(input(tied, [chunk('x', 10, { a: rep(10) })], { factor: 2 }))), ['x:a>y'], 'equal scores: the smaller address, whatever the order');
+  const worse = servers({ a: { location: [0, 0] }, z: { location: [100, 100] }, b: { location: [10, 0] } });
+  t.same(copies(decide(input(worse, [chunk('x', 10, { a: rep(10) })], { factor: 2 }))), ['x:a>z'], 'a smaller address does not beat a better score');
+});
+
+t.test('versions not told, unknown digests and unknown servers', async (t) => {
+  const s = servers({ a: {}, b: {}, c: {}, d: {}, e: {} });
+  const cases: [string, ChunkView, { current: string[]; stale: string[] }][] = [
+    ['a copy of no told version with the newest change sets the digest', chunk('x', 10, { a: rep(10, 'x', { version: 2 }), b: rep(10, 'x', { version: 2 }), c: rep(10, 'y', { changedAt: 50 }) }), { current: ['c'], stale: ['a', 'b'] }],
+    ['a copy at the newest version with the newest change sets it', chunk('x', 10, { a: rep(10, 'x', { version: 2, changedAt: 60 }), c: rep(10, 'y', { changedAt: 50 }) }), { current: ['a'], stale: ['c'] }],
+    ['unknown digests are no majority', chunk('x', 10, { a: rep(10, null), b: rep(10, null), c: rep(10, 'y'), d: rep(10, 'y'), e: rep(10, 'z') }), { current: ['a', 'b', 'c', 'd'], stale: ['e'] }],
+  ];
+  for (const [name, c, want] of cases) {
+    const got = classify(c, s);
+    t.same({ current: got.current, stale: got.stale }, want, name);
+  }
+  const plan = decide(input(s, [chunk('x', 10, { gone: rep(10) }), chunk('g', null, { gone: rep(5) }, { orphanSince: -Infinity }), chunk('y', 20, { a: rep(20), b: rep(20), c: rep(20), gone: rep(10) }, explicit)]));
+  t.equal(plan.lost, 1, 'a copy only on a server the master does not know is lost');
+  t.same(plan.deletes, [], 'nothing is sent to a server the master does not know');
+  t.equal(spreadScore({ address: 'x', state: 'live', location: [0, 30], total: 0, used: 0 }, [[0, 30]], 1, 0), 1, 'on top of a copy, off the x axis');
+});
