@@ -123,6 +123,24 @@ t.test('store replicas: every target but ourselves, as replicas with the version
   t.notOk('chunk_index' in a.got[1]!, 'no chunk_index: none sent');
 });
 
+t.test('this server never sends itself a copy, even where it would answer', async (t) => {
+  const me = await scriptedPeer(t);
+  const peer = await scriptedPeer(t);
+  const { c } = await cluster(t, (m) => ({ status: 'ok', locations: [me.address, peer.address] }), [me.address, peer.address], { address: me.address });
+  t.same(await c.replicaTargets(10, null), [peer.address], 'not a replica target');
+  t.same(await c.storeReplicas([me.address, peer.address], store(), 1), [peer.address], 'not a store target');
+  t.same(await c.appendReplicas(append()), [peer.address], 'not an append target');
+  t.same(me.got, [], 'never contacted');
+});
+
+t.test('a hop with more hops after it waits longer than one data timeout', async (t) => {
+  // The next server answers after 1.5 s; one data timeout is 1 s, six hops are allowed 6 s.
+  const slow = await scriptedPeer(t, () => new Promise((resolve) => setTimeout(() => resolve({ status: 'ok' }), 1500)));
+  const { c } = await cluster(t, null, [], { dataTimeoutMs: 1000 });
+  t.same(await c.forwardChain(slow.address, { command: 'replicate_chunk' }, 6), { status: 'ok' });
+  await t.rejects(c.forwardChain(slow.address, { command: 'replicate_chunk' }, 1), { message: /no reply within 1000 ms/ }, 'the last hop gets one data timeout');
+});
+
 t.test('telling the master: metadata and offsets; failures are false, standalone is true', async (t) => {
   const { c, master } = await cluster(t, () => ({ status: 'ok' }), []);
   const report = { file_path: 'f', chunk_id: 'c1', chunk_locations: [SELF], chunk_size: 4, pending_replication: false, chunk_index: 0 };

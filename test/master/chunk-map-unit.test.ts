@@ -66,6 +66,14 @@ t.test('set: what counts as a change, and a digest filling in a primary\'s word'
   m.set('x', 'b:1', { length: 5, version: 0, digest: null }, 900, true);
   m.set('x', 'b:1', { length: 5, version: 0, digest: 'gg' }, 950, true);
   t.same(m.replicas('x')!.get('b:1'), { length: 5, version: 0, digest: 'gg', since: 900, changedAt: 950 }, 'a mutation with the digest is seen changing now');
+  m.set('x', 'c:1', { length: 5, version: 0, digest: null }, 1000, true);
+  m.set('x', 'c:1', { length: 6, version: 0, digest: 'hh' }, 1100, false);
+  t.same(m.replicas('x')!.get('c:1'), { length: 6, version: 0, digest: 'hh', since: 1100, changedAt: 0 }, 'a digest for another length than announced is a new change');
+  m.set('x', 'e:1', { length: 5, version: 0, digest: 'ii' }, 1200, false);
+  m.set('x', 'e:1', { length: 5, version: 0, digest: 'jj' }, 1300, true);
+  t.same(m.replicas('x')!.get('e:1'), { length: 5, version: 0, digest: 'jj', since: 1300, changedAt: 1300 }, 'other bytes over a known digest: a new change');
+  m.set('y', 'c:1', { length: 1, version: 0, digest: 'kk' }, 1400, false);
+  t.same([...m.chunksOn('c:1')].sort(), ['x', 'y'], 'a server\'s chunks are all indexed');
 });
 
 t.test('dead servers, returning servers, awaited reports', async (t) => {

@@ -16,16 +16,16 @@ import { tempDir } from '../support/helpers.js';
 const log = pino({ level: 'silent' });
 const D1 = 'aa';
 
-async function master(t: Test, factor = 2) {
+async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMarginMs = 0) {
   const { ns } = await Namespace.open(join(await tempDir(t), 'ns'), null);
   t.teardown(() => ns.close());
-  const nodes = new Nodes({ deadAfterMs: 60_000, clientTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4 });
+  const nodes = new Nodes({ deadAfterMs: 60_000, clientTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, now: () => clock.ms });
   const map = new ChunkMap();
   const repairer = new Repairer({
     ns, map, nodes, factor, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
-    instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log,
+    instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => clock.ms,
   });
-  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: factor, reportMarginMs: 0, log };
+  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: factor, reportMarginMs, log };
   const call = (body: Record<string, unknown>): Promise<Record<string, any>> => dispatchMaster(body, ctx);
   const report = (address: string, chunks: [string, number, string?][]) =>
     call({ command: 'heartbeat', address, chunk_report: chunks.map(([chunk_id, length, digest]) => ({ chunk_id, length, version: 0, digest: digest ?? D1 })) });
@@ -145,6 +145,7 @@ t.test('clients, placement and the graph', async (t) => {
   t.same(await call({ command: 'get_replica_locations', excluding: 'c:1', client_id: 'k' }), { status: 'ok', locations: ['b:1', 'd:1'] }, 'factor - 1, best first');
   t.same(await call({ command: 'get_replica_locations' }), { status: 'ok', locations: ['a:1', 'b:1'] });
   const g = (await call({ command: 'get_graph_data' })).graph_data;
+  t.equal((await call({ command: 'get_graph_data' })).status, 'ok');
   t.same(g.active_clients, ['k']);
   t.equal(g.nodes.length, 5);
   const one = await master(t, 1);
@@ -165,4 +166,94 @@ t.test('decommission and cluster status', async (t) => {
   t.same(s.servers.map((r: any) => [r.address, r.state, r.chunks, r.decommission_remaining ?? null]), [['a:1', 'decommissioning', 1, 1], ['b:1', 'live', 1, null]]);
   t.same(s.chunks, { total: 1, healthy: 0, under_replicated: 1, lost: 0, orphaned: 0, stale_replicas: 0, copies_in_flight: 0, deletes_pending: 0 });
   t.equal(s.files, 1);
+});
+
+/** Resolves once Date.now() has moved on: the handlers stamp reports and raises with it. */
+async function nextMs(): Promise<void> {
+  const at = Date.now();
+  while (Date.now() === at) await new Promise((r) => setImmediate(r));
+}
+
+t.test('a server back from the dead, by registration or by heartbeat, must report in full', async (t) => {
+  const clock = { ms: 1_000_000 };
+  const { call, report } = await master(t, 2, clock);
+  await report('a:1', [['c1', 4]]);
+  await report('b:1', [['c1', 4]]);
+  clock.ms += 60_001;
+  t.same(await call({ command: 'register_chunk_server', address: 'a:1' }), { status: 'ok' });
+  t.same(await call({ command: 'heartbeat', address: 'a:1' }), { status: 'ok', report_wanted: true }, 'registered again after it was dead');
+  t.same(await call({ command: 'heartbeat', address: 'b:1' }), { status: 'ok', report_wanted: true }, 'back by a heartbeat');
+});
+
+t.test('reports settle copies and deletes in flight', async (t) => {
+  const { ctx, call, report } = await master(t);
+  const status = async () => (await call({ command: 'cluster_status' })).chunks;
+  await call({ command: 'add_file', file_path: 'f', total_size: 4, chunk_ids: ['c1'] });
+  await report('a:1', [['c1', 4]]);
+  await report('b:1', []);
+  await ctx.repairer.pass();
+  t.equal((await status()).copies_in_flight, 1);
+  await report('b:1', [['c1', 4]]);
+  t.equal((await status()).copies_in_flight, 0, 'a full report showing the copy');
+  for (const [how, gone] of [
+    ['a full report without it', () => report('a:1', [])],
+    ['a change deleting it', () => call({ command: 'heartbeat', address: 'a:1', chunk_changes: [{ chunk_id: 'c1', deleted: true }] })],
+    ['a corrupt report of it', () => call({ command: 'heartbeat', address: 'a:1', corrupt_chunks: ['c1'] })],
+  ] as const) {
+    await report('a:1', [['c1', 4]]);
+    await call({ command: 'add_file', file_path: 'g', total_size: 0, chunk_ids: ['c1'] });
+    await call({ command: 'delete_file', file_path: 'g' });
+    await call({ command: 'delete_file', file_path: 'f' }).catch(() => undefined);
+    await ctx.repairer.pass();
+    t.ok((await status()).deletes_pending >= 1, `delete asked (${how})`);
+    await call({ command: 'heartbeat', address: 'b:1', chunk_changes: [{ chunk_id: 'c1', deleted: true }] });
+    await gone();
+    t.equal((await status()).deletes_pending, 0, `settled by ${how}`);
+  }
+});
+
+t.test('an empty heartbeat is a report: it proves a shorter copy stale', async (t) => {
+  const { call, report } = await master(t, 1);
+  await call({ command: 'add_file', file_path: 'f', total_size: 0, chunk_ids: ['c1'] });
+  await report('a:1', [['c1', 4]]);
+  await nextMs();
+  await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9 });
+  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'not proven stale yet: nothing better to offer');
+  await nextMs();
+  await call({ command: 'heartbeat', address: 'a:1' });
+  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, [], 'reported after the raise without the append: stale');
+});
+
+t.test('after a reference client\'s append, a report within the margin proves nothing', async (t) => {
+  const { call, report } = await master(t, 1, { ms: Date.now() }, 60_000);
+  await call({ command: 'add_file', file_path: 'f', total_size: 0, chunk_ids: ['c1'] });
+  await report('a:1', [['c1', 4]]);
+  await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9 });
+  await nextMs();
+  await call({ command: 'heartbeat', address: 'a:1' });
+  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'its report may predate the append');
+});
+
+t.test('holders recorded before any report; chunks with none', async (t) => {
+  const { ctx, call } = await master(t);
+  await call({ command: 'heartbeat', address: 'a:1' });
+  await ctx.ns.recordChunk('f', 'c1', ['gone:1', 'a:1'], 4, 0, 0);
+  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1', 'gone:1'], 'as recorded, live first (a restarted master)');
+  t.same((await call({ command: 'get_file_metadata', file_path: 'f' })).metadata.chunk_locations, { c1: ['a:1', 'gone:1'] });
+  await call({ command: 'add_file', file_path: 'e', total_size: 0, chunk_ids: ['n1'] });
+  t.same((await call({ command: 'get_file_metadata', file_path: 'e' })).metadata.chunk_locations, { n1: [] });
+  t.same((await call({ command: 'get_chunk_locations', file_path: 'e', chunk_id: 'n1' })).locations, []);
+  t.same(await call({ command: 'update_file_metadata', file_path: 'e', chunk_id: 'n2', chunk_locations: [], chunk_size: 0 }), { status: 'ok' }, 'a chunk stored on no server');
+});
+
+t.test('decommission: a known server with no chunks, a forgotten one with chunks', async (t) => {
+  const clock = { ms: 1_000_000 };
+  const { ctx, call, report } = await master(t, 2, clock);
+  await call({ command: 'register_chunk_server', address: 'empty:1' });
+  t.same(await call({ command: 'decommission_server', address: 'empty:1' }), { status: 'ok' });
+  await report('old:1', [['c1', 4]]);
+  clock.ms += 60_001;
+  ctx.nodes.sweep();
+  t.equal(ctx.nodes.server('old:1'), undefined);
+  t.same(await call({ command: 'decommission_server', address: 'old:1' }), { status: 'ok' }, 'its chunks are still known');
 });

@@ -157,3 +157,20 @@ t.test('get_graph_data of many nodes hands the event loop back and stays linear'
   t.ok(g.edges.length <= 300 * 3, 'at most three edges per node');
   t.ok(g.edges.length >= 300, 'every node is linked');
 });
+
+t.test('distances use both coordinates; ties in the graph keep registration order', async (t) => {
+  const { n } = nodes();
+  n.heartbeat('s1:1', [0, 10], null);
+  n.heartbeat('s2:1', [5, 0], null);
+  n.heartbeat('s3:1', [0, 14], null);
+  n.registerClient('c', [0, 10]);
+  t.same(n.chunkServersFor('c'), ['s1:1', 's3:1', 's2:1']);
+  const g = nodes().n;
+  g.heartbeat('a:1', [0, 0], null);
+  g.heartbeat('b:1', [10, 0], null);
+  g.heartbeat('c:1', [20, 0], null);
+  g.heartbeat('d:1', [30, 0], null);
+  g.registerClient('m', [15, 0]);
+  const edges = ((await g.graph()) as { edges: { source: string; target: string; distance: number }[] }).edges.filter((e) => e.source === 'm').map((e) => `${e.target}:${e.distance}`);
+  t.same(edges, ['b:1:5', 'c:1:5', 'a:1:15'], 'equal distances: the server registered first, also for the third place');
+});

@@ -13,21 +13,23 @@ export interface ScriptedPeer {
   commands(): string[];
 }
 
-/** `answer` returns the reply, or null to close without one. */
-export async function scriptedPeer(t: Test, answer: (msg: Msg) => Msg | null = () => ({ status: 'ok' })): Promise<ScriptedPeer> {
+/** `answer` returns the reply (or a promise of it: a slow peer), or null to close without one. */
+export async function scriptedPeer(t: Test, answer: (msg: Msg) => Msg | null | Promise<Msg | null> = () => ({ status: 'ok' })): Promise<ScriptedPeer> {
   const got: Msg[] = [];
   const sockets = new Set<Socket>();
-  const server = createServer((s) => {
+  // Half-open: the caller ends its side once the request is written; the reply still goes back.
+  const server = createServer({ allowHalfOpen: true }, (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
     let buf = Buffer.alloc(0);
-    s.on('data', (c: Buffer) => {
+    s.on('data', async (c: Buffer) => {
       buf = Buffer.concat([buf, c]);
       if (buf.length < 4 || buf.length < 4 + buf.readUInt32BE(0)) return;
       const msg = decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0))) as Msg;
       got.push(msg);
-      const reply = answer(msg);
+      const reply = await answer(msg);
+      if (s.destroyed) return;
       if (reply !== null) for (const p of encodeFrame(reply)) s.write(p as Buffer);
       s.end();
     });
