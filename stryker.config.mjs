@@ -133,4 +133,4 @@ export default {
 // - `'store_chunk'`, `'append_chunk'` -> '': the operation's name in log lines only.
 // - `reportChange?.(id)` -> `reportChange(id)`: the TypeError is caught and logged; changed()
 //   never fails either way.
-@@MORE@@
+// @@MORE@@
