@@ -26,9 +26,16 @@ export interface ChunkRecord {
   version: number;
 }
 
+/** A decommission the master was asked for and has not finished (kept across restarts). */
+export interface DecommissionRecord {
+  /** ms when decommission_server was accepted. */
+  since: number;
+}
+
 /**
  * The file namespace in lmdb: `files` (path -> FileMetadata), `refs` (chunk_id -> paths that
- * list it, a dupSort index), `chunks` (chunk_id -> ChunkRecord). A change touches only its
+ * list it, a dupSort index), `chunks` (chunk_id -> ChunkRecord), and beside it the master's
+ * own state that must outlive it: `decommissions` (address -> DecommissionRecord). A change touches only its
  * keys; puts made in one event turn share one transaction and one flush. Values written but
  * not yet committed are kept in `pending`, so a change reads the one before it.
  */
@@ -41,6 +48,7 @@ export class Namespace {
     private readonly files: Database<FileMetadata, string>,
     private readonly refs: Database<string, string>,
     private readonly chunks: Database<ChunkRecord, string>,
+    private readonly decommissions: Database<DecommissionRecord, string>,
   ) {
     this.count = files.getCount();
   }
@@ -57,6 +65,7 @@ export class Namespace {
       env.openDB<FileMetadata, string>({ name: 'files' }),
       env.openDB<string, string>({ name: 'refs', dupSort: true, encoding: 'ordered-binary' }),
       env.openDB<ChunkRecord, string>({ name: 'chunks' }),
+      env.openDB<DecommissionRecord, string>({ name: 'decommissions' }),
     );
     const meta = env.openDB<unknown, string>({ name: 'meta' });
     if (imported === null || meta.get('imported') !== undefined) return { ns, imported: null };
@@ -189,6 +198,20 @@ export class Namespace {
   /** Forgets a chunk no file lists any more. */
   async forgetChunk(chunkId: string): Promise<void> {
     if (!this.isReferenced(chunkId)) await this.chunks.remove(chunkId);
+  }
+
+  /** Servers being decommissioned, as recorded (decommission_server, not finished yet). */
+  decommissioning(): string[] {
+    return [...this.decommissions.getKeys()] as string[];
+  }
+
+  /** Records a decommission; resolves once durable, so an accepted command survives a crash. */
+  async markDecommissioning(address: string): Promise<void> {
+    if (!this.decommissions.doesExist(address)) await this.decommissions.put(address, { since: Date.now() });
+  }
+
+  async clearDecommissioning(address: string): Promise<void> {
+    await this.decommissions.remove(address);
   }
 
   /** The reference's metadata.json layout: path -> FileMetadata, written to a temp file and renamed. */
