@@ -97,12 +97,14 @@ interface Started {
   child: Child;
   serveMs: number;
   rssMb: number;
+  anonMb: number;
 }
 
-async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> {
+/** MiB; `file` is the part mapped from files (lmdb's pages, shared with the page cache), `anon` the heap and the rest. */
+async function rssOf(pid: number): Promise<{ rss: number; hwm: number; anon: number; file: number }> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? 0) / 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 /** Spawn to the first get_file_metadata answered. */
@@ -123,7 +125,8 @@ async function startMasterChild(dir: string, tag: string): Promise<Started> {
   c.close();
   if (r.status !== 'ok') throw new Error(`get_file_metadata: ${r.message}`);
   const serveMs = performance.now() - t0;
-  return { child, serveMs, rssMb: (await rssOf(child.proc.pid!)).rss };
+  const m = await rssOf(child.proc.pid!);
+  return { child, serveMs, rssMb: m.rss, anonMb: m.anon };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -238,7 +241,7 @@ try {
 
     const small = await startMasterChild(smallDir, 'small');
     let large = await startMasterChild(largeDir, 'large');
-    out.start = { small: { serveMs: small.serveMs, rssMb: small.rssMb }, large: { serveMs: large.serveMs, rssMb: large.rssMb } };
+    out.start = { small: { serveMs: small.serveMs, rssMb: small.rssMb, anonMb: small.anonMb }, large: { serveMs: large.serveMs, rssMb: large.rssMb, anonMb: large.anonMb } };
     try {
       if (wants('lookup')) {
         out.tcp = { small: await tcpLookups(small.child.port, SMALL, 2 * args.samples / 5), large: await tcpLookups(large.child.port, args.files, 2 * args.samples / 5) };
@@ -264,7 +267,7 @@ try {
         large.child.proc.kill('SIGKILL');
         await large.child.exited;
         large = await startMasterChild(largeDir, 'large, after kill -9');
-        out.restart = { serveMs: large.serveMs, rssMb: large.rssMb };
+        out.restart = { serveMs: large.serveMs, rssMb: large.rssMb, anonMb: large.anonMb };
       }
     } finally {
       await stopChild(small.child);
@@ -284,10 +287,11 @@ try {
 
 const n = args.files.toLocaleString('en');
 const lines: string[] = [];
-type Starts = { small: { serveMs: number; rssMb: number }; large: { serveMs: number; rssMb: number } };
+type Start = { serveMs: number; rssMb: number; anonMb: number };
+type Starts = { small: Start; large: Start };
 if (out.start) {
   const s = out.start as Starts;
-  lines.push(`first start on the loaded store: ${SMALL.toLocaleString('en')} files served after ${s.small.serveMs.toFixed(0)} ms, RSS ${s.small.rssMb.toFixed(0)} MiB; ${n} files after ${s.large.serveMs.toFixed(0)} ms, RSS ${s.large.rssMb.toFixed(0)} MiB (load through the store: ${((out.loadMs as number) / 1000).toFixed(1)} s)`);
+  lines.push(`first start on the loaded store: ${SMALL.toLocaleString('en')} files served after ${s.small.serveMs.toFixed(0)} ms, RSS ${s.small.rssMb.toFixed(0)} MiB; ${n} files after ${s.large.serveMs.toFixed(0)} ms, RSS ${s.large.rssMb.toFixed(0)} MiB, of which ${s.large.anonMb.toFixed(0)} MiB not mapped from files (load through the store: ${((out.loadMs as number) / 1000).toFixed(1)} s)`);
 }
 if (out.update) {
   const u = out.update as Record<Kind, { small: number[]; large: number[] }>;
@@ -301,8 +305,8 @@ if (out.update) {
   lines.push(`master peak RSS over the update rounds: ${r.small.hwm.toFixed(0)} MiB (${SMALL.toLocaleString('en')} files), ${r.large.hwm.toFixed(0)} MiB (${n})`);
 }
 if (out.restart) {
-  const r = out.restart as { serveMs: number; rssMb: number };
-  lines.push(`master restart after kill -9 with ${n} files: first get_file_metadata answered ${r.serveMs.toFixed(0)} ms after spawn, RSS ${r.rssMb.toFixed(0)} MiB`);
+  const r = out.restart as Start;
+  lines.push(`master restart after kill -9 with ${n} files: first get_file_metadata answered ${r.serveMs.toFixed(0)} ms after spawn, RSS ${r.rssMb.toFixed(0)} MiB, of which ${r.anonMb.toFixed(0)} MiB not mapped from files`);
 }
 if (out.inProcess) {
   type In = { cold: { meta: Lat; locs: Lat }; reported: { meta: Lat; locs: Lat }; reportMs: number };
