@@ -1,10 +1,9 @@
 // A reference master's metadata.json is imported on the first start (and left in place),
 // never again after; `master --export-metadata FILE` writes the same layout back out.
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { MASTER_BIN, masterToml, spawnMaster, writeToml } from '../support/cluster-helpers.js';
+import { masterToml, runMaster, spawnMaster, writeToml } from '../support/cluster-helpers.js';
 import { call, tempDir } from '../support/helpers.js';
 
 const reference = {
@@ -20,17 +19,6 @@ const reference = {
   // As older reference files have it: fields missing.
   '/b.bin': { file_path: '/b.bin', total_size: 0, chunk_ids: [] },
 };
-
-function exportTo(args: string[], cwd: string): Promise<number | null> {
-  return new Promise((res) => {
-    const proc = spawn(process.execPath, [MASTER_BIN, ...args], { cwd, stdio: 'ignore' });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      res(code);
-    });
-  });
-}
 
 t.test('metadata.json imported once, left in place, exported back', async (t) => {
   const dir = await tempDir(t);
@@ -55,7 +43,7 @@ t.test('metadata.json imported once, left in place, exported back', async (t) =>
   second.proc.kill('SIGTERM');
   await second.exited;
 
-  t.equal(await exportTo([...args, '--export-metadata', 'out.json', '--log_level', 'silent'], dir), 0);
+  t.equal((await runMaster([...args, '--export-metadata', 'out.json', '--log_level', 'silent'], dir)).code, 0);
   const out = JSON.parse(await readFile(join(dir, 'out.json'), 'utf8')) as Record<string, unknown>;
   t.same(Object.keys(out), ['/a.txt']);
   t.same(out['/a.txt'], reference['/a.txt'], 'the reference layout, field for field');
