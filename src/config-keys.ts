@@ -13,7 +13,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     // The healing cluster (issue 11).
     'namespace_dir', 'dead_after_s', 'gc_grace_s', 'max_copies_per_server', 'instruction_timeout_s',
     // The HTTP side and the console (issue 13).
-    'http_port', 'http_host', 'console_chunk_mb',
+    'http_port', 'http_host', 'console_chunk_mb', 'console_key_file',
     // The reference's only.
     'chunk_size',
   ],

@@ -5,6 +5,7 @@ import { MSG } from './errors.js';
 import type { BufferPool } from './wire/buffer-pool.js';
 import type { StreamOptions } from './wire/frame-decoder.js';
 import { MemoryBudget } from './wire/memory-budget.js';
+import { listenOn } from './listen.js';
 
 const LISTEN_BACKLOG = 4096;
 // [chunk_server] frame_memory_mb's default, for servers built without one.
@@ -57,17 +58,9 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
   });
   server.on('error', (err) => opts.log.error({ err }, 'server socket error'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // A deep accept queue: a burst of connects beyond Node's default 511 would otherwise be
-    // dropped by the kernel while the clients believe they are connected.
-    server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  // A deep accept queue: a burst of connects beyond Node's default 511 would otherwise be
+  // dropped by the kernel while the clients believe they are connected.
+  const port = await listenOn(server, { port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG });
 
   return {
     port,

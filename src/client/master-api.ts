@@ -1,20 +1,12 @@
 // The master's commands as the client uses them, with replies checked and failures turned
 // into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
 import type { BufferPool } from '../wire/buffer-pool.js';
+import type { FileMetadataReply } from '../wire/file-metadata.js';
 import { GfsError, PeerFailure } from './errors.js';
 import { call, type CallOptions, type Reply } from './rpc.js';
 
 /** The reference's FileMetadata, as get_file_metadata returns it. */
-export interface FileMetadata {
-  file_path: string;
-  total_size: number;
-  chunk_ids: string[];
-  chunk_locations: Record<string, string[]>;
-  chunk_offsets: Record<string, number>;
-  last_chunk_id: string | null;
-  last_chunk_offset: number;
-  pending_replication?: Record<string, number>;
-}
+export type FileMetadata = FileMetadataReply;
 
 export interface GraphNode {
   id: string;

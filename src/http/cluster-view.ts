@@ -16,7 +16,8 @@ export interface NamespaceReader {
   list(): string[];
 }
 
-export type ServerState = 'live' | 'dead';
+/** As the master's cluster_status gives it (the repairer's word). */
+export type ServerState = 'live' | 'dead' | 'decommissioning';
 export type ChunkHealth = 'at_factor' | 'under_replicated' | 'lost';
 
 export interface ServerView {
@@ -29,6 +30,8 @@ export interface ServerView {
   used: number | null;
   /** Chunk copies the namespace places on this server. */
   chunks: number;
+  /** Decommissioning only: chunks still to be copied elsewhere before the server may go (0: it may). */
+  decommission_remaining?: number;
 }
 
 export interface ClientView {
@@ -69,6 +72,23 @@ interface Seen {
   space: SpaceInfo | null;
 }
 
+/** A server's state and decommission progress, keyed by address. */
+type States = ReadonlyMap<string, { state: ServerState; remaining?: number }>;
+
+const STATES: readonly ServerState[] = ['live', 'dead', 'decommissioning'];
+
+/** The servers' rows of a cluster_status reply as a lookup; rows of unknown shape are skipped. */
+export function statesOf(status: Record<string, unknown>): States {
+  const out = new Map<string, { state: ServerState; remaining?: number }>();
+  const rows = Array.isArray(status.servers) ? (status.servers as unknown[]) : [];
+  for (const row of rows) {
+    const r = row as Record<string, unknown>;
+    if (typeof r.address !== 'string' || !STATES.includes(r.state as ServerState)) continue;
+    out.set(r.address, { state: r.state as ServerState, ...(typeof r.decommission_remaining === 'number' ? { remaining: r.decommission_remaining } : {}) });
+  }
+  return out;
+}
+
 /**
  * What the console and the master's metrics show, read from the master's own state. The
  * master forgets a server once it misses its heartbeats; this view remembers every server it
@@ -81,14 +101,25 @@ export class ClusterView {
     private readonly nodes: Nodes,
     private readonly meta: NamespaceReader,
     readonly replicationFactor: number,
+    /** The master's cluster_status: each server's state (live, dead, decommissioning) is its word. */
+    private readonly clusterStatus: () => Record<string, unknown>,
   ) {}
+
+  private states(): States {
+    return statesOf(this.clusterStatus());
+  }
+
+  /** A server cluster_status does not list is dead unless the registry has it live. */
+  private stateOf(states: States, address: string): ServerState {
+    return states.get(address)?.state ?? (this.nodes.isLive(address) ? 'live' : 'dead');
+  }
 
   /** Records the servers live now; called on a timer and before every read. */
   refresh(): void {
     for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
   }
 
-  servers(): ServerView[] {
+  servers(states = this.states()): ServerView[] {
     this.refresh();
     const copies = new Map<string, number>();
     for (const path of this.meta.list()) {
@@ -97,19 +128,22 @@ export class ClusterView {
     }
     const out: ServerView[] = [];
     for (const [address, s] of this.seen) {
+      const state = this.stateOf(states, address);
+      const remaining = states.get(address)?.remaining;
       out.push({
         address,
         x: s.location[0],
         y: s.location[1],
-        state: this.nodes.isLive(address) ? 'live' : 'dead',
+        state,
         total: s.space?.total ?? null,
         used: s.space?.used ?? null,
         chunks: copies.get(address) ?? 0,
+        ...(state === 'decommissioning' && remaining !== undefined ? { decommission_remaining: remaining } : {}),
       });
     }
     for (const [address, n] of copies) {
       if (this.seen.has(address)) continue;
-      out.push({ address, x: null, y: null, state: 'dead', total: null, used: null, chunks: n });
+      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n });
     }
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }
@@ -119,12 +153,13 @@ export class ClusterView {
   }
 
   files(prefix = ''): FileSummary[] {
+    const states = this.states();
     return this.meta
       .list()
       .filter((p) => p.startsWith(prefix))
       .sort()
       .map((path) => {
-        const chunks = this.chunks(this.meta.get(path)!);
+        const chunks = this.chunks(this.meta.get(path)!, states);
         const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
         return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
       });
@@ -134,25 +169,28 @@ export class ClusterView {
   file(path: string): { path: string; size: number; health: ChunkHealth; chunks: ChunkView[] } | null {
     const meta = this.meta.get(path);
     if (!meta) return null;
-    const chunks = this.chunks(meta);
+    const chunks = this.chunks(meta, this.states());
     return { path, size: meta.total_size, health: worst(chunks.map((c) => c.health)), chunks };
   }
 
   totals(): ClusterTotals {
-    const servers = this.servers();
+    const states = this.states();
+    const servers = this.servers(states);
     const byHealth: Record<ChunkHealth, number> = { at_factor: 0, under_replicated: 0, lost: 0 };
     let chunks = 0;
     for (const path of this.meta.list()) {
-      for (const c of this.chunks(this.meta.get(path)!)) {
+      for (const c of this.chunks(this.meta.get(path)!, states)) {
         chunks++;
         byHealth[c.health]++;
       }
     }
+    // Capacity is that of the servers new chunks should go to: a decommissioning one is leaving.
     const live = servers.filter((s) => s.state === 'live');
     const total = live.reduce((n, s) => n + (s.total ?? 0), 0);
     const used = live.reduce((n, s) => n + (s.used ?? 0), 0);
+    const count = (state: ServerState): number => servers.filter((s) => s.state === state).length;
     return {
-      servers: { live: live.length, dead: servers.length - live.length },
+      servers: { live: live.length, dead: count('dead'), decommissioning: count('decommissioning') },
       clients: this.clients().length,
       files: this.meta.size,
       chunks,
@@ -161,11 +199,16 @@ export class ClusterView {
     };
   }
 
-  private chunks(meta: FileRecord): ChunkView[] {
+  /**
+   * As cluster_status counts them: a copy on a decommissioning server can be read but does not
+   * count towards the factor; a chunk is lost when no holder is up at all.
+   */
+  private chunks(meta: FileRecord, states: States): ChunkView[] {
     return meta.chunk_ids.map((chunk_id, index) => {
-      const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: (this.nodes.isLive(address) ? 'live' : 'dead') as ServerState }));
+      const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: this.stateOf(states, address) }));
       const live = holders.filter((h) => h.state === 'live').length;
-      const health: ChunkHealth = live === 0 ? 'lost' : live < this.replicationFactor ? 'under_replicated' : 'at_factor';
+      const up = holders.filter((h) => h.state !== 'dead').length;
+      const health: ChunkHealth = up === 0 ? 'lost' : live < this.replicationFactor ? 'under_replicated' : 'at_factor';
       return { index, chunk_id, size: meta.chunk_offsets[chunk_id] ?? 0, holders, live_copies: live, health };
     });
   }

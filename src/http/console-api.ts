@@ -68,6 +68,7 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
       PUT: async (r) => {
         const path = filePath(r.url);
         const size = contentLength(r);
+        io.authorize('upload');
         if (view.file(path)) throw new HttpError(409, 'file_exists', `${path} exists; delete it first or choose another path`);
         checkRoom(view, size);
         const upload = r.url.searchParams.get('upload_id') ?? path;
@@ -91,6 +92,7 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
       },
       DELETE: async ({ res, url }) => {
         const path = filePath(url);
+        io.authorize('delete');
         await io.remove(path);
         sendJson(res, 200, { deleted: path });
       },
@@ -100,7 +102,8 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
         const path = filePath(url);
         const file = view.file(path);
         if (!file) throw new HttpError(404, 'file_not_found', `no such file: ${path}`);
-        const lost = file.chunks.find((c) => c.live_copies === 0);
+        io.authorize('download');
+        const lost = file.chunks.find((c) => c.health === 'lost');
         if (lost) throw new HttpError(502, 'chunk_unavailable', `chunk ${lost.index} of ${path} has no live holder`);
         const name = path.split('/').filter(Boolean).at(-1) ?? 'download';
         res.writeHead(200, {
@@ -119,6 +122,7 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
         const size = contentLength(r);
         if (size === 0) throw new HttpError(400, 'bad_request', 'nothing to append: the body is empty');
         if (size > MAX_APPEND_BYTES) throw new HttpError(413, 'body_too_large', `an append takes at most ${MAX_APPEND_BYTES} bytes`);
+        io.authorize('append');
         if (!view.file(path)) throw new HttpError(404, 'file_not_found', `no such file: ${path}`);
         checkRoom(view, size);
         const data = await readBody(r.req, size);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { listenOn } from '../listen.js';
 
 /** An error a request caused: its status, a stable code and a sentence for people. */
 export class HttpError extends Error {
@@ -39,11 +40,15 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-function sendError(res: ServerResponse, err: HttpError): void {
+function sendError(req: IncomingMessage, res: ServerResponse, err: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  // A refusal before the whole body arrived (a failed upload): the rest of the body is not
+  // read, so the connection cannot carry another request; saying so keeps a client from
+  // reusing it and meeting a reset.
+  if (!req.complete) res.setHeader('connection', 'close');
   sendJson(res, err.status, { error: err.code, message: err.message });
 }
 
@@ -86,24 +91,16 @@ export async function listenHttp(opts: {
       res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
     }
     route(routes, req, res, log).catch((err: unknown) => {
-      if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof HttpError) return sendError(req, res, err);
       log.error({ err, path: req.url }, 'http request failed');
-      sendError(res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
+      sendError(req, res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('error', (err) => log.error({ err }, 'http server error'));
   // Browsers keep connections (and event streams) open: a shutdown must not wait for them.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const port = await listenOn(server, opts);
   return {
     port,
     close: () =>

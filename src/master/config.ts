@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { loadClientCredential } from '../auth/client.js';
 import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config.js';
 
 // The master reads the same TOML as the chunk servers; its keys live under [master].
@@ -44,6 +46,8 @@ export interface MasterConfig {
   httpHost: string | null;
   /** Bytes per chunk of a file uploaded through the console, in MiB. */
   consoleChunkMb: number;
+  /** A client key file (`<client_id>.key`) the console signs its requests with under client_auth; null: unsigned. */
+  consoleKeyFile: string | null;
   /** --export-metadata: write the namespace as reference-style JSON to this file, then exit. */
   exportMetadata: string | null;
   /** undefined: authentication off (src/auth/settings.ts resolves [security]). */
@@ -73,6 +77,7 @@ export const MASTER_DEFAULTS: MasterConfig = {
   httpPort: 0,
   httpHost: null,
   consoleChunkMb: 64,
+  consoleKeyFile: null,
   exportMetadata: null,
 };
 
@@ -84,6 +89,16 @@ export interface MasterFlags {
   log_level?: string;
   http_port?: string;
   exportMetadata?: string;
+}
+
+/** The console's key file, read now so that a missing or weak key stops the master at start-up (as [security] keys do). */
+function consoleKey(path: string): string {
+  try {
+    loadClientCredential(path);
+  } catch (err) {
+    throw new ConfigError(`[master] console_key_file: ${(err as Error).message}`);
+  }
+  return resolve(path);
 }
 
 /** File values over defaults, flags over both. */
@@ -132,6 +147,7 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     httpPort: num('--http_port', pick(flags.http_port, m.http_port, MASTER_DEFAULTS.httpPort), port, 'a port number 0-65535 (0: off)'),
     httpHost: m.http_host === undefined ? MASTER_DEFAULTS.httpHost : text('[master] http_host', m.http_host),
     consoleChunkMb: num('[master] console_chunk_mb', pick(undefined, m.console_chunk_mb, MASTER_DEFAULTS.consoleChunkMb), (n) => n > 0 && n <= 64, 'a number of MiB in (0, 64]'),
+    consoleKeyFile: m.console_key_file === undefined ? MASTER_DEFAULTS.consoleKeyFile : consoleKey(text('[master] console_key_file', m.console_key_file)),
     exportMetadata: flags.exportMetadata === undefined ? null : text('--export-metadata', flags.exportMetadata),
   };
   // Unset: twice the heartbeat interval, when the reference master drops a server.

@@ -84,7 +84,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       return { ...meta, chunk_locations };
     },
   };
-  const view = new ClusterView(nodes, shown, config.replicationFactor);
+  const view = new ClusterView(nodes, shown, config.replicationFactor, () => repairer.status());
   const metrics = masterMetrics(view, MASTER_COMMANDS, () => repairer.status());
   const server = await listen({
     host: config.host,
@@ -136,7 +136,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
 
   const address = `${config.host}:${server.port}`;
   const http: HttpSide | null =
-    config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, command: (body) => dispatchMaster(body, ctx), log }) : null;
+    config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, log }) : null;
 
   log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
 

@@ -1,22 +1,13 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChunkNotFoundError, MSG, RequestError } from '../errors.js';
+import type { FileMetadata } from '../wire/file-metadata.js';
 
 /**
- * One file, with the reference's FileMetadata fields (clients read them by name). Stored as
- * recorded; get_file_metadata overlays the live holders from chunk reports (chunk-map.ts).
+ * Files are stored as recorded; get_file_metadata overlays the live holders from chunk
+ * reports (chunk-map.ts).
  */
-export interface FileMetadata {
-  file_path: string;
-  total_size: number;
-  chunk_ids: string[];
-  /** chunk_id -> "host:port" of the servers last recorded as holders. */
-  chunk_locations: Record<string, string[]>;
-  /** chunk_id -> bytes written into the chunk (its end). */
-  chunk_offsets: Record<string, number>;
-  last_chunk_id: string | null;
-  last_chunk_offset: number;
-}
+export type { FileMetadata };
 
 /** What the master records of a chunk itself, whatever file lists it. */
 export interface ChunkRecord {

@@ -4,31 +4,40 @@ import type { FileBody } from '../wire/codec.js';
 
 // Blocks of this size (a multiple of the 64 KiB checksum block) are read from the file and
 // handed to the socket in turn.
-const READ_BLOCK_BYTES = 1024 * 1024;
+export const READ_BLOCK_BYTES = 1024 * 1024;
 
 /** Sees each block before it is sent (`block` holds what was read of `want` bytes); throwing stops the stream. */
-export type BlockInspector = (block: Buffer, offset: number, want: number) => Promise<void>;
+export type BlockInspector = (block: Buffer, offset: number, want: number) => Promise<void> | void;
+
+export interface FileBodyOptions {
+  /** First byte of the file to send (default 0); the body holds the bytes [from, end). */
+  readonly from?: number;
+  readonly inspect?: BlockInspector;
+}
 
 /**
- * `size` bytes of an open file as a reply piece, read with positional reads (so the handle
- * may be shared) through two leased blocks: one filled from disk while the other drains.
- * `release` runs once, from close().
+ * The bytes [from, end) of an open file as a reply piece, read with positional reads (so
+ * the handle may be shared) through two leased blocks: one filled from disk while the other
+ * drains. Every block is read once and passes `inspect` before the sink sees it. `release`
+ * runs once, from close().
  */
-export function fileBodyOf(handle: FileHandle, size: number, pool: BufferPool, release: () => Promise<void>, inspect?: BlockInspector): FileBody {
+export function fileBodyOf(handle: FileHandle, end: number, pool: BufferPool, release: () => Promise<void>, opts: FileBodyOptions = {}): FileBody {
+  const from = opts.from ?? 0;
+  const inspect = opts.inspect;
   let closed = false;
   return {
     kind: 'file',
-    size,
+    size: end - from,
     async pipe(sink) {
       const leases = [pool.acquire(READ_BLOCK_BYTES), pool.acquire(READ_BLOCK_BYTES)];
       const inFlight: Array<Promise<void> | null> = [null, null];
       try {
-        let offset = 0;
+        let offset = from;
         let turn = 0;
-        while (offset < size) {
+        while (offset < end) {
           await inFlight[turn];
           const block = leases[turn]!.buf;
-          const want = Math.min(block.length, size - offset);
+          const want = Math.min(block.length, end - offset);
           const { bytesRead } = await handle.read(block, 0, want, offset);
           await inspect?.(block.subarray(0, bytesRead), offset, want);
           if (bytesRead !== want) throw new Error('file shrank while being sent');

@@ -83,6 +83,11 @@ function drawMap() {
       el('div', { text: `position: ${s.x === null ? 'unknown (never registered here)' : `(${s.x}, ${s.y})`}` }),
       el('div', { text: `chunks: ${s.chunks} · used ${bytes(s.used)} of ${bytes(s.total)}` }),
     );
+    if (s.state === 'decommissioning' && s.decommission_remaining !== undefined) {
+      detail.append(el('div', { class: 'decommission', text: s.decommission_remaining === 0
+        ? 'decommissioned: every chunk has its copies elsewhere; the server may be stopped'
+        : `decommissioning: ${s.decommission_remaining} chunk(s) still to be copied elsewhere` }));
+    }
   }
 }
 
@@ -140,7 +145,8 @@ function redraw(part, inputs, draw) {
 function render() {
   if (!state) return;
   const t = state.totals;
-  $('summary').textContent = `${t.servers.live} live, ${t.servers.dead} dead servers · ${t.files} files, ${t.chunks} chunks` +
+  const leaving = t.servers.decommissioning ? `${t.servers.decommissioning} decommissioning, ` : '';
+  $('summary').textContent = `${t.servers.live} live, ${leaving}${t.servers.dead} dead servers · ${t.files} files, ${t.chunks} chunks` +
     ` (${t.chunksByHealth.under_replicated} under-replicated, ${t.chunksByHealth.lost} lost) · ${bytes(t.capacity.free)} free of ${bytes(t.capacity.total)}`;
   redraw('map', [state.servers, state.clients, selectedServer], drawMap);
   redraw('files', [state.files, selectedFile, $('file-filter').value], drawFiles);

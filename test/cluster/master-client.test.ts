@@ -140,6 +140,21 @@ t.test('register and heartbeats reach a master that never replies, with address,
 
 const OUTAGE = 'master unreachable; serving without it and retrying';
 
+/** A chunk server beating every 0.1 s towards a port where no master listens yet, once it has logged that outage. */
+async function serverInOutage(t: T): Promise<{ port: number; messages: (msg: string) => any[] }> {
+  const port = await freePort();
+  const { log, lines } = memoryLog();
+  const dir = await tempDir(t);
+  const server = await startChunkServer(
+    testConfig(dir, { heartbeatIntervalS: 0.1, master: { enabled: true, host: '127.0.0.1', port, replicationFactor: 3 } }),
+    log,
+  );
+  t.teardown(() => server.stop());
+  const messages = (msg: string): any[] => lines().filter((l) => l.msg === msg);
+  await waitFor('the first outage', async () => (messages(OUTAGE).length === 1 ? true : undefined));
+  return { port, messages };
+}
+
 t.test('master down: keeps serving, logs once per outage, registers again when it returns', async (t) => {
   const port = await freePort();
   const dir = await tempDir(t);
@@ -180,16 +195,7 @@ t.test('master down: keeps serving, logs once per outage, registers again when i
 });
 
 t.test('a master that takes the registration but refuses every heartbeat stays one outage, then a real one is logged', async (t) => {
-  const port = await freePort();
-  const { log, lines } = memoryLog();
-  const dir = await tempDir(t);
-  const server = await startChunkServer(
-    testConfig(dir, { heartbeatIntervalS: 0.1, master: { enabled: true, host: '127.0.0.1', port, replicationFactor: 3 } }),
-    log,
-  );
-  t.teardown(() => server.stop());
-  const messages = (msg: string): any[] => lines().filter((l) => l.msg === msg);
-  await waitFor('the first outage', async () => (messages(OUTAGE).length === 1 ? true : undefined));
+  const { port, messages } = await serverInOutage(t);
 
   // Registrations pass silently, as the reference master's do; heartbeats get an error reply.
   const picky = await scriptedMaster(t, port, (m) => (m.command === 'heartbeat' ? { status: 'error', message: 'not today' } : null));
@@ -208,16 +214,7 @@ t.test('a master that takes the registration but refuses every heartbeat stays o
 });
 
 t.test('a master that takes the registration and is gone before the heartbeat: still the same outage, registered once a whole round is taken', async (t) => {
-  const port = await freePort();
-  const { log, lines } = memoryLog();
-  const dir = await tempDir(t);
-  const server = await startChunkServer(
-    testConfig(dir, { heartbeatIntervalS: 0.1, master: { enabled: true, host: '127.0.0.1', port, replicationFactor: 3 } }),
-    log,
-  );
-  t.teardown(() => server.stop());
-  const messages = (msg: string): any[] => lines().filter((l) => l.msg === msg);
-  await waitFor('the first outage', async () => (messages(OUTAGE).length === 1 ? true : undefined));
+  const { port, messages } = await serverInOutage(t);
 
   // Takes one registration (no reply, as the reference) and stops listening before the beat.
   const shortLived = await scriptedMaster(t, port, (m) => {

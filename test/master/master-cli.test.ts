@@ -1,24 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { resolveMasterConfig, MASTER_DEFAULTS } from '../../src/master/config.js';
 import { readConfigFile } from '../../src/config.js';
-import { MASTER_BIN, masterToml, spawnMaster, writeToml } from '../support/cluster-helpers.js';
+import { masterToml, runMaster, spawnMaster, writeToml } from '../support/cluster-helpers.js';
 import { call, ROOT, tempDir } from '../support/helpers.js';
-
-function runMaster(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((res) => {
-    const proc = spawn(process.execPath, [MASTER_BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      res({ code, stderr });
-    });
-  });
-}
 
 t.test('the shipped chunk_server.toml holds the master defaults', async (t) => {
   t.same(resolveMasterConfig(readConfigFile(join(ROOT, 'chunk_server.toml'), true), {}), MASTER_DEFAULTS);

@@ -5,9 +5,8 @@ import { resolveSecurity } from '../../src/auth/settings.js';
 import { KNOWN_KEYS } from '../../src/config-keys.js';
 import { readConfigFile, resolveConfig, type Table } from '../../src/config.js';
 import { resolveMasterConfig } from '../../src/master/config.js';
-import { MASTER_BIN } from '../support/cluster-helpers.js';
+import { runMaster } from '../support/cluster-helpers.js';
 import { ROOT, runCli, tempDir } from '../support/helpers.js';
-import { spawn } from 'node:child_process';
 
 // The Python reference's own config file: every key it has must keep starting our servers.
 const REFERENCE_TOML = `[master]
@@ -27,19 +26,6 @@ server_info_file = "server_info.json"
 [client]
 upload_chunk_size = 1048576
 `;
-
-function runMaster(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((res) => {
-    const proc = spawn(process.execPath, [MASTER_BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      res({ code, stderr });
-    });
-  });
-}
 
 t.test("the reference's config file and ours are accepted by both servers", async (t) => {
   const dir = await tempDir(t);

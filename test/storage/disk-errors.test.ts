@@ -1,10 +1,12 @@
 // A full or read-only data directory: error replies naming the errno, nothing half-written
 // under a final name, space reservations released, reads still served, no crash. Simulated
-// with a small tmpfs (needs root and permission to mount; skipped otherwise).
+// with a small tmpfs (full) and an ext4 on a loop device that the kernel fails (read-only);
+// both need root and permission to mount, and are skipped otherwise.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, readdir, rmdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, mkdtemp, open, readdir, rm, rmdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { charge, largestFitting, txCharge } from '../../src/storage/space.js';
@@ -36,6 +38,80 @@ async function smallDisk(t: Test): Promise<string> {
   return mnt;
 }
 
+interface FailingDisk {
+  /** Where the file system is mounted. */
+  readonly mnt: string;
+  /** Fails the file system as a disk error would: from now on it is read-only (EROFS). */
+  fail(): Promise<void>;
+  /** What an operator does next: unmount, e2fsck, mount again (writable). */
+  repair(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/**
+ * A 32 MiB ext4 in an image file on a loop device, mounted `errors=remount-ro` under `dir`.
+ * Needs root, loop devices, e2fsprogs and ext4's sysfs error trigger.
+ */
+async function makeFailingDisk(dir: string): Promise<FailingDisk> {
+  const image = join(dir, 'disk.img');
+  const mnt = join(dir, 'disk');
+  await mkdir(mnt);
+  await writeFile(image, '');
+  await truncate(image, 32 * MIB);
+  await run('mkfs.ext4', ['-q', '-F', image]);
+  const device = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+  const trigger = `/sys/fs/ext4/${basename(device)}/trigger_fs_error`;
+  const mount = (): Promise<unknown> => run('mount', ['-t', 'ext4', '-o', 'errors=remount-ro', device, mnt]);
+  try {
+    await mount();
+    await access(trigger, constants.W_OK);
+  } catch (err) {
+    await run('umount', [mnt]).catch(() => undefined);
+    await run('losetup', ['-d', device]).catch(() => undefined);
+    throw err;
+  }
+  return {
+    mnt,
+    async fail() {
+      // What was written so far is on the disk, as it would be long before a disk fails.
+      await run('sync', ['-f', mnt]);
+      await writeFile(trigger, 'chunkserver test: the disk fails\n');
+    },
+    async repair() {
+      await run('umount', [mnt]);
+      // Exit code 1: errors were found and corrected (the error the trigger recorded).
+      await run('e2fsck', ['-f', '-y', device]).catch((err: { code?: number }) => {
+        if (err.code !== 1) throw err;
+      });
+      await mount();
+    },
+    async remove() {
+      await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt])).catch(() => undefined);
+      await run('losetup', ['-d', device]).catch(() => undefined);
+    },
+  };
+}
+
+/** Why a failing ext4 disk cannot be made here, or null when it can. */
+async function cannotFailExt4(): Promise<string | null> {
+  const probe = await mkdtemp(join(tmpdir(), 'chunkserver-ext4-probe-'));
+  try {
+    await (await makeFailingDisk(probe)).remove();
+    return null;
+  } catch (err) {
+    return `cannot make a failing ext4 disk on a loop device here: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`;
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
+}
+
+/** A failing disk for one test, removed at teardown (after the server on it has stopped). */
+async function failingDisk(t: Test): Promise<FailingDisk> {
+  const disk = await makeFailingDisk(await tempDir(t));
+  t.teardown(() => disk.remove());
+  return disk;
+}
+
 /** The chunk directory holds exactly these chunks and their checksums: nothing half-written. */
 async function onlyChunks(t: Test, chunkDir: string, ids: string[], what: string): Promise<void> {
   const names = (await readdir(chunkDir)).filter((n) => !['.meta', '.prepared', '.quarantine'].includes(n)).sort();
@@ -48,8 +124,9 @@ async function onlyChunks(t: Test, chunkDir: string, ids: string[], what: string
 
 const SPACE_MB = 64;
 
-void cannotMount().then((skip) => {
+void Promise.all([cannotMount(), cannotFailExt4()]).then(([skip, failSkip]) => {
   const opts = skip ? { skip } : {};
+  const failOpts = failSkip ? { skip: failSkip } : {};
 
   t.test('a full disk (ENOSPC): io_error replies, no partial files, space released, reads work', opts, async (t) => {
     const dataDir = await smallDisk(t);
@@ -76,15 +153,18 @@ void cannotMount().then((skip) => {
     t.equal(server.store.space.used, 0);
   });
 
-  // Skipped since storage v2: the metadata store (lmdb) keeps its file open for writing, and
-  // tmpfs then refuses `remount,ro` ("mount point is busy"); a disk the kernel turns
-  // read-only after errors does not wait for that. To be redone with a device-mapper target.
-  t.test('a read-only disk (EROFS): io_error replies, reads work, a corrupt chunk is still refused', { skip: 'tmpfs cannot be remounted read-only under an open lmdb environment' }, async (t) => {
-    const dataDir = await smallDisk(t);
-    // An open log file would keep the remount below from happening ("mount point is busy"):
-    // a disk the kernel turns read-only after errors does not wait for that.
-    const transactionLog = join(dataDir, '..', 'transactions.log');
-    const server = await startServer(t, { spaceMb: SPACE_MB, transactionLog }, dataDir);
+  // A disk the kernel turns read-only after an error, as `errors=remount-ro` does: an ext4
+  // file system on a loop device, failed through ext4's own error path (sysfs
+  // `trigger_fs_error`). Unlike `mount -o remount,ro`, which tmpfs and every other file
+  // system refuse while a file is open for writing (lmdb keeps its environment open), this
+  // happens under open files, as on a real failing disk. Such a file system stays read-only
+  // until it is unmounted and checked: the operator stops the server, runs e2fsck, mounts
+  // it and starts the server again.
+  t.test('a disk turned read-only under the server (EROFS): io_error replies, reads work, a corrupt chunk is still refused', failOpts, async (t) => {
+    const disk = await failingDisk(t);
+    // On another disk, as the server's log would be: the transaction log is not chunk data.
+    const transactionLog = join(disk.mnt, '..', 'transactions.log');
+    const server = await startServer(t, { spaceMb: SPACE_MB, transactionLog }, disk.mnt);
     const chunkDir = server.store.dir;
     const data = bytes(200_000, 3);
     for (const id of ['r', 'bad']) await call(server.port, { command: 'store_chunk', chunk_id: id, data });
@@ -92,7 +172,7 @@ void cannotMount().then((skip) => {
     const fh = await open(join(chunkDir, 'bad'), 'r+');
     await fh.write(Buffer.from('X'), 0, 1, 1000);
     await fh.close();
-    await run('mount', ['-o', 'remount,ro', dataDir]);
+    await disk.fail();
 
     const ro = { status: 'error', message: 'io_error: EROFS' };
     t.same(await call(server.port, { command: 'store_chunk', chunk_id: 'new', data }), ro, 'store');
@@ -112,10 +192,12 @@ void cannotMount().then((skip) => {
     t.ok((await readdir(chunkDir)).includes('bad'), 'the chunk stays where it is');
     t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' }, 'every time');
 
-    await run('mount', ['-o', 'remount,rw', dataDir]);
-    t.match(await call(server.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), { status: 'ok', message: 'committed' }, 'writable again: the prepared commit goes through');
-    t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'new', data }), { status: 'ok', chunk_id: 'new', replicas: 0 });
-    t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' });
+    await server.stop();
+    await disk.repair();
+    const again = await startServer(t, { spaceMb: SPACE_MB, transactionLog }, disk.mnt);
+    t.match(await call(again.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), { status: 'ok', message: 'committed' }, 'repaired and restarted: the prepared commit goes through');
+    t.match(await call(again.port, { command: 'store_chunk', chunk_id: 'new', data }), { status: 'ok', chunk_id: 'new', replicas: 0 });
+    t.same(await call(again.port, { command: 'retrieve_chunk', chunk_id: 'bad' }), { status: 'error', message: 'corrupt_chunk' });
     t.notOk((await readdir(chunkDir)).includes('bad'), 'now moved to quarantine');
     await onlyChunks(t, chunkDir, ['r', 'new'], 'after EROFS');
   });

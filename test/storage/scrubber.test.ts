@@ -30,7 +30,7 @@ t.test('the scrubber finds a flipped byte within one interval, without any reque
   const found = (l: Record<string, any>): boolean => l.msg === 'scrub pass finished' && l.corrupt > 0;
   await waitFor('the pass to end', () => logs.some(found), 60_000);
   t.match(logs.find(found), { chunks: 1, corrupt: 1, unreadable: 0 });
-  t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'rots' }), { status: 'error', message: 'chunk_not_found' });
+  t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'rots' }), { status: 'error', message: 'corrupt_chunk' }, 'a retrieve is told why the chunk is gone');
   t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'fine' })).data).equals(bytes(300_000, 4)));
 });
 

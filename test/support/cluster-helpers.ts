@@ -1,6 +1,6 @@
 // Fixtures for cluster tests: a real master and real chunk servers as child processes,
 // free ports, config files, and bounded polling.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,20 @@ import { startMaster, type Master } from '../../src/master/master.js';
 import { call, ROOT, spawnListening, spawnServer, type ChildServer, type Reply } from './helpers.js';
 
 export const MASTER_BIN = join(ROOT, 'bin', 'master');
+
+/** Runs bin/master with `args` to its exit (killed after 20 s as a hang guard): for flags that make it stop. */
+export function runMaster(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((res) => {
+    const proc = spawn(process.execPath, [MASTER_BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stderr });
+    });
+  });
+}
 
 type T = { teardown(fn: () => unknown): void };
 

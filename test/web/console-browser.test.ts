@@ -2,6 +2,7 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import t from 'tap';
 import type { ElementHandle } from 'puppeteer-core';
+import { GfsClient } from '../../src/client/index.js';
 import { launchBrowser } from '../support/browser-helpers.js';
 import { chunkToml, freePort, masterToml, spawnChunk, spawnMaster, waitFor, writeToml } from '../support/cluster-helpers.js';
 import { bytes, MIB, ROOT, tempDir } from '../support/helpers.js';
@@ -10,7 +11,7 @@ import { bytes, MIB, ROOT, tempDir } from '../support/helpers.js';
 const STEP_MS = 30_000;
 const FILE = '/reports/week 48.bin';
 
-t.test('the console in a real browser: upload, 3 holders, download byte-identical, a killed server turns dead, delete', async (t) => {
+t.test('the console in a real browser: upload, 3 holders, download byte-identical, a decommissioned server turns amber, a killed one dead, delete', async (t) => {
   const dir = await tempDir(t, 'console-browser-');
   const web = await freePort();
   // 1 MiB chunks for console uploads, so a 2.5 MiB file has three.
@@ -84,7 +85,38 @@ t.test('the console in a real browser: upload, 3 holders, download byte-identica
   }, `/api/file/data?path=${encodeURIComponent(FILE)}`);
   t.ok(Buffer.from(readBack).equals(whole), 'the appended bytes follow the uploaded ones');
 
-  // Kill one chunk server: the map turns it dead, its copies turn dead in the chunk list.
+  // Decommission one server through the master (the client library, as `gfs decommission`):
+  // the open page turns it the decommissioning colour of the legend, without a reload.
+  const leaving = servers[2]!;
+  const loads = requests.filter((u) => u.endsWith('/console.js')).length;
+  await new GfsClient({ master: master.address }).decommission(leaving.address);
+  const leavingSel = `#map g.server[data-address="${leaving.address}"]`;
+  await page.waitForSelector(`${leavingSel}[data-state="decommissioning"]`, { timeout: STEP_MS });
+  const colours = await page.evaluate((sel) => {
+    const fill = (q: string): string => getComputedStyle(document.querySelector(q)!).fill;
+    const dot = (state: string): string => getComputedStyle(document.querySelector(`#legend [data-state="${state}"] .dot`)!).backgroundColor;
+    return { map: fill(`${sel} circle.body`), live: fill('#map g.server[data-state="live"] circle.body'), legend: dot('decommissioning'), legendLive: dot('live'), legendDead: dot('dead') };
+  }, leavingSel);
+  t.equal(colours.map, colours.legend, 'the decommissioning server has the legend colour of decommissioning');
+  t.not(colours.map, colours.live, 'which is not the colour of a live server');
+  t.equal(colours.live, colours.legendLive, 'and live servers have the legend colour of live');
+  t.not(colours.legend, colours.legendDead, 'the legend tells decommissioning from dead');
+  t.match(await page.$eval('#summary', (s) => s.textContent), /2 live, 1 decommissioning, 0 dead servers/);
+  await page.$eval(leavingSel, (g) => g.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  // Three servers, factor 3: nowhere to copy to, so its chunks stay to be copied.
+  await page.waitForFunction(
+    (address) => /decommissioning.*decommissioning: 3 chunk\(s\) still to be copied elsewhere/s.test(document.querySelector('#server-detail')?.textContent ?? '') && document.querySelector('#server-detail strong')?.textContent === address,
+    { timeout: STEP_MS },
+    leaving.address,
+  );
+  await page.waitForFunction(
+    (address) => [...document.querySelectorAll(`#chunks [data-holder="${address}"]`)].every((h) => h.classList.contains('decommissioning')),
+    { timeout: STEP_MS },
+    leaving.address,
+  );
+  t.equal(requests.filter((u) => u.endsWith('/console.js')).length, loads, 'the page was not reloaded');
+
+  // Kill another chunk server: the map turns it dead, its copies turn dead in the chunk list.
   const victim = servers[1]!;
   victim.proc.kill('SIGKILL');
   await page.waitForSelector(`#map g.server[data-address="${victim.address}"][data-state="dead"]`, { timeout: STEP_MS });
@@ -93,8 +125,9 @@ t.test('the console in a real browser: upload, 3 holders, download byte-identica
     { timeout: STEP_MS },
     victim.address,
   );
-  t.equal(await page.$$eval('#map g.server[data-state="live"]', (g) => g.length), 2, 'the other two stay live');
-  t.match(await page.$eval('#summary', (s) => s.textContent), /2 live, 1 dead servers/);
+  t.equal(await page.$$eval('#map g.server[data-state="live"]', (g) => g.length), 1, 'the third stays live');
+  t.equal(await page.$$eval('#map g.server[data-state="decommissioning"]', (g) => g.length), 1, 'and the decommissioning one stays so');
+  t.match(await page.$eval('#summary', (s) => s.textContent), /1 live, 1 decommissioning, 1 dead servers/);
   await page.$eval(`#map g.server[data-address="${victim.address}"]`, (g) => g.dispatchEvent(new MouseEvent('click', { bubbles: true })));
   await page.waitForSelector('#server-detail:not([hidden])', { timeout: STEP_MS });
   t.match(await page.$eval('#server-detail', (d) => d.textContent), new RegExp(`${victim.address}\\s*dead.*\\(80, 55\\).*chunks: 3`, 's'), 'a click shows the server: dead, its place, its chunks');

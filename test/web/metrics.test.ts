@@ -79,6 +79,15 @@ t.test('master: /metrics counts commands, servers and files; /healthz answers', 
   const health = await http(httpPort, 'GET', '/healthz');
   t.equal(health.status, 200);
   t.match(health.json(), { status: 'ok', live_servers: 1, files: 2 });
+
+  // A decommissioning server is counted as such (cluster_status's word), and its space no longer as free.
+  t.equal((await call(master.port, { command: 'decommission_server', address: '127.0.0.1:1' })).status, 'ok');
+  const leaving = await scrape();
+  t.equal(sample(leaving, 'master_chunk_servers', { state: 'decommissioning' }), 1);
+  t.equal(sample(leaving, 'master_chunk_servers', { state: 'live' }), 0);
+  t.equal(sample(leaving, 'master_capacity_bytes', { kind: 'free' }), 0);
+  const state = (await http(httpPort, 'GET', '/api/state')).json();
+  t.match(state.servers, [{ address: '127.0.0.1:1', state: 'decommissioning', decommission_remaining: 1 }], 'the console says so too, with its one chunk still to copy');
 });
 
 t.test('README lists every metric both processes expose', async (t) => {
