@@ -55,16 +55,20 @@ export class Checkpointer {
     if (!rotated) return;
     this.unfinished = rotated;
     const commits: Array<Promise<void>> = [];
-    for (const chunkId of [...rotated.dirty].sort()) {
-      await this.table.withChunkLock(chunkId, async () => {
-        const record = this.table.get(chunkId);
-        if (!record) return;
-        if (this.fsync && !(await this.table.files.syncData(chunkId))) return;
-        crashPoint('wal.checkpoint-synced');
-        // Issued under the lock: lmdb commits in call order, so no later record of the chunk is overwritten.
-        commits.push(this.table.records.put(chunkId, record));
-      });
-    }
+    // All chunks at once, each under its own lock: their fdatasyncs overlap, and the lmdb
+    // puts issued meanwhile share commits, so a checkpoint ends before the other file fills.
+    await Promise.all(
+      [...rotated.dirty].map((chunkId) =>
+        this.table.withChunkLock(chunkId, async () => {
+          const record = this.table.get(chunkId);
+          if (!record) return;
+          if (this.fsync && !(await this.table.files.syncData(chunkId))) return;
+          crashPoint('wal.checkpoint-synced');
+          // Issued under the lock: lmdb commits in call order, so no later record of the chunk is overwritten.
+          commits.push(this.table.records.put(chunkId, record));
+        }),
+      ),
+    );
     await Promise.all(commits);
     crashPoint('wal.checkpointed');
     await this.log.release(rotated.index);
