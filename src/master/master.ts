@@ -43,11 +43,8 @@ export async function exportMetadata(config: MasterConfig): Promise<number> {
   }
 }
 
-/** Opens the namespace, starts listening, and runs the liveness sweep and the repair passes. */
-export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
-  const metadataFile = resolve(config.metadataFile);
-  const { ns, imported } = await Namespace.open(namespaceDir(config), metadataFile);
-  if (imported !== null) log.info({ metadata_file: metadataFile, files: imported }, 'imported reference metadata.json into the namespace');
+/** What the handlers work on, over an open namespace (also used by the master benchmark, without sockets). */
+export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
   const nodes = new Nodes({
     deadAfterMs: config.deadAfterS * 1000,
     clientTimeoutMs: config.clientTimeoutS * 1000,
@@ -69,7 +66,18 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     spaceWeight: config.spaceWeight,
     log,
   });
-  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+}
+
+/** Opens the namespace, starts listening, and runs the liveness sweep and the repair passes. */
+export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
+  const metadataFile = resolve(config.metadataFile);
+  const { ns, imported } = await Namespace.open(namespaceDir(config), metadataFile);
+  if (imported !== null) log.info({ metadata_file: metadataFile, files: imported }, 'imported reference metadata.json into the namespace');
+  const ctx = masterContext(config, ns, log);
+  const { nodes, map, repairer } = ctx;
+  const resumed = repairer.decommissions();
+  if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
   // The console shows holders as get_file_metadata gives them: recorded ones, overlaid with the chunk reports.
   const shown: NamespaceReader = {

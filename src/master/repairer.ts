@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ChunkMap } from './chunk-map.js';
 import type { Namespace } from './namespace.js';
 import type { Nodes } from './nodes.js';
-import { decide, readableHolders, type ChunkView, type InFlight, type ServerState, type ServerView } from './repair.js';
+import { classify, decide, readableHolders, type ChunkView, type InFlight, type ServerState, type ServerView } from './repair.js';
 
 /** Work for one chunk server, carried by the reply to its heartbeat. */
 export type Instruction =
@@ -39,13 +39,15 @@ export class Repairer {
   private readonly inflight = new Map<string, InFlight & { since: number }>();
   private readonly deleting = new Map<string, number>();
   private readonly orphanSince = new Map<string, number>();
-  private readonly decommissioning = new Set<string>();
+  /** Persisted in the namespace's store (decommissions): a restarted master carries on. */
+  private readonly decommissioning: Set<string>;
   private readonly seen = new Set<string>();
   private readonly now: () => number;
   private last = { underReplicated: 0, lost: 0 };
 
   constructor(private readonly opts: RepairerOptions) {
     this.now = opts.now ?? Date.now;
+    this.decommissioning = new Set(opts.ns.decommissioning());
   }
 
   serverState(address: string): ServerState {
@@ -105,6 +107,7 @@ export class Repairer {
     for (const [key, f] of this.inflight) if (now - f.since > this.opts.instructionTimeoutMs) this.inflight.delete(key);
     for (const [key, since] of this.deleting) if (now - since > this.opts.instructionTimeoutMs) this.deleting.delete(key);
     const servers = this.servers();
+    for (const address of this.decommissioning) if (this.seen.has(address) && !servers.has(address) && this.remaining(address, servers) === 0) await this.finishDecommission(address);
     const chunks: ChunkView[] = [];
     for (const id of map.ids()) {
       const view = this.chunkView(id);
@@ -181,8 +184,43 @@ export class Repairer {
     for (const id of chunkIds) if (!this.opts.ns.isReferenced(id)) this.orphanSince.set(id, -Infinity);
   }
 
-  decommission(address: string): void {
+  /** decommission_server: resolves once the decommission is recorded durably. */
+  async decommission(address: string): Promise<void> {
     this.decommissioning.add(address);
+    await this.opts.ns.markDecommissioning(address);
+  }
+
+  /** Decommissions in progress, as recorded (for the start-up log). */
+  decommissions(): string[] {
+    return [...this.decommissioning];
+  }
+
+  /**
+   * Chunks on the server that still need its copy: a current copy there, and fewer than
+   * the factor current copies on live servers elsewhere.
+   */
+  remaining(address: string, servers = this.servers()): number {
+    let left = 0;
+    for (const id of this.opts.map.chunksOn(address)) {
+      const view = this.chunkView(id);
+      if (view.length === null) continue;
+      const c = classify(view, servers);
+      if (!c.current.includes(address)) continue;
+      if (c.current.filter((a) => a !== address && servers.get(a)?.state === 'live').length < this.opts.factor) left++;
+    }
+    return left;
+  }
+
+  /**
+   * A decommissioned server that stopped, with nothing it held still needed: the decommission
+   * is over. Its copies are forgotten, so it is never listed again as a (dead) holder; if it
+   * comes back, it is a new server whose full report counts as any other.
+   */
+  private async finishDecommission(address: string): Promise<void> {
+    for (const id of [...this.opts.map.chunksOn(address)]) this.opts.map.drop(id, address);
+    this.decommissioning.delete(address);
+    await this.opts.ns.clearDecommissioning(address);
+    this.opts.log.info({ address }, 'decommission finished: the server stopped with nothing under-replicated; forgotten');
   }
 
   isDecommissioning(address: string): boolean {
@@ -198,15 +236,7 @@ export class Repairer {
     for (const address of new Set([...this.seen, ...live])) {
       const s = nodes.server(address);
       const chunks = map.chunksOn(address);
-      let left = 0;
-      if (this.decommissioning.has(address)) {
-        for (const id of chunks) {
-          const view = this.chunkView(id);
-          if (view.length === null) continue;
-          if (!readableHolders(view, servers, this.opts.factor).includes(address)) continue;
-          left++;
-        }
-      }
+      const left = this.decommissioning.has(address) ? this.remaining(address, servers) : 0;
       rows.push({
         address,
         state: this.serverState(address),
