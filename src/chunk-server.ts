@@ -41,7 +41,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
 
   const pool = new BufferPool(Math.floor(config.bufferPoolMb * MIB));
-  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync, maxPrepared: config.maxPrepared });
+  const { store, report } = await ChunkStore.open(chunkDir, limitBytes, { pool, log, fsync: config.fsync, maxPrepared: config.maxPrepared, walBytes: config.walMaxKb * 1024 });
   if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose records were missing or stale');
   if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks found damaged at start-up');
   if (report.truncated > 0) log.warn({ chunks: report.truncated }, 'cut chunks back to their committed length (appends that never committed)');

@@ -22,7 +22,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     'max_message_mb', 'buffer_pool_mb', 'max_connections', 'idle_timeout_s', 'frame_timeout_s',
     'stream_threshold_mb', 'fsync', 'shutdown_grace_s', 'log_level', 'transaction_ttl_s', 'transaction_log',
     'connect_timeout_s', 'master_timeout_s', 'peer_timeout_s', 'peer_concurrency', 'scrub_interval_s',
-    'scrub_rate_mb_s', 'max_prepared', 'chunk_report_interval_s', 'write_timeout_s', 'frame_memory_mb', 'peers',
+    'scrub_rate_mb_s', 'max_prepared', 'wal_max_kb', 'chunk_report_interval_s', 'write_timeout_s', 'frame_memory_mb', 'peers',
     'metrics_port',
     // The reference's only.
     'base_port',

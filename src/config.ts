@@ -49,6 +49,8 @@ export interface ChunkServerConfig {
   transactionTtlS: number;
   /** Prepared transactions pending at once at most; a prepare beyond gets too_many_prepared. */
   maxPrepared: number;
+  /** One write-ahead log file at most, in KiB (two exist); 0 turns the log off. At most 128, so the log stays inside the disk margin. */
+  walMaxKb: number;
   /** Transaction log file (START/PREPARE/COMMIT/ROLLBACK/EXPIRE lines); relative paths are under data_dir. */
   transactionLog: string;
   /** TCP connect timeout for calls to the master and to peers, in seconds. */
@@ -106,6 +108,7 @@ export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
   logLevel: 'info',
   transactionTtlS: 300,
   maxPrepared: 1000,
+  walMaxKb: 128,
   transactionLog: 'transactions.log',
   connectTimeoutS: 2,
   masterTimeoutS: 5,
@@ -235,6 +238,7 @@ export function resolveConfig(file: Table, flags: CliFlags, nowS = Math.floor(Da
     fsync: bool('[chunk_server] fsync', pick(undefined, c.fsync, DEFAULTS.fsync)),
     shutdownGraceS: num('[chunk_server] shutdown_grace_s', pick(undefined, c.shutdown_grace_s, DEFAULTS.shutdownGraceS), (n) => n >= 0, 'a number of seconds >= 0'),
     logLevel: logLevel(pick(flags.log_level, c.log_level, DEFAULTS.logLevel)),
+    walMaxKb: num('[chunk_server] wal_max_kb', pick(undefined, c.wal_max_kb, DEFAULTS.walMaxKb), (n) => Number.isInteger(n) && (n === 0 || (n >= 16 && n <= 128)), 'an integer: 0 (no log) or 16 to 128 KiB'),
     maxPrepared: num('[chunk_server] max_prepared', pick(undefined, c.max_prepared, DEFAULTS.maxPrepared), (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1'),
     transactionTtlS: num('[chunk_server] transaction_ttl_s', pick(undefined, c.transaction_ttl_s, DEFAULTS.transactionTtlS), positive, 'a positive number of seconds'),
     transactionLog: text('[chunk_server] transaction_log', pick(undefined, c.transaction_log, DEFAULTS.transactionLog)),

@@ -51,10 +51,21 @@ export class MasterApi {
     return Array.isArray(reply.locations) ? (reply.locations as string[]) : [];
   }
 
-  /** Live chunk servers (all of them: the client registers no location). */
+  /** Live chunk servers that take new chunks (all of them: the client registers no location). */
+  async placementServers(): Promise<string[]> {
+    return (await this.serverLists()).servers;
+  }
+
+  /** Every live chunk server, those being decommissioned included (they still hold and serve their chunks). */
   async liveServers(): Promise<string[]> {
+    const { servers, decommissioning } = await this.serverLists();
+    return [...servers, ...decommissioning];
+  }
+
+  private async serverLists(): Promise<{ servers: string[]; decommissioning: string[] }> {
     const reply = await this.ok({ command: 'get_chunk_servers', client_id: null });
-    return Array.isArray(reply.servers) ? (reply.servers as string[]) : [];
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : []);
+    return { servers: list(reply.servers), decommissioning: list(reply.decommissioning) };
   }
 
   async listFiles(): Promise<string[]> {

@@ -20,9 +20,9 @@ export interface PutResult {
   readonly chunks: number;
 }
 
-/** Live servers, or no_servers. */
+/** Live servers that take new chunks, or no_servers. */
 export async function writableServers(master: MasterApi): Promise<string[]> {
-  const servers = await master.liveServers();
+  const servers = await master.placementServers();
   if (servers.length === 0) throw new GfsError('no_servers', `the master at ${master.address} knows no live chunk server`);
   return servers;
 }

@@ -127,10 +127,10 @@ export class MasterClient {
     return this.addresses(reply.locations);
   }
 
-  /** get_chunk_servers without a client: every live chunk server, the cluster's members. */
+  /** get_chunk_servers without a client: every live chunk server, the cluster's members (those being decommissioned too: they still hold and pass on chunks). */
   async chunkServers(): Promise<string[]> {
     const reply = await this.call({ command: 'get_chunk_servers' });
-    return this.addresses(reply.servers);
+    return [...this.addresses(reply.servers), ...(Array.isArray(reply.decommissioning) ? this.addresses(reply.decommissioning) : [])];
   }
 
   /** get_chunk_locations: the servers the master knows to hold a chunk. */

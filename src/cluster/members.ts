@@ -23,7 +23,7 @@ export interface MembersOptions {
  */
 export class Members {
   private known: ReadonlySet<string>;
-  private lastFetchMs = -Infinity;
+  private lastMissFetchMs = -Infinity;
   private inFlight: Promise<void> | null = null;
   private readonly now: () => number;
 
@@ -37,7 +37,6 @@ export class Members {
     const fetch = this.opts.fetch;
     if (this.opts.fixed !== null || fetch === null) return Promise.resolve();
     this.inFlight ??= (async () => {
-      this.lastFetchMs = this.now();
       try {
         this.known = new Set(await fetch());
       } catch (err) {
@@ -53,7 +52,10 @@ export class Members {
   async allows(address: string): Promise<boolean> {
     if (address === this.opts.self) return false;
     if (this.known.has(address)) return true;
-    if (this.opts.fixed !== null || this.now() - this.lastFetchMs < MISS_REFRESH_MS) return false;
+    if (this.opts.fixed !== null || this.now() - this.lastMissFetchMs < MISS_REFRESH_MS) return false;
+    this.lastMissFetchMs = this.now();
+    // A refresh already under way may have asked before `address` registered: the miss gets a fetch of its own.
+    await this.inFlight;
     await this.refresh();
     return this.known.has(address);
   }

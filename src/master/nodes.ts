@@ -140,10 +140,10 @@ export class Nodes {
     return { servers, clients };
   }
 
-  /** get_chunk_servers: nearest live servers for a known client (more free space first on a tie), else all live ones. */
-  chunkServersFor(clientId: string | null): string[] {
+  /** get_chunk_servers: nearest live servers not in `excluding` for a known client (more free space first on a tie), else all of them. */
+  chunkServersFor(clientId: string | null, excluding: ReadonlySet<string> = new Set()): string[] {
     const client = clientId === null ? undefined : this.clients.get(clientId);
-    const live = this.live();
+    const live = this.live().filter((s) => !excluding.has(s.address));
     if (!client) return live.map((s) => s.address);
     return live
       .map((s) => ({ s, d: distance(client.location, s.location) }))

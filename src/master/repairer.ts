@@ -190,7 +190,7 @@ export class Repairer {
     await this.opts.ns.markDecommissioning(address);
   }
 
-  /** Decommissions in progress, as recorded (for the start-up log). */
+  /** Decommissions in progress, as recorded (placement leaves them out; the start-up log names them). */
   decommissions(): string[] {
     return [...this.decommissioning];
   }
@@ -221,10 +221,6 @@ export class Repairer {
     this.decommissioning.delete(address);
     await this.opts.ns.clearDecommissioning(address);
     this.opts.log.info({ address }, 'decommission finished: the server stopped with nothing under-replicated; forgotten');
-  }
-
-  isDecommissioning(address: string): boolean {
-    return this.decommissioning.has(address);
   }
 
   /** cluster_status: servers and chunk health. */

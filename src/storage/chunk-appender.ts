@@ -7,12 +7,23 @@ import type { CorruptChunks } from './corrupt-chunks.js';
 import { crashPoint } from './crash-points.js';
 import { chargeDelta } from './space.js';
 import type { VersionInstaller } from './version-installer.js';
+import { packEntry, type AppendEntry } from './wal/wal-entry.js';
+import { frameOf } from './wal/wal-frame.js';
+import type { LogRoom, WriteAheadLog } from './wal/write-ahead-log.js';
+
+// A log entry's bytes beside its data: the frame header, the field names, the two identity
+// numbers as strings, a few sums. An upper bound, held as room before the record exists.
+const ENTRY_OVERHEAD_BYTES = 512;
 
 /**
  * Changes chunks in place (append_chunk, commit_append): only the new bytes and the blocks
  * they share with old bytes are written and read, whatever the chunk's size.
- * - append: the bytes go at the committed end, fdatasync, record committed; a crash before
- *   the commit leaves bytes past the committed length, cut at start-up.
+ * - append up to the log's record size: the bytes go at the committed end (not flushed),
+ *   then a log entry (bytes and new record) is made durable with the group commit of the
+ *   write-ahead log: one shared fdatasync acknowledges it. The metadata store learns the
+ *   record at the next checkpoint, or from replay after a crash.
+ * - larger append: the bytes go at the committed end, fdatasync, record committed; a crash
+ *   before the commit leaves bytes past the committed length, cut at start-up.
  * - overwrite below the end: redo record committed first, bytes in place, fdatasync, then
  *   record + redo removal in one commit; replayed at start-up.
  */
@@ -21,6 +32,8 @@ export class ChunkAppender {
     private readonly table: ChunkTable,
     private readonly installer: VersionInstaller,
     private readonly corrupt: CorruptChunks,
+    /** null: every append flushes its own data and record (no log). */
+    private readonly wal: WriteAheadLog | null,
   ) {}
 
   /**
@@ -30,15 +43,15 @@ export class ChunkAppender {
    * the chunk's size. A tail block that no longer matches its sums quarantines the chunk.
    */
   append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
-    return this.table.withChunkLock(chunkId, async () => {
+    return this.withLogRoom(chunkId, data.length, undefined, (room) => this.table.withChunkLock(chunkId, async () => {
       const space = this.table.space;
       const old = this.table.sizeOf(chunkId);
       const offset = old ?? 0;
       const growth = chargeDelta(old, offset + data.length);
       if (!space.tryReserve(growth)) throw new InsufficientSpaceError(space.available);
-      const v = await this.appendReservedLocked(chunkId, data, growth, version);
+      const v = await this.appendReservedLocked(chunkId, data, growth, version, undefined, room);
       return { offset, size: offset + data.length, version: v };
-    });
+    }));
   }
 
   /**
@@ -50,26 +63,47 @@ export class ChunkAppender {
     chunkId: string,
     tx: { offset: number; data: Buffer; baseVersion: number; reserved: number; transactionId: string },
   ): Promise<{ replacedBytes: number; version: number } | null> {
-    return this.table.withChunkLock(chunkId, async () => {
+    return this.withLogRoom(chunkId, tx.data.length, tx.transactionId, (room) => this.table.withChunkLock(chunkId, async () => {
       const old = this.table.get(chunkId);
       if (this.table.versionOf(chunkId) !== tx.baseVersion) return null;
       const replacedBytes = old?.size ?? 0;
       let version: number;
-      if (!old || tx.offset === old.size) version = await this.appendReservedLocked(chunkId, tx.data, tx.reserved, undefined, tx.transactionId);
+      if (!old || tx.offset === old.size) version = await this.appendReservedLocked(chunkId, tx.data, tx.reserved, undefined, tx.transactionId, room);
       else version = await this.overwriteLocked(chunkId, old, tx.offset, tx.data, tx.reserved, undefined, tx.transactionId);
       return { replacedBytes, version };
-    });
+    }));
+  }
+
+  /**
+   * Room in the log for an append of `bytes`, taken before the chunk lock (a full log waits
+   * for a checkpoint, which takes chunk locks) and given back if the append does not use it.
+   * Appends larger than the log's records get none and flush on their own.
+   */
+  private async withLogRoom<T>(chunkId: string, bytes: number, lastTx: string | undefined, work: (room: LogRoom | null) => Promise<T>): Promise<T> {
+    if (!this.wal || bytes > this.wal.maxRecordBytes) return work(null);
+    const room = await this.wal.room(bytes + chunkId.length + (lastTx?.length ?? 0) + ENTRY_OVERHEAD_BYTES);
+    try {
+      return await work(room);
+    } finally {
+      room.release();
+    }
   }
 
   /** Caller holds the lock and `reserved` bytes, of which the growth becomes the chunk's. */
-  private async appendReservedLocked(chunkId: string, data: Buffer, reserved: number, version: number | undefined, lastTx?: string): Promise<number> {
+  private async appendReservedLocked(chunkId: string, data: Buffer, reserved: number, version: number | undefined, lastTx: string | undefined, room: LogRoom | null): Promise<number> {
     const old = this.table.get(chunkId);
     if (!old) return this.installer.writeWholeLocked(chunkId, data, reserved, version, lastTx);
     try {
       const boundary = await this.checkBoundaryLocked(chunkId, old, old.size, data.length);
-      await this.table.files.writeAt(chunkId, old.size, data, 'append.written', 'append.synced');
       const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, old.size, data, boundary), lastTx };
-      await this.table.records.put(chunkId, after);
+      if (room) {
+        await this.table.files.writeInPlace(chunkId, old.size, data);
+        crashPoint('append.written');
+        await room.append(chunkId, frameOf(packEntry(entryOf(chunkId, old, after, data))));
+      } else {
+        await this.table.files.writeAt(chunkId, old.size, data, 'append.written', 'append.synced');
+        await this.table.records.put(chunkId, after);
+      }
       crashPoint('append.committed');
       this.table.chunks.set(chunkId, after);
       this.table.space.release(reserved - chargeDelta(old.size, after.size));
@@ -127,4 +161,9 @@ export class ChunkAppender {
     }
     return boundary;
   }
+}
+
+function entryOf(chunkId: string, old: ChunkRecord, after: ChunkRecord, data: Buffer): AppendEntry {
+  const firstBlock = Math.floor(old.size / BLOCK_BYTES);
+  return { chunkId, offset: old.size, data, baseVersion: old.version, version: after.version, firstBlock, tailCrcs: after.crcs.subarray(firstBlock), ino: old.ino, btimeNs: old.btimeNs, lastTx: after.lastTx };
 }

@@ -79,6 +79,36 @@ export class ChunkFiles {
     }
   }
 
+  /**
+   * Writes `data` at `offset` of the chunk file, not flushed: for appends whose durability
+   * is the write-ahead log's record (replay writes them again after a power loss).
+   */
+  async writeInPlace(chunkId: string, offset: number, data: Buffer): Promise<void> {
+    const fh = await open(this.path(chunkId), 'r+');
+    try {
+      for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** fdatasync of the chunk file (a log checkpoint); false when there is no such file. */
+  async syncData(chunkId: string): Promise<boolean> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path(chunkId), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    try {
+      await fh.datasync();
+      return true;
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** The bytes [start, start + length) of the chunk file; fewer if it is shorter. */
   async read(chunkId: string, start: number, length: number): Promise<Buffer> {
     const fh = await open(this.path(chunkId), 'r');

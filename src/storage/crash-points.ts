@@ -15,6 +15,11 @@ export type CrashPoint =
   | 'redo.written'
   | 'redo.committed'
   | 'replay.written'
+  | 'replay.wal-applied'
+  | 'wal.written'
+  | 'wal.synced'
+  | 'wal.checkpoint-synced'
+  | 'wal.checkpointed'
   | 'prepare.data-synced'
   | 'commit.installed'
   | 'delete.unlinked';

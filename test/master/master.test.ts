@@ -141,3 +141,18 @@ t.test('equal chunks of one file (one sha256 id) keep their places when chunk_in
   // while their bytes change, so earlier holders are not kept.
   t.same(meta.chunk_locations.zero, ['b:1']);
 });
+
+t.test('a server being decommissioned is offered for no new chunk', async (t) => {
+  const dir = await tempDir(t);
+  const master = await startMasterHere(t, dir);
+  for (const [address, x] of [['a:1', 10], ['b:1', 20], ['c:1', 30], ['d:1', 40]] as const) await beat(master.port, address, [x, 0]);
+  await call(master.port, { command: 'register_client', client_id: 'c1', location: [10, 0] });
+  t.same((await call(master.port, { command: 'get_chunk_servers', client_id: 'c1' })).servers, ['a:1', 'b:1', 'c:1'], 'before: the three nearest');
+  t.same(await call(master.port, { command: 'decommission_server', address: 'a:1' }), { status: 'ok' });
+  t.same((await call(master.port, { command: 'get_chunk_servers', client_id: 'c1' })).servers, ['b:1', 'c:1', 'd:1'], 'the nearest without it');
+  t.same(await call(master.port, { command: 'get_chunk_servers' }), { status: 'ok', servers: ['b:1', 'c:1', 'd:1'], decommissioning: ['a:1'] }, 'nor for an unknown client; named apart');
+  t.same((await call(master.port, { command: 'get_replica_locations', excluding: ['b:1'], client_id: 'c1' })).locations, ['c:1', 'd:1'], 'replicas skip it too');
+  t.same((await call(master.port, { command: 'get_replica_locations', excluding: [], client_id: null })).locations, ['b:1', 'c:1']);
+  const status = await call(master.port, { command: 'cluster_status' });
+  t.same(status.servers.map((s: any) => [s.address, s.state]).sort(), [['a:1', 'decommissioning'], ['b:1', 'live'], ['c:1', 'live'], ['d:1', 'live']], 'still live while it is emptied');
+});

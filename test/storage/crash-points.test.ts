@@ -3,7 +3,7 @@ import { bytes, Client, tempDir } from '../support/helpers.js';
 import { crashCases, retrieve, start, stop } from '../support/crash-points.js';
 
 // Whole-chunk stores and in-place appends (test/support/crash-points.ts).
-crashCases(t, (c) => c.point.startsWith('store.') || c.point.startsWith('append.'));
+crashCases(t, (c) => c.point.startsWith('store.') || c.point.startsWith('append.') || c.point.startsWith('wal.'));
 
 t.test('random kill -9 during a stream of appends: every acknowledged record present, none torn', async (t) => {
   const dir = await tempDir(t);

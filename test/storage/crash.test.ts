@@ -69,7 +69,7 @@ t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or who
     const { names, total, meta } = await diskState(chunkDir);
     const when = kill.at === 'delay' ? `${kill.ms} ms` : kill.at;
     t.notOk(names.some((n) => n.startsWith('.')), `no temp file remains (kill at ${when})`);
-    t.same(meta, ['chunks.mdb', 'chunks.mdb-lock'], 'only the metadata store in .meta');
+    t.same(meta, ['chunks.mdb', 'chunks.mdb-lock', 'wal-0.log', 'wal-1.log'], 'only the metadata store and its log in .meta');
     for (const n of names) t.match(await call(restarted.port, { command: 'retrieve_chunk', chunk_id: n }), { status: 'ok' }, `${n} has a record and is served`);
     if (kill.at === 'reply') t.ok(names.includes(id), 'an acknowledged store survives kill -9');
     if (names.includes(id)) {

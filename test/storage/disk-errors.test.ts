@@ -117,7 +117,7 @@ async function onlyChunks(t: Test, chunkDir: string, ids: string[], what: string
   const names = (await readdir(chunkDir)).filter((n) => !['.meta', '.prepared', '.quarantine'].includes(n)).sort();
   t.same(names, [...ids].sort(), `${what}: only whole chunks in the chunk directory`);
   const meta = (await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort();
-  t.same(meta, ['chunks.mdb', 'chunks.mdb-lock'], `${what}: only the metadata store in .meta`);
+  t.same(meta, ['chunks.mdb', 'chunks.mdb-lock', 'wal-0.log', 'wal-1.log'], `${what}: only the metadata store and its log in .meta`);
   const prepared = await readdir(join(chunkDir, '.prepared')).catch(() => []);
   t.same(prepared, [], `${what}: no prepared files`);
 }

@@ -59,8 +59,13 @@ t.test('every acknowledged mutation is on disk, flushed, before its reply is sen
   const calls = parseTrace(await readFile(trace, 'utf8'));
   t.ok(calls.length > 100, 'strace recorded the server');
 
+  // Small appends are made durable by their record in the write-ahead log (.meta/wal-*.log),
+  // flushed once; their chunk file is flushed later, by a checkpoint.
+  const viaLog = new Set(['append_chunk', 'commit_append']);
   for (const { what, port } of done) {
-    const f = durabilityFindings(calls, chunkDir, port);
+    const f = durabilityFindings(calls, chunkDir, port, /\/\.meta\/wal-[01]\.log$/);
+    if (viaLog.has(what)) t.same(f.loggedFiles, [join(chunkDir, what === 'append_chunk' ? 'mid' : 'tx')], `${what}: its chunk bytes are made durable by a flushed log record`);
+    else t.same(f.loggedFiles, [], `${what}: nothing rests on the log`);
     t.ok(f.replied, `${what}: its accept and reply are in the trace`);
     t.ok(f.sawDurableWrite, `${what}: data was written and flushed under the chunk directory before the reply`);
     t.same(f.unsyncedFiles, [], `${what}: no file written under the chunk directory is unflushed at the reply`);

@@ -41,6 +41,8 @@ export async function retrieve(port: number, id: string): Promise<{ data: Buffer
 
 export const OLD = bytes(70_000, 11);
 export const EXTRA = bytes(5_000, 12);
+/** Larger than the log's records (a quarter of wal_max_kb = 128): flushed on its own, no log. */
+export const BIG_EXTRA = bytes(40_000, 15);
 export const INSIDE = bytes(3_000, 13);
 export const NEW = bytes(40_000, 14);
 export const overwritten = Buffer.from(OLD);
@@ -63,12 +65,19 @@ export const cases: Case[] = [
     fatal: { command: 'store_chunk', chunk_id: 'c', data: NEW },
     outcomes: [OLD, NEW],
   })),
-  ...['append.written', 'append.synced', 'append.committed'].map((point) => ({
+  // Small appends go through the write-ahead log: durable (and so surely there after a
+  // restart) once the log is synced.
+  ...['append.written', 'wal.written', 'wal.synced', 'append.committed'].map((point) => ({
     point,
     fatal: { command: 'append_chunk', chunk_id: 'c', data: EXTRA },
     outcomes: [OLD, Buffer.concat([OLD, EXTRA])],
-    mustBeNew: point === 'append.committed',
+    mustBeNew: point === 'wal.synced' || point === 'append.committed',
   })),
+  {
+    point: 'append.synced',
+    fatal: { command: 'append_chunk', chunk_id: 'c', data: BIG_EXTRA },
+    outcomes: [OLD, Buffer.concat([OLD, BIG_EXTRA])],
+  },
   ...['redo.logged', 'redo.written', 'redo.committed'].map((point) => ({
     point,
     prepare: { command: 'prepare_append', chunk_id: 'c', transaction_id: 'tx', offset: 64_000, data: INSIDE },

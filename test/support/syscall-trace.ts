@@ -84,6 +84,8 @@ export interface Finding {
   /** Whether anything under the directory was written and flushed between accept and reply (a reply with no disk work is suspect too). */
   readonly sawDurableWrite: boolean;
   readonly replied: boolean;
+  /** Files left unflushed whose change a write-ahead log record, written after it and flushed before the reply, makes durable. */
+  readonly loggedFiles: string[];
 }
 
 // lmdb's lock file holds its reader table, never data: it is rebuilt on open by design.
@@ -98,17 +100,18 @@ const NOT_DATA = /(^|\/)lock\.mdb$/;
  * file, a rename from or into it, a mkdir) must be flushed likewise. Files written and then
  * removed before the reply need nothing.
  */
-export function durabilityFindings(calls: Call[], root: string, clientPort: number): Finding {
+export function durabilityFindings(calls: Call[], root: string, clientPort: number, log?: RegExp): Finding {
   const conn = `->127.0.0.1:${clientPort}]`;
   const accepted = calls.find((c) => (c.name === 'accept4' || c.name === 'accept') && c.ret.includes(conn));
   const reply = calls.find((c) => /^(write|writev|sendmsg|sendto|sendmmsg)$/.test(c.name) && fds(c.args)[0]?.path.includes(conn));
-  if (!accepted || !reply) return { unsyncedFiles: [], unsyncedDirs: [], sawDurableWrite: false, replied: false };
+  if (!accepted || !reply) return { unsyncedFiles: [], unsyncedDirs: [], sawDurableWrite: false, replied: false, loggedFiles: [] };
 
   const under = (p: string): boolean => (p === root || p.startsWith(`${root}/`)) && !NOT_DATA.test(p);
   const dsync = new Set<number>();
   /** path -> line of its last unflushed change (data for files, entries for directories). */
   const dirtyFiles = new Map<string, number>();
   const dirtyDirs = new Map<string, number>();
+  const logged = new Set<string>();
   let sawWrite = false;
   let sawSync = false;
 
@@ -194,6 +197,15 @@ export function durabilityFindings(calls: Call[], root: string, clientPort: numb
         const target = f[0];
         if (!target) break;
         if (c.start > accepted.start && under(target.path)) sawSync = true;
+        // A log flush covers, through its record, the data changed before that record was written.
+        const record = log?.test(target.path) ? dirtyFiles.get(target.path) : undefined;
+        if (record !== undefined && record < c.start) {
+          for (const [p, at] of dirtyFiles) {
+            if (p === target.path || at >= record) continue;
+            dirtyFiles.delete(p);
+            if (at > accepted.start) logged.add(p);
+          }
+        }
         flush(dirtyFiles, target.path, c.start);
         flush(dirtyDirs, target.path, c.start);
         break;
@@ -209,5 +221,5 @@ export function durabilityFindings(calls: Call[], root: string, clientPort: numb
     }
   }
   const since = (map: Map<string, number>): string[] => [...map].filter(([, at]) => at > accepted.start).map(([p]) => p).sort();
-  return { unsyncedFiles: since(dirtyFiles), unsyncedDirs: since(dirtyDirs), sawDurableWrite: sawWrite && sawSync, replied: true };
+  return { unsyncedFiles: since(dirtyFiles), unsyncedDirs: since(dirtyDirs), sawDurableWrite: sawWrite && sawSync, replied: true, loggedFiles: [...logged].sort() };
 }

@@ -2,18 +2,26 @@ import type { OkReply } from '../../wire/messages.js';
 import type { GetChunkServersRequest, GetGraphDataRequest, GetReplicaLocationsRequest } from '../messages.js';
 import type { MasterContext } from './context.js';
 
-/** get_chunk_servers: nearest live servers for a registered client, else every live server. */
+/** get_chunk_servers: nearest live servers for a registered client, else every live server; never one being decommissioned. */
 export async function getChunkServers(req: GetChunkServersRequest, ctx: MasterContext): Promise<OkReply> {
-  return { status: 'ok', servers: ctx.nodes.chunkServersFor(req.client_id) };
+  const out = retiring(ctx);
+  // decommissioning: an extra the reference ignores; still live, still holders, but no place for new chunks.
+  return { status: 'ok', servers: ctx.nodes.chunkServersFor(req.client_id, out), decommissioning: ctx.nodes.live().filter((s) => out.has(s.address)).map((s) => s.address) };
 }
 
-/** get_replica_locations: at most replication_factor - 1 live servers, best first, ranked now. */
+/** get_replica_locations: at most replication_factor - 1 live servers, best first, ranked now; never one being decommissioned. */
 export async function getReplicaLocations(req: GetReplicaLocationsRequest, ctx: MasterContext): Promise<OkReply> {
-  const ranked = ctx.nodes.replicaOrder(req.client_id, req.excluding);
+  const excluding = new Set([...req.excluding, ...retiring(ctx)]);
+  const ranked = ctx.nodes.replicaOrder(req.client_id, excluding);
   return { status: 'ok', locations: ranked.slice(0, Math.max(0, ctx.replicationFactor - 1)) };
 }
 
 /** get_graph_data: the reference's map view of servers, clients and their distances. */
 export async function getGraphData(_req: GetGraphDataRequest, ctx: MasterContext): Promise<OkReply> {
   return { status: 'ok', graph_data: await ctx.nodes.graph() };
+}
+
+/** Servers being emptied take no new chunks: each new one would be one more to copy away. */
+function retiring(ctx: MasterContext): ReadonlySet<string> {
+  return new Set(ctx.repairer.decommissions());
 }
