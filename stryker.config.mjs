@@ -81,7 +81,7 @@ export default {
   cleanTempDir: true,
 };
 
-// Survivors of the last full run (README has its score), by file: equivalent mutants (no
+// Survivors of the last full run (README has its score: 50 survivors, 2 without coverage), by file: equivalent mutants (no
 // caller can tell them from the code), and the few left alive with the reason.
 //
 // src/master/repair.ts
@@ -133,13 +133,9 @@ export default {
 // - `'store_chunk'`, `'append_chunk'` -> '': the operation's name in log lines only.
 // - `reportChange?.(id)` -> `reportChange(id)`: the TypeError is caught and logged; changed()
 //   never fails either way.
-// Not equivalent, left from that run (tests added since aim at most of them): in repair.ts
-// tie orders that depend on the order of copies and chunks, the source load order, y
-// coordinates of the spread; in chunk-map.ts the digest-fills-a-primary's-word case; in
-// nodes.ts ties in nearest() and y distances; in replication.ts copies to this server itself
-// and the hop deadline; in the handlers returning servers, settled deletes, empty heartbeats
-// as reports and the report margin. Still not killed by any test: the `mutation` flag (true
-// -> false) of a primary's word in update_file_metadata and update_chunk_offset, and
-// `r.length < offset` -> true / `<=` there: the time a copy was seen changing only decides
-// between copies at the same length with different digests, and a reference client's offset
-// never shrinks a copy in practice.
+// Not equivalent, and not killed yet: the `mutation` flag (true -> false) of a primary's word
+// in update_file_metadata and update_chunk_offset, and `r.length < offset` -> true / `<=`
+// there (the time a copy was seen changing only decides between copies at the same length
+// with different digests; a reference client's offset never shrinks a copy in practice); in
+// repair.ts a few tie comparators of the excess, work and target orders and of atLength,
+// whose effect depends on V8's sort of equal elements.
