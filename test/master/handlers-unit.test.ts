@@ -140,8 +140,8 @@ t.test('clients, placement and the graph', async (t) => {
   t.same(await call({ command: 'client_heartbeat', client_id: 'k' }), { status: 'error', message: 'bad_request: location (unknown client)' });
   t.same(await call({ command: 'register_client', client_id: 'k', location: [100, 0] }), { status: 'ok' });
   t.same(await call({ command: 'client_heartbeat', client_id: 'k' }), { status: 'ok' });
-  t.same(await call({ command: 'get_chunk_servers', client_id: 'k' }), { status: 'ok', servers: ['c:1', 'b:1', 'd:1'] });
-  t.same(await call({ command: 'get_chunk_servers' }), { status: 'ok', servers: ['a:1', 'b:1', 'c:1', 'd:1'] });
+  t.same((await call({ command: 'get_chunk_servers', client_id: 'k' })).servers, ['c:1', 'b:1', 'd:1']);
+  t.same((await call({ command: 'get_chunk_servers' })).servers, ['a:1', 'b:1', 'c:1', 'd:1']);
   t.same(await call({ command: 'get_replica_locations', excluding: 'c:1', client_id: 'k' }), { status: 'ok', locations: ['b:1', 'd:1'] }, 'factor - 1, best first');
   t.same(await call({ command: 'get_replica_locations' }), { status: 'ok', locations: ['a:1', 'b:1'] });
   const g = (await call({ command: 'get_graph_data' })).graph_data;
