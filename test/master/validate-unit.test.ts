@@ -146,3 +146,9 @@ t.test('files', async (t) => {
   t.same(v.delete_file({ file_path: 'f' }), { command: 'delete_file', file_path: 'f' });
   t.throws(() => v.delete_file({}), bad('file_path'));
 });
+
+t.test("a chunk id the namespace could not keep is refused: __proto__ would come back from lmdb renamed", async (t) => {
+  t.throws(() => v.add_file({ file_path: '/f', total_size: 0, chunk_ids: ['ok1', '__proto__'] }), { message: MSG.invalidChunkId });
+  t.throws(() => v.get_chunk_locations({ file_path: '/f', chunk_id: '__proto__' }), { message: MSG.invalidChunkId });
+  t.same(v.add_file({ file_path: '/f', total_size: 0, chunk_ids: ['__proto_', 'proto__'] }).chunk_ids, ['__proto_', 'proto__'], 'its neighbours are ordinary ids');
+});

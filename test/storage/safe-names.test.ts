@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { call, startServer, tempDir } from '../support/helpers.js';
 
-const HOSTILE = ['../x', '/etc/passwd', 'a/b', '..', '.', '', 'a\0b', '.hidden', 'x'.repeat(129), 'a\\b', 'sp ace', '..\\..\\x', 'é'];
+const HOSTILE = ['../x', '/etc/passwd', 'a/b', '..', '.', '', 'a\0b', '.hidden', 'x'.repeat(129), 'a\\b', 'sp ace', '..\\..\\x', 'é', '__proto__'];
 
 t.test('hostile chunk ids are refused and nothing appears outside the chunk directory', async (t) => {
   const root = await tempDir(t);
