@@ -22,9 +22,6 @@
 // reports.
 //
 // Left out, and why (mutants, and what would be needed to add them):
-// - src/master/repairer.ts (196): being reworked on another branch this session (persisted
-//   decommission); test/master/handlers-unit.test.ts drives it in `npm test`. Add it once
-//   that lands: about 3 more minutes.
 // - src/master/validate.ts (280), src/master/namespace.ts (226): input checking and the lmdb
 //   record rather than decisions, and over the budget together with the rest (above);
 //   test/master/validate-unit.test.ts and namespace-unit.test.ts test them in `npm test`.
@@ -56,6 +53,7 @@ export default {
   },
   mutate: [
     'src/master/repair.ts',
+    'src/master/repairer.ts',
     'src/master/chunk-map.ts',
     'src/master/nodes.ts',
     'src/master/handlers/*.ts',
