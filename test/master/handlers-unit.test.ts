@@ -166,6 +166,8 @@ t.test('decommission and cluster status', async (t) => {
   t.same(s.servers.map((r: any) => [r.address, r.state, r.chunks, r.decommission_remaining ?? null]), [['a:1', 'decommissioning', 1, 1], ['b:1', 'live', 1, null]]);
   t.same(s.chunks, { total: 1, healthy: 0, under_replicated: 1, lost: 0, orphaned: 0, stale_replicas: 0, copies_in_flight: 0, deletes_pending: 0 });
   t.equal(s.files, 1);
+  t.same(await call({ command: 'get_chunk_servers' }), { status: 'ok', servers: ['b:1'], decommissioning: ['a:1'] }, 'no new chunks for the server being emptied; named apart');
+  t.same(await call({ command: 'get_replica_locations', excluding: [], client_id: null }), { status: 'ok', locations: ['b:1'] });
 });
 
 /** Resolves once Date.now() has moved on: the handlers stamp reports and raises with it. */
