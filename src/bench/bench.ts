@@ -333,9 +333,12 @@ async function main(): Promise<void> {
       if (!wants(s.group)) continue;
       const data = payload(s.bytes, s.bytes);
       const modeName = (mode: 'conn' | 'pipe'): string => (mode === 'conn' ? 'connection per request' : `pipelined x${s.window}`);
+      // The storage issue's targets (issue 10), for one request per connection.
       const target = (op: 'store' | 'retrieve', mode: 'conn' | 'pipe', ratio: number): Partial<Row> => {
-        if (s.bytes !== 64 * MIB || mode !== 'conn') return {};
-        return op === 'store' ? { target: '>= 80 % of disk', met: ratio >= 0.8 } : { target: '>= 60 % of loopback', met: ratio >= 0.6 };
+        if (mode !== 'conn') return {};
+        if (op === 'retrieve') return s.bytes >= MIB ? { target: '>= 80 % of loopback', met: ratio >= 0.8 } : {};
+        const want = s.bytes >= MIB ? 0.8 : 0.6;
+        return { target: `>= ${want * 100} % of disk`, met: ratio >= want };
       };
 
       log(`store ${s.label}: ${rounds} rounds of write+fsync baseline, store per connection, store pipelined`);
@@ -457,7 +460,7 @@ async function main(): Promise<void> {
           baselineValue: base.rate,
           ratio: run.rate / base.rate,
           detail: `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms; server CPU ${cpuShare(cpu, serverRuns)}; files only p99 ${base.p99.toFixed(2)} ms; loopback only (same round trips to the peer) ${net.rate.toFixed(0)}/s, p99 ${net.p99.toFixed(2)} ms`,
-          ...(is8 ? { target: '>= 3000/s', met: run.rate >= 3000 } : {}),
+          ...(is8 ? { target: '>= 1.0 x files only', met: run.rate >= base.rate } : {}),
         });
         rows.push({
           figure: `${name}: p99 latency`,
@@ -466,7 +469,7 @@ async function main(): Promise<void> {
           baseline: 'the same files-only pairs',
           baselineValue: base.p99,
           detail: `p50 ${run.p50.toFixed(2)} ms`,
-          ...(is8 ? { target: '< 10 ms', met: run.p99 < 10 } : {}),
+          ...(is8 ? { target: '<= 1.5 x files only', met: run.p99 <= 1.5 * base.p99 } : {}),
         });
       }
       if (unsynced) await stopChild(unsynced);
