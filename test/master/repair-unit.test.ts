@@ -4,26 +4,7 @@
 import t from 'tap';
 import type { Replica } from '../../src/master/chunk-map.js';
 import { classify, decide, readableHolders, spreadScore, type ChunkView, type RepairInput, type ServerView } from '../../src/master/repair.js';
-
-const NOW = 100_000;
-
-function servers(spec: Record<string, Partial<ServerView>>): Map<string, ServerView> {
-  return new Map(
-    Object.entries(spec).map(([a, s], i) => [a, { address: a, state: 'live', location: [i * 20, 0], total: 1000, used: 0, lastReport: NOW - 1, ...s } as ServerView]),
-  );
-}
-
-function rep(length: number, digest: string | null = 'd1', o: Partial<Replica> = {}): Replica {
-  return { length, version: 0, digest, since: 0, changedAt: 0, ...o };
-}
-
-function chunk(id: string, length: number | null, replicas: Record<string, Replica>, o: Partial<ChunkView> = {}): ChunkView {
-  return { chunk_id: id, length, version: 0, replicas: new Map(Object.entries(replicas)), ...o };
-}
-
-function input(s: Map<string, ServerView>, chunks: ChunkView[], o: Partial<RepairInput> = {}): RepairInput {
-  return { now: NOW, factor: 3, maxCopiesPerServer: 2, gcGraceMs: 10_000, settleMs: 1000, distanceWeight: 0.6, spaceWeight: 0.4, servers: s, chunks, inflight: [], ...o };
-}
+import { chunk, input, NOW, rep, servers } from '../support/repair-tables.js';
 
 const copies = (plan: ReturnType<typeof decide>) => plan.copies.map((c) => `${c.chunk_id}:${c.source}>${c.target}`);
 const explicit = { raise: { at: NOW, explicit: true } };
