@@ -5,6 +5,7 @@ import type { SpilledBin, SpillTarget } from '../wire/spill.js';
 import { InsufficientSpaceError } from '../errors.js';
 import { fileBodyOf } from './file-body.js';
 import { charge, type SpaceAccount } from './space.js';
+import { writeAll } from './write-all.js';
 
 // writev takes at most IOV_MAX (1024 on Linux) buffers per call.
 const MAX_IOV = 1024;
@@ -154,22 +155,5 @@ export class StagedFile implements SpillTarget, SpilledBin {
       w.resolve();
       return false;
     });
-  }
-}
-
-async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let rest = buffers;
-  let pos = position;
-  for (;;) {
-    const { bytesWritten } = await fh.writev(rest, pos);
-    if (bytesWritten === 0) throw new Error('write made no progress');
-    pos += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0]!.length) {
-      skip -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (rest.length === 0) return;
-    rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { crashPoint } from '../crash-points.js';
 import { frameOf } from './wal-frame.js';
 import { packHeader } from './wal-entry.js';
+import { writeAll } from '../write-all.js';
 
 // `<chunk dir>/.meta/wal-0.log` and `wal-1.log`: one takes new records while the other,
 // full, waits for its checkpoint; each starts with a header frame naming its generation.
@@ -207,22 +208,5 @@ export class WriteAheadLog {
 
   private wake(): void {
     for (const w of this.roomWaiters.splice(0)) w();
-  }
-}
-
-async function writeAll(h: FileHandle, buffers: Buffer[], position: number): Promise<number> {
-  let rest = buffers;
-  let pos = position;
-  for (;;) {
-    const { bytesWritten } = await h.writev(rest, pos);
-    if (bytesWritten === 0) throw new Error('log write made no progress');
-    pos += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0]!.length) {
-      skip -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (rest.length === 0) return pos - position;
-    rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
   }
 }
