@@ -2,8 +2,8 @@
 // "Development", has the last score and how long it took).
 //
 // How it runs. Every mutant of the files in `mutate` is tried against the in-process unit
-// tests that call those modules directly (test/master/*-unit.test.ts, test/master/repair.test.ts,
-// test/cluster/*-unit.test.ts: real lmdb in a temp dir, real sockets on 127.0.0.1, no child
+// tests that call those modules directly (test/unit/master/,
+// test/unit/chunk-server/cluster/: real lmdb in a temp dir, real sockets on 127.0.0.1, no child
 // processes). Coverage is per test file ('perTest'), so a mutant runs only the files that
 // reach it. The sandbox compiles the instrumented sources and those tests to plain JS once
 // (buildCommand, stryker.tsconfig.json -> .stryker-build/ inside the sandbox): a test file
@@ -26,27 +26,27 @@
 //   copy is instructed, given up after instruction_timeout_s, retried; settle windows after
 //   a start; deletes waiting for a report; decommission's end. Measured in (run of 5f83dd8,
 //   2026-12-02): 54.6 % (120 killed, 70 survived, 30 without coverage), because what those
-//   mutants change shows only through the child-process cluster tests (test/cluster/heal,
+//   mutants change shows only through the child-process cluster tests (test/e2e/cluster/heal,
 //   gc, stale, decommission-restart: 20-60 s each, for every mutant). The decisions it feeds
 //   are all in repair.ts, which is in scope.
-// - src/master/validate.ts (280), src/master/namespace.ts (226): input checking and the lmdb
+// - src/master/validate.ts (280), src/master/namespace/namespace.ts (226): input checking and the lmdb
 //   record rather than decisions, and over the budget together with the rest (above);
-//   test/master/validate-unit.test.ts and namespace-unit.test.ts test them in `npm test`.
-// - src/master/config.ts (117): its in-process tests share test/master/master-cli.test.ts
+//   test/unit/master/validate-unit.test.ts and namespace-unit.test.ts test them in `npm test`.
+// - src/master/config.ts (117): its in-process tests share test/unit/master/master-cli.test.ts
 //   with child-process ones (bin/master), which would run for every mutant.
-// - src/cluster/rpc.ts (216), master-client.ts (163), instructions.ts (181): socket, timer
+// - src/net/rpc.ts (216), master-client.ts (163), instructions.ts (181): socket, timer
 //   and retry glue. Their mutants mostly change deadlines and backoff, which their tests
-//   (test/cluster/rpc.test.ts, master-client.test.ts, and the child-process cluster tests)
+//   (test/e2e/cluster/rpc.test.ts, master-client.test.ts, and the child-process cluster tests)
 //   can only observe by waiting for them: seconds to minutes per mutant.
-// - src/master/master.ts (77), cli.ts (34): process wiring (listen, intervals, commander);
+// - src/master/main.ts (77), cli.ts (34): process wiring (listen, intervals, commander);
 //   observable only through a started master or bin/master in a child process.
 //
 // The two mutations issue 15 names: "re-replication no longer stops at the factor" is
-// mutant `k <= need` in decide() (repair.ts), killed by test/master/repair-unit.test.ts
+// mutant `k <= need` in decide() (repair.ts), killed by test/unit/master/repair-unit.test.ts
 // ("re-replication stops at the factor, with more servers than the factor"); forwarding
 // appends to get_replica_locations' servers instead of the chunk's holders (replication.ts)
-// is killed by test/cluster/replication-unit.test.ts ("appends go to the chunk's holders")
-// and by the child-process test test/cluster/replication.test.ts.
+// is killed by test/e2e/cluster/replication-unit.test.ts ("appends go to the chunk's holders")
+// and by the child-process test test/e2e/cluster/replication.test.ts.
 //
 // Survivors that no test can kill (equivalent mutants) are listed at the end of this file,
 // by file, with why.
@@ -54,7 +54,7 @@
 export default {
   testRunner: 'tap',
   tap: {
-    testFiles: ['.stryker-build/test/master/repair.test.js', '.stryker-build/test/master/*-unit.test.js', '.stryker-build/test/cluster/*-unit.test.js'],
+    testFiles: ['.stryker-build/test/unit/master/**/*.test.js', '.stryker-build/test/unit/chunk-server/cluster/*.test.js'],
     nodeArgs: [],
     forceBail: true,
   },
@@ -62,10 +62,10 @@ export default {
     'src/master/repair.ts',
     'src/master/chunk-map.ts',
     'src/master/nodes.ts',
-    'src/master/handlers/*.ts',
-    'src/cluster/replication.ts',
-    'src/cluster/members.ts',
-    'src/cluster/chunk-reports.ts',
+    'src/master/commands/*.ts',
+    'src/chunk-server/cluster/replication.ts',
+    'src/chunk-server/cluster/members.ts',
+    'src/chunk-server/cluster/chunk-reports.ts',
   ],
   buildCommand: 'npx tsc -p stryker.tsconfig.json',
   coverageAnalysis: 'perTest',
@@ -115,22 +115,22 @@ export default {
 // src/master/chunk-map.ts
 // - `r.digest !== null` -> true in `filled`: a null digest at the same length and version is
 //   `same` and has returned before.
-// src/master/handlers/chunk-servers.ts
+// src/master/commands/chunk-servers.ts
 // - `req.chunk_changes.length > 0` -> true / `>= 0`, and `else if (map.reports(...))` -> true:
 //   changes(address, [], now) is what the other branch does for a reporting server, and for a
 //   server that sends no reports it changes nothing.
-// src/master/handlers/files.ts
+// src/master/commands/files.ts
 // - `ns.get(...)?.chunk_locations[...] ?? []` (optional chaining, the default): right after
 //   recordChunk the file and its chunk's entry exist.
 // - `map.replicas(...)?.keys() ?? []` and `map.replicas(...) ?? []` -> ['Stryker was here']:
 //   dropping a holder nobody has, or destructuring a string whose `length` is undefined,
 //   does nothing.
-// src/cluster/members.ts
+// src/chunk-server/cluster/members.ts
 // - `opts.fixed ?? []` -> ['Stryker was here']: replaced by the first fetch; no member has that
 //   address. `fetch === null` -> false: a null fetch throws inside the try and is logged, the
 //   list unchanged. The catch block emptied: it only logs. `fixed !== null ||` -> false (on a
 //   miss): with a fixed list refresh() returns at once and the answer is the same false.
-// src/cluster/replication.ts
+// src/chunk-server/cluster/replication.ts
 // - catch blocks emptied (replicaTargets' candidate, changed, fanOut): they only log; in
 //   appendReplicas the emptied catch leaves `holders` undefined, and `new Set(undefined)` is
 //   empty, so nothing is forwarded either way.

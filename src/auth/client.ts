@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { RpcAuth } from '../cluster/rpc.js';
+import type { RpcAuth } from '../net/rpc.js';
 import { CLIENT_ID, readKeyFile } from './keys.js';
 import { signFrame, type Credential } from './signer.js';
 

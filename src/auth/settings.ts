@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, num, positive, table, text, type SecuritySettings, type Table } from '../config.js';
+import { ConfigError, num, positive, table, text, type SecuritySettings, type Table } from '../config/config.js';
 import { readKeyFile } from './keys.js';
 
 const CLIENT_AUTH = ['off', 'writes', 'all'] as const;

@@ -4,9 +4,9 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { GfsClient, GfsError } from '../client/index.js';
-import { ConfigError, resolveSettings, type GfsFlags } from './gfs-config.js';
-import { formatList, formatServers, formatStat } from './format.js';
-import { progressDisplay, type ProgressDisplay } from './progress-bar.js';
+import { ConfigError, resolveSettings, type GfsFlags } from './gfs/config.js';
+import { formatList, formatServers, formatStat } from './gfs/format.js';
+import { progressDisplay, type ProgressDisplay } from './gfs/progress-bar.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { listenOn } from '../listen.js';
+import { listenOn } from '../net/listen.js';
 
 /** An error a request caused: its status, a stable code and a sentence for people. */
 export class HttpError extends Error {

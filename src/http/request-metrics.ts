@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Dispatch } from '../connection.js';
+import type { Dispatch } from '../net/connection.js';
 
 // Seconds: from a 4 KiB store on a warm disk (~1 ms) to a 64 MiB chunk replicated three
 // ways over a slow link.

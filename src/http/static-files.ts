@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { sendText, type Routes } from './http-server.js';
 
 // The page's files are served as they are written: no build step. The same relative path
-// reaches src/web/ from src/http/ (tests) and from dist/http/ (the built master).
-export const WEB_DIR = fileURLToPath(new URL('../../src/web/', import.meta.url));
+// reaches src/master/console/web/ from src/http/ (tests) and from dist/http/ (the built master).
+export const WEB_DIR = fileURLToPath(new URL('../../src/master/console/web/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** GET routes for every file of src/web/, read once; `/` is index.html. */
+/** GET routes for every file of src/master/console/web/, read once; `/` is index.html. */
 export function staticRoutes(dir = WEB_DIR): Routes {
   const routes: Routes = {};
   for (const name of readdirSync(dir)) {

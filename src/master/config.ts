@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadClientCredential } from '../auth/client.js';
-import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config.js';
+import { ConfigError, DEFAULTS as CHUNK_DEFAULTS, logLevel, num, port, positive, table, text, type SecuritySettings, type Table } from '../config/config.js';
 
 // The master reads the same TOML as the chunk servers; its keys live under [master].
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChunkMap } from './chunk-map.js';
-import type { Namespace } from './namespace.js';
+import type { Namespace } from './namespace/namespace.js';
 import type { Nodes } from './nodes.js';
 import { classify, decide, readableHolders, type ChunkView, type InFlight, type ServerState, type ServerView } from './repair.js';
 

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { MASTER_DEFAULTS, type MasterConfig } from '../../src/master/config.js';
-import { startMaster, type Master } from '../../src/master/master.js';
+import { startMaster, type Master } from '../../src/master/main.js';
 import { call, ROOT, spawnListening, spawnServer, type ChildServer, type Reply } from './helpers.js';
 
 export const MASTER_BIN = join(ROOT, 'bin', 'master');

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import { sumsOfBuffer } from '../../storage/checksums.js';
+import type { ChunkStore } from '../../storage/chunk-store.js';
+import { isSafeId } from '../../storage/safe-name.js';
+import type { Rpc } from '../../net/rpc.js';
+import type { SummarySource } from './summary-source.js';
+
+type Instruction =
+  | { op: 'delete'; chunk_id: string; length: number | null; digest: string | null }
+  | { op: 'copy'; chunk_id: string; target: string; version: number };
+
+const ADDRESS = /^.+:\d{1,5}$/;
+
+/** An instruction from a heartbeat reply, or null for one this server does not understand (logged). */
+function parse(v: unknown): Instruction | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.chunk_id !== 'string' || !isSafeId(o.chunk_id)) return null;
+  if (o.op === 'delete') {
+    const length = typeof o.length === 'number' && Number.isSafeInteger(o.length) ? o.length : null;
+    return { op: 'delete', chunk_id: o.chunk_id, length, digest: typeof o.digest === 'string' ? o.digest : null };
+  }
+  if (o.op === 'copy' && typeof o.target === 'string' && ADDRESS.test(o.target)) {
+    const version = typeof o.version === 'number' && Number.isSafeInteger(o.version) && o.version > 0 ? o.version : 0;
+    return { op: 'copy', chunk_id: o.chunk_id, target: o.target, version };
+  }
+  return null;
+}
+
+export interface InstructionRunnerOptions {
+  readonly store: ChunkStore;
+  readonly summaries: SummarySource;
+  readonly rpc: Rpc;
+  /** Time for one copy (a store_chunk to the target), in ms. */
+  readonly dataTimeoutMs: number;
+  /** Instructions carried out at once; the rest wait their turn. */
+  readonly parallel: number;
+  readonly log: Logger;
+}
+
+/**
+ * Carries out the master's instructions (PROTOCOL.md, "Instructions"): `delete` removes a
+ * copy, unless it changed since the master judged it; `copy` sends this server's verified
+ * copy to `target` as a replica store. Failed copies are handed back for the next heartbeat.
+ */
+export class InstructionRunner {
+  private readonly queue: Instruction[] = [];
+  private readonly queued = new Set<string>();
+  private running = 0;
+  private idle: Promise<void> = Promise.resolve();
+  private wakeIdle: (() => void) | null = null;
+  private failed: { chunk_id: string; target: string }[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: InstructionRunnerOptions) {}
+
+  accept(list: unknown): void {
+    if (!Array.isArray(list)) return;
+    for (const v of list) {
+      const ins = parse(v);
+      if (!ins) {
+        this.opts.log.warn({ instruction: v }, 'ignored an instruction this server does not understand');
+        continue;
+      }
+      const key = `${ins.op}\0${ins.chunk_id}\0${ins.op === 'copy' ? ins.target : ''}`;
+      if (this.queued.has(key)) continue;
+      this.queued.add(key);
+      this.queue.push(ins);
+    }
+    this.pump();
+  }
+
+  /** Copies that failed since the last call. */
+  takeFailed(): { chunk_id: string; target: string }[] {
+    const out = this.failed;
+    this.failed = [];
+    return out;
+  }
+
+  giveBackFailed(list: { chunk_id: string; target: string }[]): void {
+    this.failed.push(...list);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    if (this.running > 0) await this.idle;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.opts.parallel && this.queue.length > 0) {
+      const ins = this.queue.shift()!;
+      if (this.running++ === 0) this.idle = new Promise((r) => (this.wakeIdle = r));
+      void this.run(ins).finally(() => {
+        this.queued.delete(`${ins.op}\0${ins.chunk_id}\0${ins.op === 'copy' ? ins.target : ''}`);
+        if (--this.running === 0) this.wakeIdle?.();
+        this.pump();
+      });
+    }
+  }
+
+  private async run(ins: Instruction): Promise<void> {
+    const { log } = this.opts;
+    try {
+      if (ins.op === 'delete') await this.delete(ins);
+      else await this.copy(ins);
+    } catch (err) {
+      log.warn({ op: ins.op, chunk_id: ins.chunk_id, err: (err as Error).message }, 'instruction failed');
+      if (ins.op === 'copy') this.failed.push({ chunk_id: ins.chunk_id, target: ins.target });
+    }
+  }
+
+  private async delete(ins: Extract<Instruction, { op: 'delete' }>): Promise<void> {
+    const now = this.opts.summaries.summaryOf(ins.chunk_id);
+    if (now && ((ins.length !== null && now.length !== ins.length) || (ins.digest !== null && now.digest !== ins.digest))) {
+      this.opts.log.info({ chunk_id: ins.chunk_id, length: now.length, judged_length: ins.length }, 'kept a copy the master judged before it changed');
+      return;
+    }
+    const existed = await this.opts.store.delete(ins.chunk_id);
+    this.opts.log.info({ chunk_id: ins.chunk_id, existed }, 'deleted chunk on the master\'s instruction');
+  }
+
+  private async copy(ins: Extract<Instruction, { op: 'copy' }>): Promise<void> {
+    const { store, rpc, log } = this.opts;
+    const file = await store.openForRead(ins.chunk_id);
+    let data: Buffer;
+    try {
+      data = await file.handle.readFile();
+    } finally {
+      await file.handle.close();
+    }
+    const crcs = await sumsOfBuffer(data);
+    if (data.length !== file.sums.size || crcs.some((c, i) => c !== file.sums.crcs[i])) throw new Error('local copy does not match its checksums');
+    const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data, replica_servers: true };
+    if (ins.version > 0) request.version = ins.version;
+    const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);
+    if (reply.status !== 'ok') throw new Error(`target refused: ${String(reply.message)}`);
+    log.info({ chunk_id: ins.chunk_id, target: ins.target, bytes: data.length }, 'copied chunk on the master\'s instruction');
+  }
+}

@@ -1,0 +1,65 @@
+import { InsufficientSpaceError } from '../../errors.js';
+import type { OkReply, StoreChunkRequest } from '../../wire/messages.js';
+import { chargeDelta } from '../../storage/space.js';
+import { payloadSize } from '../../wire/spill.js';
+import type { HandlerContext } from './context.js';
+
+/**
+ * store_chunk. The replica path (`replica_servers` truthy) only stores, under the given
+ * chunk_id (the reference wrongly re-keyed replicas by sha256). Without it this server is
+ * the primary: it places copies on peers the master picks, stores its own, and tells the
+ * master where the chunk really lives.
+ */
+export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+  if (req.isReplica) {
+    const version = await ctx.store.write(req.chunk_id, req.data, req.version ?? undefined);
+    ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data), version }, 'stored replica');
+    return { status: 'ok', chunk_id: req.chunk_id, version };
+  }
+  return storeAsPrimary(req, ctx);
+}
+
+async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+  const { store, cluster, log } = ctx;
+  const size = payloadSize(req.data);
+  // Refuse before asking anyone: the client falls back to another server on this error.
+  // An overwrite needs room only for its growth, as the store charges it. A spilled payload
+  // already holds a reservation for all its bytes, so it has proved that it fits.
+  if (Buffer.isBuffer(req.data) && !store.space.fits(chargeDelta(store.sizeOf(req.chunk_id), size))) {
+    throw new InsufficientSpaceError(store.space.available);
+  }
+  if (req.file_path === null) {
+    // The master files chunks under a path; without one there is nothing to tell it.
+    const version = await store.write(req.chunk_id, req.data, req.version ?? undefined);
+    log.warn({ chunk_id: req.chunk_id }, 'primary store without file_path: stored locally only, master not told');
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version };
+  }
+
+  const targets = await cluster.replicaTargets(size, req.client_id);
+  // Every copy gets the primary's new version, so that the master sees them as one current
+  // set (its stale rule compares versions) whatever each replica held before.
+  const version = req.version ?? (store.summaryOf(req.chunk_id)?.version ?? 0) + 1;
+  // The local write and the copies overlap; a failed local write is still the client's answer.
+  const [local, copies] = await Promise.allSettled([store.write(req.chunk_id, req.data, version), cluster.storeReplicas(targets ?? [], req, version)]);
+  const holders = copies.status === 'fulfilled' ? copies.value : [];
+  if (local.status === 'rejected') {
+    if (holders.length > 0) log.warn({ chunk_id: req.chunk_id, peers: holders }, 'local store failed after peers took copies; master not told');
+    throw local.reason;
+  }
+
+  if (targets === null) {
+    log.warn({ chunk_id: req.chunk_id, file_path: req.file_path }, 'master unreachable: chunk stored locally, metadata not updated');
+    return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version: local.value };
+  }
+  const locations = [cluster.address, ...holders];
+  await cluster.reportChunk({
+    file_path: req.file_path,
+    chunk_id: req.chunk_id,
+    chunk_locations: locations,
+    chunk_size: size,
+    pending_replication: locations.length < cluster.replicationFactor,
+    chunk_index: req.chunk_index ?? undefined,
+  });
+  log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
+  return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length, version: local.value };
+}

@@ -1,0 +1,56 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { MasterClient } from './cluster/master-client.js';
+import type { ChunkStore } from '../storage/chunk-store.js';
+import { QUARANTINE_DIR } from '../storage/quarantine.js';
+import { RequestMetrics } from '../http/request-metrics.js';
+
+export interface ChunkMetricsSources {
+  readonly store: ChunkStore;
+  readonly chunkDir: string;
+  /** The master link, once it exists (it is made after the listener). */
+  readonly masterLink: () => MasterClient | null;
+  readonly commands: readonly string[];
+}
+
+/**
+ * The chunk server's registry. Everything but requests and bytes is read from the store
+ * when Prometheus scrapes, so nothing on the request path pays for it.
+ */
+export function chunkServerMetrics(src: ChunkMetricsSources): { registry: Registry; requests: RequestMetrics } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new RequestMetrics(registry, 'chunkserver', new Set(src.commands));
+  const { store } = src;
+  const gauge = (name: string, help: string, value: () => number | Promise<number>): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(await value());
+      },
+    });
+  };
+  gauge('chunkserver_space_limit_bytes', 'Most bytes this server may hold (--space)', () => store.space.limitBytes);
+  gauge('chunkserver_space_used_bytes', 'Bytes held or reserved in the chunk directory', () => store.space.used);
+  gauge('chunkserver_space_reserved_bytes', 'Bytes reserved by writes under way and prepared transactions, not yet in a chunk', () => {
+    let committed = 0;
+    for (const id of store.chunkIds()) committed += store.sizeOf(id) ?? 0;
+    return Math.max(0, store.space.used - committed);
+  });
+  gauge('chunkserver_chunks', 'Chunks held', () => store.chunkCount);
+  gauge('chunkserver_prepared_transactions', 'Prepared transactions waiting for commit or rollback', () => store.transactions.count);
+  gauge('chunkserver_corrupt_chunks_unreported', 'Chunks found corrupt and quarantined that the master has not acknowledged yet', () => store.corruptChunks().length);
+  gauge('chunkserver_quarantined_chunks', 'Findings kept in the quarantine folder (reported or not)', async () => {
+    try {
+      return (await readdir(join(src.chunkDir, QUARANTINE_DIR))).length;
+    } catch {
+      return 0;
+    }
+  });
+  gauge('chunkserver_scrub_last_pass_timestamp_seconds', 'Start of the last complete scrub pass (0: none yet)', async () => ((await store.lastScrub()) ?? 0) / 1000);
+  gauge('chunkserver_master_up', '1 when the last exchange with the master succeeded, else 0', () => (src.masterLink()?.linkUp ? 1 : 0));
+  return { registry, requests };
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { ChunkMap } from '../chunk-map.js';
+import type { Namespace } from '../namespace/namespace.js';
+import type { Nodes } from '../nodes.js';
+import type { Repairer } from '../repairer.js';
+
+/** What a master handler may use. */
+export interface MasterContext {
+  readonly nodes: Nodes;
+  readonly ns: Namespace;
+  /** Who holds which chunk, from the servers' reports. */
+  readonly map: ChunkMap;
+  readonly repairer: Repairer;
+  readonly replicationFactor: number;
+  /** A report proves a copy stale only if it came this long after the length was raised (one heartbeat: time for the change to be reported). */
+  readonly reportMarginMs: number;
+  readonly log: Logger;
+}

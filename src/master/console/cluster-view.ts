@@ -1,0 +1,221 @@
+import type { Location, Nodes, SpaceInfo } from '../nodes.js';
+
+/** The fields of a file's metadata the view reads (the reference's FileMetadata names). */
+export interface FileRecord {
+  total_size: number;
+  chunk_ids: string[];
+  chunk_locations: Record<string, string[]>;
+  chunk_offsets: Record<string, number>;
+  last_chunk_id: string | null;
+}
+
+/** What the view reads of the master's namespace, whichever store holds it. */
+export interface NamespaceReader {
+  readonly size: number;
+  get(filePath: string): FileRecord | null;
+  list(): string[];
+}
+
+/** As the master's cluster_status gives it (the repairer's word). */
+export type ServerState = 'live' | 'dead' | 'decommissioning';
+export type ChunkHealth = 'at_factor' | 'under_replicated' | 'lost';
+
+export interface ServerView {
+  address: string;
+  /** null for a holder named in the namespace that never registered with this master. */
+  x: number | null;
+  y: number | null;
+  state: ServerState;
+  total: number | null;
+  used: number | null;
+  /** Chunk copies the namespace places on this server. */
+  chunks: number;
+  /** Decommissioning only: chunks still to be copied elsewhere before the server may go (0: it may). */
+  decommission_remaining?: number;
+}
+
+export interface ClientView {
+  client_id: string;
+  x: number;
+  y: number;
+}
+
+export interface FileSummary {
+  path: string;
+  size: number;
+  chunks: number;
+  /** Live copies over all its chunks: changes whenever a holder comes or goes. */
+  live_copies: number;
+  health: ChunkHealth;
+}
+
+export interface ChunkView {
+  index: number;
+  chunk_id: string;
+  size: number;
+  holders: Array<{ address: string; state: ServerState }>;
+  live_copies: number;
+  health: ChunkHealth;
+}
+
+export interface ClusterTotals {
+  servers: Record<ServerState, number>;
+  clients: number;
+  files: number;
+  chunks: number;
+  chunksByHealth: Record<ChunkHealth, number>;
+  capacity: { total: number; used: number; free: number };
+}
+
+interface Seen {
+  location: Location;
+  space: SpaceInfo | null;
+}
+
+/** A server's state and decommission progress, keyed by address. */
+type States = ReadonlyMap<string, { state: ServerState; remaining?: number }>;
+
+const STATES: readonly ServerState[] = ['live', 'dead', 'decommissioning'];
+
+/** The servers' rows of a cluster_status reply as a lookup; rows of unknown shape are skipped. */
+export function statesOf(status: Record<string, unknown>): States {
+  const out = new Map<string, { state: ServerState; remaining?: number }>();
+  const rows = Array.isArray(status.servers) ? (status.servers as unknown[]) : [];
+  for (const row of rows) {
+    const r = row as Record<string, unknown>;
+    if (typeof r.address !== 'string' || !STATES.includes(r.state as ServerState)) continue;
+    out.set(r.address, { state: r.state as ServerState, ...(typeof r.decommission_remaining === 'number' ? { remaining: r.decommission_remaining } : {}) });
+  }
+  return out;
+}
+
+/**
+ * What the console and the master's metrics show, read from the master's own state. The
+ * master forgets a server once it misses its heartbeats; this view remembers every server it
+ * saw live, so a dead one stays on the map, marked dead, until it comes back.
+ */
+export class ClusterView {
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(
+    private readonly nodes: Nodes,
+    private readonly meta: NamespaceReader,
+    readonly replicationFactor: number,
+    /** The master's cluster_status: each server's state (live, dead, decommissioning) is its word. */
+    private readonly clusterStatus: () => Record<string, unknown>,
+  ) {}
+
+  private states(): States {
+    return statesOf(this.clusterStatus());
+  }
+
+  /** A server cluster_status does not list is dead unless the registry has it live. */
+  private stateOf(states: States, address: string): ServerState {
+    return states.get(address)?.state ?? (this.nodes.isLive(address) ? 'live' : 'dead');
+  }
+
+  /** Records the servers live now; called on a timer and before every read. */
+  refresh(): void {
+    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
+  }
+
+  servers(states = this.states()): ServerView[] {
+    this.refresh();
+    const copies = new Map<string, number>();
+    for (const path of this.meta.list()) {
+      const meta = this.meta.get(path)!;
+      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) copies.set(a, (copies.get(a) ?? 0) + 1);
+    }
+    const out: ServerView[] = [];
+    for (const [address, s] of this.seen) {
+      const state = this.stateOf(states, address);
+      const remaining = states.get(address)?.remaining;
+      out.push({
+        address,
+        x: s.location[0],
+        y: s.location[1],
+        state,
+        total: s.space?.total ?? null,
+        used: s.space?.used ?? null,
+        chunks: copies.get(address) ?? 0,
+        ...(state === 'decommissioning' && remaining !== undefined ? { decommission_remaining: remaining } : {}),
+      });
+    }
+    for (const [address, n] of copies) {
+      if (this.seen.has(address)) continue;
+      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n });
+    }
+    return out.sort((a, b) => a.address.localeCompare(b.address));
+  }
+
+  clients(): ClientView[] {
+    return this.nodes.clientList().map((c) => ({ client_id: c.client_id, x: c.location[0], y: c.location[1] }));
+  }
+
+  files(prefix = ''): FileSummary[] {
+    const states = this.states();
+    return this.meta
+      .list()
+      .filter((p) => p.startsWith(prefix))
+      .sort()
+      .map((path) => {
+        const chunks = this.chunks(this.meta.get(path)!, states);
+        const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
+        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
+      });
+  }
+
+  /** One file with its chunks, or null when there is no such file. */
+  file(path: string): { path: string; size: number; health: ChunkHealth; chunks: ChunkView[] } | null {
+    const meta = this.meta.get(path);
+    if (!meta) return null;
+    const chunks = this.chunks(meta, this.states());
+    return { path, size: meta.total_size, health: worst(chunks.map((c) => c.health)), chunks };
+  }
+
+  totals(): ClusterTotals {
+    const states = this.states();
+    const servers = this.servers(states);
+    const byHealth: Record<ChunkHealth, number> = { at_factor: 0, under_replicated: 0, lost: 0 };
+    let chunks = 0;
+    for (const path of this.meta.list()) {
+      for (const c of this.chunks(this.meta.get(path)!, states)) {
+        chunks++;
+        byHealth[c.health]++;
+      }
+    }
+    // Capacity is that of the servers new chunks should go to: a decommissioning one is leaving.
+    const live = servers.filter((s) => s.state === 'live');
+    const total = live.reduce((n, s) => n + (s.total ?? 0), 0);
+    const used = live.reduce((n, s) => n + (s.used ?? 0), 0);
+    const count = (state: ServerState): number => servers.filter((s) => s.state === state).length;
+    return {
+      servers: { live: live.length, dead: count('dead'), decommissioning: count('decommissioning') },
+      clients: this.clients().length,
+      files: this.meta.size,
+      chunks,
+      chunksByHealth: byHealth,
+      capacity: { total, used, free: live.reduce((n, s) => n + Math.max(0, (s.total ?? 0) - (s.used ?? 0)), 0) },
+    };
+  }
+
+  /**
+   * As cluster_status counts them: a copy on a decommissioning server can be read but does not
+   * count towards the factor; a chunk is lost when no holder is up at all.
+   */
+  private chunks(meta: FileRecord, states: States): ChunkView[] {
+    return meta.chunk_ids.map((chunk_id, index) => {
+      const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: this.stateOf(states, address) }));
+      const live = holders.filter((h) => h.state === 'live').length;
+      const up = holders.filter((h) => h.state !== 'dead').length;
+      const health: ChunkHealth = up === 0 ? 'lost' : live < this.replicationFactor ? 'under_replicated' : 'at_factor';
+      return { index, chunk_id, size: meta.chunk_offsets[chunk_id] ?? 0, holders, live_copies: live, health };
+    });
+  }
+}
+
+const ORDER: ChunkHealth[] = ['at_factor', 'under_replicated', 'lost'];
+
+function worst(healths: ChunkHealth[]): ChunkHealth {
+  return healths.reduce<ChunkHealth>((w, h) => (ORDER.indexOf(h) > ORDER.indexOf(w) ? h : w), 'at_factor');
+}

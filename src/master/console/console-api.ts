@@ -1,0 +1,135 @@
+import { Transform } from 'node:stream';
+import type { ClusterView } from './cluster-view.js';
+import type { ConsoleIO } from './cluster-io.js';
+import type { StateEvents } from './events.js';
+import { HttpError, readBody, sendJson, type RouteRequest, type Routes } from '../../http/http-server.js';
+
+// Longest file path taken (bytes of UTF-8), as a wire request's string fields are bounded.
+const MAX_PATH_BYTES = 1024;
+// Appends travel in one request body and one append_chunk, so they are bounded like a frame field.
+const MAX_APPEND_BYTES = 16 * 1024 * 1024;
+
+export interface ConsoleApiOptions {
+  readonly view: ClusterView;
+  readonly io: ConsoleIO;
+  readonly events: StateEvents;
+}
+
+/** The page's view of everything, as /api/state and the event stream give it. */
+export function consoleState(view: ClusterView): Record<string, unknown> {
+  return { replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(), totals: view.totals(), files: view.files() };
+}
+
+function filePath(url: URL): string {
+  const path = url.searchParams.get('path');
+  if (path === null || path === '') throw new HttpError(400, 'bad_request', 'the query needs path=<file path>');
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw new HttpError(400, 'bad_request', `path is longer than ${MAX_PATH_BYTES} bytes`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw new HttpError(400, 'bad_request', 'path holds control characters');
+  return path;
+}
+
+function contentLength(r: RouteRequest): number {
+  const raw = r.req.headers['content-length'];
+  if (raw === undefined) throw new HttpError(411, 'length_required', 'send the body with a Content-Length (the free space is checked before any byte is stored)');
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, 'bad_request', 'Content-Length is not a byte count');
+  return n;
+}
+
+/** Refuses a write of `bytes` that the live servers cannot hold replication_factor times. */
+function checkRoom(view: ClusterView, bytes: number): void {
+  const t = view.totals();
+  if (t.servers.live === 0) throw new HttpError(503, 'no_live_servers', 'no chunk server is live; nothing can be stored');
+  const copies = Math.min(view.replicationFactor, t.servers.live);
+  if (bytes * copies > t.capacity.free) {
+    throw new HttpError(
+      413,
+      'insufficient_space',
+      `${bytes} bytes need ${bytes * copies} bytes for ${copies} copies, but the live chunk servers have ${t.capacity.free} bytes free`,
+    );
+  }
+}
+
+export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
+  const { view, io, events } = o;
+  return {
+    '/api/state': { GET: ({ res }) => sendJson(res, 200, consoleState(view)) },
+    '/api/events': { GET: ({ res }) => events.subscribe(res) },
+    '/api/files': {
+      GET: ({ res, url }) => sendJson(res, 200, { files: view.files(url.searchParams.get('prefix') ?? '') }),
+    },
+    '/api/file': {
+      GET: ({ res, url }) => {
+        const file = view.file(filePath(url));
+        if (!file) throw new HttpError(404, 'file_not_found', `no such file: ${filePath(url)}`);
+        sendJson(res, 200, file);
+      },
+      PUT: async (r) => {
+        const path = filePath(r.url);
+        const size = contentLength(r);
+        io.authorize('upload');
+        if (view.file(path)) throw new HttpError(409, 'file_exists', `${path} exists; delete it first or choose another path`);
+        checkRoom(view, size);
+        const upload = r.url.searchParams.get('upload_id') ?? path;
+        let received = 0;
+        const counted = new Transform({
+          transform(piece: Buffer, _enc, done) {
+            received += piece.length;
+            done(null, piece);
+          },
+        });
+        r.req.pipe(counted);
+        try {
+          await io.put(path, counted, (stored) => events.publish('progress', { upload_id: upload, path, stored, total: size }));
+          if (received !== size) throw new HttpError(400, 'bad_request', `the body ended after ${received} of ${size} bytes`);
+        } catch (err) {
+          // No half-uploaded file is left listed: what was stored goes again.
+          if (view.file(path)) await io.remove(path).catch(() => undefined);
+          throw err;
+        }
+        sendJson(r.res, 201, view.file(path));
+      },
+      DELETE: async ({ res, url }) => {
+        const path = filePath(url);
+        io.authorize('delete');
+        await io.remove(path);
+        sendJson(res, 200, { deleted: path });
+      },
+    },
+    '/api/file/data': {
+      GET: async ({ res, url }) => {
+        const path = filePath(url);
+        const file = view.file(path);
+        if (!file) throw new HttpError(404, 'file_not_found', `no such file: ${path}`);
+        io.authorize('download');
+        const lost = file.chunks.find((c) => c.health === 'lost');
+        if (lost) throw new HttpError(502, 'chunk_unavailable', `chunk ${lost.index} of ${path} has no live holder`);
+        const name = path.split('/').filter(Boolean).at(-1) ?? 'download';
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': file.size,
+          'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+          'cache-control': 'no-store',
+        });
+        await io.get(path, res);
+        res.end();
+      },
+    },
+    '/api/file/append': {
+      POST: async (r) => {
+        const path = filePath(r.url);
+        const size = contentLength(r);
+        if (size === 0) throw new HttpError(400, 'bad_request', 'nothing to append: the body is empty');
+        if (size > MAX_APPEND_BYTES) throw new HttpError(413, 'body_too_large', `an append takes at most ${MAX_APPEND_BYTES} bytes`);
+        io.authorize('append');
+        if (!view.file(path)) throw new HttpError(404, 'file_not_found', `no such file: ${path}`);
+        checkRoom(view, size);
+        const data = await readBody(r.req, size);
+        await io.append(path, data);
+        sendJson(r.res, 200, view.file(path));
+      },
+    },
+  };
+}
+

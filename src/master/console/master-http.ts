@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { MasterConfig } from '../config.js';
+import { loadClientCredential } from '../../auth/client.js';
+import { ClientKeys } from '../../auth/keys.js';
+import { GfsClient } from '../../client/index.js';
+import { clientIO, type ConsoleIO } from './cluster-io.js';
+import type { ClusterView, NamespaceReader } from './cluster-view.js';
+import { consoleApiRoutes, consoleState } from './console-api.js';
+import { StateEvents } from './events.js';
+import { listenHttp, type HttpSide } from '../../http/http-server.js';
+import type { MasterMetrics } from './master-metrics.js';
+import { metricsRoutes } from '../../http/metrics-routes.js';
+import { staticRoutes } from '../../http/static-files.js';
+
+const MIB = 1024 * 1024;
+
+export interface MasterHttpOptions {
+  readonly config: MasterConfig;
+  readonly meta: NamespaceReader;
+  readonly view: ClusterView;
+  readonly metrics: MasterMetrics;
+  /** The master's own TCP address: the console's client library talks to it as any client does. */
+  readonly masterAddress: string;
+  readonly log: Logger;
+}
+
+/**
+ * The console's client library: signed with [master] console_key_file when set. A client key,
+ * not the cluster key the master holds: a member's proof would let the console's requests
+ * pass as the master's own (replica stores, chain hops) and its writes would not be told apart
+ * from repair in the servers' logs; a client key gives it a client's rights only, under its own
+ * name, revoked like any client's by removing its file from client_keys_dir.
+ */
+function consoleIO(o: MasterHttpOptions): ConsoleIO {
+  const { config, log } = o;
+  const keyFile = config.consoleKeyFile ?? undefined;
+  const cred = keyFile === undefined ? null : loadClientCredential(keyFile);
+  const security = config.security;
+  if (cred && security?.clientKeysDir && !new ClientKeys(security.clientKeysDir).get(cred.id)?.some((k) => k.equals(cred.key))) {
+    log.warn({ client_id: cred.id, client_keys_dir: security.clientKeysDir }, 'the console key is not in this master\'s client_keys_dir: its signed requests will be refused');
+  }
+  const client = new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), keyFile, log });
+  return clientIO(client, { clientAuth: security?.clientAuth ?? 'off', signsAs: cred?.id ?? null });
+}
+
+/**
+ * The master's HTTP side: metrics, health, the console's page and its API. A port that
+ * cannot be bound is logged and the master serves on without it: the TCP side, which
+ * clients and chunk servers need, never goes down for the console.
+ */
+export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
+  const { config, view, log } = o;
+  const events = new StateEvents(() => consoleState(view));
+  let io: ConsoleIO;
+  try {
+    io = consoleIO(o);
+  } catch (err) {
+    // resolveMasterConfig checked the key file at start-up; one that went bad since costs the console, not the master.
+    log.error({ err, console_key_file: config.consoleKeyFile }, 'console key unusable; the master serves without its HTTP side');
+    return null;
+  }
+  const routes = {
+    ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
+    ...staticRoutes(),
+    ...consoleApiRoutes({ view, io, events }),
+  };
+  const host = config.httpHost ?? config.host;
+  try {
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, onResponse: (route, status) => o.metrics.http(route, status) });
+    log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
+    return {
+      port: http.port,
+      async close() {
+        events.close();
+        await http.close();
+      },
+    };
+  } catch (err) {
+    log.error({ err, http_port: config.httpPort }, 'http side could not listen; the master serves without it');
+    return null;
+  }
+}

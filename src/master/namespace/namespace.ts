@@ -1,0 +1,309 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { ChunkNotFoundError, MSG, RequestError } from '../../errors.js';
+import type { FileMetadata } from '../../wire/file-metadata.js';
+
+/**
+ * Files are stored as recorded; get_file_metadata overlays the live holders from chunk
+ * reports (chunk-map.ts).
+ */
+export type { FileMetadata };
+
+/** What the master records of a chunk itself, whatever file lists it. */
+export interface ChunkRecord {
+  /** Committed length: the chunk's true end. */
+  length: number;
+  /** Version of the last mutation the master heard of; 0 when no chunk server told one. */
+  version: number;
+}
+
+// Files per transaction when importing a metadata.json.
+const IMPORT_BATCH = 20_000;
+
+/** A decommission the master was asked for and has not finished (kept across restarts). */
+export interface DecommissionRecord {
+  /** ms when decommission_server was accepted. */
+  since: number;
+}
+
+/**
+ * The file namespace in lmdb: `files` (path -> FileMetadata), `refs` (chunk_id -> paths that
+ * list it, a dupSort index), `chunks` (chunk_id -> ChunkRecord), and beside it the master's
+ * own state that must outlive it: `decommissions` (address -> DecommissionRecord). A change touches only its
+ * keys; puts made in one event turn share one transaction and one flush. Values written but
+ * not yet committed are kept in `pending`, so a change reads the one before it.
+ */
+export class Namespace {
+  private readonly pending = new Map<string, FileMetadata | null>();
+  private count: number;
+
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly files: Database<FileMetadata, string>,
+    private readonly refs: Database<string, string>,
+    private readonly chunks: Database<ChunkRecord, string>,
+    private readonly decommissions: Database<DecommissionRecord, string>,
+  ) {
+    // From the database's stat (O(1)); getCount() walks every entry, which at a million
+    // files costs a second and pulls the whole store into memory at each start.
+    this.count = (files.getStats() as { entryCount: number }).entryCount;
+  }
+
+  /**
+   * Opens (creating) the store in `dir`. The first start imports a reference-style
+   * `metadata.json` when one exists at `jsonFile`, and leaves it in place.
+   */
+  static async open(dir: string, jsonFile: string | null): Promise<{ ns: Namespace; imported: number | null }> {
+    const imported = jsonFile === null ? null : await readJson(jsonFile);
+    const env = open({ path: dir, maxDbs: 8 });
+    const ns = new Namespace(
+      env,
+      env.openDB<FileMetadata, string>({ name: 'files' }),
+      env.openDB<string, string>({ name: 'refs', dupSort: true, encoding: 'ordered-binary' }),
+      env.openDB<ChunkRecord, string>({ name: 'chunks' }),
+      env.openDB<DecommissionRecord, string>({ name: 'decommissions' }),
+    );
+    const meta = env.openDB<unknown, string>({ name: 'meta' });
+    if (imported === null || meta.get('imported') !== undefined) return { ns, imported: null };
+    const entries = Object.entries(imported);
+    for (let i = 0; i < entries.length; i += IMPORT_BATCH) ns.importFiles(entries.slice(i, i + IMPORT_BATCH).map(([path, m]) => normalise(path, m)));
+    await meta.put('imported', { from: jsonFile, at: Date.now() });
+    return { ns, imported: entries.length };
+  }
+
+  /**
+   * Writes whole files in one synchronous transaction (one flush for the batch): the import
+   * of a metadata.json, and the master benchmark's bulk load. Each chunk's record takes the
+   * file's offset for it, version 0 (not told).
+   */
+  importFiles(metas: readonly FileMetadata[]): void {
+    this.env.transactionSync(() => {
+      for (const meta of metas) {
+        const old = this.get(meta.file_path);
+        if (old === null) this.count++;
+        const before = new Set(old?.chunk_ids ?? []);
+        const after = new Set(meta.chunk_ids);
+        this.files.putSync(meta.file_path, meta);
+        for (const id of before) if (!after.has(id)) this.refs.removeSync(id, meta.file_path);
+        for (const id of after) {
+          if (!before.has(id)) this.refs.putSync(id, meta.file_path);
+          this.chunks.putSync(id, { length: meta.chunk_offsets[id] ?? 0, version: 0 });
+        }
+      }
+    });
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(filePath: string): FileMetadata | null {
+    if (this.pending.has(filePath)) return this.pending.get(filePath)!;
+    return this.files.get(filePath) ?? null;
+  }
+
+  list(): string[] {
+    const out = [...this.files.getKeys()] as string[];
+    for (const [path, m] of this.pending) {
+      const i = out.indexOf(path);
+      if (m === null && i >= 0) out.splice(i, 1);
+      if (m !== null && i < 0) out.push(path);
+    }
+    return out;
+  }
+
+  chunk(chunkId: string): ChunkRecord | undefined {
+    return this.chunks.get(chunkId);
+  }
+
+  /** Paths of the files that list the chunk (committed changes only). */
+  filesOf(chunkId: string): string[] {
+    return [...this.refs.getValues(chunkId)];
+  }
+
+  isReferenced(chunkId: string): boolean {
+    return this.refs.doesExist(chunkId);
+  }
+
+  /** add_file: declares a file's chunks; offsets already known for kept chunks stay. */
+  async addFile(filePath: string, totalSize: number, chunkIds: string[]): Promise<void> {
+    const old = this.get(filePath);
+    const meta = emptyFile(filePath);
+    meta.total_size = totalSize;
+    meta.chunk_ids = [...chunkIds];
+    for (const id of chunkIds) {
+      meta.chunk_offsets[id] = old?.chunk_offsets[id] ?? 0;
+      if (old?.chunk_locations[id]) meta.chunk_locations[id] = old.chunk_locations[id];
+    }
+    meta.last_chunk_id = chunkIds.at(-1) ?? null;
+    meta.last_chunk_offset = meta.last_chunk_id === null ? 0 : meta.chunk_offsets[meta.last_chunk_id]!;
+    await this.write(filePath, meta, old);
+  }
+
+  /**
+   * update_file_metadata: a primary stored `chunkId` of `chunkSize` bytes on `locations`.
+   * A new chunk is appended to the file; a known one is replaced (its size counted once).
+   * With `chunkIndex` (our chunk servers send it) a chunk whose bytes repeat an earlier one
+   * of the same file, and so has the same sha256 id, still takes its own place in the file.
+   */
+  async recordChunk(filePath: string, chunkId: string, locations: string[], chunkSize: number, chunkIndex: number | null, version: number): Promise<void> {
+    const old = this.get(filePath);
+    const meta = old ? clone(old) : emptyFile(filePath);
+    const repeat = chunkIndex !== null && chunkIndex === meta.chunk_ids.length && meta.chunk_ids.includes(chunkId);
+    const known = !repeat && meta.chunk_ids.includes(chunkId);
+    if (!known) meta.chunk_ids.push(chunkId);
+    meta.total_size += known ? chunkSize - (meta.chunk_offsets[chunkId] ?? 0) : chunkSize;
+    meta.chunk_offsets[chunkId] = chunkSize;
+    meta.chunk_locations[chunkId] = [...new Set([...(repeat ? meta.chunk_locations[chunkId]! : []), ...locations])];
+    if (!known || meta.last_chunk_id === chunkId) {
+      meta.last_chunk_id = chunkId;
+      meta.last_chunk_offset = chunkSize;
+    }
+    await Promise.all([this.write(filePath, meta, old), this.chunks.put(chunkId, { length: chunkSize, version })]);
+  }
+
+  /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
+  async setOffset(filePath: string, chunkId: string, offset: number, version: number): Promise<void> {
+    const meta = this.get(filePath);
+    if (!meta) throw new RequestError(MSG.fileNotFound);
+    if (!meta.chunk_ids.includes(chunkId)) throw new ChunkNotFoundError();
+    await this.setLength(chunkId, offset, version, [filePath]);
+  }
+
+  /** A chunk's committed length changed (an append, or reports that prove one). */
+  async setLength(chunkId: string, length: number, version: number, alsoFiles: string[] = []): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const path of new Set([...alsoFiles, ...this.filesOf(chunkId)])) {
+      const old = this.get(path);
+      if (!old || !old.chunk_ids.includes(chunkId)) continue;
+      const meta = clone(old);
+      meta.total_size += length - (meta.chunk_offsets[chunkId] ?? 0);
+      meta.chunk_offsets[chunkId] = length;
+      if (meta.last_chunk_id === chunkId) meta.last_chunk_offset = length;
+      writes.push(this.write(path, meta, old));
+    }
+    const was = this.chunks.get(chunkId);
+    writes.push(this.chunks.put(chunkId, { length, version: Math.max(version, was?.version ?? 0) }));
+    await Promise.all(writes);
+  }
+
+  /** Records the holders a repair made current (kept for export and for a restart before reports). */
+  async setLocations(chunkId: string, locations: string[]): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const path of this.filesOf(chunkId)) {
+      const old = this.get(path);
+      if (!old) continue;
+      const meta = clone(old);
+      meta.chunk_locations[chunkId] = locations;
+      writes.push(this.write(path, meta, old));
+    }
+    await Promise.all(writes);
+  }
+
+  /** delete_file: the file leaves the namespace; returns the chunks it listed, or null for no such file. */
+  async deleteFile(filePath: string): Promise<string[] | null> {
+    const old = this.get(filePath);
+    if (!old) return null;
+    await this.write(filePath, null, old);
+    return [...new Set(old.chunk_ids)];
+  }
+
+  /** Forgets a chunk no file lists any more. */
+  async forgetChunk(chunkId: string): Promise<void> {
+    if (!this.isReferenced(chunkId)) await this.chunks.remove(chunkId);
+  }
+
+  /** Servers being decommissioned, as recorded (decommission_server, not finished yet). */
+  decommissioning(): string[] {
+    return [...this.decommissions.getKeys()] as string[];
+  }
+
+  /** Records a decommission; resolves once durable, so an accepted command survives a crash. */
+  async markDecommissioning(address: string): Promise<void> {
+    if (!this.decommissions.doesExist(address)) await this.decommissions.put(address, { since: Date.now() });
+  }
+
+  async clearDecommissioning(address: string): Promise<void> {
+    await this.decommissions.remove(address);
+  }
+
+  /** The reference's metadata.json layout: path -> FileMetadata, written to a temp file and renamed. */
+  async exportJson(file: string): Promise<number> {
+    const out: Record<string, FileMetadata> = {};
+    let n = 0;
+    for (const { key, value } of this.files.getRange()) {
+      out[key as string] = value;
+      n++;
+    }
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(out, null, 2));
+    await rename(temp, file);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await this.env.flushed;
+    await this.env.close();
+  }
+
+  /** Replaces (or with null removes) one file and its index entries; resolves once durable. */
+  private write(path: string, meta: FileMetadata | null, old: FileMetadata | null): Promise<unknown> {
+    this.pending.set(path, meta);
+    if (old === null && meta !== null) this.count++;
+    if (old !== null && meta === null) this.count--;
+    const before = new Set(old?.chunk_ids ?? []);
+    const after = new Set(meta?.chunk_ids ?? []);
+    const writes: Promise<unknown>[] = [meta === null ? this.files.remove(path) : this.files.put(path, meta)];
+    for (const id of before) if (!after.has(id)) writes.push(this.refs.remove(id, path));
+    for (const id of after) if (!before.has(id)) writes.push(this.refs.put(id, path));
+    return Promise.all(writes).finally(() => {
+      if (this.pending.get(path) === meta) this.pending.delete(path);
+    });
+  }
+}
+
+async function readJson(file: string): Promise<Record<string, Partial<FileMetadata>> | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`metadata file ${file} is not valid JSON (${(err as Error).message}); move it away to start empty`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`metadata file ${file} does not hold a map of files`);
+  return parsed as Record<string, Partial<FileMetadata>>;
+}
+
+// Maps keyed by chunk id have no prototype: an id such as `__proto__` (a valid name) is
+// then an ordinary key.
+function dict<T>(from?: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
+
+function emptyFile(filePath: string): FileMetadata {
+  return { file_path: filePath, total_size: 0, chunk_ids: [], chunk_locations: dict(), chunk_offsets: dict(), last_chunk_id: null, last_chunk_offset: 0 };
+}
+
+function clone(m: FileMetadata): FileMetadata {
+  return { ...m, chunk_ids: [...m.chunk_ids], chunk_locations: dict(m.chunk_locations), chunk_offsets: dict(m.chunk_offsets) };
+}
+
+/** Fills fields a file written by the reference master may lack; drops fields the namespace does not keep. */
+function normalise(filePath: string, m: Partial<FileMetadata>): FileMetadata {
+  const base = emptyFile(filePath);
+  return {
+    file_path: filePath,
+    total_size: m.total_size ?? base.total_size,
+    chunk_ids: [...(m.chunk_ids ?? [])],
+    chunk_locations: dict(m.chunk_locations),
+    chunk_offsets: dict(m.chunk_offsets),
+    last_chunk_id: m.last_chunk_id ?? null,
+    last_chunk_offset: m.last_chunk_offset ?? 0,
+  };
+}

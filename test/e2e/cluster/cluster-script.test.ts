@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { waitFor } from '../../support/cluster-helpers.js';
+import { ROOT, stopChild, tempDir } from '../../support/helpers.js';
+
+t.test('npm run cluster: a master and three chunk servers, prefixed logs, all stopped on Ctrl-C', async (t) => {
+  const dir = await tempDir(t);
+  const proc = spawn(process.execPath, [join(ROOT, 'scripts', 'cluster.mjs'), '--dir', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (c) => (out += c));
+  proc.stderr.on('data', (c) => (out += c));
+  const exited = new Promise<number | string>((res) => proc.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+  t.teardown(() => stopChild(proc, exited));
+
+  const registered = (): string[] => out.split('\n').filter((l) => / registered with master /.test(l));
+  await waitFor('three registrations', async () => (registered().length === 3 ? true : undefined), 20_000);
+  t.same(registered().map((l) => l.slice(0, 9).trim()).sort(), ['[chunk1]', '[chunk2]', '[chunk3]'], 'each line names its process');
+  t.match(out, /\[master\] +INFO +chunk server registered .*location=\[50,80\]/);
+
+  proc.kill('SIGINT');
+  t.equal(await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 20_000))]), 0);
+  for (const name of ['master', 'chunk1', 'chunk2', 'chunk3']) t.match(out, new RegExp(`\\[${name}\\] +INFO +stopped`), `${name} stopped`);
+  t.match(out, /cluster stopped\n$/);
+  for (const id of ['chunk1', 'chunk2', 'chunk3']) t.ok(existsSync(join(dir, 'chunks', id)), `${id} data under the cluster folder`);
+  t.ok(existsSync(join(dir, 'namespace', 'data.mdb')), 'master namespace (lmdb, next to the metadata file) under the cluster folder');
+});

@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { freePort, startMasterHere, waitFor } from '../../support/cluster-helpers.js';
+import { bytes, call, Client, ROOT, startServer, tempDir } from '../../support/helpers.js';
+import { families, http, sample } from '../../support/web-helpers.js';
+
+// Node's own process and runtime metrics (prom-client's defaults) are not ours to list.
+const OURS = /^(chunkserver|master)_/;
+
+t.test('chunk server: /metrics counters move with the requests made, /healthz answers', async (t) => {
+  const metricsPort = await freePort();
+  const server = await startServer(t, { metricsPort, spaceMb: 8 });
+  const before = (await http(metricsPort, 'GET', '/metrics')).body.toString();
+  t.equal(sample(before, 'chunkserver_requests_total', { command: 'store_chunk', outcome: 'ok' }), undefined, 'no store counted yet');
+  t.equal(sample(before, 'chunkserver_space_limit_bytes'), 8 * 1024 * 1024);
+  t.equal(sample(before, 'chunkserver_chunks'), 0);
+  t.equal(sample(before, 'chunkserver_master_up'), 0, 'no master configured');
+  t.ok(sample(before, 'process_cpu_user_seconds_total') !== undefined, "Node's default process metrics are there");
+
+  const data = bytes(5000);
+  t.equal((await call(server.port, { command: 'store_chunk', chunk_id: 'c1', file_path: '/f', data })).status, 'ok');
+  t.equal((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'c1' })).status, 'ok');
+  t.equal((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'nope' })).status, 'error');
+  t.equal((await call(server.port, { command: 'no_such_command' })).status, 'error');
+
+  const after = (await http(metricsPort, 'GET', '/metrics')).body.toString();
+  t.equal(sample(after, 'chunkserver_requests_total', { command: 'store_chunk', outcome: 'ok' }), 1);
+  t.equal(sample(after, 'chunkserver_requests_total', { command: 'retrieve_chunk', outcome: 'ok' }), 1);
+  t.equal(sample(after, 'chunkserver_requests_total', { command: 'retrieve_chunk', outcome: 'error' }), 1);
+  t.equal(sample(after, 'chunkserver_requests_total', { command: 'unknown', outcome: 'error' }), 1, 'unknown commands share one label value');
+  t.equal(sample(after, 'chunkserver_request_duration_seconds_count', { command: 'store_chunk' }), 1);
+  t.equal(sample(after, 'chunkserver_chunks'), 1);
+  t.ok(sample(after, 'chunkserver_space_used_bytes')! >= data.length);
+  t.ok(sample(after, 'chunkserver_received_bytes_total')! >= data.length, 'the stored bytes were received');
+  t.ok(sample(after, 'chunkserver_sent_bytes_total')! >= data.length, 'the retrieved bytes were sent');
+  const held = await Client.connect(server.port, t);
+  await held.call({ command: 'check_space', size: 1 });
+  t.equal(sample((await http(metricsPort, 'GET', '/metrics')).body.toString(), 'chunkserver_open_connections'), 1, 'the held connection is counted');
+  held.close();
+  await waitFor('the closed connection uncounted', async () =>
+    sample((await http(metricsPort, 'GET', '/metrics')).body.toString(), 'chunkserver_open_connections') === 0 ? true : undefined);
+
+  const health = await http(metricsPort, 'GET', '/healthz');
+  t.equal(health.status, 200);
+  t.match(health.json(), { status: 'ok', chunks: 1, master_up: false });
+  t.equal((await http(metricsPort, 'GET', '/nope')).status, 404);
+});
+
+t.test('master: /metrics counts commands, servers and files; /healthz answers', async (t) => {
+  const dir = await tempDir(t);
+  const httpPort = await freePort();
+  const master = await startMasterHere(t, dir, { httpPort });
+  t.equal(master.httpPort, httpPort);
+  const scrape = async (): Promise<string> => (await http(httpPort, 'GET', '/metrics')).body.toString();
+
+  const before = await scrape();
+  t.equal(sample(before, 'master_chunk_servers', { state: 'live' }), 0);
+  t.equal(sample(before, 'master_files'), 0);
+  t.equal(sample(before, 'master_replication_factor'), 3);
+
+  await call(master.port, { command: 'heartbeat', address: '127.0.0.1:1', location: [1, 2], space_info: { total: 1000, used: 10 } });
+  await call(master.port, { command: 'add_file', file_path: '/a', total_size: 0, chunk_ids: [] });
+  await call(master.port, { command: 'update_file_metadata', file_path: '/b', chunk_id: 'x', chunk_locations: ['127.0.0.1:1'], chunk_size: 3, pending_replication: true });
+  await call(master.port, { command: 'get_file_metadata', file_path: '/nope' });
+  await call(master.port, { command: 'frobnicate' });
+
+  const after = await scrape();
+  t.equal(sample(after, 'master_requests_total', { command: 'heartbeat', outcome: 'ok' }), 1);
+  t.equal(sample(after, 'master_requests_total', { command: 'add_file', outcome: 'ok' }), 1);
+  t.equal(sample(after, 'master_requests_total', { command: 'unknown', outcome: 'error' }), 1);
+  t.equal(sample(after, 'master_chunk_servers', { state: 'live' }), 1);
+  t.equal(sample(after, 'master_files'), 2);
+  t.equal(sample(after, 'master_chunks'), 1);
+  t.equal(sample(after, 'master_chunks_by_health', { health: 'under_replicated' }), 1, 'one copy of three');
+  t.equal(sample(after, 'master_capacity_bytes', { kind: 'free' }), 990);
+  t.equal(sample(after, 'master_http_requests_total', { route: '/metrics', code: '200' }), 1, 'the first scrape was counted');
+
+  const health = await http(httpPort, 'GET', '/healthz');
+  t.equal(health.status, 200);
+  t.match(health.json(), { status: 'ok', live_servers: 1, files: 2 });
+
+  // A decommissioning server is counted as such (cluster_status's word), and its space no longer as free.
+  t.equal((await call(master.port, { command: 'decommission_server', address: '127.0.0.1:1' })).status, 'ok');
+  const leaving = await scrape();
+  t.equal(sample(leaving, 'master_chunk_servers', { state: 'decommissioning' }), 1);
+  t.equal(sample(leaving, 'master_chunk_servers', { state: 'live' }), 0);
+  t.equal(sample(leaving, 'master_capacity_bytes', { kind: 'free' }), 0);
+  const state = (await http(httpPort, 'GET', '/api/state')).json();
+  t.match(state.servers, [{ address: '127.0.0.1:1', state: 'decommissioning', decommission_remaining: 1 }], 'the console says so too, with its one chunk still to copy');
+});
+
+t.test('README lists every metric both processes expose', async (t) => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const metricsPort = await freePort();
+  await startServer(t, { metricsPort });
+  const httpPort = await freePort();
+  await startMasterHere(t, await tempDir(t), { httpPort });
+  const names = [...families((await http(metricsPort, 'GET', '/metrics')).body.toString()), ...families((await http(httpPort, 'GET', '/metrics')).body.toString())];
+  const ours = names.filter((n) => OURS.test(n));
+  t.ok(ours.length > 20, 'both registries answered');
+  for (const name of ours) t.ok(readme.includes(`\`${name}\``), `README names ${name}`);
+});

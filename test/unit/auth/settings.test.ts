@@ -1,0 +1,48 @@
+// [security] at start-up: what turns authentication on, and what stops a server instead of
+// leaving it open or half-configured.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { resolveSecurity } from '../../../src/auth/settings.js';
+import { ConfigError } from '../../../src/config/config.js';
+import { runCli, tempDir } from '../../support/helpers.js';
+
+const KEY = 'ab'.repeat(32);
+
+t.test('no cluster key: off; a cluster key: members only unless client_auth says more', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'k'), `# the cluster key\n${KEY}\n\n${'cd'.repeat(32)}\n`);
+  t.equal(resolveSecurity({}), undefined);
+  t.equal(resolveSecurity({ security: { client_auth: 'off' } }), undefined);
+  const s = resolveSecurity({ security: { cluster_key_file: join(dir, 'k') } })!;
+  t.same(s.clusterKeys.map((k) => k.toString()), [KEY, 'cd'.repeat(32)], 'every key line, in order');
+  t.equal(s.clientAuth, 'off');
+  t.equal(s.replayWindowS, 60);
+  const w = resolveSecurity({ security: { cluster_key_file: join(dir, 'k'), client_auth: 'writes', client_keys_dir: dir, replay_window_s: 5 } })!;
+  t.match(w, { clientAuth: 'writes', clientKeysDir: dir, replayWindowS: 5 });
+});
+
+t.test('misconfigurations are errors naming the key', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'short'), 'secret\n');
+  await writeFile(join(dir, 'empty'), '# nothing\n');
+  await writeFile(join(dir, 'k'), KEY);
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ client_auth: 'writes' }, /client_auth needs cluster_key_file/],
+    [{ client_auth: 'yes', cluster_key_file: join(dir, 'k') }, /client_auth must be one of off, writes, all, got "yes"/],
+    [{ client_auth: 'all', cluster_key_file: join(dir, 'k') }, /client_auth = "all" needs client_keys_dir/],
+    [{ cluster_key_file: join(dir, 'missing') }, /cluster_key_file: cannot read key file .*missing: ENOENT/],
+    [{ cluster_key_file: join(dir, 'short') }, /holds a key of 6 characters; at least 32/],
+    [{ cluster_key_file: join(dir, 'empty') }, /holds no key/],
+    [{ cluster_key_file: join(dir, 'k'), replay_window_s: 0 }, /replay_window_s must be a positive number of seconds/],
+  ];
+  for (const [security, message] of cases) t.throws(() => resolveSecurity({ security }), { constructor: ConfigError, message }, message.source);
+});
+
+t.test('the chunk server refuses to start on a bad [security]', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 's.toml'), '[security]\nclient_auth = "all"\n');
+  const r = await runCli(['--config', 's.toml', '--data_dir', 'data'], dir);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^chunkserver: \[security\] client_auth needs cluster_key_file\n$/);
+});

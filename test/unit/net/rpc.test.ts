@@ -1,0 +1,118 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import t from 'tap';
+import { parseAddress, Rpc } from '../../../src/net/rpc.js';
+import { PeerError } from '../../../src/errors.js';
+import { decodeBody } from '../../../src/wire/codec.js';
+import { freePort } from '../../support/cluster-helpers.js';
+import { frame } from '../../support/helpers.js';
+
+type T = { teardown(fn: () => unknown): void };
+
+const OPTS = { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxPerPeer: 2, maxReplyBytes: 1024 * 1024 };
+
+/** A TCP server whose behaviour per connection is `onRequest` (given each decoded request). */
+async function peer(t: T, onRequest: (req: any, socket: Socket) => void): Promise<{ address: string; server: Server }> {
+  const sockets = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let buf = Buffer.alloc(0);
+    socket.on('error', () => undefined);
+    socket.on('data', (c) => {
+      buf = Buffer.concat([buf, c]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const len = buf.readUInt32BE(0);
+        onRequest(decodeBody(buf.subarray(4, 4 + len)), socket);
+        buf = buf.subarray(4 + len);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(r));
+  });
+  const a = server.address();
+  return { address: `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, server };
+}
+
+async function rejectsPeer(t: any, p: Promise<unknown>, pattern: RegExp, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: resolved`);
+  } catch (err) {
+    t.ok(err instanceof PeerError, `${what}: a PeerError`);
+    t.match((err as Error).message, pattern, what);
+  }
+}
+
+t.test('addresses', async (t) => {
+  t.same(parseAddress('localhost:5000'), { host: 'localhost', port: 5000 });
+  t.same(parseAddress('[::1]:7'), { host: '::1', port: 7 });
+  for (const bad of ['nohost', ':5', 'h:0', 'h:65536', 'h:x']) t.throws(() => parseAddress(bad), PeerError, bad);
+});
+
+t.test('a reply comes back; refused, silent, closing and oversized peers become PeerErrors within bounds', async (t) => {
+  const rpc = new Rpc({ ...OPTS, requestTimeoutMs: 5000, maxReplyBytes: 100 });
+  const echo = await peer(t, (req, s) => s.end(frame({ status: 'ok', got: req.command })));
+  t.same(await rpc.request(echo.address, { command: 'ping' }), { status: 'ok', got: 'ping' });
+
+  await rejectsPeer(t, rpc.request(`127.0.0.1:${await freePort()}`, { command: 'x' }), /ECONNREFUSED/, 'nobody listening');
+
+  const silent = await peer(t, () => undefined);
+  const started = Date.now();
+  await rejectsPeer(t, rpc.request(silent.address, { command: 'x' }, 300), /no reply within 300 ms/, 'never answers');
+  // The message names the per-call 300 ms, not the 5 s default; and it did wait that long.
+  t.ok(Date.now() - started >= 250, 'waited for the deadline');
+
+  const closer = await peer(t, (_req, s) => s.end());
+  await rejectsPeer(t, rpc.request(closer.address, { command: 'x' }), /closed without a reply/, 'closes without answering');
+
+  const big = await peer(t, (_req, s) => s.end(frame({ status: 'ok', data: Buffer.alloc(1000) })));
+  await rejectsPeer(t, rpc.request(big.address, { command: 'x' }), /over the limit/, 'reply too large');
+
+  const junk = await peer(t, (_req, s) => s.end(Buffer.from('0000000105', 'hex')));
+  await rejectsPeer(t, rpc.request(junk.address, { command: 'x' }), /not a map/, 'reply not a map');
+});
+
+t.test('notify works with peers that answer and with peers that only close (the reference master)', async (t) => {
+  const rpc = new Rpc({ ...OPTS, requestTimeoutMs: 5000 });
+  const seen: string[] = [];
+  // The reference master: reads the message, answers nothing, closes when the sender closes.
+  const reference = await peer(t, (req, s) => {
+    seen.push(req.command);
+    s.on('end', () => s.end());
+  });
+  t.equal(await rpc.notify(reference.address, { command: 'heartbeat' }), null);
+  const answering = await peer(t, (_req, s) => s.end(frame({ status: 'ok' })));
+  t.same(await rpc.notify(answering.address, { command: 'heartbeat' }), { status: 'ok' });
+  // Neither answers nor closes: the message was delivered, which is all the reference promises.
+  const mute = await peer(t, () => undefined);
+  t.equal(await rpc.notify(mute.address, { command: 'heartbeat' }, 1000), null);
+  t.same(seen, ['heartbeat']);
+});
+
+t.test('at most maxPerPeer exchanges run against one peer; a queued one gives up at its deadline', async (t) => {
+  const rpc = new Rpc({ ...OPTS, requestTimeoutMs: 10_000, maxPerPeer: 2 });
+  let open = 0;
+  let peak = 0;
+  const slow = await peer(t, (_req, s) => {
+    open++;
+    peak = Math.max(peak, open);
+    setTimeout(() => {
+      open--;
+      s.end(frame({ status: 'ok' }));
+    }, 100);
+  });
+  const replies = await Promise.all(Array.from({ length: 6 }, () => rpc.request(slow.address, { command: 'x' })));
+  t.equal(replies.length, 6);
+  t.equal(peak, 2, 'never more than two at once');
+
+  const stuck = await peer(t, () => undefined);
+  const a = rpc.request(stuck.address, { command: 'x' }, 1500).catch((e) => e);
+  const b = rpc.request(stuck.address, { command: 'x' }, 1500).catch((e) => e);
+  const queued = rpc.request(stuck.address, { command: 'x' }, 100).catch((e) => e);
+  t.match((await queued).message, /no free connection slot within 100 ms/);
+  t.match((await a).message, /no reply/);
+  t.match((await b).message, /no reply/);
+});

@@ -1,0 +1,87 @@
+// The background scrubber: finds damage by itself, at a bounded rate, on a schedule that
+// survives restarts.
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { ConfigError, DEFAULTS, resolveConfig } from '../../../src/config/config.js';
+import { charge } from '../../../src/storage/space.js';
+import { bytes, call, flipByte, MIB, startLoggedServer, tempDir } from '../../support/helpers.js';
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+t.test('the scrubber finds a flipped byte within one interval, without any request', async (t) => {
+  const dir = await tempDir(t);
+  const intervalS = 0.5;
+  const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: intervalS }, 'info');
+  for (const id of ['fine', 'rots']) await call(server.port, { command: 'store_chunk', chunk_id: id, data: bytes(300_000, id.length) });
+  await flipByte(join(server.store.dir, 'rots'), 123_456);
+  // No request touches the chunk: only the scrubber can find it.
+  await waitFor('the scrubber to report the chunk', () => server.store.corruptChunks().includes('rots'), 60_000);
+  t.same(server.store.corruptChunks(), ['rots']);
+  t.equal(server.store.space.used, charge(300_000), 'its space is back');
+  t.match(logs.find((l) => l.msg === 'corrupt chunk moved to quarantine'), { level: 50, chunk_id: 'rots', found_by: 'scrub' });
+  // Passes that ended before the damage saw none: the one that found it.
+  const found = (l: Record<string, any>): boolean => l.msg === 'scrub pass finished' && l.corrupt > 0;
+  await waitFor('the pass to end', () => logs.some(found), 60_000);
+  t.match(logs.find(found), { chunks: 1, corrupt: 1, unreadable: 0 });
+  t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'rots' }), { status: 'error', message: 'corrupt_chunk' }, 'a retrieve is told why the chunk is gone');
+  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'fine' })).data).equals(bytes(300_000, 4)));
+});
+
+t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (t) => {
+  const dir = await tempDir(t);
+  const first = await startLoggedServer(t, dir, { scrubIntervalS: 0.2, scrubRateMbS: 2 }, 'info');
+  await call(first.server.port, { command: 'store_chunk', chunk_id: 'x', data: bytes(3 * MIB) });
+  // A pass that began before the store finished may have seen no chunk: wait for one that saw it.
+  const sawX = (l: Record<string, any>): boolean => l.msg === 'scrub pass finished' && l.chunks > 0;
+  await waitFor('a pass over the chunk', () => first.logs.some(sawX), 60_000);
+  const pass = first.logs.find(sawX)!;
+  t.match(pass, { chunks: 1, bytes: 3 * MIB, corrupt: 0 });
+  // 3 MiB at 2 MiB/s: the last read is due 1.5 s after the pass started.
+  t.ok(pass.duration_ms >= 1400, `a 3 MiB pass at 2 MiB/s took ${pass.duration_ms} ms`);
+  await first.server.stop();
+
+  // A 30 s pass, stopped once it is reading the chunk: stop does not wait for the pass to finish.
+  const slow = await startLoggedServer(t, dir, { scrubIntervalS: 0.1, scrubRateMbS: 0.1 }, 'info');
+  const chunkPath = join(slow.server.store.dir, 'x');
+  const reading = async (): Promise<boolean> => {
+    for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === chunkPath) return true;
+    return false;
+  };
+  for (let deadline = Date.now() + 60_000; !(await reading()); ) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the pass to read the chunk');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await slow.server.stop();
+  t.notOk(slow.logs.some((l) => l.msg === 'scrub pass finished'), 'stopped mid-pass: the pass never finished');
+});
+
+t.test('the schedule survives restarts: an overdue pass runs right after start-up', async (t) => {
+  const dir = await tempDir(t);
+  const first = await startLoggedServer(t, dir, { scrubIntervalS: 3600 }, 'info');
+  await call(first.server.port, { command: 'store_chunk', chunk_id: 'old', data: bytes(100_000) });
+  const mark = join(first.server.store.dir, '.meta', '.last-scrub');
+  const recorded = JSON.parse(await readFile(mark, 'utf8')).started_at;
+  t.ok(Math.abs(recorded - Date.now()) < 60_000, 'the first start sets the clock: the first pass is one interval later');
+  await first.server.stop();
+  await flipByte(join(dir, 'test1', 'old'), 5);
+  await writeFile(mark, JSON.stringify({ started_at: Date.now() - 2 * 3600_000 }));
+  const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: 3600 }, 'info');
+  await waitFor('the overdue pass', () => logs.some((l) => l.msg === 'scrub pass finished'), 60_000);
+  t.same(server.store.corruptChunks(), ['old'], 'found by the overdue pass');
+  const next = JSON.parse(await readFile(mark, 'utf8')).started_at;
+  t.ok(next > Date.now() - 60_000, 'the pass recorded its start');
+});
+
+t.test('scrub_interval_s and scrub_rate_mb_s: defaults, file values, checks', async (t) => {
+  t.match(DEFAULTS, { scrubIntervalS: 86_400, scrubRateMbS: 50 });
+  t.match(resolveConfig({ chunk_server: { scrub_interval_s: 600, scrub_rate_mb_s: 5.5 } }, { server_id: 's' }), { scrubIntervalS: 600, scrubRateMbS: 5.5 });
+  t.throws(() => resolveConfig({ chunk_server: { scrub_interval_s: 0 } }, { server_id: 's' }), new ConfigError('[chunk_server] scrub_interval_s must be a positive number of seconds, got 0'));
+  t.throws(() => resolveConfig({ chunk_server: { scrub_rate_mb_s: 'fast' } }, { server_id: 's' }), ConfigError);
+});
