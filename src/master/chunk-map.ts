@@ -2,6 +2,7 @@
 // reports and the changes their heartbeats carry, completed by what primaries tell the
 // master (update_file_metadata, update_chunk_offset). Nothing here is persisted: a
 // restarted master learns it again from the reports.
+import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
 
 /** One server's copy of a chunk. `digest` null: not reported yet (a primary's word, or a server that sends no reports). */
 export interface Replica {
@@ -12,13 +13,6 @@ export interface Replica {
   since: number;
   /** When its bytes were seen changing (a heartbeat's changes, a primary's word); 0 when only a full report showed it. */
   changedAt: number;
-}
-
-export interface ChunkSummary {
-  chunk_id: string;
-  length: number;
-  version: number;
-  digest: string;
 }
 
 /** The committed length was raised at `at`; `explicit`: the primary named every holder that has it. */
@@ -80,7 +74,7 @@ export class ChunkMap {
   }
 
   /** A heartbeat of a reporting server: its changes since the last one. */
-  changes(address: string, changes: readonly (ChunkSummary | { chunk_id: string; deleted: true })[], now: number): void {
+  changes(address: string, changes: readonly ChunkChange[], now: number): void {
     for (const c of changes) {
       if ('deleted' in c) this.drop(c.chunk_id, address);
       else this.set(c.chunk_id, address, c, now, true);

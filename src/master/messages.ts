@@ -1,9 +1,7 @@
 // Requests the master answers (shared/reference-protocol.md; field names are the
 // reference's). Chunk servers send the first four kinds; reference clients the rest.
-import type { ChunkSummary } from './chunk-map.js';
+import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
 import type { Location, SpaceInfo } from './nodes.js';
-
-export type ChunkChange = ChunkSummary | { chunk_id: string; deleted: true };
 
 export interface RegisterChunkServerRequest {
   command: 'register_chunk_server';

@@ -1,8 +1,8 @@
 import { badRequest } from '../errors.js';
 import { isSafeId } from '../storage/safe-name.js';
 import { chunkId, optStr, optUint, str, strList, uint, type Fields } from '../wire/validate.js';
-import type { ChunkSummary } from './chunk-map.js';
-import type { ChunkChange, MasterCommand, MasterRequestOf } from './messages.js';
+import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
+import type { MasterCommand, MasterRequestOf } from './messages.js';
 import type { Location, SpaceInfo } from './nodes.js';
 
 const ADDRESS = /^.+:\d{1,5}$/;

@@ -10,7 +10,8 @@ import { ChunkReader } from './chunk-reader.js';
 import { ChunkRecords } from './chunk-records.js';
 import { META_DIR, recoverChunks, type RecoveredChunks } from './chunk-recovery.js';
 import { ChunkTable } from './chunk-table.js';
-import type { ChunkChange, ChunkFile, ChunkIdentity, ChunkSummary, FoundBy, NewVersion } from './chunk-types.js';
+import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
+import type { ChunkFile, ChunkIdentity, FoundBy, NewVersion } from './chunk-types.js';
 import { CorruptChunks } from './corrupt-chunks.js';
 import { repairPreparedSums, writeNewVersion } from './prepared-sums.js';
 import type { RecoveryReport } from './prepared-tx.js';
@@ -24,7 +25,7 @@ import { readLogs, replayLog } from './wal/wal-replay.js';
 import { WriteAheadLog } from './wal/write-ahead-log.js';
 
 export { META_DIR };
-export { digestOf, type ChunkChange, type ChunkFile, type ChunkIdentity, type ChunkSummary, type FoundBy, type NewVersion } from './chunk-types.js';
+export { digestOf, type ChunkFile, type ChunkIdentity, type FoundBy, type NewVersion } from './chunk-types.js';
 export { writeSumsFile } from './prepared-sums.js';
 
 export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['report'], 'chunks'> {

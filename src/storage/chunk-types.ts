@@ -3,15 +3,6 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ChunkSums } from './checksums.js';
 import type { ChunkRecord } from './chunk-records.js';
 
-/** What the cluster knows of a chunk (INTERFACES.md). */
-export interface ChunkSummary {
-  chunk_id: string;
-  length: number;
-  version: number;
-  digest: string;
-}
-export type ChunkChange = ChunkSummary | { chunk_id: string; deleted: true };
-
 export interface ChunkFile {
   readonly chunkId: string;
   readonly handle: FileHandle;

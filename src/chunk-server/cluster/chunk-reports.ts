@@ -1,4 +1,5 @@
-import type { ChunkChange, SummarySource } from './summary-source.js';
+import type { ChunkChange } from '../../wire/chunk-report.js';
+import type { SummarySource } from './summary-source.js';
 
 /** Fields a heartbeat carries for the master's chunk map, and what to do once it was (or was not) taken. */
 export interface BeatReport {

@@ -1,8 +1,6 @@
 // What the cluster code needs of storage: the chunk summaries the master compares replicas by
 // (storage's listChunks / summaryOf / onChange), so that cluster/ does not import the store itself.
-import type { ChunkChange, ChunkSummary } from '../../storage/chunk-store.js';
-
-export type { ChunkChange, ChunkSummary };
+import type { ChunkChange, ChunkSummary } from '../../wire/chunk-report.js';
 
 export interface SummarySource {
   listChunks(): ChunkSummary[];

@@ -1,7 +1,8 @@
 // The master's chunk map called directly: what a full report, a heartbeat's changes and a
 // primary's word leave behind, as repair and get_chunk_locations read it.
 import t from 'tap';
-import { ChunkMap, type ChunkSummary } from '../../../src/master/chunk-map.js';
+import type { ChunkSummary } from '../../../src/wire/chunk-report.js';
+import { ChunkMap } from '../../../src/master/chunk-map.js';
 
 const sum = (chunk_id: string, length: number, digest = 'aa', version = 0): ChunkSummary => ({ chunk_id, length, version, digest });
 
