@@ -15,7 +15,7 @@ import type { MasterContext } from './commands/context.js';
 import { dispatchMaster, MASTER_COMMANDS } from './commands/index.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
-import { Repairer } from './repairer.js';
+import { RepairScheduler } from './repair-scheduler.js';
 
 const MIB = 1024 * 1024;
 // Idle slabs kept for large incoming frames (full chunk reports are the largest).
@@ -45,14 +45,9 @@ export async function exportMetadata(config: MasterConfig): Promise<number> {
 
 /** What the handlers work on, over an open namespace (also used by the master benchmark, without sockets). */
 export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
-  const nodes = new Nodes({
-    deadAfterMs: config.deadAfterS * 1000,
-    clientTimeoutMs: config.clientTimeoutS * 1000,
-    distanceWeight: config.distanceWeight,
-    spaceWeight: config.spaceWeight,
-  });
+  const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
-  const repairer = new Repairer({
+  const repairer = new RepairScheduler({
     ns,
     map,
     nodes,
@@ -66,7 +61,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger):
     spaceWeight: config.spaceWeight,
     log,
   });
-  return { nodes, ns, map, repairer, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, ns, map, repairer, placement: { distanceWeight: config.distanceWeight, spaceWeight: config.spaceWeight }, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
 }
 
 /** Opens the namespace, starts listening, and runs the liveness sweep and the repair passes. */

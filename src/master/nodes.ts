@@ -1,11 +1,11 @@
 // Chunk servers and clients as the master sees them: where they are, how full, and whether
-// they are still alive. Ranking follows the reference master's location graph
-// (shared/reference-protocol.md, "How the reference master ranks chunk servers"), computed
-// on demand so a client registered a moment ago is ranked at once.
+// they are still alive. Where new copies go is placement-policy.ts's, over the live servers
+// read from here on demand, so a client registered a moment ago is ranked at once.
 
 import { MSG, RequestError } from '../errors.js';
+import { distance, type Location } from './location.js';
 
-export type Location = [number, number];
+export type { Location };
 
 export interface SpaceInfo {
   total: number;
@@ -29,8 +29,6 @@ export interface NodesOptions {
   /** A server whose last beat is older than this is dead (dropped). */
   readonly deadAfterMs: number;
   readonly clientTimeoutMs: number;
-  readonly distanceWeight: number;
-  readonly spaceWeight: number;
   /** Registered clients at most (default MAX_CLIENTS); beyond it a new client is refused. */
   readonly maxClients?: number;
   /** Registered chunk servers at most (default MAX_SERVERS); beyond it a new server is refused. */
@@ -46,10 +44,6 @@ export class RegistrationFull extends RequestError {
   }
 }
 
-// Coordinates are taken to lie in 0..100, so distances are scaled by the square's diagonal.
-const MAX_DISTANCE = Math.sqrt(2 * 100 ** 2);
-// get_chunk_servers for a known client returns at most this many, nearest first (as the reference).
-export const NEAREST_SERVERS = 3;
 // get_graph_data links each node to at most this many nearest chunk servers, so the graph
 // grows linearly with the clients, never with their square.
 export const GRAPH_NEIGHBOURS = 3;
@@ -57,10 +51,6 @@ export const MAX_CLIENTS = 10_000;
 export const MAX_SERVERS = 1_000;
 // get_graph_data hands the event loop back after this many nodes, so heartbeats keep being served.
 const GRAPH_NODES_PER_TURN = 256;
-
-function distance(a: Location, b: Location): number {
-  return Math.hypot(a[0] - b[0], a[1] - b[1]);
-}
 
 export class Nodes {
   /** Map order is registration order, the reference's order when no client is known. */
@@ -140,40 +130,9 @@ export class Nodes {
     return { servers, clients };
   }
 
-  /** get_chunk_servers: nearest live servers not in `excluding` for a known client (more free space first on a tie), else all of them. */
-  chunkServersFor(clientId: string | null, excluding: ReadonlySet<string> = new Set()): string[] {
-    const client = clientId === null ? undefined : this.clients.get(clientId);
-    const live = this.live().filter((s) => !excluding.has(s.address));
-    if (!client) return live.map((s) => s.address);
-    return live
-      .map((s) => ({ s, d: distance(client.location, s.location) }))
-      .sort((a, b) => a.d - b.d || this.free(b.s) - this.free(a.s))
-      .slice(0, NEAREST_SERVERS)
-      .map(({ s }) => s.address);
-  }
-
-  /**
-   * get_replica_locations before the cut to replication_factor - 1: live servers not in
-   * `excluding`, best score first for a known client, else in registration order.
-   */
-  replicaOrder(clientId: string | null, excluding: ReadonlySet<string>): string[] {
-    const client = clientId === null ? undefined : this.clients.get(clientId);
-    const live = this.live().filter((s) => !excluding.has(s.address));
-    if (!client) return live.map((s) => s.address);
-    return live
-      .map((s) => ({ s, score: this.score(client.location, s) }))
-      .sort((a, b) => a.score - b.score)
-      .map(({ s }) => s.address);
-  }
-
-  /** Lower is better: weighted normalised distance plus weighted fullness. */
-  private score(from: Location, s: ServerNode): number {
-    const fullness = s.space && s.space.total > 0 ? Math.min(1, s.space.used / s.space.total) : 0;
-    return this.opts.distanceWeight * (distance(from, s.location) / MAX_DISTANCE) + this.opts.spaceWeight * fullness;
-  }
-
-  private free(s: ServerNode): number {
-    return s.space ? s.space.total - s.space.used : 0;
+  /** Where a registered client is; undefined for an unknown one (or none named). */
+  clientLocation(clientId: string | null): Location | undefined {
+    return clientId === null ? undefined : this.clients.get(clientId)?.location;
   }
 
   /**

@@ -1,6 +1,6 @@
-// Builders of the repair decision's input for the table tests (test/master/repair*.test.ts).
+// Builders of the repair decision's input for the table tests (test/unit/master/replica-policy*.test.ts).
 import type { Replica } from '../../src/master/chunk-map.js';
-import type { ChunkView, RepairInput, ServerView } from '../../src/master/repair.js';
+import type { ChunkView, RepairInput, ServerView } from '../../src/master/replica-policy.js';
 
 export const NOW = 100_000;
 

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ChunkMap } from '../chunk-map.js';
 import type { Namespace } from '../namespace/namespace.js';
 import type { Nodes } from '../nodes.js';
-import type { Repairer } from '../repairer.js';
+import type { PlacementWeights } from '../placement-policy.js';
+import type { RepairScheduler } from '../repair-scheduler.js';
 
 /** What a master handler may use. */
 export interface MasterContext {
@@ -10,7 +11,9 @@ export interface MasterContext {
   readonly ns: Namespace;
   /** Who holds which chunk, from the servers' reports. */
   readonly map: ChunkMap;
-  readonly repairer: Repairer;
+  readonly repairer: RepairScheduler;
+  /** The weights of get_replica_locations' score, as repair places copies. */
+  readonly placement: PlacementWeights;
   readonly replicationFactor: number;
   /** A report proves a copy stale only if it came this long after the length was raised (one heartbeat: time for the change to be reported). */
   readonly reportMarginMs: number;

@@ -1,18 +1,19 @@
 import type { OkReply } from '../../wire/messages.js';
 import type { GetChunkServersRequest, GetGraphDataRequest, GetReplicaLocationsRequest } from '../messages.js';
+import { chunkServersFor, replicaOrder } from '../placement-policy.js';
 import type { MasterContext } from './context.js';
 
 /** get_chunk_servers: nearest live servers for a registered client, else every live server; never one being decommissioned. */
 export async function getChunkServers(req: GetChunkServersRequest, ctx: MasterContext): Promise<OkReply> {
   const out = retiring(ctx);
   // decommissioning: an extra the reference ignores; still live, still holders, but no place for new chunks.
-  return { status: 'ok', servers: ctx.nodes.chunkServersFor(req.client_id, out), decommissioning: ctx.nodes.live().filter((s) => out.has(s.address)).map((s) => s.address) };
+  return { status: 'ok', servers: chunkServersFor(ctx.nodes, req.client_id, out), decommissioning: ctx.nodes.live().filter((s) => out.has(s.address)).map((s) => s.address) };
 }
 
 /** get_replica_locations: at most replication_factor - 1 live servers, best first, ranked now; never one being decommissioned. */
 export async function getReplicaLocations(req: GetReplicaLocationsRequest, ctx: MasterContext): Promise<OkReply> {
   const excluding = new Set([...req.excluding, ...retiring(ctx)]);
-  const ranked = ctx.nodes.replicaOrder(req.client_id, excluding);
+  const ranked = replicaOrder(ctx.nodes, req.client_id, excluding, ctx.placement);
   return { status: 'ok', locations: ranked.slice(0, Math.max(0, ctx.replicationFactor - 1)) };
 }
 

@@ -1,4 +1,5 @@
 import type { Location, Nodes, SpaceInfo } from '../nodes.js';
+import type { ServerState } from '../replica-policy.js';
 
 /** The fields of a file's metadata the view reads (the reference's FileMetadata names). */
 export interface FileRecord {
@@ -16,11 +17,9 @@ export interface NamespaceReader {
   list(): string[];
 }
 
-/** As the master's cluster_status gives it (the repairer's word). */
-export type ServerState = 'live' | 'dead' | 'decommissioning';
 export type ChunkHealth = 'at_factor' | 'under_replicated' | 'lost';
 
-export interface ServerView {
+export interface ServerRow {
   address: string;
   /** null for a holder named in the namespace that never registered with this master. */
   x: number | null;
@@ -49,7 +48,7 @@ export interface FileSummary {
   health: ChunkHealth;
 }
 
-export interface ChunkView {
+export interface ChunkRow {
   index: number;
   chunk_id: string;
   size: number;
@@ -119,14 +118,14 @@ export class ClusterView {
     for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
   }
 
-  servers(states = this.states()): ServerView[] {
+  servers(states = this.states()): ServerRow[] {
     this.refresh();
     const copies = new Map<string, number>();
     for (const path of this.meta.list()) {
       const meta = this.meta.get(path)!;
       for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) copies.set(a, (copies.get(a) ?? 0) + 1);
     }
-    const out: ServerView[] = [];
+    const out: ServerRow[] = [];
     for (const [address, s] of this.seen) {
       const state = this.stateOf(states, address);
       const remaining = states.get(address)?.remaining;
@@ -166,7 +165,7 @@ export class ClusterView {
   }
 
   /** One file with its chunks, or null when there is no such file. */
-  file(path: string): { path: string; size: number; health: ChunkHealth; chunks: ChunkView[] } | null {
+  file(path: string): { path: string; size: number; health: ChunkHealth; chunks: ChunkRow[] } | null {
     const meta = this.meta.get(path);
     if (!meta) return null;
     const chunks = this.chunks(meta, this.states());
@@ -203,7 +202,7 @@ export class ClusterView {
    * As cluster_status counts them: a copy on a decommissioning server can be read but does not
    * count towards the factor; a chunk is lost when no holder is up at all.
    */
-  private chunks(meta: FileRecord, states: States): ChunkView[] {
+  private chunks(meta: FileRecord, states: States): ChunkRow[] {
     return meta.chunk_ids.map((chunk_id, index) => {
       const holders = (meta.chunk_locations[chunk_id] ?? []).map((address) => ({ address, state: this.stateOf(states, address) }));
       const live = holders.filter((h) => h.state === 'live').length;

@@ -33,7 +33,7 @@ t.test('2,500 clients: the graph has at most 3 edges per node, each client its 3
 });
 
 t.test('registrations beyond the bound are refused with a documented error', async (t) => {
-  const nodes = new Nodes({ deadAfterMs: 2000, clientTimeoutMs: 1000, distanceWeight: 1, spaceWeight: 1, maxClients: 2, maxServers: 1 });
+  const nodes = new Nodes({ deadAfterMs: 2000, clientTimeoutMs: 1000, maxClients: 2, maxServers: 1 });
   nodes.registerClient('a', [0, 0]);
   nodes.registerClient('b', [0, 0]);
   t.throws(() => nodes.registerClient('c', [0, 0]), { message: MSG.tooManyClients });

@@ -1,13 +1,14 @@
 // The master's registry of chunk servers and clients called directly, on a clock the test
-// moves: liveness, bounds, and the rankings get_chunk_servers, get_replica_locations and
-// get_graph_data answer with.
+// moves: liveness, bounds, and the graph get_graph_data answers with (the rankings of
+// get_chunk_servers and get_replica_locations: placement-policy.test.ts).
 import t from 'tap';
 import { MSG } from '../../../src/errors.js';
 import { Nodes, RegistrationFull, type NodesOptions } from '../../../src/master/nodes.js';
+import { chunkServersFor } from '../../../src/master/placement-policy.js';
 
 function nodes(over: Partial<NodesOptions> = {}): { n: Nodes; clock: { ms: number } } {
   const clock = { ms: 1000 };
-  const n = new Nodes({ deadAfterMs: 100, clientTimeoutMs: 500, distanceWeight: 0.6, spaceWeight: 0.4, now: () => clock.ms, ...over });
+  const n = new Nodes({ deadAfterMs: 100, clientTimeoutMs: 500, now: () => clock.ms, ...over });
   return { n, clock };
 }
 
@@ -86,43 +87,6 @@ t.test('default bounds', async (t) => {
   t.throws(() => n.registerClient('one-more', [0, 0]), { message: MSG.tooManyClients });
 });
 
-t.test('get_chunk_servers: nearest three for a known client, more room first on a tie', async (t) => {
-  const { n, clock } = nodes();
-  n.heartbeat('far:1', [90, 90], { total: 100, used: 0 });
-  n.heartbeat('near:1', [1, 0], { total: 100, used: 0 });
-  n.heartbeat('tie-full:1', [0, 5], { total: 100, used: 90 });
-  n.heartbeat('tie-room:1', [5, 0], { total: 100, used: 10 });
-  n.heartbeat('mid:1', [20, 20], null);
-  t.same(n.chunkServersFor(null), ['far:1', 'near:1', 'tie-full:1', 'tie-room:1', 'mid:1'], 'no client: every live one in registration order');
-  t.same(n.chunkServersFor('nobody'), ['far:1', 'near:1', 'tie-full:1', 'tie-room:1', 'mid:1'], 'unknown client: the same');
-  n.registerClient('c', [0, 0]);
-  t.same(n.chunkServersFor('c'), ['near:1', 'tie-room:1', 'tie-full:1']);
-  clock.ms += 50;
-  n.heartbeat('far:1', null, null);
-  n.heartbeat('mid:1', null, null);
-  clock.ms += 60;
-  t.same(n.chunkServersFor('c'), ['mid:1', 'far:1'], 'dead servers are not offered');
-  t.same(n.chunkServersFor(null), ['far:1', 'mid:1']);
-});
-
-t.test('get_replica_locations order: score of distance and fullness, excluding some', async (t) => {
-  const { n, clock } = nodes({ distanceWeight: 0.5, spaceWeight: 0.5 });
-  n.heartbeat('empty-far:1', [100, 100], { total: 100, used: 0 });
-  n.heartbeat('full-near:1', [0, 0], { total: 100, used: 100 });
-  n.heartbeat('half-mid:1', [30, 40], { total: 100, used: 50 });
-  n.heartbeat('unknown-space:1', [50, 50], null);
-  n.heartbeat('zero-total:1', [60, 80], { total: 0, used: 5 });
-  n.heartbeat('over-full:1', [0, 1], { total: 100, used: 400 });
-  t.same(n.replicaOrder(null, new Set(['half-mid:1'])), ['empty-far:1', 'full-near:1', 'unknown-space:1', 'zero-total:1', 'over-full:1'], 'no client: registration order');
-  n.registerClient('c', [0, 0]);
-  // scores: empty-far 0.5, full-near 0.5*0+0.5 = 0.5 (tie kept in order), half-mid 0.5*50/141.4+0.25 = 0.427,
-  // unknown-space 0.5*70.7/141.4 = 0.25, zero-total 0.5*100/141.4 = 0.354, over-full 0.5*1/141.4+0.5 = 0.504
-  t.same(n.replicaOrder('c', new Set()), ['unknown-space:1', 'zero-total:1', 'half-mid:1', 'empty-far:1', 'full-near:1', 'over-full:1']);
-  t.same(n.replicaOrder('c', new Set(['unknown-space:1', 'zero-total:1'])), ['half-mid:1', 'empty-far:1', 'full-near:1', 'over-full:1']);
-  clock.ms += 101;
-  t.same(n.replicaOrder('c', new Set()), [], 'dead servers are not offered');
-});
-
 t.test('get_graph_data: nodes, space, edges to the nearest three, each pair once', async (t) => {
   const { n } = nodes();
   n.heartbeat('a:1', [0, 0], { total: 100, used: 30 });
@@ -164,7 +128,7 @@ t.test('distances use both coordinates; ties in the graph keep registration orde
   n.heartbeat('s2:1', [5, 0], null);
   n.heartbeat('s3:1', [0, 14], null);
   n.registerClient('c', [0, 10]);
-  t.same(n.chunkServersFor('c'), ['s1:1', 's3:1', 's2:1']);
+  t.same(chunkServersFor(n, 'c'), ['s1:1', 's3:1', 's2:1']);
   const g = nodes().n;
   g.heartbeat('a:1', [0, 0], null);
   g.heartbeat('b:1', [10, 0], null);

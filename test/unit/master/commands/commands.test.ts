@@ -10,7 +10,7 @@ import type { MasterContext } from '../../../../src/master/commands/context.js';
 import { dispatchMaster, MASTER_COMMANDS } from '../../../../src/master/commands/index.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
-import { Repairer } from '../../../../src/master/repairer.js';
+import { RepairScheduler } from '../../../../src/master/repair-scheduler.js';
 import { tempDir } from '../../../support/helpers.js';
 
 const log = pino({ level: 'silent' });
@@ -19,13 +19,13 @@ const D1 = 'aa';
 async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMarginMs = 0) {
   const { ns } = await Namespace.open(join(await tempDir(t), 'ns'), null);
   t.teardown(() => ns.close());
-  const nodes = new Nodes({ deadAfterMs: 60_000, clientTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, now: () => clock.ms });
+  const nodes = new Nodes({ deadAfterMs: 60_000, clientTimeoutMs: 60_000, now: () => clock.ms });
   const map = new ChunkMap();
-  const repairer = new Repairer({
+  const repairer = new RepairScheduler({
     ns, map, nodes, factor, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
     instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => clock.ms,
   });
-  const ctx: MasterContext = { nodes, ns, map, repairer, replicationFactor: factor, reportMarginMs, log };
+  const ctx: MasterContext = { nodes, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
   const call = (body: Record<string, unknown>): Promise<Record<string, any>> => dispatchMaster(body, ctx);
   const report = (address: string, chunks: [string, number, string?][]) =>
     call({ command: 'heartbeat', address, chunk_report: chunks.map(([chunk_id, length, digest]) => ({ chunk_id, length, version: 0, digest: digest ?? D1 })) });

@@ -1,9 +1,10 @@
-// More of the repair decision as tables (with test/master/repair.test.ts): the edges of
+// More of the repair decision as tables (with replica-policy.test.ts): the edges of
 // the stale rule, which holders a reader is sent to, and where copies go when there are
 // more servers than the replication factor (copies stop at the factor, never beyond).
 import t from 'tap';
 import type { Replica } from '../../../src/master/chunk-map.js';
-import { classify, decide, readableHolders, spreadScore, type ChunkView, type RepairInput, type ServerView } from '../../../src/master/repair.js';
+import { spreadScore } from '../../../src/master/placement-policy.js';
+import { classify, decide, readableHolders, type ChunkView, type RepairInput } from '../../../src/master/replica-policy.js';
 import { chunk, input, NOW, rep, servers } from '../../support/repair-tables.js';
 
 const copies = (plan: ReturnType<typeof decide>) => plan.copies.map((c) => `${c.chunk_id}:${c.source}>${c.target}`);
@@ -150,20 +151,6 @@ t.test('lost chunks: no current copy on a server that is not dead', async (t) =>
   t.same(plan.deletes, [], 'the stale copy of a lost chunk is kept');
 });
 
-t.test('the spread score', async (t) => {
-  const s = (location: [number, number], used = 0, total = 1000): ServerView => ({ address: 'x', state: 'live', location, total, used });
-  const D = Math.sqrt(2 * 100 ** 2);
-  t.equal(spreadScore(s([0, 0]), [], 0.6, 0.4), 0, 'no copies yet, empty: best');
-  t.equal(spreadScore(s([0, 0]), [[0, 0]], 1, 0), 1, 'on top of a copy: worst');
-  t.equal(spreadScore(s([30, 40]), [[0, 0]], 1, 0), 1 - 50 / D);
-  t.equal(spreadScore(s([0, 0]), [[30, 40], [100, 100]], 1, 0), 1 - 50 / D, 'the nearest copy counts');
-  t.equal(spreadScore(s([10, 0]), [[40, 40]], 1, 0), 1 - 50 / D, 'both coordinates');
-  t.equal(spreadScore(s([0, 0], 250), [], 0, 1), 0.25);
-  t.equal(spreadScore(s([0, 0], 5000), [], 0, 1), 1, 'over-full is full');
-  t.equal(spreadScore(s([0, 0], 5000, 0), [], 0, 1), 0, 'space unknown: empty');
-  t.equal(spreadScore(s([0, 100], 500), [[0, 0]], 0.5, 0.5), 0.5 * (1 - 100 / D) + 0.25);
-});
-
 t.test('ties and orders do not depend on the order chunks and copies come in', async (t) => {
   const s = servers({ a: {}, b: {}, c: {}, d: {} });
   for (const order of [['k', 'l'], ['l', 'k']]) {
@@ -201,5 +188,5 @@ t.test('versions not told, unknown digests and unknown servers', async (t) => {
   const plan = decide(input(s, [chunk('x', 10, { gone: rep(10) }), chunk('g', null, { gone: rep(5) }, { orphanSince: -Infinity }), chunk('y', 20, { a: rep(20), b: rep(20), c: rep(20), gone: rep(10) }, explicit)]));
   t.equal(plan.lost, 1, 'a copy only on a server the master does not know is lost');
   t.same(plan.deletes, [], 'nothing is sent to a server the master does not know');
-  t.equal(spreadScore({ address: 'x', state: 'live', location: [0, 30], total: 0, used: 0 }, [[0, 30]], 1, 0), 1, 'on top of a copy, off the x axis');
+  t.equal(spreadScore({ location: [0, 30], total: 0, used: 0 }, [[0, 30]], { distanceWeight: 1, spaceWeight: 0 }), 1, 'on top of a copy, off the x axis');
 });

@@ -1,8 +1,10 @@
 // The repair decision, as one pure function (state in, instructions out; GFS §4.3-4.5,
 // HDFS's RedundancyMonitor): which copies are current, which are stale, which chunks are
 // below the replication factor and where their copies go, what is garbage. No sockets, no
-// clocks: tests call it with tables of cases.
+// clocks: tests call it with tables of cases. repair-scheduler.ts gathers the state and
+// carries the instructions out.
 import type { Raise, Replica } from './chunk-map.js';
+import { fullness, spreadScore, type PlacementWeights } from './placement-policy.js';
 
 export type ServerState = 'live' | 'dead' | 'decommissioning';
 
@@ -56,15 +58,13 @@ export interface Delete {
   readonly digest: string | null;
 }
 
-export interface RepairInput {
+export interface RepairInput extends PlacementWeights {
   readonly now: number;
   readonly factor: number;
   readonly maxCopiesPerServer: number;
   readonly gcGraceMs: number;
   /** A copy that changed less than this ago is not deleted as stale or excess (its report may be racing an append). */
   readonly settleMs: number;
-  readonly distanceWeight: number;
-  readonly spaceWeight: number;
   readonly servers: ReadonlyMap<string, ServerView>;
   readonly chunks: Iterable<ChunkView>;
   readonly inflight: readonly InFlight[];
@@ -162,8 +162,6 @@ export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, S
   return [...live, ...decom, ...dead, ...behind];
 }
 
-const MAX_DISTANCE = Math.sqrt(2 * 100 ** 2);
-
 function currentDigest(copies: readonly Replica[]): string | null {
   let newest: Replica | null = null;
   for (const r of copies) if (r.digest !== null && r.changedAt > 0 && (!newest || r.changedAt > newest.changedAt)) newest = r;
@@ -240,7 +238,7 @@ export function decide(input: RepairInput): RepairPlan {
       for (const s of servers.values()) {
         if (s.state !== 'live' || taken.has(s.address) || (load.get(s.address) ?? 0) >= cap) continue;
         if (s.total > 0 && s.total - s.used - (incoming.get(s.address) ?? 0) < c.length) continue;
-        const score = spreadScore(s, placed, input.distanceWeight, input.spaceWeight);
+        const score = spreadScore(s, placed, input);
         if (!best || score < best.score || (score === best.score && s.address < best.s.address)) best = { s, score };
       }
       if (!best) break;
@@ -254,19 +252,4 @@ export function decide(input: RepairInput): RepairPlan {
     }
   }
   return plan;
-}
-
-function fullness(s: ServerView): number {
-  return s.total > 0 ? Math.min(1, s.used / s.total) : 0;
-}
-
-/**
- * Lower is better: the placement score's two terms, with distance measured from the copies
- * the chunk already has (nearer = worse), so copies spread over locations instead of piling
- * onto the servers nearest each other.
- */
-export function spreadScore(s: ServerView, placed: readonly (readonly [number, number])[], distanceWeight: number, spaceWeight: number): number {
-  let nearest = MAX_DISTANCE;
-  for (const p of placed) nearest = Math.min(nearest, Math.hypot(p[0] - s.location[0], p[1] - s.location[1]));
-  return distanceWeight * (1 - nearest / MAX_DISTANCE) + spaceWeight * fullness(s);
 }

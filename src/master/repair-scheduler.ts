@@ -1,15 +1,19 @@
 import type { Logger } from 'pino';
 import type { ChunkMap } from './chunk-map.js';
 import type { Namespace } from './namespace/namespace.js';
+import { Decommissions } from './decommissions.js';
 import type { Nodes } from './nodes.js';
-import { classify, decide, readableHolders, type ChunkView, type InFlight, type ServerState, type ServerView } from './repair.js';
+import { PendingCopies } from './pending-copies.js';
+import { PendingDeletes } from './pending-deletes.js';
+import { classify, decide, readableHolders } from './replica-policy.js';
+import type { ChunkView, ServerState, ServerView } from './replica-policy.js';
 
 /** Work for one chunk server, carried by the reply to its heartbeat. */
 export type Instruction =
   | { op: 'delete'; chunk_id: string; length: number; digest?: string }
   | { op: 'copy'; chunk_id: string; target: string; version: number; length: number };
 
-export interface RepairerOptions {
+export interface RepairSchedulerOptions {
   readonly ns: Namespace;
   readonly map: ChunkMap;
   readonly nodes: Nodes;
@@ -30,24 +34,25 @@ export interface RepairerOptions {
 const MAX_INSTRUCTIONS_PER_BEAT = 1000;
 
 /**
- * The master's side of repair: builds the state the pure decision (repair.ts) needs, runs it,
- * and queues what it decided for the servers' next heartbeats. Copies in flight and deletes
- * asked for are remembered until a report shows them done, or until they time out.
+ * The master's side of repair: builds the state the pure decision (replica-policy.ts) needs,
+ * runs it, and queues what it decided for the servers' next heartbeats. Copies in flight and
+ * deletes asked for are remembered until a report shows them done, or until they time out.
  */
-export class Repairer {
+export class RepairScheduler {
   private readonly outbox = new Map<string, Instruction[]>();
-  private readonly inflight = new Map<string, InFlight & { since: number }>();
-  private readonly deleting = new Map<string, number>();
+  private readonly copies: PendingCopies;
+  private readonly deletes: PendingDeletes;
   private readonly orphanSince = new Map<string, number>();
-  /** Persisted in the namespace's store (decommissions): a restarted master carries on. */
-  private readonly decommissioning: Set<string>;
+  private readonly decommissioning: Decommissions;
   private readonly seen = new Set<string>();
   private readonly now: () => number;
   private last = { underReplicated: 0, lost: 0 };
 
-  constructor(private readonly opts: RepairerOptions) {
+  constructor(private readonly opts: RepairSchedulerOptions) {
     this.now = opts.now ?? Date.now;
-    this.decommissioning = new Set(opts.ns.decommissioning());
+    this.copies = new PendingCopies(opts.instructionTimeoutMs);
+    this.deletes = new PendingDeletes(opts.instructionTimeoutMs);
+    this.decommissioning = new Decommissions(opts.ns);
   }
 
   serverState(address: string): ServerState {
@@ -104,10 +109,10 @@ export class Repairer {
   async pass(): Promise<void> {
     const now = this.now();
     const { map, ns, log } = this.opts;
-    for (const [key, f] of this.inflight) if (now - f.since > this.opts.instructionTimeoutMs) this.inflight.delete(key);
-    for (const [key, since] of this.deleting) if (now - since > this.opts.instructionTimeoutMs) this.deleting.delete(key);
+    this.copies.expire(now);
+    this.deletes.expire(now);
     const servers = this.servers();
-    for (const address of this.decommissioning) if (this.seen.has(address) && !servers.has(address) && this.remaining(address, servers) === 0) await this.finishDecommission(address);
+    for (const address of this.decommissioning.list()) if (this.seen.has(address) && !servers.has(address) && this.remaining(address, servers) === 0) await this.finishDecommission(address);
     const chunks: ChunkView[] = [];
     for (const id of map.ids()) {
       const view = this.chunkView(id);
@@ -130,7 +135,7 @@ export class Repairer {
       spaceWeight: this.opts.spaceWeight,
       servers,
       chunks,
-      inflight: [...this.inflight.values()],
+      inflight: this.copies.all(),
     });
     this.last = { underReplicated: plan.underReplicated, lost: plan.lost };
     for (const a of plan.adopt) {
@@ -139,14 +144,13 @@ export class Repairer {
       map.raise(a.chunk_id, now + this.opts.reportMarginMs, false);
     }
     for (const c of plan.copies) {
-      this.inflight.set(`${c.chunk_id}\0${c.target}`, { ...c, since: now });
+      this.copies.add(c, now);
       this.queue(c.source, { op: 'copy', chunk_id: c.chunk_id, target: c.target, version: c.version, length: c.length });
       log.info({ chunk_id: c.chunk_id, source: c.source, target: c.target }, 'copy instructed');
     }
     for (const d of plan.deletes) {
-      const key = `${d.chunk_id}\0${d.address}`;
-      if (this.deleting.has(key)) continue;
-      this.deleting.set(key, now);
+      if (this.deletes.has(d.chunk_id, d.address)) continue;
+      this.deletes.add(d.chunk_id, d.address, now);
       const op: Instruction = { op: 'delete', chunk_id: d.chunk_id, length: d.length };
       if (d.digest !== null) op.digest = d.digest;
       this.queue(d.address, op);
@@ -164,19 +168,19 @@ export class Repairer {
 
   /** A report shows the server holding the chunk (a copy landed) or not holding it (a delete done). */
   observed(address: string, chunkId: string, holds: boolean): void {
-    if (holds) this.inflight.delete(`${chunkId}\0${address}`);
-    else this.deleting.delete(`${chunkId}\0${address}`);
+    if (holds) this.copies.done(chunkId, address);
+    else this.deletes.done(chunkId, address);
   }
 
   copyFailed(chunkId: string, target: string): void {
-    this.inflight.delete(`${chunkId}\0${target}`);
+    this.copies.done(chunkId, target);
   }
 
   /** The server is dead or forgotten: what was queued for it, or in flight through it, is void. */
   serverGone(address: string): void {
     this.outbox.delete(address);
-    for (const [key, f] of this.inflight) if (f.source === address || f.target === address) this.inflight.delete(key);
-    for (const key of this.deleting.keys()) if (key.endsWith(`\0${address}`)) this.deleting.delete(key);
+    this.copies.serverGone(address);
+    this.deletes.serverGone(address);
   }
 
   /** Chunks of a deleted file that no other file lists are garbage at once (no grace). */
@@ -186,13 +190,12 @@ export class Repairer {
 
   /** decommission_server: resolves once the decommission is recorded durably. */
   async decommission(address: string): Promise<void> {
-    this.decommissioning.add(address);
-    await this.opts.ns.markDecommissioning(address);
+    await this.decommissioning.start(address);
   }
 
   /** Decommissions in progress, as recorded (placement leaves them out; the start-up log names them). */
   decommissions(): string[] {
-    return [...this.decommissioning];
+    return this.decommissioning.list();
   }
 
   /**
@@ -218,8 +221,7 @@ export class Repairer {
    */
   private async finishDecommission(address: string): Promise<void> {
     for (const id of [...this.opts.map.chunksOn(address)]) this.opts.map.drop(id, address);
-    this.decommissioning.delete(address);
-    await this.opts.ns.clearDecommissioning(address);
+    await this.decommissioning.finish(address);
     this.opts.log.info({ address }, 'decommission finished: the server stopped with nothing under-replicated; forgotten');
   }
 
@@ -264,7 +266,7 @@ export class Repairer {
     return {
       replication_factor: this.opts.factor,
       servers: rows,
-      chunks: { total: map.size, healthy, under_replicated: under, lost, orphaned, stale_replicas: stale, copies_in_flight: this.inflight.size, deletes_pending: this.deleting.size },
+      chunks: { total: map.size, healthy, under_replicated: under, lost, orphaned, stale_replicas: stale, copies_in_flight: this.copies.size, deletes_pending: this.deletes.size },
       files: this.opts.ns.size,
       last_pass: this.last,
     };

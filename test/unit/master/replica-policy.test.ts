@@ -1,7 +1,7 @@
 // The repair decision as a table: state in, instructions out (no sockets, no clocks).
 import t from 'tap';
 import type { Replica } from '../../../src/master/chunk-map.js';
-import { classify, decide, readableHolders, type ChunkView } from '../../../src/master/repair.js';
+import { classify, decide, readableHolders, type ChunkView } from '../../../src/master/replica-policy.js';
 import { chunk, input, NOW, rep, servers } from '../../support/repair-tables.js';
 
 t.test('classify: length, digest, version, raises', async (t) => {
