@@ -7,9 +7,9 @@ import { exportMetadata, startMaster } from '../master/main.js';
 import type { MasterConfig } from '../master/config.js';
 import type { Logger } from 'pino';
 
-async function exportAndExit(config: MasterConfig, log: Logger): Promise<never> {
-  const files = await exportMetadata(config);
-  log.info({ file: config.exportMetadata, files }, 'namespace exported');
+async function exportAndExit(config: MasterConfig, file: string, log: Logger): Promise<never> {
+  const files = await exportMetadata(config, file);
+  log.info({ file, files }, 'namespace exported');
   process.exit(0);
 }
 
@@ -33,6 +33,6 @@ export function main(argv: string[]): Promise<void> {
     program: buildProgram(),
     resolve: (file, flags: MasterFlags) => ({ ...resolveMasterConfig(file, flags), security: resolveSecurity(file) }),
     logger: (config) => createLogger(config.logLevel, { role: 'master' }),
-    start: (config, log) => (config.exportMetadata === null ? startMaster(config, log) : exportAndExit(config, log)),
+    start: (config, log) => (config.exportMetadata === null ? startMaster(config, log) : exportAndExit(config, config.exportMetadata, log)),
   });
 }

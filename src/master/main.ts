@@ -3,16 +3,15 @@ import type { Logger } from 'pino';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { masterAccess } from '../auth/policy.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/config.js';
-import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
-import type { HttpSide } from '../http/http-server.js';
-import { startMasterHttp } from './console/master-http.js';
-import { masterMetrics } from './console/master-metrics.js';
-import { listen } from '../net/server.js';
+import { listen, type RunningServer } from '../net/server.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { ChunkMap } from './chunk-map.js';
-import type { MasterConfig } from './config.js';
 import type { MasterContext } from './commands/context.js';
 import { dispatchMaster, MASTER_COMMANDS } from './commands/index.js';
+import type { MasterConfig } from './config.js';
+import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
+import { startMasterHttp } from './console/master-http.js';
+import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
 import { RepairScheduler } from './repair-scheduler.js';
@@ -33,11 +32,11 @@ function namespaceDir(config: MasterConfig): string {
   return resolve(config.namespaceDir ?? join(dirname(resolve(config.metadataFile)), 'namespace'));
 }
 
-/** --export-metadata: the namespace as the reference's metadata.json layout. */
-export async function exportMetadata(config: MasterConfig): Promise<number> {
+/** --export-metadata: the namespace as the reference's metadata.json layout, written to `file`. */
+export async function exportMetadata(config: MasterConfig, file: string): Promise<number> {
   const { ns } = await Namespace.open(namespaceDir(config), resolve(config.metadataFile));
   try {
-    return await ns.exportJson(resolve(config.exportMetadata!));
+    return await ns.exportJson(resolve(file));
   } finally {
     await ns.close();
   }
@@ -47,6 +46,7 @@ export async function exportMetadata(config: MasterConfig): Promise<number> {
 export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
   const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
+  const placement = { distanceWeight: config.distanceWeight, spaceWeight: config.spaceWeight };
   const repairer = new RepairScheduler({
     ns,
     map,
@@ -57,25 +57,36 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger):
     settleMs: config.heartbeatIntervalS * 2000,
     reportMarginMs: config.heartbeatIntervalS * 1000,
     instructionTimeoutMs: config.instructionTimeoutS * 1000,
-    distanceWeight: config.distanceWeight,
-    spaceWeight: config.spaceWeight,
+    ...placement,
     log,
   });
-  return { nodes, ns, map, repairer, placement: { distanceWeight: config.distanceWeight, spaceWeight: config.spaceWeight }, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
 }
 
-/** Opens the namespace, starts listening, and runs the liveness sweep and the repair passes. */
-export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
+/** What start-up opened, closed in the reverse order by stop(), or when a later step fails. */
+class OpenedSteps {
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  add(close: () => Promise<void> | void): void {
+    this.closers.push(close);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close();
+  }
+}
+
+async function openNamespace(config: MasterConfig, log: Logger): Promise<Namespace> {
   const metadataFile = resolve(config.metadataFile);
   const { ns, imported } = await Namespace.open(namespaceDir(config), metadataFile);
   if (imported !== null) log.info({ metadata_file: metadataFile, files: imported }, 'imported reference metadata.json into the namespace');
-  const ctx = masterContext(config, ns, log);
-  const { nodes, map, repairer } = ctx;
-  const resumed = repairer.decommissions();
-  if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
-  const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
-  // The console shows holders as get_file_metadata gives them: recorded ones, overlaid with the chunk reports.
-  const shown: NamespaceReader = {
+  return ns;
+}
+
+/** The console shows holders as get_file_metadata gives them: recorded ones, overlaid with the chunk reports. */
+function shownNamespace(ctx: MasterContext): NamespaceReader {
+  const { ns, repairer } = ctx;
+  return {
     get size() {
       return ns.size;
     },
@@ -87,14 +98,16 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       return { ...meta, chunk_locations };
     },
   };
-  const view = new ClusterView(nodes, shown, config.replicationFactor, () => repairer.status());
-  const metrics = masterMetrics(view, MASTER_COMMANDS, () => repairer.status());
-  const server = await listen({
+}
+
+function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics): Promise<RunningServer> {
+  const { log } = ctx;
+  return listen({
     host: config.host,
     port: config.port,
     // The master takes the chunk server's connection limits; only the frame size is its own.
     limits: {
-      maxFrameBytes,
+      maxFrameBytes: Math.floor(config.maxMessageMb * MIB),
       idleTimeoutMs: CHUNK_DEFAULTS.idleTimeoutS * 1000,
       frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
       writeTimeoutMs: CHUNK_DEFAULTS.writeTimeoutS * 1000,
@@ -110,7 +123,11 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     takesSpilled: () => false,
     log,
   });
+}
 
+/** Forgets servers and clients that stopped beating; returns how to stop sweeping. */
+function startSweeper(config: MasterConfig, ctx: MasterContext, view: ClusterView): () => void {
+  const { nodes, map, repairer, log } = ctx;
   const sweeper = setInterval(() => {
     // Before the sweep forgets them: the console keeps servers it saw, to show them dead.
     view.refresh();
@@ -122,39 +139,58 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     }
     for (const clientId of dropped.clients) log.info({ client_id: clientId }, 'client timed out; dropped');
   }, Math.min(config.heartbeatIntervalS, config.deadAfterS) * 500);
+  return () => clearInterval(sweeper);
+}
 
-  let stopped = false;
-  let passing: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
+/** A repair pass every replication interval, the next one timed from the end of the last; stopping waits for a pass under way. */
+function startRepairLoop(config: MasterConfig, ctx: MasterContext): () => Promise<void> {
+  const { repairer, log } = ctx;
+  const loop: { stopped: boolean; passing: Promise<void>; timer: NodeJS.Timeout | null } = { stopped: false, passing: Promise.resolve(), timer: null };
   const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      passing = repairer
+    if (loop.stopped) return;
+    loop.timer = setTimeout(() => {
+      loop.passing = repairer
         .pass()
         .catch((err: unknown) => log.error({ err }, 'repair pass failed'))
         .finally(schedule);
     }, config.replicationIntervalS * 1000);
   };
   schedule();
-
-  const address = `${config.host}:${server.port}`;
-  const http: HttpSide | null =
-    config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, log }) : null;
-
-  log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
-
-  return {
-    address,
-    port: server.port,
-    httpPort: http?.port ?? null,
-    async stop() {
-      stopped = true;
-      clearInterval(sweeper);
-      if (timer) clearTimeout(timer);
-      await passing;
-      await http?.close();
-      await server.close(config.shutdownGraceS * 1000);
-      await ns.close();
-    },
+  return async () => {
+    loop.stopped = true;
+    if (loop.timer) clearTimeout(loop.timer);
+    await loop.passing;
   };
+}
+
+/** Opens the namespace, listens, serves HTTP, and runs the liveness sweep and the repair passes. */
+export async function startMaster(config: MasterConfig, log: Logger): Promise<Master> {
+  const opened = new OpenedSteps();
+  try {
+    const ns = await openNamespace(config, log);
+    opened.add(() => ns.close());
+
+    const ctx = masterContext(config, ns, log);
+    const resumed = ctx.repairer.decommissions();
+    if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
+    const shown = shownNamespace(ctx);
+    const view = new ClusterView(ctx.nodes, shown, config.replicationFactor, () => ctx.repairer.status());
+    const metrics = masterMetrics(view, MASTER_COMMANDS, () => ctx.repairer.status());
+
+    const server = await listenTcp(config, ctx, metrics);
+    opened.add(() => server.close(config.shutdownGraceS * 1000));
+    const address = `${config.host}:${server.port}`;
+
+    const http = config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, log }) : null;
+    if (http) opened.add(() => http.close());
+
+    opened.add(startSweeper(config, ctx, view));
+    opened.add(startRepairLoop(config, ctx));
+
+    log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
+    return { address, port: server.port, httpPort: http?.port ?? null, stop: () => opened.closeAll() };
+  } catch (err) {
+    await opened.closeAll();
+    throw err;
+  }
 }

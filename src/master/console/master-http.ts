@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { MasterConfig } from '../config.js';
 import { loadClientCredential } from '../../auth/client.js';
@@ -13,6 +14,10 @@ import { metricsRoutes } from '../../http/metrics-routes.js';
 import { staticRoutes } from '../../http/static-files.js';
 
 const MIB = 1024 * 1024;
+// The page's files are served as they are written: no build step. The same relative path
+// reaches src/master/console/web/ from src/master/console/ (tests) and from
+// dist/master/console/ (the built master).
+const WEB_DIR = fileURLToPath(new URL('../../../src/master/console/web/', import.meta.url));
 
 export interface MasterHttpOptions {
   readonly config: MasterConfig;
@@ -61,7 +66,7 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   }
   const routes = {
     ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
-    ...staticRoutes(),
+    ...staticRoutes(WEB_DIR),
     ...consoleApiRoutes({ view, io, events }),
   };
   const host = config.httpHost ?? config.host;
