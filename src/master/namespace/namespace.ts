@@ -1,7 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChunkNotFoundError, MSG, RequestError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
+import { clone, emptyFile, normalise } from './file-record.js';
+import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
 
 /**
  * Files are stored as recorded; get_file_metadata overlays the live holders from chunk
@@ -54,7 +55,7 @@ export class Namespace {
    * `metadata.json` when one exists at `jsonFile`, and leaves it in place.
    */
   static async open(dir: string, jsonFile: string | null): Promise<{ ns: Namespace; imported: number | null }> {
-    const imported = jsonFile === null ? null : await readJson(jsonFile);
+    const imported = jsonFile === null ? null : await readMetadataJson(jsonFile);
     const env = open({ path: dir, maxDbs: 8 });
     const ns = new Namespace(
       env,
@@ -229,16 +230,7 @@ export class Namespace {
 
   /** The reference's metadata.json layout: path -> FileMetadata, written to a temp file and renamed. */
   async exportJson(file: string): Promise<number> {
-    const out: Record<string, FileMetadata> = {};
-    let n = 0;
-    for (const { key, value } of this.files.getRange()) {
-      out[key as string] = value;
-      n++;
-    }
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(out, null, 2));
-    await rename(temp, file);
-    return n;
+    return writeMetadataJson(file, this.files.getRange());
   }
 
   async close(): Promise<void> {
@@ -260,50 +252,4 @@ export class Namespace {
       if (this.pending.get(path) === meta) this.pending.delete(path);
     });
   }
-}
-
-async function readJson(file: string): Promise<Record<string, Partial<FileMetadata>> | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`metadata file ${file} is not valid JSON (${(err as Error).message}); move it away to start empty`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`metadata file ${file} does not hold a map of files`);
-  return parsed as Record<string, Partial<FileMetadata>>;
-}
-
-// Maps keyed by chunk id have no prototype: an id such as `__proto__` (a valid name) is
-// then an ordinary key.
-function dict<T>(from?: Record<string, T>): Record<string, T> {
-  return Object.assign(Object.create(null) as Record<string, T>, from);
-}
-
-function emptyFile(filePath: string): FileMetadata {
-  return { file_path: filePath, total_size: 0, chunk_ids: [], chunk_locations: dict(), chunk_offsets: dict(), last_chunk_id: null, last_chunk_offset: 0 };
-}
-
-function clone(m: FileMetadata): FileMetadata {
-  return { ...m, chunk_ids: [...m.chunk_ids], chunk_locations: dict(m.chunk_locations), chunk_offsets: dict(m.chunk_offsets) };
-}
-
-/** Fills fields a file written by the reference master may lack; drops fields the namespace does not keep. */
-function normalise(filePath: string, m: Partial<FileMetadata>): FileMetadata {
-  const base = emptyFile(filePath);
-  return {
-    file_path: filePath,
-    total_size: m.total_size ?? base.total_size,
-    chunk_ids: [...(m.chunk_ids ?? [])],
-    chunk_locations: dict(m.chunk_locations),
-    chunk_offsets: dict(m.chunk_offsets),
-    last_chunk_id: m.last_chunk_id ?? null,
-    last_chunk_offset: m.last_chunk_offset ?? 0,
-  };
 }
