@@ -16,22 +16,23 @@
 // mutant per runner: a second per test file started); a run that also held validate.ts and
 // namespace.ts (1,585 mutants, their tests on lmdb) was on course for 45 minutes under the
 // same load and was stopped. In scope are the cluster's decisions: repair (who is current,
-// stale, lost; where copies go; what is deleted), the chunk map, the node registry and its
-// rankings, the handlers that turn requests into those decisions, and on the chunk server
-// the calls that pick replica targets and forward appends, the member list and the chunk
-// reports.
+// stale, lost; where copies go; what is deleted), placement (the rankings and the score
+// repair and clients share), the chunk map, the node registry, the handlers that turn
+// requests into those decisions, and on the chunk server the calls that pick replica
+// targets and forward appends, the member list and the chunk reports.
 //
 // Left out, and why (mutants, and what would be needed to add them):
-// - src/master/repairer.ts (250): the I/O side of repair around the pure decision: when a
-//   copy is instructed, given up after instruction_timeout_s, retried; settle windows after
-//   a start; deletes waiting for a report; decommission's end. Measured in (run of 5f83dd8,
+// - src/master/repair-scheduler.ts (250, with the state it keeps in pending-copies.ts,
+//   pending-deletes.ts and decommissions.ts): the I/O side of repair around the pure
+//   decision: when a copy is instructed, given up after instruction_timeout_s, retried;
+//   settle windows after a start; deletes waiting for a report; decommission's end. Measured in (run of 5f83dd8,
 //   2026-12-02): 54.6 % (120 killed, 70 survived, 30 without coverage), because what those
 //   mutants change shows only through the child-process cluster tests (test/e2e/cluster/heal,
 //   gc, stale, decommission-restart: 20-60 s each, for every mutant). The decisions it feeds
-//   are all in repair.ts, which is in scope.
+//   are all in replica-policy.ts, which is in scope.
 // - src/master/validate.ts (280), src/master/namespace/namespace.ts (226): input checking and the lmdb
 //   record rather than decisions, and over the budget together with the rest (above);
-//   test/unit/master/validate-unit.test.ts and namespace-unit.test.ts test them in `npm test`.
+//   test/unit/master/validate.test.ts and namespace/namespace.test.ts test them in `npm test`.
 // - src/master/config.ts (117): its in-process tests share test/unit/master/master-cli.test.ts
 //   with child-process ones (bin/master), which would run for every mutant.
 // - src/net/rpc.ts (216), master-client.ts (163), instructions.ts (181): socket, timer
@@ -42,7 +43,7 @@
 //   observable only through a started master or bin/master in a child process.
 //
 // The two mutations issue 15 names: "re-replication no longer stops at the factor" is
-// mutant `k <= need` in decide() (repair.ts), killed by test/unit/master/repair-unit.test.ts
+// mutant `k <= need` in decide() (replica-policy.ts), killed by test/unit/master/replica-policy-unit.test.ts
 // ("re-replication stops at the factor, with more servers than the factor"); forwarding
 // appends to get_replica_locations' servers instead of the chunk's holders (replication.ts)
 // is killed by test/e2e/cluster/replication-unit.test.ts ("appends go to the chunk's holders")
@@ -59,7 +60,8 @@ export default {
     forceBail: true,
   },
   mutate: [
-    'src/master/repair.ts',
+    'src/master/replica-policy.ts',
+    'src/master/placement-policy.ts',
     'src/master/chunk-map.ts',
     'src/master/nodes.ts',
     'src/master/commands/*.ts',
@@ -88,7 +90,7 @@ export default {
 // Survivors of the last full run (README has its score: 50 survivors, 2 without coverage), by file: equivalent mutants (no
 // caller can tell them from the code), and the few left alive with the reason.
 //
-// src/master/repair.ts
+// src/master/replica-policy.ts
 // - `r.length >= length` (classify, raising the length; and the longer-copy test),
 //   `r.version >= version` (raising the version): equal values, or a case handled before.
 // - `version === 0` -> false (in atLength and in ok): `version` is the largest of the recorded
@@ -141,5 +143,5 @@ export default {
 // in update_file_metadata and update_chunk_offset, and `r.length < offset` -> true / `<=`
 // there (the time a copy was seen changing only decides between copies at the same length
 // with different digests; a reference client's offset never shrinks a copy in practice); in
-// repair.ts a few tie comparators of the excess, work and target orders and of atLength,
+// replica-policy.ts a few tie comparators of the excess, work and target orders and of atLength,
 // whose effect depends on V8's sort of equal elements.
