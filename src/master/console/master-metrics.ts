@@ -40,7 +40,7 @@ export function masterMetrics(view: ClusterView, commands: readonly string[], st
   });
   gauge('master_replication_factor', 'Copies each chunk should have', [], (g) => g.set(view.replicationFactor));
   const plain = (name: string, help: string): Gauge => new Gauge({ name, help, registers: [registry] });
-  // The repairer's own counts (cluster_status), read when scraped.
+  // The repair scheduler's own counts (cluster_status), read when scraped.
   const chunkStatus = (key: string): number => {
     const chunks = (status().chunks ?? {}) as Record<string, unknown>;
     return typeof chunks[key] === 'number' ? (chunks[key] as number) : 0;
