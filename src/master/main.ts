@@ -1,7 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { guarded, MASTER_ID } from '../auth/member.js';
-import { masterAccess } from '../auth/policy.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/config.js';
 import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
 import type { HttpSide } from '../http/http-server.js';
@@ -12,7 +11,7 @@ import { BufferPool } from '../wire/buffer-pool.js';
 import { ChunkMap } from './chunk-map.js';
 import type { MasterConfig } from './config.js';
 import type { MasterContext } from './commands/context.js';
-import { dispatchMaster, MASTER_COMMANDS } from './commands/index.js';
+import { masterCommands } from './commands/index.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
 import { Repairer } from './repairer.js';
@@ -93,7 +92,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     },
   };
   const view = new ClusterView(nodes, shown, config.replicationFactor, () => repairer.status());
-  const metrics = masterMetrics(view, MASTER_COMMANDS, () => repairer.status());
+  const metrics = masterMetrics(view, masterCommands.names, () => repairer.status());
   const server = await listen({
     host: config.host,
     port: config.port,
@@ -106,7 +105,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx))),
+    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => masterCommands.dispatch(decoded, ctx))),
     onSocket: (socket) => metrics.requests.watch(socket),
     hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ChunkNotFoundError, MSG, RequestError } from '../../errors.js';
+import { ChunkNotFoundError, FileNotFoundError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
 
 /**
@@ -165,7 +165,7 @@ export class Namespace {
   /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
   async setOffset(filePath: string, chunkId: string, offset: number, version: number): Promise<void> {
     const meta = this.get(filePath);
-    if (!meta) throw new RequestError(MSG.fileNotFound);
+    if (!meta) throw new FileNotFoundError();
     if (!meta.chunk_ids.includes(chunkId)) throw new ChunkNotFoundError();
     await this.setLength(chunkId, offset, version, [filePath]);
   }
