@@ -6,10 +6,10 @@ import { fail, isNil, list, str, type Field } from './shape.js';
 /** The largest bin a frame can carry (its 4-byte length prefix); each server's frame limit is lower. */
 export const MAX_BIN_BYTES = 2 ** 32 - 1;
 export const MAX_PATH_BYTES = 1024;
-export const MAX_CLIENT_ID_BYTES = 256;
-export const MAX_ADDRESS_BYTES = 300;
+const MAX_CLIENT_ID_BYTES = 256;
+const MAX_ADDRESS_BYTES = 300;
 /** More addresses than chunk servers a master registers (master/nodes.ts MAX_SERVERS) is no real list. */
-export const MAX_ADDRESSES = 1000;
+const MAX_ADDRESSES = 1000;
 
 /** A safe id (storage/safe-name.ts): a str of another form is answered with the id's own error. */
 function safeId(invalid: () => Error): Field<string> {
