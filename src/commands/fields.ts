@@ -5,7 +5,7 @@ import { fail, isNil, list, str, type Field } from './shape.js';
 
 /** The largest bin a frame can carry (its 4-byte length prefix); each server's frame limit is lower. */
 export const MAX_BIN_BYTES = 2 ** 32 - 1;
-export const MAX_PATH_BYTES = 1024;
+const MAX_PATH_BYTES = 1024;
 const MAX_CLIENT_ID_BYTES = 256;
 const MAX_ADDRESS_BYTES = 300;
 /** More addresses than chunk servers a master registers (master/nodes.ts MAX_SERVERS) is no real list. */
