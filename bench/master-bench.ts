@@ -5,7 +5,7 @@
 //            in alternating rounds, both masters up at once, so load hits both alike.
 //   restart: time from spawn to the first get_file_metadata answered, and the master's RSS,
 //            with N files (the first start on the loaded store, then again after kill -9).
-//   lookup:  get_file_metadata / get_chunk_locations p99 in process (dispatchMaster over the
+//   lookup:  get_file_metadata / get_chunk_locations p99 in process (masterCommands.dispatch over the
 //            master's own context: validation, handler, namespace and chunk map; no TCP),
 //            before and after chunk reports of every chunk from 3 servers; target < 1 ms.
 //            Over TCP too, for information.
@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { MASTER_DEFAULTS, type MasterConfig } from '../src/master/config.js';
-import { dispatchMaster } from '../src/master/commands/index.js';
+import { masterCommands } from '../src/master/commands/index.js';
 import { masterContext } from '../src/master/main.js';
 import { Namespace, type FileMetadata } from '../src/master/namespace/namespace.js';
 import { BenchConn, requestFrame } from './bench-client.js';
@@ -184,7 +184,7 @@ async function updates(port: number, files: number, kind: Kind, seconds: number,
   return done;
 }
 
-/** In process: dispatchMaster over the master's own context, as the socket layer calls it. */
+/** In process: masterCommands.dispatch over the master's own context, as the socket layer calls it. */
 async function inProcessLookups(dir: string, files: number, n: number): Promise<{ cold: { meta: Lat; locs: Lat }; reported: { meta: Lat; locs: Lat }; reportMs: number }> {
   const config: MasterConfig = { ...MASTER_DEFAULTS, host: '127.0.0.1', port: 0, metadataFile: join(dir, 'metadata.json'), logLevel: 'silent' };
   const { ns } = await Namespace.open(join(dir, 'namespace'), null);
@@ -197,7 +197,7 @@ async function inProcessLookups(dir: string, files: number, n: number): Promise<
         const j = Math.floor(Math.random() * files);
         const req = i % 2 === 0 ? { command: 'get_file_metadata', file_path: `/f/${j}` } : { command: 'get_chunk_locations', file_path: `/f/${j}`, chunk_id: `c${j}` };
         const s = performance.now();
-        const r = await dispatchMaster(req, ctx);
+        const r = await masterCommands.dispatch(req, ctx);
         (i % 2 === 0 ? meta : locs).push((performance.now() - s) * 1000);
         if (r.status !== 'ok') throw new Error(`lookup: ${String(r.message)}`);
       }

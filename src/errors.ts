@@ -1,32 +1,9 @@
-// Every error a client can see, and how each becomes a reply. Messages are part of the
-// protocol (protocol/PROTOCOL.md lists them); change one only together with the spec.
+// Every error a client can see, one class per protocol error code, and how each becomes a
+// reply. Messages are part of the protocol (protocol/PROTOCOL.md lists them); change one
+// only together with the spec. Code matches an error by its class (or `code`), never by
+// its message.
 
 export type ErrorReply = { status: 'error'; message: string; [field: string]: unknown };
-
-/** An error the client caused or must be told about: it becomes `{status:'error', message, ...extra}`. */
-export class RequestError extends Error {
-  constructor(
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-
-  toReply(): ErrorReply {
-    return { status: 'error', message: this.message, ...this.extra };
-  }
-}
-
-export const badRequest = (why: string): RequestError => new RequestError(`bad_request: ${why}`);
-export const unknownCommand = (name: string): RequestError => new RequestError(`unknown_command: ${name}`);
-
-/** A later link of a replicate_chunk chain failed; this server kept its copy. */
-export const replicationFailed = (address: string): RequestError =>
-  new RequestError(`replication_failed: ${address}`, { stored_locally: true });
-
-/** replicate_chunk names a next link that is not a member of the cluster (or is this server); this server kept its copy. */
-export const forwardRefused = (address: string): RequestError => new RequestError(`forward_refused: ${address}`, { stored_locally: true });
 
 export const MSG = {
   chunkNotFound: 'chunk_not_found',
@@ -55,23 +32,61 @@ export const MSG = {
   memberRequired: 'member_required',
 } as const;
 
-/** Reasons of `auth_failed: <reason>`. */
-export const AUTH_FAILURES = ['malformed', 'unknown_key', 'bad_signature', 'expired', 'replayed', 'sender_mismatch'] as const;
-export type AuthFailure = (typeof AUTH_FAILURES)[number];
-export const authFailed = (reason: AuthFailure): RequestError => new RequestError(`auth_failed: ${reason}`);
+/**
+ * An error the client caused or must be told about: it becomes
+ * `{status:'error', message, ...extra}`, the message being `code` or `code: detail`.
+ */
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail === undefined ? code : `${code}: ${detail}`);
+    this.name = new.target.name;
+  }
+
+  toReply(): ErrorReply {
+    return { status: 'error', message: this.message, ...this.extra };
+  }
+}
+
+export class BadRequestError extends RequestError {
+  static readonly code = 'bad_request';
+  constructor(why: string) {
+    super(BadRequestError.code, why);
+  }
+}
+
+export class UnknownCommandError extends RequestError {
+  static readonly code = 'unknown_command';
+  constructor(name: string) {
+    super(UnknownCommandError.code, name);
+  }
+}
+
+export class InvalidChunkIdError extends RequestError {
+  constructor() {
+    super(MSG.invalidChunkId);
+  }
+}
+
+export class InvalidTransactionIdError extends RequestError {
+  constructor() {
+    super(MSG.invalidTransactionId);
+  }
+}
 
 /** Raised by storage when a write would pass the space limit; carries what is still free. */
 export class InsufficientSpaceError extends RequestError {
   constructor(availableSpace: number) {
-    super(MSG.insufficientSpace, { available_space: availableSpace });
-    this.name = 'InsufficientSpaceError';
+    super(MSG.insufficientSpace, undefined, { available_space: availableSpace });
   }
 }
 
 export class ChunkNotFoundError extends RequestError {
   constructor() {
     super(MSG.chunkNotFound);
-    this.name = 'ChunkNotFoundError';
   }
 }
 
@@ -79,23 +94,98 @@ export class ChunkNotFoundError extends RequestError {
 export class CorruptChunkError extends RequestError {
   constructor() {
     super(MSG.corruptChunk);
-    this.name = 'CorruptChunkError';
   }
 }
 
 /** prepare_append at an offset past the chunk's end; carries the chunk's current size. */
 export class BadOffsetError extends RequestError {
   constructor(size: number) {
-    super(MSG.badOffset, { size });
-    this.name = 'BadOffsetError';
+    super(MSG.badOffset, undefined, { size });
   }
 }
 
-export const noPreparedData = (): RequestError => new RequestError(MSG.noPreparedData);
-export const alreadyCommitted = (): RequestError => new RequestError(MSG.alreadyCommitted);
-export const conflict = (): RequestError => new RequestError(MSG.conflict);
+export class NoPreparedDataError extends RequestError {
+  constructor() {
+    super(MSG.noPreparedData);
+  }
+}
+
+export class AlreadyCommittedError extends RequestError {
+  constructor() {
+    super(MSG.alreadyCommitted);
+  }
+}
+
+export class ConflictError extends RequestError {
+  constructor() {
+    super(MSG.conflict);
+  }
+}
+
 /** A prepare beyond `[chunk_server] max_prepared` pending transactions. */
-export const tooManyPrepared = (max: number): RequestError => new RequestError(MSG.tooManyPrepared, { max_prepared: max });
+export class TooManyPreparedError extends RequestError {
+  constructor(max: number) {
+    super(MSG.tooManyPrepared, undefined, { max_prepared: max });
+  }
+}
+
+export class FileNotFoundError extends RequestError {
+  constructor() {
+    super(MSG.fileNotFound);
+  }
+}
+
+export class UnknownServerError extends RequestError {
+  constructor() {
+    super(MSG.unknownServer);
+  }
+}
+
+export class AuthRequiredError extends RequestError {
+  constructor() {
+    super(MSG.authRequired);
+  }
+}
+
+export class MemberRequiredError extends RequestError {
+  constructor() {
+    super(MSG.memberRequired);
+  }
+}
+
+/** Reasons of `auth_failed: <reason>`. */
+export const AUTH_FAILURES = ['malformed', 'unknown_key', 'bad_signature', 'expired', 'replayed', 'sender_mismatch'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+
+export class AuthFailedError extends RequestError {
+  static readonly code = 'auth_failed';
+  constructor(reason: AuthFailure) {
+    super(AuthFailedError.code, reason);
+  }
+}
+
+/** A later link of a replicate_chunk chain failed; this server kept its copy. */
+export class ReplicationFailedError extends RequestError {
+  static readonly code = 'replication_failed';
+  constructor(address: string) {
+    super(ReplicationFailedError.code, address, { stored_locally: true });
+  }
+}
+
+/** replicate_chunk names a next link that is not a member of the cluster (or is this server); this server kept its copy. */
+export class ForwardRefusedError extends RequestError {
+  static readonly code = 'forward_refused';
+  constructor(address: string) {
+    super(ForwardRefusedError.code, address, { stored_locally: true });
+  }
+}
+
+/** A peer's error reply as code and detail (`code: detail`), for matching what another server answered. */
+export function replyCode(message: unknown): { code: string; detail: string | null } | null {
+  if (typeof message !== 'string') return null;
+  const at = message.indexOf(': ');
+  return at < 0 ? { code: message, detail: null } : { code: message.slice(0, at), detail: message.slice(at + 2) };
+}
 
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { authFailed, MSG, RequestError, type AuthFailure } from '../errors.js';
+import type { Access } from '../commands/define.js';
+import type { AccessPolicy } from '../commands/registry.js';
+import { AuthFailedError, AuthRequiredError, MemberRequiredError, RequestError, type AuthFailure } from '../errors.js';
 import type { SecuritySettings } from '../config/config.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { ClientKeys } from './keys.js';
-import type { Access } from './policy.js';
 import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, type Proof } from './proof.js';
 import { ReplayWindow } from './replay.js';
 
@@ -12,10 +13,8 @@ export type Reply = Record<string, unknown>;
 
 export interface GuardOptions {
   readonly security: SecuritySettings;
-  /** What a request needs (src/auth/policy.ts). */
-  readonly access: (fields: Fields) => Access;
-  /** The sender a member message names in its own fields, if any: its proof must be that member's. */
-  readonly claimedSender?: (fields: Fields) => string | undefined;
+  /** What a request needs, and the member it names as its sender: the server's command registry's. */
+  readonly policy: AccessPolicy;
   readonly log: Logger;
 }
 
@@ -43,7 +42,7 @@ export class Guard {
     // Not a map: dispatch answers bad_request without running anything.
     if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || Buffer.isBuffer(decoded)) return { who: null };
     const fields = decoded as Fields;
-    const need = this.opts.access(fields);
+    const need = this.opts.policy.access(fields);
     try {
       const who = this.verify(fields, digest, nowMs);
       this.authorize(fields, need, who);
@@ -63,30 +62,30 @@ export class Guard {
     // The trailer the bytes ended in must be the `auth` the map holds: a proof anywhere else
     // would leave bytes after it unsigned.
     if (digest?.proof == null || typeof id !== 'string' || !(auth instanceof Uint8Array) || auth.length !== PROOF_BYTES || !digest.proof.equals(auth)) {
-      throw authFailed('malformed');
+      throw new AuthFailedError('malformed');
     }
     const member = id.startsWith(MEMBER_PREFIX);
     let keys: readonly Buffer[] | null;
     if (member) keys = this.opts.security.clusterKeys;
     else if (this.clientKeys === null) return null;
     else keys = this.clientKeys.get(id);
-    if (keys === null || keys.length === 0) throw authFailed('unknown_key');
+    if (keys === null || keys.length === 0) throw new AuthFailedError('unknown_key');
     const proof = splitProof(digest.proof);
-    if (!keys.some((key) => macMatches(key, id, proof, digest.digest))) throw authFailed('bad_signature');
+    if (!keys.some((key) => macMatches(key, id, proof, digest.digest))) throw new AuthFailedError('bad_signature');
     const stale: AuthFailure | null = this.window.admit(proof.mac, proof.tsMs, nowMs);
-    if (stale !== null) throw authFailed(stale);
+    if (stale !== null) throw new AuthFailedError(stale);
     return { kind: member ? 'member' : 'client', id, proof };
   }
 
   private authorize(fields: Fields, need: Access, who: Principal | null): void {
     const { clientAuth } = this.opts.security;
     if (need === 'member') {
-      if (who?.kind !== 'member') throw new RequestError(MSG.memberRequired);
-      const claimed = this.opts.claimedSender?.(fields);
-      if (claimed !== undefined && who.id !== MEMBER_PREFIX + claimed) throw authFailed('sender_mismatch');
+      if (who?.kind !== 'member') throw new MemberRequiredError();
+      const claimed = this.opts.policy.claimedSender(fields);
+      if (claimed !== undefined && who.id !== MEMBER_PREFIX + claimed) throw new AuthFailedError('sender_mismatch');
       return;
     }
     if (who !== null) return;
-    if ((need === 'write' && clientAuth !== 'off') || (need === 'read' && clientAuth === 'all')) throw new RequestError(MSG.authRequired);
+    if ((need === 'write' && clientAuth !== 'off') || (need === 'read' && clientAuth === 'all')) throw new AuthRequiredError();
   }
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { AccessPolicy } from '../commands/registry.js';
 import type { RpcAuth } from '../net/rpc.js';
 import type { SecuritySettings } from '../config/config.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { Guard, type Reply } from './guard.js';
-import { claimedSender, type Access } from './policy.js';
 import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
 import { signedReply, signFrame, type Credential } from './signer.js';
 
@@ -14,7 +14,8 @@ type Dispatch = (decoded: unknown, digest?: FrameDigest) => Promise<Reply>;
 export const MASTER_ID = `${MEMBER_PREFIX}master`;
 
 export interface GuardedOptions {
-  readonly access: (f: Record<string, unknown>) => Access;
+  /** The server's command registry's (src/commands/registry.ts). */
+  readonly policy: AccessPolicy;
   readonly log: Logger;
   /** Sign replies to members' requests as this member (the master: its replies carry instructions). */
   readonly signRepliesAs?: string;
@@ -23,7 +24,7 @@ export interface GuardedOptions {
 /** A server's dispatch behind its guard; as it was when authentication is off. */
 export function guarded(security: SecuritySettings | undefined, o: GuardedOptions, dispatch: Dispatch): Dispatch {
   if (security === undefined) return dispatch;
-  const guard = new Guard({ security, access: o.access, claimedSender, log: o.log });
+  const guard = new Guard({ security, policy: o.policy, log: o.log });
   const replyCred: Credential | null = o.signRepliesAs ? { id: o.signRepliesAs, key: security.clusterKeys[0]! } : null;
   return async (decoded, digest) => {
     const verdict = guard.check(decoded, digest);

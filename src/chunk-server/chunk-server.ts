@@ -3,14 +3,13 @@ import type { Logger } from 'pino';
 import { ChunkReporter } from './cluster/chunk-reports.js';
 import { InstructionRunner } from './cluster/instructions.js';
 import { guarded, memberRpcAuth } from '../auth/member.js';
-import { chunkServerAccess } from '../auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Members } from './cluster/members.js';
 import { Cluster } from './cluster/replication.js';
 import { Rpc } from '../net/rpc.js';
 import type { ChunkServerConfig } from '../config/config.js';
 import type { HandlerContext } from './commands/context.js';
-import { COMMANDS, dispatch, takesSpilled } from './commands/index.js';
+import { chunkServerCommands } from './commands/index.js';
 import { chunkServerMetrics } from './metrics.js';
 import { listenHttp, type HttpSide } from '../http/http-server.js';
 import { metricsRoutes } from '../http/metrics-routes.js';
@@ -72,8 +71,8 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
   // and that continuation sets the context synchronously.
   let ctx: HandlerContext | undefined;
   // Without a metrics port nothing is counted: the request path stays as it is.
-  const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir, commands: COMMANDS, masterLink: () => master }) : null;
-  const serve = (decoded: unknown): Promise<Record<string, unknown>> => dispatch(decoded, ctx!);
+  const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir, commands: chunkServerCommands.names, masterLink: () => master }) : null;
+  const serve = (decoded: unknown): Promise<Record<string, unknown>> => chunkServerCommands.dispatch(decoded, ctx!);
   let server: RunningServer;
   try {
     server = await listen({
@@ -87,12 +86,12 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       },
       frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
       maxConnections: config.maxConnections,
-      dispatch: guarded(config.security, { access: chunkServerAccess, log }, metrics ? metrics.requests.wrap(serve) : serve),
+      dispatch: guarded(config.security, { policy: chunkServerCommands.policy, log }, metrics ? metrics.requests.wrap(serve) : serve),
       onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
       hashFrames: config.security !== undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
-      takesSpilled,
+      takesSpilled: chunkServerCommands.takesSpilled,
       log,
     });
   } catch (err) {

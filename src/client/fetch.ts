@@ -5,6 +5,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { SpilledBin, SpillProvider, SpillTarget } from '../wire/spill.js';
 import type { Progress } from './bounded.js';
+import { MSG, replyCode } from '../errors.js';
 import { GfsError, PeerFailure } from './errors.js';
 import type { Reply } from './rpc.js';
 
@@ -148,7 +149,7 @@ export async function fetchChunk(call: SinkCaller, holders: string[], chunk: Chu
     }
     if (reply.status !== 'ok') {
       attempt.undo();
-      if (reply.message === 'corrupt_chunk') corrupt++;
+      if (replyCode(reply.message)?.code === MSG.corruptChunk) corrupt++;
       reasons.push(`${holder}: ${String(reply.message)}`);
       continue;
     }

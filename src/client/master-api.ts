@@ -2,6 +2,7 @@
 // into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
+import { MSG, replyCode, UnknownCommandError } from '../errors.js';
 import { GfsError, PeerFailure } from './errors.js';
 import { call, type CallOptions, type Reply } from './rpc.js';
 
@@ -37,7 +38,7 @@ export class MasterApi {
     const reply = await this.raw(body);
     if (reply.status === 'ok') return reply;
     const message = String(reply.message ?? 'error without a message');
-    if (message.startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} has no ${String(body.command)} command`);
+    if (replyCode(message)?.code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} has no ${String(body.command)} command`);
     throw new GfsError('master_error', `master refused ${String(body.command)}: ${message}`);
   }
 
@@ -91,8 +92,9 @@ export class MasterApi {
   async deleteFile(filePath: string): Promise<void> {
     const reply = await this.raw({ command: 'delete_file', file_path: filePath });
     if (reply.status === 'ok') return;
-    if (reply.message === 'file_not_found') throw new GfsError('file_not_found', `no such file: ${filePath}`);
-    if (String(reply.message).startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} cannot delete files (no delete_file command)`);
+    const code = replyCode(reply.message)?.code;
+    if (code === MSG.fileNotFound) throw new GfsError('file_not_found', `no such file: ${filePath}`);
+    if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot delete files (no delete_file command)`);
     throw new GfsError('master_error', `master refused delete_file: ${String(reply.message)}`);
   }
 
@@ -100,8 +102,9 @@ export class MasterApi {
   async decommission(address: string): Promise<void> {
     const reply = await this.raw({ command: 'decommission_server', address });
     if (reply.status === 'ok') return;
-    if (reply.message === 'unknown_server') throw new GfsError('unknown_server', `the master knows no chunk server ${address}`);
-    if (String(reply.message).startsWith('unknown_command')) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
+    const code = replyCode(reply.message)?.code;
+    if (code === MSG.unknownServer) throw new GfsError('unknown_server', `the master knows no chunk server ${address}`);
+    if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
     throw new GfsError('master_error', `master refused decommission_server: ${String(reply.message)}`);
   }
 }

@@ -1,6 +1,7 @@
 // Storing one new chunk the reference's way: store_chunk to a primary, which replicates and
 // tells the master; on insufficient_space or a dead server, the next server.
 import type { Logger } from 'pino';
+import { MSG, replyCode } from '../errors.js';
 import { GfsError, PeerFailure } from './errors.js';
 import type { Progress } from './bounded.js';
 import type { Reply } from './rpc.js';
@@ -48,7 +49,7 @@ export async function storeChunk(
     }
     if (reply.status === 'ok') return { chunkId, primary: server, replicas: Number(reply.replicas ?? 0) };
     attempt.undo();
-    if (reply.message === 'insufficient_space') full++;
+    if (replyCode(reply.message)?.code === MSG.insufficientSpace) full++;
     reasons.push(`${server}: ${String(reply.message)}`);
     log?.warn({ server, chunk_index: index, message: reply.message }, 'store refused; trying the next server');
   }

@@ -1,13 +1,12 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { guarded, MASTER_ID } from '../auth/member.js';
-import { masterAccess } from '../auth/policy.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/config.js';
 import { listen, type RunningServer } from '../net/server.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { ChunkMap } from './chunk-map.js';
 import type { MasterContext } from './commands/context.js';
-import { dispatchMaster, MASTER_COMMANDS } from './commands/index.js';
+import { masterCommands } from './commands/index.js';
 import type { MasterConfig } from './config.js';
 import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
 import { startMasterHttp } from './console/master-http.js';
@@ -114,7 +113,7 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx))),
+    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => masterCommands.dispatch(decoded, ctx))),
     onSocket: (socket) => metrics.requests.watch(socket),
     hashFrames: config.security !== undefined,
     pool: new BufferPool(POOL_BYTES),
@@ -175,7 +174,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
     const shown = shownNamespace(ctx);
     const view = new ClusterView(ctx.nodes, shown, config.replicationFactor, () => ctx.repairer.status());
-    const metrics = masterMetrics(view, MASTER_COMMANDS, () => ctx.repairer.status());
+    const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status());
 
     const server = await listenTcp(config, ctx, metrics);
     opened.add(() => server.close(config.shutdownGraceS * 1000));

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameHasher, type FrameDigest } from '../auth/frame-hasher.js';
-import { badRequest, errorToReply, MSG } from '../errors.js';
+import { BadRequestError, errorToReply, MSG } from '../errors.js';
 import type { BufferPool, Lease } from '../wire/buffer-pool.js';
 import { decodeBody, encodeFrame, type Piece } from '../wire/codec.js';
 import { FrameDecoder, type DecodedFrame, type Spill, type StreamOptions } from '../wire/frame-decoder.js';
@@ -194,7 +194,7 @@ export class Connection {
     }
     if (frame.kind === 'malformed') return this.failStream(frame.why);
     if (frame.kind === 'no_memory') return this.failStream(MSG.outOfMemory, false);
-    if (frame.kind === 'refused') return this.send(badRequest(frame.why).toReply());
+    if (frame.kind === 'refused') return this.send(new BadRequestError(frame.why).toReply());
     if (frame.kind === 'streamed') return this.handleStreamed(frame.skeleton, frame.spills, this.digests.get(frame));
     try {
       let decoded: unknown;
@@ -282,7 +282,7 @@ export class Connection {
     this.fatal = true;
     this.opts.log.debug({ why }, 'closing connection after protocol violation');
     this.dropQueue();
-    await this.send(clientFault ? badRequest(why).toReply() : { status: 'error', message: why });
+    await this.send(clientFault ? new BadRequestError(why).toReply() : { status: 'error', message: why });
     lingerAndClose(this.socket);
   }
 

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
-import { alreadyCommitted, BadOffsetError, conflict, CorruptChunkError, InsufficientSpaceError, noPreparedData, tooManyPrepared } from '../errors.js';
+import { AlreadyCommittedError, BadOffsetError, ConflictError, CorruptChunkError, InsufficientSpaceError, NoPreparedDataError, TooManyPreparedError } from '../errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { ChunkAppender } from './chunk-appender.js';
 import type { ChunkTable } from './chunk-table.js';
@@ -76,7 +76,7 @@ export class Transactions {
 
   /** A new transaction (not a re-prepare of a pending one) must fit under max_prepared. */
   private checkCount(key: string): void {
-    if (!this.prepared.has(key) && this.prepared.size >= this.maxPrepared) throw tooManyPrepared(this.maxPrepared);
+    if (!this.prepared.has(key) && this.prepared.size >= this.maxPrepared) throw new TooManyPreparedError(this.maxPrepared);
   }
 
   /** Reloads what survived a restart (see recoverPrepared). */
@@ -206,7 +206,7 @@ export class Transactions {
       const tx = this.prepared.get(key);
       if (!tx) {
         if (this.outcomes.get(key) === 'committed') return { repeated: true };
-        throw noPreparedData();
+        throw new NoPreparedDataError();
       }
       if (tx.format === 2) return this.commitRecord(key, tx);
       let done: { replacedBytes: number; version: number } | null;
@@ -242,7 +242,7 @@ export class Transactions {
   private async conflicted(key: string, tx: PreparedTx): Promise<never> {
     await this.drop(tx);
     this.forget(key, 'rolled_back');
-    throw conflict();
+    throw new ConflictError();
   }
 
   /** commit_append of a format-2 record: applied by the store, then its files go. Runs under the transaction lock. */
@@ -273,7 +273,7 @@ export class Transactions {
     return this.lock.run(key, async () => {
       const tx = this.prepared.get(key);
       if (!tx) {
-        if (this.outcomes.get(key) === 'committed') throw alreadyCommitted();
+        if (this.outcomes.get(key) === 'committed') throw new AlreadyCommittedError();
         return { found: false };
       }
       await this.drop(tx);

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
-import type { AppendChunkRequest, StoreChunkRequest } from '../../wire/messages.js';
+import type { Payload } from '../../wire/spill.js';
 import type { ChunkReport, MasterClient } from './master-client.js';
 import type { Members } from './members.js';
 import type { Reply, Rpc } from '../../net/rpc.js';
+
+/** What a primary hands on of a store or an append its command module took. */
+type Forwarded = { chunk_id: string; data: Payload; file_path: string | null };
 
 export interface ClusterOptions {
   /** This server's advertised `host:port`. */
@@ -80,7 +83,7 @@ export class Cluster {
    * it. The targets are the master's answer to get_replica_locations, live members by
    * definition, so they are not checked against the (possibly older) member list.
    */
-  storeReplicas(targets: string[], req: StoreChunkRequest, version: number): Promise<string[]> {
+  storeReplicas(targets: string[], req: Forwarded & { chunk_index: number | null }, version: number): Promise<string[]> {
     return this.fanOut(targets.filter((a) => a !== this.opts.address), 'store_chunk', {
       command: 'store_chunk',
       chunk_id: req.chunk_id,
@@ -141,7 +144,7 @@ export class Cluster {
    * reference: a server that never had the chunk would otherwise create one holding only
    * the appended bytes under the chunk's id.
    */
-  async appendReplicas(req: AppendChunkRequest): Promise<string[]> {
+  async appendReplicas(req: Forwarded & { offset: number | null; version: number | null }): Promise<string[]> {
     const { master, log } = this.opts;
     if (!master || req.file_path === null) return [];
     let holders: string[];

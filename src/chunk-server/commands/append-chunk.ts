@@ -1,5 +1,20 @@
-import type { AppendChunkRequest, OkReply } from '../../wire/messages.js';
+import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
+import { chunkId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
+import { bytes, optional, shape, uint } from '../../commands/shape.js';
 import type { HandlerContext } from './context.js';
+
+const request = shape({
+  chunk_id: chunkId(),
+  data: bytes({ maxBytes: MAX_BIN_BYTES }),
+  /** Where the client believes the chunk ends; the data always lands at the true end. */
+  offset: optional(uint()),
+  file_path: optional(filePath()),
+  /** True when a primary forwarded this append to us as a replica. */
+  isReplica: replicaFlag(),
+  /** The chunk version to take (a primary forwarding its own); absent: the next one. */
+  version: optional(uint()),
+});
+export type AppendChunkRequest = RequestOf<'append_chunk', typeof request>;
 
 /**
  * append_chunk: appends at the chunk's true end, as the reference does, whatever `offset`
@@ -7,7 +22,7 @@ import type { HandlerContext } from './context.js';
  * forwards the append, with the offset it really used, to the chunk's other holders, and
  * tells the master the chunk's new end and which holders have it (update_chunk_offset).
  */
-export async function appendChunk(req: AppendChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+async function appendChunk(req: AppendChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   const { offset, size, version } = await ctx.store.append(req.chunk_id, req.data, req.version ?? undefined);
   if (req.offset !== null && req.offset !== offset) {
     ctx.log.warn({ chunk_id: req.chunk_id, client_offset: req.offset, offset }, 'append offset mismatch: appended at the true end');
@@ -19,3 +34,11 @@ export async function appendChunk(req: AppendChunkRequest, ctx: HandlerContext):
   }
   return { status: 'ok', new_offset: size, version };
 }
+
+export default defineCommand({
+  name: 'append_chunk',
+  // A replica append comes from its primary.
+  access: (f) => (isReplicaFlag(f.replica_servers) ? 'member' : 'write'),
+  request,
+  handle: appendChunk,
+});

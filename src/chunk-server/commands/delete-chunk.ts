@@ -1,9 +1,15 @@
-import type { DeleteChunkRequest, OkReply } from '../../wire/messages.js';
+import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
+import { chunkId } from '../../commands/fields.js';
+import { shape } from '../../commands/shape.js';
 import type { HandlerContext } from './context.js';
 
+const request = shape({ chunk_id: chunkId() });
+
 /** delete_chunk: ok whether or not the chunk existed, as the reference replies. */
-export async function deleteChunk(req: DeleteChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+async function deleteChunk(req: RequestOf<'delete_chunk', typeof request>, ctx: HandlerContext): Promise<OkReply> {
   const existed = await ctx.store.delete(req.chunk_id);
   ctx.log.debug({ chunk_id: req.chunk_id, existed }, 'deleted chunk');
   return { status: 'ok' };
 }
+
+export default defineCommand({ name: 'delete_chunk', access: 'write', request, handle: deleteChunk });

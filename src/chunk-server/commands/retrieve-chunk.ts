@@ -1,11 +1,16 @@
+import { defineCommand, type RequestOf } from '../../commands/define.js';
+import { chunkId } from '../../commands/fields.js';
+import { shape } from '../../commands/shape.js';
 import type { FileBody } from '../../wire/codec.js';
 import type { Lease } from '../../wire/buffer-pool.js';
-import type { RetrieveChunkRequest, RetrieveReply } from '../../wire/messages.js';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
 import { BlockChecker, describeMismatch, type Mismatch } from '../../storage/checksums.js';
 import { fileBodyOf, READ_BLOCK_BYTES } from '../../storage/file-body.js';
 import type { ChunkFile } from '../../storage/chunk-store.js';
 import type { HandlerContext } from './context.js';
+
+const request = shape({ chunk_id: chunkId() });
+type RetrieveReply = { status: 'ok'; data: Buffer | FileBody; version?: number };
 
 /**
  * retrieve_chunk reads the chunk file once (PROTOCOL.md section 6, "Retrieve: one read").
@@ -22,7 +27,7 @@ import type { HandlerContext } from './context.js';
  * caused by an overwrite committed meanwhile is no damage: before the header the new
  * version is read instead, after it the connection closes and nothing is quarantined.
  */
-export async function retrieveChunk(req: RetrieveChunkRequest, ctx: HandlerContext): Promise<RetrieveReply> {
+async function retrieveChunk(req: RequestOf<'retrieve_chunk', typeof request>, ctx: HandlerContext): Promise<RetrieveReply> {
   for (let attempt = 1; ; attempt++) {
     const file = await openChunk(req.chunk_id, ctx);
     const body = await verifyAhead(file, ctx, attempt < MAX_READS);
@@ -158,3 +163,5 @@ async function refuseBlock(file: ChunkFile, mismatch: Mismatch, ctx: HandlerCont
   await ctx.store.condemn(file, 'retrieve', mismatch);
   throw new Error(`chunk failed its checksums while being sent: ${describeMismatch(mismatch)}`);
 }
+
+export default defineCommand({ name: 'retrieve_chunk', access: 'read', request, handle: retrieveChunk });

@@ -1,8 +1,24 @@
+import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
+import { chunkId, clientId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
+import { bytes, optional, shape, uint } from '../../commands/shape.js';
 import { InsufficientSpaceError } from '../../errors.js';
-import type { OkReply, StoreChunkRequest } from '../../wire/messages.js';
 import { chargeDelta } from '../../storage/space.js';
 import { payloadSize } from '../../wire/spill.js';
 import type { HandlerContext } from './context.js';
+
+const request = shape({
+  chunk_id: chunkId(),
+  /** In memory for small frames; a staged temp file for large ones (stream_threshold_mb). */
+  data: bytes({ maxBytes: MAX_BIN_BYTES, streamed: true }),
+  file_path: optional(filePath()),
+  chunk_index: optional(uint()),
+  client_id: optional(clientId()),
+  /** True when the sender is a primary (or the master) handing us a replica to keep. */
+  isReplica: replicaFlag(),
+  /** The chunk version to take (a primary forwarding its own); absent: the next one. */
+  version: optional(uint()),
+});
+export type StoreChunkRequest = RequestOf<'store_chunk', typeof request>;
 
 /**
  * store_chunk. The replica path (`replica_servers` truthy) only stores, under the given
@@ -10,7 +26,7 @@ import type { HandlerContext } from './context.js';
  * the primary: it places copies on peers the master picks, stores its own, and tells the
  * master where the chunk really lives.
  */
-export async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
+async function storeChunk(req: StoreChunkRequest, ctx: HandlerContext): Promise<OkReply> {
   if (req.isReplica) {
     const version = await ctx.store.write(req.chunk_id, req.data, req.version ?? undefined);
     ctx.log.debug({ chunk_id: req.chunk_id, bytes: payloadSize(req.data), version }, 'stored replica');
@@ -63,3 +79,11 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
   return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length, version: local.value };
 }
+
+export default defineCommand({
+  name: 'store_chunk',
+  // A replica store comes from a primary or the master.
+  access: (f) => (isReplicaFlag(f.replica_servers) ? 'member' : 'write'),
+  request,
+  handle: storeChunk,
+});

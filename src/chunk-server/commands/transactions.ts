@@ -1,18 +1,24 @@
-import { MSG, RequestError } from '../../errors.js';
+import type { OkReply } from '../../commands/define.js';
+import { chunkId, transactionId } from '../../commands/fields.js';
+import { shape } from '../../commands/shape.js';
+import { ConflictError } from '../../errors.js';
 import type { TxKind } from '../../storage/transactions.js';
-import type { OkReply, PrepareAppendRequest, PrepareChunkRequest, TransactionCommand, TransactionRequest } from '../../wire/messages.js';
 import type { HandlerContext } from './context.js';
 
-// The two-phase commands of the reference, for whole chunks and for appends. Replies are the
-// reference's: {status:'ok', message:'prepared' | 'committed' | 'rolled back'}.
+// What the two-phase commands of the reference share, for whole chunks and for appends
+// (prepare-chunk.ts, commit-append.ts, ...). Replies are the reference's:
+// {status:'ok', message:'prepared' | 'committed' | 'rolled back'}.
+
+/** commit_chunk, rollback_chunk, commit_append and rollback_append carry the same two ids. */
+export const transactionIds = shape({ chunk_id: chunkId(), transaction_id: transactionId() });
 
 type TxFields = { kind: TxKind; transaction_id: string; chunk_id: string };
 
-function fields(kind: TxKind, req: { chunk_id: string; transaction_id: string }): TxFields {
+export function fields(kind: TxKind, req: { chunk_id: string; transaction_id: string }): TxFields {
   return { kind, transaction_id: req.transaction_id, chunk_id: req.chunk_id };
 }
 
-async function prepare(ctx: HandlerContext, tx: TxFields, dataBytes: number, run: () => Promise<{ size: number }>): Promise<OkReply> {
+export async function prepare(ctx: HandlerContext, tx: TxFields, dataBytes: number, run: () => Promise<{ size: number }>): Promise<OkReply> {
   ctx.txlog.info({ ...tx, data_bytes: dataBytes }, 'START');
   try {
     const { size } = await run();
@@ -24,22 +30,7 @@ async function prepare(ctx: HandlerContext, tx: TxFields, dataBytes: number, run
   return { status: 'ok', message: 'prepared' };
 }
 
-/** prepare_chunk: durably keeps `data` as the next version of the chunk; reserves its space. */
-export function prepareChunk(req: PrepareChunkRequest, ctx: HandlerContext): Promise<OkReply> {
-  return prepare(ctx, fields('chunk', req), req.data.length, () =>
-    ctx.store.transactions.prepareChunk(req.chunk_id, req.transaction_id, req.data),
-  );
-}
-
-/** prepare_append: durably keeps the chunk with `data` written at `offset` (at most its size). */
-export function prepareAppend(req: PrepareAppendRequest, ctx: HandlerContext): Promise<OkReply> {
-  const tx = { ...fields('append', req), offset: req.offset };
-  return prepare(ctx, tx, req.data.length, () =>
-    ctx.store.transactions.prepareAppend(req.chunk_id, req.transaction_id, req.data, req.offset),
-  );
-}
-
-async function commit(kind: TxKind, req: { chunk_id: string; transaction_id: string }, ctx: HandlerContext): Promise<OkReply> {
+export async function commit(kind: TxKind, req: { chunk_id: string; transaction_id: string }, ctx: HandlerContext): Promise<OkReply> {
   const tx = fields(kind, req);
   const size = ctx.store.transactions.get(kind, req.chunk_id, req.transaction_id)?.size;
   try {
@@ -47,21 +38,14 @@ async function commit(kind: TxKind, req: { chunk_id: string; transaction_id: str
     if (!result.repeated) ctx.txlog.info({ ...tx, size: result.tx.size, replaced_bytes: result.replacedBytes, version: result.version }, 'COMMIT');
     await ctx.cluster.changed(req.chunk_id);
   } catch (err) {
-    if (err instanceof RequestError && err.message === MSG.conflict) ctx.txlog.info({ ...tx, size, reason: 'conflict' }, 'ROLLBACK');
+    if (err instanceof ConflictError) ctx.txlog.info({ ...tx, size, reason: 'conflict' }, 'ROLLBACK');
     throw err;
   }
   return { status: 'ok', message: 'committed', version: ctx.store.versionOf(req.chunk_id) };
 }
 
-async function rollback(kind: TxKind, req: { chunk_id: string; transaction_id: string }, ctx: HandlerContext): Promise<OkReply> {
+export async function rollback(kind: TxKind, req: { chunk_id: string; transaction_id: string }, ctx: HandlerContext): Promise<OkReply> {
   const result = await ctx.store.transactions.rollback(kind, req.chunk_id, req.transaction_id);
   if (result.found) ctx.txlog.info({ ...fields(kind, req), size: result.tx.size, reason: 'client' }, 'ROLLBACK');
   return { status: 'ok', message: 'rolled back' };
 }
-
-type TxHandler<C extends TransactionCommand> = (req: TransactionRequest<C>, ctx: HandlerContext) => Promise<OkReply>;
-
-export const commitChunk: TxHandler<'commit_chunk'> = (req, ctx) => commit('chunk', req, ctx);
-export const commitAppend: TxHandler<'commit_append'> = (req, ctx) => commit('append', req, ctx);
-export const rollbackChunk: TxHandler<'rollback_chunk'> = (req, ctx) => rollback('chunk', req, ctx);
-export const rollbackAppend: TxHandler<'rollback_append'> = (req, ctx) => rollback('append', req, ctx);

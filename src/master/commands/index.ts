@@ -1,46 +1,37 @@
-import { dispatchTo } from '../../chunk-server/dispatch.js';
-import type { MasterCommand, MasterRequestOf } from '../messages.js';
-import { masterValidators } from '../validate.js';
-import { registerChunkServer, heartbeat } from './chunk-servers.js';
-import { clientHeartbeat, registerClient } from './clients.js';
-import type { MasterContext } from './context.js';
-import { clusterStatus, decommissionServer } from './cluster.js';
-import { addFile, deleteFile, getChunkLocations, getFileMetadata, listFiles, updateChunkOffset, updateFileMetadata } from './files.js';
-import { getChunkServers, getGraphData, getReplicaLocations } from './placement.js';
+// The master's commands (protocol/PROTOCOL.md, "Master commands"), one module each.
+import { defineCommands } from '../../commands/registry.js';
+import addFile from './add-file.js';
+import clientHeartbeat from './client-heartbeat.js';
+import clusterStatus from './cluster-status.js';
+import decommissionServer from './decommission-server.js';
+import deleteFile from './delete-file.js';
+import getChunkLocations from './get-chunk-locations.js';
+import getChunkServers from './get-chunk-servers.js';
+import getFileMetadata from './get-file-metadata.js';
+import getGraphData from './get-graph-data.js';
+import getReplicaLocations from './get-replica-locations.js';
+import heartbeat from './heartbeat.js';
+import listFiles from './list-files.js';
+import registerChunkServer from './register-chunk-server.js';
+import registerClient from './register-client.js';
+import updateChunkOffset from './update-chunk-offset.js';
+import updateFileMetadata from './update-file-metadata.js';
 
-export type MasterHandler<C extends MasterCommand> = (req: MasterRequestOf<C>, ctx: MasterContext) => Promise<Record<string, unknown>>;
-
-export const masterHandlers: { [C in MasterCommand]: MasterHandler<C> } = {
-  register_chunk_server: registerChunkServer,
+export const masterCommands = defineCommands([
+  registerChunkServer,
   heartbeat,
-  get_replica_locations: getReplicaLocations,
-  update_file_metadata: updateFileMetadata,
-  register_client: registerClient,
-  client_heartbeat: clientHeartbeat,
-  get_chunk_servers: getChunkServers,
-  get_file_metadata: getFileMetadata,
-  get_chunk_locations: getChunkLocations,
-  list_files: listFiles,
-  add_file: addFile,
-  update_chunk_offset: updateChunkOffset,
-  get_graph_data: getGraphData,
-  delete_file: deleteFile,
-  decommission_server: decommissionServer,
-  cluster_status: clusterStatus,
-};
-
-export const MASTER_COMMANDS = Object.keys(masterHandlers) as MasterCommand[];
-
-function isMasterCommand(name: string): name is MasterCommand {
-  return Object.hasOwn(masterHandlers, name);
-}
-
-/** Decoded frame -> reply; never throws (same contract as the chunk server's dispatch). */
-export function dispatchMaster(decoded: unknown, ctx: MasterContext): Promise<Record<string, unknown>> {
-  return dispatchTo(decoded, ctx, isMasterCommand, run);
-}
-
-function run<C extends MasterCommand>(command: C, fields: Record<string, unknown>, ctx: MasterContext): Promise<Record<string, unknown>> {
-  const req = masterValidators[command](fields);
-  return (masterHandlers[command] as MasterHandler<C>)(req, ctx);
-}
+  getReplicaLocations,
+  updateFileMetadata,
+  registerClient,
+  clientHeartbeat,
+  getChunkServers,
+  getFileMetadata,
+  getChunkLocations,
+  listFiles,
+  addFile,
+  updateChunkOffset,
+  getGraphData,
+  deleteFile,
+  decommissionServer,
+  clusterStatus,
+]);

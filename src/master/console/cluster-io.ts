@@ -15,7 +15,7 @@ export interface ConsoleIO {
 
 export type ConsoleAction = 'upload' | 'download' | 'append' | 'delete';
 
-// What each action needs, as src/auth/policy.ts classes the commands the client library sends for it.
+// What each action needs, as the command modules class the commands the client library sends for it.
 const NEEDS: Record<ConsoleAction, 'read' | 'write'> = { upload: 'write', download: 'read', append: 'write', delete: 'write' };
 
 /** How the console's requests fare under the cluster's [security]. */

@@ -1,5 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ChunkNotFoundError, MSG, RequestError } from '../../errors.js';
+import { ChunkNotFoundError, FileNotFoundError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
 import { clone, emptyFile, normalise } from './file-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
@@ -166,7 +166,7 @@ export class Namespace {
   /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
   async setOffset(filePath: string, chunkId: string, offset: number, version: number): Promise<void> {
     const meta = this.get(filePath);
-    if (!meta) throw new RequestError(MSG.fileNotFound);
+    if (!meta) throw new FileNotFoundError();
     if (!meta.chunk_ids.includes(chunkId)) throw new ChunkNotFoundError();
     await this.setLength(chunkId, offset, version, [filePath]);
   }

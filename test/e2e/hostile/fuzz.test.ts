@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import t from 'tap';
 import { MSG } from '../../../src/errors.js';
-import { COMMANDS } from '../../../src/chunk-server/commands/index.js';
+import { chunkServerCommands } from '../../../src/chunk-server/commands/index.js';
 import { isSafeId } from '../../../src/storage/safe-name.js';
 import { DISK_MARGIN_BYTES } from '../../../src/storage/space.js';
 import { encodeBody } from '../../../src/wire/codec.js';
@@ -53,7 +53,7 @@ function randomBytes(n: number): Buffer {
 const FIELDS = ['chunk_id', 'transaction_id', 'data', 'size', 'offset', 'file_path', 'chunk_index', 'client_id', 'replica_servers', 'current_replica'];
 // replicate_chunk connects to the addresses its request names; fuzzing it could send traffic
 // off this machine, so it is left to test/cluster/chain.test.ts.
-const FUZZED_COMMANDS = COMMANDS.filter((c) => c !== 'replicate_chunk');
+const FUZZED_COMMANDS = chunkServerCommands.names.filter((c) => c !== 'replicate_chunk');
 const DOCUMENTED = new Set<string>([
   ...Object.values(MSG).filter((m) => m !== MSG.internal),
   'bad_request: body is not a map',

@@ -1,8 +1,14 @@
-// The master's request validation called directly: each field's accepted shapes, defaults,
+// The master's request validation (its command modules' shapes) called directly: each field's accepted shapes, defaults,
 // and the exact bad_request message a client gets for a bad one.
 import t from 'tap';
 import { MSG } from '../../../src/errors.js';
-import { masterValidators as v, reportFields } from '../../../src/master/validate.js';
+import { masterCommands } from '../../../src/master/commands/index.js';
+
+type Command = (typeof masterCommands.names)[number];
+type Validators = { [N in Command]: (f: Record<string, unknown>) => ReturnType<typeof masterCommands.validate<N>> };
+const v = Object.fromEntries(masterCommands.names.map((name) => [name, (f: Record<string, unknown>) => masterCommands.validate(name, f)])) as Validators;
+/** The heartbeat's report fields, from a heartbeat that is otherwise fine. */
+const reportFields = (f: Record<string, unknown>) => v.heartbeat({ address: 'h:1', ...f });
 
 const bad = (why: string) => ({ message: `bad_request: ${why}` });
 const D = 'ab12';

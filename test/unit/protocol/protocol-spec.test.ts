@@ -5,8 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { MSG } from '../../../src/errors.js';
-import { COMMANDS } from '../../../src/chunk-server/commands/index.js';
-import { MASTER_COMMANDS } from '../../../src/master/commands/index.js';
+import { chunkServerCommands } from '../../../src/chunk-server/commands/index.js';
+import { masterCommands } from '../../../src/master/commands/index.js';
 import { decodeBody, encodeFrame } from '../../../src/wire/codec.js';
 import { largestFitting } from '../../../src/storage/space.js';
 import { call, ROOT, startServer } from '../../support/helpers.js';
@@ -30,9 +30,9 @@ t.test('chunk server commands: spec and code name the same set', async (t) => {
   const spec = commandsOf('Chunk server commands');
   t.equal(new Set(spec).size, spec.length, 'no command described twice');
   for (const name of spec) t.match(name, /^[a-z_]+$/, `heading "${name}" is a bare command name`);
-  t.same(sorted(spec), sorted(COMMANDS), 'spec and registry name the same commands');
+  t.same(sorted(spec), sorted(chunkServerCommands.names), 'spec and registry name the same commands');
   t.same(
-    COMMANDS.filter((c) => !spec.includes(c)),
+    chunkServerCommands.names.filter((c) => !spec.includes(c)),
     [],
     'every implemented command is described',
   );
@@ -49,7 +49,7 @@ t.test('the running server answers every command the spec describes', async (t) 
 t.test('master commands: spec and the master registry name the same set', async (t) => {
   const spec = commandsOf('Master commands');
   t.equal(new Set(spec).size, spec.length, 'no command described twice');
-  t.same(sorted(spec), sorted(MASTER_COMMANDS));
+  t.same(sorted(spec), sorted(masterCommands.names));
 });
 
 t.test('every error message of src/errors.ts is in the spec', async (t) => {

@@ -8,7 +8,8 @@ import { MasterClient } from '../../../../src/chunk-server/cluster/master-client
 import { Members } from '../../../../src/chunk-server/cluster/members.js';
 import { Cluster, type ClusterOptions } from '../../../../src/chunk-server/cluster/replication.js';
 import { Rpc } from '../../../../src/net/rpc.js';
-import type { AppendChunkRequest, StoreChunkRequest } from '../../../../src/wire/messages.js';
+import type { AppendChunkRequest } from '../../../../src/chunk-server/commands/append-chunk.js';
+import type { StoreChunkRequest } from '../../../../src/chunk-server/commands/store-chunk.js';
 import { scriptedPeer, type Msg, type ScriptedPeer } from '../../../support/scripted-peer.js';
 
 const log = pino({ level: 'silent' });

@@ -9,7 +9,7 @@ import { Cluster } from '../../../../src/chunk-server/cluster/replication.js';
 import { Rpc } from '../../../../src/net/rpc.js';
 import { resolveConfig } from '../../../../src/config/config.js';
 import type { HandlerContext } from '../../../../src/chunk-server/commands/context.js';
-import { dispatch, takesSpilled } from '../../../../src/chunk-server/commands/index.js';
+import { chunkServerCommands } from '../../../../src/chunk-server/commands/index.js';
 import { listen } from '../../../../src/net/server.js';
 import { ChunkStore } from '../../../../src/storage/chunk-store.js';
 import { BufferPool } from '../../../../src/wire/buffer-pool.js';
@@ -328,10 +328,10 @@ function listenOptions(store: ChunkStore, pool: BufferPool) {
     port: 0,
     limits: { maxFrameBytes: 64 * MIB, idleTimeoutMs: 60_000, frameTimeoutMs: 60_000 },
     maxConnections: 100,
-    dispatch: (decoded: unknown) => dispatch(decoded, ctx),
+    dispatch: (decoded: unknown) => chunkServerCommands.dispatch(decoded, ctx),
     pool,
     stream: null,
-    takesSpilled,
+    takesSpilled: chunkServerCommands.takesSpilled,
     log,
   };
 }

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { MSG } from '../../../../src/errors.js';
 import { ChunkMap } from '../../../../src/master/chunk-map.js';
 import type { MasterContext } from '../../../../src/master/commands/context.js';
-import { dispatchMaster, MASTER_COMMANDS } from '../../../../src/master/commands/index.js';
+import { masterCommands } from '../../../../src/master/commands/index.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
 import { RepairScheduler } from '../../../../src/master/repair-scheduler.js';
@@ -26,7 +26,7 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
     instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => clock.ms,
   });
   const ctx: MasterContext = { nodes, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
-  const call = (body: Record<string, unknown>): Promise<Record<string, any>> => dispatchMaster(body, ctx);
+  const call = (body: Record<string, unknown>): Promise<Record<string, any>> => masterCommands.dispatch(body, ctx);
   const report = (address: string, chunks: [string, number, string?][]) =>
     call({ command: 'heartbeat', address, chunk_report: chunks.map(([chunk_id, length, digest]) => ({ chunk_id, length, version: 0, digest: digest ?? D1 })) });
   return { ctx, call, report };
@@ -34,7 +34,7 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
 
 t.test('every command is dispatched; unknown ones and bad bodies are refused', async (t) => {
   const { call } = await master(t);
-  t.same(MASTER_COMMANDS.slice().sort(), [
+  t.same(masterCommands.names.slice().sort(), [
     'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'get_chunk_locations', 'get_chunk_servers',
     'get_file_metadata', 'get_graph_data', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
     'update_chunk_offset', 'update_file_metadata',
