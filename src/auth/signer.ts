@@ -1,5 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { encodeBody, encodeFrame, type FileBody, type Piece } from '../wire/codec.js';
+import { encodeBody, encodeFrame } from '../wire/codec.js';
+import type { FileBody, Piece } from '../wire/payload.js';
 import { computeMac, joinProof, NONCE_BYTES, PROOF_BYTES, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
 
 const LEN_PREFIX_BYTES = 4;

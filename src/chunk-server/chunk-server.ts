@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ChunkReporter } from './cluster/chunk-reports.js';
 import { InstructionRunner } from './cluster/instructions.js';
+import { FrameHasher } from '../auth/frame-hasher.js';
 import { guarded, memberRpcAuth } from '../auth/member.js';
 import { chunkServerAccess } from '../auth/policy.js';
 import { MasterClient } from './cluster/master-client.js';
@@ -89,7 +90,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       maxConnections: config.maxConnections,
       dispatch: guarded(config.security, { access: chunkServerAccess, log }, metrics ? metrics.requests.wrap(serve) : serve),
       onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
-      hashFrames: config.security !== undefined,
+      observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled,

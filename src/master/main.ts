@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { FrameHasher } from '../auth/frame-hasher.js';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { masterAccess } from '../auth/policy.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/config.js';
@@ -108,7 +109,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     maxConnections: CHUNK_DEFAULTS.maxConnections,
     dispatch: guarded(config.security, { access: masterAccess, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => dispatchMaster(decoded, ctx))),
     onSocket: (socket) => metrics.requests.watch(socket),
-    hashFrames: config.security !== undefined,
+    observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,

@@ -1,7 +1,6 @@
 // Request and reply shapes of the commands a chunk server answers
 // (protocol/PROTOCOL.md; field names are the Python reference's, verbatim).
-import type { FileBody } from './codec.js';
-import type { Payload } from './spill.js';
+import type { FileBody, Payload } from './payload.js';
 
 export interface StoreChunkRequest {
   command: 'store_chunk';

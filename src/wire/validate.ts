@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { badRequest, MSG, RequestError } from '../errors.js';
 import { isSafeId } from '../storage/safe-name.js';
 import type { Command, Request } from './messages.js';
-import { isSpilledBin, type Payload } from './spill.js';
+import { isSpilledBin, type Payload } from './payload.js';
 
 export type Fields = Record<string, unknown>;
 

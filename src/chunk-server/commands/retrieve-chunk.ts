@@ -1,4 +1,4 @@
-import type { FileBody } from '../../wire/codec.js';
+import type { FileBody } from '../../wire/payload.js';
 import type { Lease } from '../../wire/buffer-pool.js';
 import type { RetrieveChunkRequest, RetrieveReply } from '../../wire/messages.js';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';

@@ -1,7 +1,7 @@
 import { InsufficientSpaceError } from '../../errors.js';
 import type { OkReply, StoreChunkRequest } from '../../wire/messages.js';
 import { chargeDelta } from '../../storage/space.js';
-import { payloadSize } from '../../wire/spill.js';
+import { payloadSize } from '../../wire/payload.js';
 import type { HandlerContext } from './context.js';
 
 /**

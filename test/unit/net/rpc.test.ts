@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
-import { parseAddress, Rpc } from '../../../src/net/rpc.js';
+import { parseAddress } from '../../../src/net/address.js';
+import { Rpc } from '../../../src/net/rpc.js';
 import { PeerError } from '../../../src/errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
 import { freePort } from '../../support/cluster-helpers.js';
