@@ -14,7 +14,7 @@ export interface FrameDigest {
  * body as its bytes arrive (the whole body but its last TRAILER_BYTES, which are kept), so
  * that a 64 MiB store is verified without reading it twice. Frames come out in stream order,
  * which is the order the length framer yields them. Bodies over `maxBodyBytes` are not
- * hashed: the decoder refuses them and closes the stream.
+ * hashed: the framer refuses them and closes the stream.
  */
 export class FrameHasher {
   private readonly prefix = new LengthPrefix();

@@ -83,10 +83,9 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
     const told = (): boolean => opts.replyOptional === true && sent;
 
     const connectTimer = setTimeout(() => finish({ reason: 'timeout', phase: 'connect', ms: opts.connectTimeoutMs }), opts.connectTimeoutMs);
+    const deadlineMs = opts.deadlineMs;
     const deadline =
-      opts.deadlineMs === undefined
-        ? undefined
-        : setTimeout(() => finish(told() ? null : { reason: 'timeout', phase: 'deadline', ms: opts.deadlineMs! }), opts.deadlineMs);
+      deadlineMs === undefined ? undefined : setTimeout(() => finish(told() ? null : { reason: 'timeout', phase: 'deadline', ms: deadlineMs }), deadlineMs);
 
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!replied) finish({ reason: 'socket-error', err });
