@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signedFrame, type Credential } from '../src/auth/signer.js';
-import type { Piece } from '../src/wire/codec.js';
+import type { Piece } from '../src/wire/payload.js';
 import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
 import type { TargetRow } from './row.js';
 

@@ -3,7 +3,7 @@
 // as little of the shared CPU as the loopback baseline's receiver does.
 import { connect, type Socket } from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
-import type { Piece } from '../src/wire/codec.js';
+import type { Piece } from '../src/wire/payload.js';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRecords: false });

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call } from '../src/client/rpc.js';
+import { call } from '../src/net/rpc.js';
 import { BufferPool } from '../src/wire/buffer-pool.js';
 import { BenchConn, requestFrame } from './bench-client.js';
 import type { TargetRow } from './row.js';

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call } from '../src/client/rpc.js';
+import { call } from '../src/net/rpc.js';
 import { BufferPool } from '../src/wire/buffer-pool.js';
 import { startChild, stopChild, type Child } from './children.js';
 

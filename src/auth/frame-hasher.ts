@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
+import { LengthPrefix } from '../wire/length-framer.js';
 import { PROOF_BYTES, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
-
-const LEN_PREFIX_BYTES = 4;
 
 /** What a frame's bytes say about its proof: the digest of the body before the trailer, and the trailer's 56 bytes if it has one. */
 export interface FrameDigest {
@@ -14,12 +13,11 @@ export interface FrameDigest {
  * Follows the length-prefixed framing of one inbound stream on its own and hashes each
  * body as its bytes arrive (the whole body but its last TRAILER_BYTES, which are kept), so
  * that a 64 MiB store is verified without reading it twice. Frames come out in stream order,
- * which is the order the frame decoder yields them. Bodies over `maxBodyBytes` are not
- * hashed: the decoder refuses them and closes the stream.
+ * which is the order the length framer yields them. Bodies over `maxBodyBytes` are not
+ * hashed: the framer refuses them and closes the stream.
  */
 export class FrameHasher {
-  private readonly prefix = Buffer.alloc(LEN_PREFIX_BYTES);
-  private prefixFilled = 0;
+  private readonly prefix = new LengthPrefix();
   private bodyLength = 0;
   private bodySeen = 0;
   private hash: Hash | null = null;
@@ -34,12 +32,9 @@ export class FrameHasher {
     let pos = 0;
     while (pos < chunk.length && !this.dead) {
       if (this.hash === null) {
-        const take = Math.min(LEN_PREFIX_BYTES - this.prefixFilled, chunk.length - pos);
-        chunk.copy(this.prefix, this.prefixFilled, pos, pos + take);
-        this.prefixFilled += take;
-        pos += take;
-        if (this.prefixFilled < LEN_PREFIX_BYTES) break;
-        this.bodyLength = this.prefix.readUInt32BE(0);
+        pos += this.prefix.take(chunk, pos);
+        if (!this.prefix.complete) break;
+        this.bodyLength = this.prefix.length;
         if (this.bodyLength > this.maxBodyBytes) {
           this.dead = true;
           break;
@@ -69,7 +64,7 @@ export class FrameHasher {
   private finish(): FrameDigest {
     const digest = this.hash!.digest();
     this.hash = null;
-    this.prefixFilled = 0;
+    this.prefix.reset();
     const signed = this.bodyLength >= TRAILER_BYTES && this.tail.subarray(0, TRAILER_HEAD.length).equals(TRAILER_HEAD);
     const proof = signed ? Buffer.from(this.tail.subarray(TRAILER_HEAD.length, TRAILER_HEAD.length + PROOF_BYTES)) : null;
     return { digest, proof };

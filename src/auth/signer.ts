@@ -1,8 +1,9 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { encodeBody, encodeFrame, type FileBody, type Piece } from '../wire/codec.js';
+import { encodeBody, encodeFrame } from '../wire/codec.js';
+import { LEN_PREFIX_BYTES } from '../wire/length-framer.js';
+import type { FileBody, Piece } from '../wire/payload.js';
 import { computeMac, joinProof, NONCE_BYTES, PROOF_BYTES, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';
 
-const LEN_PREFIX_BYTES = 4;
 const PLACEHOLDER = Buffer.alloc(PROOF_BYTES);
 // In-memory payloads at least this large are hashed block by block as they are written, so
 // that hashing one block overlaps the sending of the one before.

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ChunkReporter } from './cluster/chunk-reports.js';
 import { InstructionRunner } from './cluster/instructions.js';
+import { FrameHasher } from '../auth/frame-hasher.js';
 import { guarded, memberRpcAuth } from '../auth/member.js';
 import { MasterClient } from './cluster/master-client.js';
 import { Members } from './cluster/members.js';
@@ -88,7 +89,7 @@ export async function startChunkServer(config: ChunkServerConfig, log: Logger): 
       maxConnections: config.maxConnections,
       dispatch: guarded(config.security, { policy: chunkServerCommands.policy, log }, metrics ? metrics.requests.wrap(serve) : serve),
       onSocket: metrics ? (socket) => metrics.requests.watch(socket) : undefined,
-      hashFrames: config.security !== undefined,
+      observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
       pool,
       stream: { spill: store.spillProvider(pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
       takesSpilled: chunkServerCommands.takesSpilled,

@@ -3,7 +3,8 @@
 // rollback_append), then update_chunk_offset; the rest starts new chunks.
 import type { Logger } from 'pino';
 import { Progress } from './bounded.js';
-import { GfsError, PeerFailure } from './errors.js';
+import { PeerError } from '../errors.js';
+import { GfsError } from './errors.js';
 import type { MasterApi } from './master-api.js';
 import type { ChunkPiece, PieceReader } from './source.js';
 import { storeChunk, type Caller } from './store.js';
@@ -29,7 +30,7 @@ async function tryCall(call: Caller, address: string, body: Record<string, unkno
     const reply = await call(address, body);
     return { ok: reply.status === 'ok', why: `${address}: ${String(reply.message)}` };
   } catch (err) {
-    return { ok: false, why: err instanceof PeerFailure ? err.message : `${address}: ${(err as Error).message}` };
+    return { ok: false, why: err instanceof PeerError ? err.message : `${address}: ${(err as Error).message}` };
   }
 }
 

@@ -36,17 +36,3 @@ export class GfsError extends Error {
     this.name = 'GfsError';
   }
 }
-
-/** Why one server failed one request; the caller decides whether to try another. */
-export class PeerFailure extends Error {
-  constructor(
-    readonly address: string,
-    /** 'down': no connection or no complete reply; 'reply': an error reply. */
-    readonly kind: 'down' | 'reply',
-    message: string,
-    readonly reply?: Record<string, unknown>,
-  ) {
-    super(`${address}: ${message}`);
-    this.name = 'PeerFailure';
-  }
-}

@@ -3,11 +3,11 @@
 // (an append committed but not yet recorded) gives its first recorded-length bytes.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import type { SpilledBin, SpillProvider, SpillTarget } from '../wire/spill.js';
+import type { SpilledBin, SpillProvider, SpillTarget } from '../wire/payload.js';
 import type { Progress } from './bounded.js';
-import { MSG, replyCode } from '../errors.js';
-import { GfsError, PeerFailure } from './errors.js';
-import type { Reply } from './rpc.js';
+import { MSG, PeerError, replyCode } from '../errors.js';
+import { GfsError } from './errors.js';
+import type { Reply } from '../net/rpc.js';
 
 const WRITE_BLOCK_BYTES = 1024 * 1024;
 
@@ -144,7 +144,7 @@ export async function fetchChunk(call: SinkCaller, holders: string[], chunk: Chu
     } catch (err) {
       attempt.undo();
       if (err instanceof GfsError) throw err;
-      reasons.push(err instanceof PeerFailure ? err.message : `${holder}: ${(err as Error).message}`);
+      reasons.push(err instanceof PeerError ? err.message : `${holder}: ${(err as Error).message}`);
       continue;
     }
     if (reply.status !== 'ok') {

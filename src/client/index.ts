@@ -4,15 +4,16 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { BufferPool } from '../wire/buffer-pool.js';
-import type { SpillProvider } from '../wire/spill.js';
+import type { SpillProvider } from '../wire/payload.js';
+import { splitAddress } from '../net/address.js';
+import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { append } from './append.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
 import { MasterApi } from './master-api.js';
 import { put } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
-import type { Credential } from '../auth/signer.js';
-import { call, parseAddress, type CallOptions, type Reply } from './rpc.js';
+import { signedFrame, type Credential } from '../auth/signer.js';
 import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } from './source.js';
 import { inspectFile, listFiles, listServers, type FileEntry, type FileStat, type ServerEntry } from './views.js';
 
@@ -65,11 +66,7 @@ export class GfsClient {
   private readonly log: Logger | undefined;
 
   constructor(opts: GfsClientOptions) {
-    try {
-      parseAddress(opts.master);
-    } catch (err) {
-      throw new GfsError('bad_input', (err as Error).message);
-    }
+    checkAddress(opts.master);
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1 || this.chunkSize > MAX_CHUNK_SIZE) {
       throw new GfsError('bad_input', `chunk size must be an integer from 1 to ${MAX_CHUNK_SIZE} bytes`);
@@ -81,7 +78,8 @@ export class GfsClient {
     } catch (err) {
       throw new GfsError('bad_input', `key file ${opts.keyFile}: ${(err as Error).message}`);
     }
-    this.callOpts = { connectTimeoutMs: opts.connectTimeoutMs ?? 5_000, idleTimeoutMs: opts.idleTimeoutMs ?? 120_000, credential };
+    const encode = credential && ((body: Reply) => signedFrame(body, credential));
+    this.callOpts = { connectTimeoutMs: opts.connectTimeoutMs ?? 5_000, idleTimeoutMs: opts.idleTimeoutMs ?? 120_000, encode };
     this.masterApi = new MasterApi(opts.master, this.callOpts, this.pool);
     this.log = opts.log;
   }
@@ -164,14 +162,14 @@ export class GfsClient {
 
   /** The master's decommission_server: it moves the server's chunks elsewhere. */
   async decommission(address: string): Promise<void> {
-    try {
-      parseAddress(address);
-    } catch (err) {
-      throw new GfsError('bad_input', (err as Error).message);
-    }
+    checkAddress(address);
     return this.masterApi.decommission(address);
   }
 
   /** Nothing stays open between calls (one connection per request); kept for callers that pool clients. */
   close(): void {}
+}
+
+function checkAddress(address: string): void {
+  if (splitAddress(address) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${address}`);
 }

@@ -2,9 +2,9 @@
 // into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
-import { MSG, replyCode, UnknownCommandError } from '../errors.js';
-import { GfsError, PeerFailure } from './errors.js';
-import { call, type CallOptions, type Reply } from './rpc.js';
+import { MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
+import { call, type CallOptions, type Reply } from '../net/rpc.js';
+import { GfsError } from './errors.js';
 
 /** The reference's FileMetadata, as get_file_metadata returns it. */
 export type FileMetadata = FileMetadataReply;
@@ -28,7 +28,7 @@ export class MasterApi {
     try {
       return await call(this.address, body, this.opts, this.pool);
     } catch (err) {
-      const why = err instanceof PeerFailure ? err.message : `${this.address}: ${(err as Error).message}`;
+      const why = err instanceof PeerError ? err.message : `${this.address}: ${(err as Error).message}`;
       throw new GfsError('master_unreachable', `master unreachable (${why})`);
     }
   }

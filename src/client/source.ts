@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BufferPool } from '../wire/buffer-pool.js';
-import type { FileBody } from '../wire/codec.js';
+import type { FileBody } from '../wire/payload.js';
 
 const BLOCK_BYTES = 1024 * 1024;
 

@@ -1,10 +1,10 @@
 // Storing one new chunk the reference's way: store_chunk to a primary, which replicates and
 // tells the master; on insufficient_space or a dead server, the next server.
 import type { Logger } from 'pino';
-import { MSG, replyCode } from '../errors.js';
-import { GfsError, PeerFailure } from './errors.js';
+import { MSG, PeerError, replyCode } from '../errors.js';
+import { GfsError } from './errors.js';
 import type { Progress } from './bounded.js';
-import type { Reply } from './rpc.js';
+import type { Reply } from '../net/rpc.js';
 import type { ChunkPiece } from './source.js';
 
 export type Caller = (address: string, body: Reply) => Promise<Reply>;
@@ -43,7 +43,7 @@ export async function storeChunk(
       });
     } catch (err) {
       attempt.undo();
-      reasons.push(err instanceof PeerFailure ? err.message : `${server}: ${(err as Error).message}`);
+      reasons.push(err instanceof PeerError ? err.message : `${server}: ${(err as Error).message}`);
       log?.warn({ server, chunk_index: index, err: (err as Error).message }, 'store failed; trying the next server');
       continue;
     }

@@ -2,7 +2,7 @@
 // listed (which error a bad request gets depends on that order). A field that fails is
 // answered `bad_request: <label>`, its label being the field's name unless said otherwise.
 import { BadRequestError } from '../errors.js';
-import { isSpilledBin, type Payload } from '../wire/spill.js';
+import { isSpilledBin, type Payload } from '../wire/payload.js';
 
 export type Fields = Record<string, unknown>;
 

@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { FrameHasher } from '../auth/frame-hasher.js';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/config.js';
 import { listen, type RunningServer } from '../net/server.js';
@@ -101,12 +102,13 @@ function shownNamespace(ctx: MasterContext): NamespaceReader {
 
 function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics): Promise<RunningServer> {
   const { log } = ctx;
+  const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
   return listen({
     host: config.host,
     port: config.port,
     // The master takes the chunk server's connection limits; only the frame size is its own.
     limits: {
-      maxFrameBytes: Math.floor(config.maxMessageMb * MIB),
+      maxFrameBytes,
       idleTimeoutMs: CHUNK_DEFAULTS.idleTimeoutS * 1000,
       frameTimeoutMs: CHUNK_DEFAULTS.frameTimeoutS * 1000,
       writeTimeoutMs: CHUNK_DEFAULTS.writeTimeoutS * 1000,
@@ -115,7 +117,7 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
     maxConnections: CHUNK_DEFAULTS.maxConnections,
     dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => masterCommands.dispatch(decoded, ctx))),
     onSocket: (socket) => metrics.requests.watch(socket),
-    hashFrames: config.security !== undefined,
+    observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
     pool: new BufferPool(POOL_BYTES),
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,

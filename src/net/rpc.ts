@@ -1,8 +1,10 @@
-import { connect, type Socket } from 'node:net';
 import { PeerError } from '../errors.js';
 import { BufferPool } from '../wire/buffer-pool.js';
-import { decodeBody, encodeFrame, type Piece } from '../wire/codec.js';
-import { FrameDecoder, type DecodedFrame } from '../wire/frame-decoder.js';
+import { encodeFrame } from '../wire/codec.js';
+import type { Piece, SpillProvider } from '../wire/payload.js';
+import { parseAddress, splitAddress } from './address.js';
+import { exchange, type ExchangeFailure } from './exchange.js';
+import { Slots } from './slots.js';
 
 export type Reply = Record<string, unknown>;
 
@@ -26,67 +28,11 @@ export interface RpcAuth {
   checkReply(address: string, body: Buffer, reply: Reply, requestProof: Buffer): string | null;
 }
 
-/** `host:port` -> parts; IPv6 hosts may be bracketed (`[::1]:5000`). */
-export function parseAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  const port = Number(address.slice(at + 1));
-  let host = address.slice(0, at);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (at <= 0 || host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new PeerError(address, 'not a host:port address');
-  }
-  return { host, port };
-}
-
-/** Limits how many exchanges run at once against one address. */
-class Slots {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly max: number) {}
-
-  get idle(): boolean {
-    return this.running === 0 && this.waiting.length === 0;
-  }
-
-  /**
-   * Resolves when a slot is free. `abandon` withdraws a caller that gave up waiting; it
-   * returns false when the slot had already been granted (the caller must then release it).
-   */
-  acquire(): { ready: Promise<void>; abandon: () => boolean } {
-    if (this.running < this.max) {
-      this.running++;
-      return { ready: Promise.resolve(), abandon: () => false };
-    }
-    let grant!: () => void;
-    const ready = new Promise<void>((resolve) => (grant = resolve));
-    const entry = (): void => {
-      this.running++;
-      grant();
-    };
-    this.waiting.push(entry);
-    return {
-      ready,
-      abandon: () => {
-        const i = this.waiting.indexOf(entry);
-        if (i < 0) return false;
-        this.waiting.splice(i, 1);
-        return true;
-      },
-    };
-  }
-
-  release(): void {
-    this.running--;
-    this.waiting.shift()?.();
-  }
-}
-
 /**
- * Outbound calls to the master and to other chunk servers: one request per fresh TCP
- * connection, as every party of the reference protocol does. Every failure (refused,
- * timed out, closed early, bad reply) rejects with a PeerError; nothing here throws
- * anything else or hangs past its deadline.
+ * Outbound calls of cluster members, to the master and to other chunk servers: one request
+ * per fresh TCP connection, at most `maxPerPeer` at once per address, each within a deadline.
+ * Every failure (refused, timed out, closed early, bad reply) rejects with a PeerError;
+ * nothing here throws anything else or hangs past its deadline.
  */
 export class Rpc {
   private readonly slots = new Map<string, Slots>();
@@ -114,7 +60,7 @@ export class Rpc {
   }
 
   private async exchange(address: string, body: Reply, timeoutMs: number, needReply: boolean): Promise<Reply | null> {
-    const { host, port } = parseAddress(address);
+    const to = parseAddress(address);
     const slots = this.slotsFor(address);
     const deadline = Date.now() + timeoutMs;
     const slot = slots.acquire();
@@ -130,7 +76,23 @@ export class Rpc {
       throw new PeerError(address, `no free connection slot within ${timeoutMs} ms`);
     }
     try {
-      return await this.once(address, host, port, body, Math.max(1, deadline - Date.now()), timeoutMs, needReply);
+      const left = Math.max(1, deadline - Date.now());
+      const auth = this.opts.auth;
+      const signed = auth?.encode(body);
+      const reply = await exchange(address, to, signed?.pieces ?? encodeFrame(body), {
+        pool: this.pool,
+        maxReplyBytes: this.opts.maxReplyBytes,
+        connectTimeoutMs: Math.min(this.opts.connectTimeoutMs, left),
+        deadlineMs: left,
+        endAfterRequest: true,
+        replyOptional: !needReply,
+        accept: (reply, bytes) => {
+          if (typeof reply !== 'object' || reply === null || Array.isArray(reply) || Buffer.isBuffer(reply)) return 'reply is not a map';
+          return signed ? auth!.checkReply(address, bytes, reply as Reply, signed.proof()) : null;
+        },
+        describe: (failure) => memberWords(failure, this.opts.connectTimeoutMs, timeoutMs),
+      });
+      return reply as Reply | null;
     } finally {
       slots.release();
       this.dropIfIdle(address, slots);
@@ -146,109 +108,94 @@ export class Rpc {
   private dropIfIdle(address: string, slots: Slots): void {
     if (slots.idle && this.slots.get(address) === slots) this.slots.delete(address);
   }
+}
 
-  /** `timeoutMs` is what is left of the caller's `budgetMs` after waiting for a slot. */
-  private once(address: string, host: string, port: number, body: Reply, timeoutMs: number, budgetMs: number, needReply: boolean): Promise<Reply | null> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true, allowHalfOpen: true });
-      const decoder = new FrameDecoder(this.opts.maxReplyBytes, this.pool);
-      const frames: DecodedFrame[] = [];
-      const auth = this.opts.auth;
-      const signed = auth?.encode(body);
-      let sent = false;
-      let settled = false;
-
-      const finish = (err: PeerError | null, reply: Reply | null = null): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(connectTimer);
-        clearTimeout(deadline);
-        socket.destroy();
-        decoder.dispose();
-        if (err) reject(err);
-        else resolve(reply);
-      };
-
-      const connectTimer = setTimeout(
-        () => finish(new PeerError(address, `connect timed out after ${this.opts.connectTimeoutMs} ms`)),
-        Math.min(this.opts.connectTimeoutMs, timeoutMs),
-      );
-      const deadline = setTimeout(() => {
-        if (!needReply && sent) finish(null);
-        else finish(new PeerError(address, `no reply within ${budgetMs} ms`));
-      }, timeoutMs);
-
-      socket.on('error', (err: NodeJS.ErrnoException) => finish(new PeerError(address, err.code ?? err.message)));
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          decoder.push(chunk, frames);
-        } catch (err) {
-          return finish(new PeerError(address, `no memory for the reply: ${(err as Error).message}`));
-        }
-        const frame = frames.shift();
-        if (!frame) return;
-        if (frame.kind === 'oversize') return finish(new PeerError(address, `reply of ${frame.length} bytes is over the limit`));
-        // The decoder is built without streaming, so every other frame is assembled whole.
-        if (frame.kind !== 'frame') return finish(new PeerError(address, 'malformed reply'));
-        let reply: unknown;
-        try {
-          reply = decodeBody(frame.body);
-        } catch {
-          return finish(new PeerError(address, 'undecodable reply'));
-        }
-        if (typeof reply !== 'object' || reply === null || Array.isArray(reply) || Buffer.isBuffer(reply)) {
-          return finish(new PeerError(address, 'reply is not a map'));
-        }
-        const refused = signed && auth!.checkReply(address, frame.body, reply as Reply, signed.proof());
-        if (refused) return finish(new PeerError(address, refused));
-        finish(null, reply as Reply);
-      });
-      socket.on('end', () => {
-        if (needReply || !sent) finish(new PeerError(address, 'closed without a reply'));
-        else finish(null);
-      });
-      socket.on('close', () => finish(new PeerError(address, 'connection closed')));
-      socket.once('connect', () => {
-        clearTimeout(connectTimer);
-        writeAll(socket, signed?.pieces ?? encodeFrame(body)).then(
-          () => {
-            sent = true;
-            socket.end();
-          },
-          (err: Error) => finish(new PeerError(address, `send failed: ${err.message}`)),
-        );
-      });
-    });
+/** How cluster members log a failed exchange; `budgetMs` is the caller's whole time, slot wait included. */
+function memberWords(f: ExchangeFailure, connectTimeoutMs: number, budgetMs: number): string {
+  switch (f.reason) {
+    case 'timeout':
+      return f.phase === 'connect' ? `connect timed out after ${connectTimeoutMs} ms` : `no reply within ${budgetMs} ms`;
+    case 'socket-error':
+      return f.err.code ?? f.err.message;
+    case 'ended':
+      return 'closed without a reply';
+    case 'closed':
+      return 'connection closed';
+    case 'send-failed':
+      return `send failed: ${f.err.message}`;
+    case 'no-memory':
+      return `no memory for the reply: ${f.err.message}`;
+    case 'oversize':
+      return `reply of ${f.length} bytes is over the limit`;
+    case 'unusable':
+      return 'malformed reply';
+    case 'undecodable':
+      return 'undecodable reply';
+    case 'sink-failed':
+      return f.err.message;
+    case 'refused':
+      return f.why;
   }
+}
+
+// A retrieve reply is a 64 MB chunk and its fields; anything beyond this is not one of ours.
+const MAX_CALL_REPLY_BYTES = 1024 * 1024 * 1024;
+
+export interface CallOptions {
+  /** Longest silence (no byte sent or received) before the call fails. */
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** Receives the reply's large bin values (`data` of retrieve_chunk). */
+  readonly sink?: SpillProvider;
+  /** Encodes each request (a client under `client_auth` signs it, PROTOCOL.md section 7); default: plain. */
+  readonly encode?: (body: Reply) => Piece[];
 }
 
 /**
- * Writes the frame's pieces in order with back-pressure. File pieces belong to the caller
- * (the same payload may go to several peers), so they are piped but never closed here.
+ * The client library's call: sends `body` to `address` and resolves with the decoded reply,
+ * error replies included. Fails with a PeerError when no whole reply arrives. The request's
+ * file pieces are closed once the call is over.
  */
-async function writeAll(socket: Socket, pieces: Piece[]): Promise<void> {
-  for (const piece of pieces) {
-    if (Buffer.isBuffer(piece)) {
-      if (!socket.write(piece)) await drained(socket);
-    } else {
-      await piece.pipe(
-        (block) => new Promise<void>((resolve, reject) => socket.write(block, (err) => (err ? reject(err) : resolve()))),
-      );
-    }
+export async function call(address: string, body: Reply, opts: CallOptions, pool: BufferPool): Promise<Reply> {
+  const to = splitAddress(address);
+  if (to === null) throw new PeerError(address, `not a HOST:PORT address: ${address}`);
+  const pieces = opts.encode ? opts.encode(body) : encodeFrame(body);
+  try {
+    const reply = await exchange(address, to, pieces, {
+      pool,
+      maxReplyBytes: MAX_CALL_REPLY_BYTES,
+      sink: opts.sink,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      describe: callWords,
+    });
+    return reply as Reply;
+  } finally {
+    for (const piece of pieces) if (!Buffer.isBuffer(piece)) void piece.close();
   }
 }
 
-function drained(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
-      socket.off('close', onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      socket.off('drain', onDrain);
-      reject(new Error('socket closed'));
-    };
-    socket.once('drain', onDrain);
-    socket.once('close', onClose);
-  });
+/** How the client library words a failed call; `gfs` prints these. */
+function callWords(f: ExchangeFailure): string {
+  switch (f.reason) {
+    case 'timeout':
+      return `no answer within ${f.ms} ms`;
+    case 'socket-error':
+      return f.err.code === 'ECONNREFUSED' ? 'connection refused' : f.err.message;
+    case 'ended':
+    case 'closed':
+      return 'connection closed before the reply';
+    case 'no-memory':
+      return `no memory for the reply: ${f.err.message}`;
+    case 'oversize':
+      return `reply of ${f.length} bytes is too large`;
+    case 'unusable':
+      return `unusable reply: ${f.why}`;
+    case 'refused':
+      return f.why;
+    case 'send-failed':
+    case 'undecodable':
+    case 'sink-failed':
+      return f.err.message;
+  }
 }

@@ -1,24 +1,25 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { Connection, refuseConnection, type ConnectionLimits, type Dispatch } from './connection.js';
 import { MSG } from '../errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
-import type { StreamOptions } from '../wire/frame-decoder.js';
+import type { StreamOptions } from '../wire/length-framer.js';
 import { MemoryBudget } from '../wire/memory-budget.js';
+import { Connection, type ConnectionLimits, type Dispatch, type FrameObserver } from './connection.js';
 import { listenOn } from './listen.js';
+import { refuseConnection } from './reply-writer.js';
 
 const LISTEN_BACKLOG = 4096;
 // [chunk_server] frame_memory_mb's default, for servers built without one.
 const DEFAULT_FRAME_MEMORY_BYTES = 512 * 1024 * 1024;
 
-export interface ListenOptions {
+export interface ListenOptions<Seen> {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
   readonly limits: ConnectionLimits;
   /** Connections beyond this are answered `too_many_connections` and closed. */
   readonly maxConnections: number;
-  readonly dispatch: Dispatch;
+  readonly dispatch: Dispatch<Seen>;
   readonly pool: BufferPool;
   /** How large frames are walked and where their large values go; null assembles every frame. */
   readonly stream: StreamOptions | null;
@@ -26,8 +27,8 @@ export interface ListenOptions {
   readonly takesSpilled: (command: unknown) => boolean;
   /** Memory for incoming frame bodies, over all connections, in bytes. */
   readonly frameMemoryBytes?: number;
-  /** Hash frames as they arrive for the authentication guard (src/auth/). */
-  readonly hashFrames?: boolean;
+  /** A fresh observer of each connection's bytes, whose results `dispatch` gets beside each frame. */
+  readonly observeFrames?: () => FrameObserver<Seen>;
   readonly log: Logger;
   /** Sees every accepted socket (metrics count their bytes and lives). */
   readonly onSocket?: (socket: Socket) => void;
@@ -39,8 +40,8 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-export async function listen(opts: ListenOptions): Promise<RunningServer> {
-  const connections = new Set<Connection>();
+export async function listen<Seen>(opts: ListenOptions<Seen>): Promise<RunningServer> {
+  const connections = new Set<Connection<Seen>>();
   const budget = new MemoryBudget(opts.frameMemoryBytes ?? DEFAULT_FRAME_MEMORY_BYTES);
   // allowHalfOpen: a client that sends its request and shuts down its write side must still
   // get the reply (shared/field-notes.md, "Sockets").
@@ -51,8 +52,8 @@ export async function listen(opts: ListenOptions): Promise<RunningServer> {
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const { limits, dispatch, pool, stream, takesSpilled, hashFrames, log } = opts;
-    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, hashFrames, log });
+    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
+    const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, observer: opts.observeFrames?.(), log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
   });

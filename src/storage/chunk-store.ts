@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BufferPool } from '../wire/buffer-pool.js';
-import type { Payload, SpillProvider } from '../wire/spill.js';
+import type { Payload, SpillProvider } from '../wire/payload.js';
 import { READ_BYTES, type Mismatch, type Pace } from './checksums.js';
 import { ChunkAppender } from './chunk-appender.js';
 import { ChunkFiles } from './chunk-files.js';

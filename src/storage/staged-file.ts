@@ -1,7 +1,6 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BufferPool } from '../wire/buffer-pool.js';
-import type { FileBody } from '../wire/codec.js';
-import type { SpilledBin, SpillTarget } from '../wire/spill.js';
+import type { FileBody, SpilledBin, SpillTarget } from '../wire/payload.js';
 import { InsufficientSpaceError } from '../errors.js';
 import { fileBodyOf } from './file-body.js';
 import { charge, type SpaceAccount } from './space.js';

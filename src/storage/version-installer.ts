@@ -1,7 +1,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { InsufficientSpaceError } from '../errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
-import type { Payload, SpillProvider } from '../wire/spill.js';
+import type { Payload, SpillProvider } from '../wire/payload.js';
 import { decodeSums, identityOf, sameIdentity, sumsOfFile } from './checksums.js';
 import type { WrittenFile } from './chunk-files.js';
 import type { ChunkRecord } from './chunk-records.js';

@@ -1,5 +1,6 @@
 import { Unpackr } from 'msgpackr';
-import { isSpilledBin } from './spill.js';
+import { LEN_PREFIX_BYTES } from './length-framer.js';
+import { isFileBody, isSpilledBin, type FileBody, type Piece } from './payload.js';
 import { checkPlain, DEFAULT_VALUE_LIMITS, type ValueLimits } from './plain-msgpack.js';
 
 // Decoding uses msgpackr. Python packs ints >= 2^32 as uint64, which msgpackr turns into
@@ -16,21 +17,6 @@ export function decodeBody(body: Buffer, limits: ValueLimits = DEFAULT_VALUE_LIM
   checkPlain(body, limits);
   return unpackr.unpack(body);
 }
-
-/**
- * A payload streamed from an open file into the reply without being read into memory:
- * the encoder writes its bin header and the connection copies `size` bytes from `fd`.
- */
-export interface FileBody {
-  readonly kind: 'file';
-  readonly size: number;
-  /** Streams the bytes into `sink`; rejects (and the connection closes) if the file no longer matches. */
-  pipe(sink: (block: Buffer) => Promise<void>): Promise<void>;
-  /** Releases the file; called exactly once whether or not pipe ran. */
-  close(): Promise<void>;
-}
-
-export type Piece = Buffer | FileBody;
 
 /**
  * A number always sent as float64. JavaScript cannot tell 1.0 from 1, so integral numbers
@@ -51,10 +37,6 @@ const SEPARATE_PAYLOAD_MIN_BYTES = 16 * 1024;
 // which Python decodes as float, and it cannot leave a payload out of the frame buffer.
 // This encoder produces what Python's `msgpack.packb(obj, use_bin_type=True)` produces
 // for the same value (smallest int form, positive ints unsigned, floats as float64).
-
-function isFileBody(v: unknown): v is FileBody {
-  return typeof v === 'object' && v !== null && (v as FileBody).kind === 'file' && typeof (v as FileBody).pipe === 'function';
-}
 
 function intSize(n: number): number {
   if (n >= 0) return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffffffff ? 5 : 9;
@@ -107,9 +89,9 @@ class PieceWriter {
   private pos = 0;
 
   constructor(private readonly bodyBytes: number) {
-    this.buf = Buffer.allocUnsafe(Math.min(bodyBytes + 4, SEPARATE_PAYLOAD_MIN_BYTES * 2));
+    this.buf = Buffer.allocUnsafe(Math.min(bodyBytes + LEN_PREFIX_BYTES, SEPARATE_PAYLOAD_MIN_BYTES * 2));
     this.buf.writeUInt32BE(bodyBytes, 0);
-    this.pos = 4;
+    this.pos = LEN_PREFIX_BYTES;
   }
 
   private room(n: number): void {
@@ -258,5 +240,5 @@ export function encodeFrame(value: unknown): Piece[] {
 /** Encodes `value` as a msgpack body (no length prefix) in one Buffer; for small values. */
 export function encodeBody(value: unknown): Buffer {
   const pieces = encodeFrame(value) as Buffer[];
-  return Buffer.concat(pieces).subarray(4);
+  return Buffer.concat(pieces).subarray(LEN_PREFIX_BYTES);
 }

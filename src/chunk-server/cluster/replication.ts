@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Payload } from '../../wire/spill.js';
+import type { Payload } from '../../wire/payload.js';
 import type { ChunkReport, MasterClient } from './master-client.js';
 import type { Members } from './members.js';
 import type { Reply, Rpc } from '../../net/rpc.js';

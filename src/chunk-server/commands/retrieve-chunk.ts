@@ -1,7 +1,7 @@
 import { defineCommand, type RequestOf } from '../../commands/define.js';
 import { chunkId } from '../../commands/fields.js';
 import { shape } from '../../commands/shape.js';
-import type { FileBody } from '../../wire/codec.js';
+import type { FileBody } from '../../wire/payload.js';
 import type { Lease } from '../../wire/buffer-pool.js';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
 import { BlockChecker, describeMismatch, type Mismatch } from '../../storage/checksums.js';

@@ -3,7 +3,7 @@ import { chunkId, clientId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag 
 import { bytes, optional, shape, uint } from '../../commands/shape.js';
 import { InsufficientSpaceError } from '../../errors.js';
 import { chargeDelta } from '../../storage/space.js';
-import { payloadSize } from '../../wire/spill.js';
+import { payloadSize } from '../../wire/payload.js';
 import type { HandlerContext } from './context.js';
 
 const request = shape({

@@ -8,7 +8,8 @@ import { FrameHasher } from '../../../src/auth/frame-hasher.js';
 import { macMatches, splitProof } from '../../../src/auth/proof.js';
 import { signedFrame } from '../../../src/auth/signer.js';
 import { AUTH_FAILURES } from '../../../src/errors.js';
-import { decodeBody, type FileBody, type Piece } from '../../../src/wire/codec.js';
+import { decodeBody } from '../../../src/wire/codec.js';
+import type { FileBody, Piece } from '../../../src/wire/payload.js';
 import { ROOT } from '../../support/helpers.js';
 
 const KEY = Buffer.from('k'.repeat(64));

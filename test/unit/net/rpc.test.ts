@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
-import { parseAddress, Rpc } from '../../../src/net/rpc.js';
+import { joinAddress } from '../../../src/net/address.js';
+import { call, Rpc } from '../../../src/net/rpc.js';
+import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { PeerError } from '../../../src/errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
 import { freePort } from '../../support/cluster-helpers.js';
@@ -11,7 +13,7 @@ type T = { teardown(fn: () => unknown): void };
 const OPTS = { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxPerPeer: 2, maxReplyBytes: 1024 * 1024 };
 
 /** A TCP server whose behaviour per connection is `onRequest` (given each decoded request). */
-async function peer(t: T, onRequest: (req: any, socket: Socket) => void): Promise<{ address: string; server: Server }> {
+async function peer(t: T, onRequest: (req: any, socket: Socket) => void, host = '127.0.0.1'): Promise<{ address: string; server: Server }> {
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
@@ -27,13 +29,13 @@ async function peer(t: T, onRequest: (req: any, socket: Socket) => void): Promis
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   t.teardown(() => {
     for (const s of sockets) s.destroy();
     return new Promise((r) => server.close(r));
   });
   const a = server.address();
-  return { address: `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, server };
+  return { address: joinAddress(host, typeof a === 'object' && a ? a.port : 0), server };
 }
 
 async function rejectsPeer(t: any, p: Promise<unknown>, pattern: RegExp, what: string): Promise<void> {
@@ -45,12 +47,6 @@ async function rejectsPeer(t: any, p: Promise<unknown>, pattern: RegExp, what: s
     t.match((err as Error).message, pattern, what);
   }
 }
-
-t.test('addresses', async (t) => {
-  t.same(parseAddress('localhost:5000'), { host: 'localhost', port: 5000 });
-  t.same(parseAddress('[::1]:7'), { host: '::1', port: 7 });
-  for (const bad of ['nohost', ':5', 'h:0', 'h:65536', 'h:x']) t.throws(() => parseAddress(bad), PeerError, bad);
-});
 
 t.test('a reply comes back; refused, silent, closing and oversized peers become PeerErrors within bounds', async (t) => {
   const rpc = new Rpc({ ...OPTS, requestTimeoutMs: 5000, maxReplyBytes: 100 });
@@ -116,3 +112,22 @@ t.test('at most maxPerPeer exchanges run against one peer; a queued one gives up
   t.match((await a).message, /no reply/);
   t.match((await b).message, /no reply/);
 });
+
+t.test("call, the client library's caller: its own words for failures, and bracketed IPv6 addresses", async (t) => {
+  const pool = new BufferPool(0);
+  const opts = { connectTimeoutMs: 1000, idleTimeoutMs: 300 };
+  const echo = await peer(t, (req, s) => s.end(frame({ status: 'ok', got: req.command })));
+  t.same(await call(echo.address, { command: 'ping' }, opts, pool), { status: 'ok', got: 'ping' });
+
+  const closed = `127.0.0.1:${await freePort()}`;
+  await rejectsPeer(t, call(closed, { command: 'x' }, opts, pool), new RegExp(`^${closed}: connection refused$`), 'nobody listening');
+  const silent = await peer(t, () => undefined);
+  await rejectsPeer(t, call(silent.address, { command: 'x' }, opts, pool), /: no answer within 300 ms$/, 'never answers');
+  await rejectsPeer(t, call('nohost', { command: 'x' }, opts, pool), /^nohost: not a HOST:PORT address: nohost$/, 'not an address');
+
+  const v6 = await peer(t, (req, s) => s.end(frame({ status: 'ok', got: req.command })), '::1');
+  t.match(v6.address, /^\[::1\]:\d+$/);
+  t.same(await call(v6.address, { command: 'ping' }, opts, pool), { status: 'ok', got: 'ping' });
+  t.same(await new Rpc(OPTS).request(v6.address, { command: 'ping' }), { status: 'ok', got: 'ping' });
+});
+

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
-import { decodeBody, encodeBody, encodeFrame, type FileBody } from '../../../src/wire/codec.js';
+import { decodeBody, encodeBody, encodeFrame } from '../../../src/wire/codec.js';
+import type { FileBody } from '../../../src/wire/payload.js';
 
 // Values whose Python msgpack encoding (use_bin_type=True) the encoder must reproduce exactly.
 const CASES: Array<[string, unknown]> = [

@@ -13,8 +13,8 @@ import { chunkServerCommands } from '../../../../src/chunk-server/commands/index
 import { listen } from '../../../../src/net/server.js';
 import { ChunkStore } from '../../../../src/storage/chunk-store.js';
 import { BufferPool } from '../../../../src/wire/buffer-pool.js';
-import { encodeFrame, type FileBody } from '../../../../src/wire/codec.js';
-import type { SpilledBin } from '../../../../src/wire/spill.js';
+import { encodeFrame } from '../../../../src/wire/codec.js';
+import type { FileBody, SpilledBin } from '../../../../src/wire/payload.js';
 import { charge, largestFitting } from '../../../../src/storage/space.js';
 import { bytes, call, Client, frame, MIB, spawnServer, startServer, tempDir } from '../../../support/helpers.js';
 

@@ -1,11 +1,12 @@
-// The frame decoder's streaming walk: large frames are parsed as they arrive and their big bin
+// The body walker, through the length framer: large frames are parsed as they arrive and their big bin
 // values handed to spill targets, whatever the field order and however the bytes are split.
 import { Packr } from 'msgpackr';
 import t from 'tap';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { decodeBody } from '../../../src/wire/codec.js';
-import { FrameDecoder, SKELETON_MAX_BYTES, type DecodedFrame, type StreamOptions } from '../../../src/wire/frame-decoder.js';
-import type { SpilledBin, SpillProvider, SpillTarget } from '../../../src/wire/spill.js';
+import { SKELETON_MAX_BYTES } from '../../../src/wire/body-walker.js';
+import { LengthFramer, type DecodedFrame, type StreamOptions } from '../../../src/wire/length-framer.js';
+import type { SpilledBin, SpillProvider, SpillTarget } from '../../../src/wire/payload.js';
 import { bytes } from '../../support/helpers.js';
 
 const packr = new Packr({ useRecords: false });
@@ -100,7 +101,7 @@ function checkStore(t: Asserts, out: DecodedFrame[], provider: MemoryProvider, w
 t.test('a large frame in one read is walked and its payload spilled', async (t) => {
   const provider = new MemoryProvider();
   const out: DecodedFrame[] = [];
-  new FrameDecoder(1 << 20, pool, streaming(provider)).push(store.frame, out);
+  new LengthFramer(1 << 20, pool, streaming(provider)).push(store.frame, out);
   checkStore(t, out, provider, 'whole');
 });
 
@@ -110,7 +111,7 @@ t.test('split in two at every field boundary and around them', async (t) => {
       if (cut < 0 || cut > store.frame.length) continue;
       const provider = new MemoryProvider();
       const out: DecodedFrame[] = [];
-      const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+      const d = new LengthFramer(1 << 20, pool, streaming(provider));
       d.push(store.frame.subarray(0, cut), out);
       d.push(store.frame.subarray(cut), out);
       checkStore(t, out, provider, `cut at ${cut}`);
@@ -122,7 +123,7 @@ t.test('split in two at every field boundary and around them', async (t) => {
 t.test('one byte at a time, payload included', async (t) => {
   const provider = new MemoryProvider();
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+  const d = new LengthFramer(1 << 20, pool, streaming(provider));
   let sawActive = false;
   for (let i = 0; i < store.frame.length; i++) {
     d.push(store.frame.subarray(i, i + 1), out);
@@ -139,7 +140,7 @@ t.test('frames around a streamed one decode normally', async (t) => {
   const smallFrame = frameOf([small]).frame;
   const provider = new MemoryProvider();
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+  const d = new LengthFramer(1 << 20, pool, streaming(provider));
   const all = Buffer.concat([smallFrame, store.frame, smallFrame, store.frame]);
   for (let i = 0; i < all.length; i += 4000) d.push(all.subarray(i, i + 4000), out);
   t.same(out.map((f) => f.kind), ['frame', 'streamed', 'frame', 'streamed']);
@@ -163,7 +164,7 @@ t.test('every msgpack shape in the other fields survives the walk', async (t) =>
   const { frame } = frameOf(parts);
   const provider = new MemoryProvider();
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+  const d = new LengthFramer(1 << 20, pool, streaming(provider));
   for (let i = 0; i < frame.length; i += 777) d.push(frame.subarray(i, i + 777), out);
   const f = out[0]!;
   t.equal(f.kind, 'streamed');
@@ -176,7 +177,7 @@ t.test('bins under the spill size and bins under non-string keys stay in memory'
   const parts = [mapHeader(3), packr.pack('small'), packr.pack(mid), packr.pack(7), bin32(payload.length), payload, packr.pack('k'), packr.pack('v')];
   const provider = new MemoryProvider();
   const out: DecodedFrame[] = [];
-  new FrameDecoder(1 << 20, pool, streaming(provider)).push(frameOf(parts).frame, out);
+  new LengthFramer(1 << 20, pool, streaming(provider)).push(frameOf(parts).frame, out);
   const f = out[0]!;
   t.equal(f.kind, 'streamed');
   t.equal(provider.opened.length, 0);
@@ -193,7 +194,7 @@ t.test('a large body that is not a map is assembled and decoded as usual', async
   const provider = new MemoryProvider();
   for (const step of [1, 3, frame.length]) {
     const out: DecodedFrame[] = [];
-    const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+    const d = new LengthFramer(1 << 20, pool, streaming(provider));
     for (let i = 0; i < frame.length; i += step) d.push(frame.subarray(i, i + step), out);
     const f = out[0]!;
     t.equal(f.kind, 'frame', `step ${step}`);
@@ -216,7 +217,7 @@ t.test('malformed large frames are reported, their spills discarded, and the str
   for (const [name, parts] of cases) {
     const provider = new MemoryProvider();
     const out: DecodedFrame[] = [];
-    const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+    const d = new LengthFramer(1 << 20, pool, streaming(provider));
     const all = Buffer.concat([frameOf(parts).frame, next]);
     for (let i = 0; i < all.length; i += 5000) d.push(all.subarray(i, i + 5000), out);
     t.same(out[0], { kind: 'malformed', why: 'undecodable body' }, name);
@@ -234,7 +235,7 @@ t.test('duplicate fields and oversized fields are refused, with the spill discar
   ] as const) {
     const provider = new MemoryProvider();
     const out: DecodedFrame[] = [];
-    const d = new FrameDecoder(4 << 20, pool, streaming(provider));
+    const d = new LengthFramer(4 << 20, pool, streaming(provider));
     d.push(frameOf([...parts]).frame, out);
     d.push(store.frame, out);
     t.same(out[0], { kind: 'refused', why });
@@ -247,7 +248,7 @@ t.test('a provider that refuses: the bytes are dropped and finish() reports its 
   const provider = new MemoryProvider();
   provider.refuse = new Error('no room');
   const out: DecodedFrame[] = [];
-  new FrameDecoder(1 << 20, pool, streaming(provider)).push(store.frame, out);
+  new LengthFramer(1 << 20, pool, streaming(provider)).push(store.frame, out);
   const f = out[0]!;
   t.equal(f.kind, 'streamed');
   if (f.kind === 'streamed') await t.rejects(f.spills[0]!.target.finish(), { message: 'no room' });
@@ -255,21 +256,21 @@ t.test('a provider that refuses: the bytes are dropped and finish() reports its 
 
 t.test('closing mid-frame discards the spill; frames under the threshold are not walked', async (t) => {
   const provider = new MemoryProvider();
-  const d = new FrameDecoder(1 << 20, pool, streaming(provider));
+  const d = new LengthFramer(1 << 20, pool, streaming(provider));
   d.push(store.frame.subarray(0, 5000), []);
   t.equal(d.inFrame, true);
   d.dispose();
   t.equal(provider.opened[0]!.discarded, true);
 
   const out: DecodedFrame[] = [];
-  new FrameDecoder(1 << 20, pool, streaming(provider, store.frame.length - 4 + 1)).push(store.frame, out);
+  new LengthFramer(1 << 20, pool, streaming(provider, store.frame.length - 4 + 1)).push(store.frame, out);
   t.equal(out[0]!.kind, 'frame', 'a body one byte under the threshold is assembled');
   t.equal(provider.opened.length, 1);
 });
 
 t.test('closing mid-frame of a non-map body returns its slab', async (t) => {
   const p = new BufferPool(16 << 20);
-  const d = new FrameDecoder(1 << 20, p, streaming(new MemoryProvider()));
+  const d = new LengthFramer(1 << 20, p, streaming(new MemoryProvider()));
   d.push(frameOf([packr.pack(payload)]).frame.subarray(0, 3000), []);
   d.dispose();
   // The body grows with what arrived (issue 14): 3000 bytes hold the first 64 KiB slab only.

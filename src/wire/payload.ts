@@ -1,8 +1,24 @@
-// Large bin values of an incoming frame can be "spilled": written somewhere (a temp file)
-// while the frame arrives instead of being held in memory. The frame decoder only knows these
-// interfaces; what a spill target is, and what the request later does with the bytes, belongs
-// to whoever provides the targets (the chunk store).
-import type { FileBody } from './codec.js';
+// The byte-carrying values of a frame besides plain Buffers: files streamed into a reply, and
+// large bin values of an incoming frame "spilled" somewhere (a temp file) while the frame
+// arrives instead of being held in memory. Wire code only knows these shapes; what a spill
+// target is, and what a request later does with the bytes, belongs to whoever provides the
+// targets (the chunk store).
+
+/**
+ * A payload streamed from an open file into the reply without being read into memory:
+ * the encoder writes its bin header and the connection copies `size` bytes from `fd`.
+ */
+export interface FileBody {
+  readonly kind: 'file';
+  readonly size: number;
+  /** Streams the bytes into `sink`; rejects (and the connection closes) if the file no longer matches. */
+  pipe(sink: (block: Buffer) => Promise<void>): Promise<void>;
+  /** Releases the file; called exactly once whether or not pipe ran. */
+  close(): Promise<void>;
+}
+
+/** One piece of an encoded frame: bytes in memory, or a file streamed in its place. */
+export type Piece = Buffer | FileBody;
 
 /** A bin value that was spilled; the request carries it where a Buffer would otherwise be. */
 export interface SpilledBin {
@@ -37,26 +53,14 @@ export interface SpillProvider {
 /** A bin field of a validated request: in memory for small frames, spilled for large ones. */
 export type Payload = Buffer | SpilledBin;
 
+export function isFileBody(v: unknown): v is FileBody {
+  return typeof v === 'object' && v !== null && (v as FileBody).kind === 'file' && typeof (v as FileBody).pipe === 'function';
+}
+
 export function isSpilledBin(v: unknown): v is SpilledBin {
   return typeof v === 'object' && v !== null && (v as SpilledBin).kind === 'spilled' && typeof (v as SpilledBin).fileBody === 'function';
 }
 
 export function payloadSize(p: Payload): number {
   return Buffer.isBuffer(p) ? p.length : p.size;
-}
-
-/** A target for a refused value: swallows the bytes, then reports why it refused. */
-export class RefusedTarget implements SpillTarget {
-  readonly backlogBytes = 0;
-  constructor(private readonly reason: unknown) {}
-  write(): void {}
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-  finish(): Promise<SpilledBin> {
-    return Promise.reject(this.reason);
-  }
-  discard(): Promise<void> {
-    return Promise.resolve();
-  }
 }

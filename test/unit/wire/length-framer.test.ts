@@ -1,6 +1,6 @@
 import t from 'tap';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
-import { FrameDecoder, type DecodedFrame } from '../../../src/wire/frame-decoder.js';
+import { LengthFramer, type DecodedFrame } from '../../../src/wire/length-framer.js';
 
 function framed(...bodies: Buffer[]): Buffer {
   return Buffer.concat(
@@ -24,7 +24,7 @@ const expected = [small, Buffer.alloc(0), large, small].map((b) => b.toString('h
 
 t.test('whole stream in one read', async (t) => {
   const out: DecodedFrame[] = [];
-  new FrameDecoder(1 << 20, pool).push(stream, out);
+  new LengthFramer(1 << 20, pool).push(stream, out);
   t.same(bodiesOf(out), expected);
 });
 
@@ -32,7 +32,7 @@ t.test('split at every point of the small frames', async (t) => {
   const head = framed(small, Buffer.alloc(0), small);
   for (let cut = 0; cut <= head.length; cut++) {
     const out: DecodedFrame[] = [];
-    const d = new FrameDecoder(1 << 20, pool);
+    const d = new LengthFramer(1 << 20, pool);
     d.push(head.subarray(0, cut), out);
     d.push(head.subarray(cut), out);
     t.same(bodiesOf(out), [small, Buffer.alloc(0), small].map((b) => b.toString('hex')), `cut at ${cut}`);
@@ -41,7 +41,7 @@ t.test('split at every point of the small frames', async (t) => {
 
 t.test('byte by byte', async (t) => {
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1 << 20, pool);
+  const d = new LengthFramer(1 << 20, pool);
   for (let i = 0; i < stream.length; i++) d.push(stream.subarray(i, i + 1), out);
   t.same(bodiesOf(out), expected);
   t.equal(d.inFrame, false);
@@ -50,7 +50,7 @@ t.test('byte by byte', async (t) => {
 
 t.test('large body split across reads lands in a pooled slab', async (t) => {
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1 << 20, pool);
+  const d = new LengthFramer(1 << 20, pool);
   const bytes = framed(large);
   d.push(bytes.subarray(0, 1000), out);
   t.equal(d.inFrame, true);
@@ -69,7 +69,7 @@ t.test('large body split across reads lands in a pooled slab', async (t) => {
 
 t.test('oversize length stops decoding and reports the length', async (t) => {
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1024, pool);
+  const d = new LengthFramer(1024, pool);
   d.push(Buffer.concat([framed(small), Buffer.from('ffffffff', 'hex'), Buffer.alloc(10)]), out);
   d.push(framed(small), out);
   t.same(bodiesOf(out), [small.toString('hex'), `oversize:${0xffffffff}`]);
@@ -77,7 +77,7 @@ t.test('oversize length stops decoding and reports the length', async (t) => {
 
 t.test('oversize length split across reads', async (t) => {
   const out: DecodedFrame[] = [];
-  const d = new FrameDecoder(1024, pool);
+  const d = new LengthFramer(1024, pool);
   d.push(Buffer.from('0000', 'hex'), out);
   d.push(Buffer.from('0801', 'hex'), out);
   t.same(bodiesOf(out), ['oversize:2049']);
@@ -85,7 +85,7 @@ t.test('oversize length split across reads', async (t) => {
 
 t.test('dispose mid-frame returns the slab', async (t) => {
   const p = new BufferPool(16 << 20);
-  const d = new FrameDecoder(1 << 20, p);
+  const d = new LengthFramer(1 << 20, p);
   d.push(framed(large).subarray(0, 5000), []);
   d.dispose();
   // The body grows with what arrived (issue 14): 5000 bytes hold the first 64 KiB slab only.

@@ -1,0 +1,163 @@
+import { connect } from 'node:net';
+import { PeerError } from '../errors.js';
+import type { BufferPool } from '../wire/buffer-pool.js';
+import { decodeBody } from '../wire/codec.js';
+import { LengthFramer, type DecodedFrame } from '../wire/length-framer.js';
+import type { Piece, SpillProvider } from '../wire/payload.js';
+import type { HostPort } from './address.js';
+import { writePieces } from './frame-writer.js';
+
+// Replies at least this large are walked as they arrive and their large values go to the sink.
+const STREAM_REPLY_MIN_BYTES = 64 * 1024;
+// The socket is paused while the sink holds more than this, resumed below the low mark.
+const SINK_HIGH_BYTES = 8 * 1024 * 1024;
+const SINK_LOW_BYTES = 2 * 1024 * 1024;
+
+/** Why an exchange failed; each caller words it (its words reach logs, users and tests). */
+export type ExchangeFailure =
+  | { reason: 'timeout'; phase: 'connect' | 'idle' | 'deadline'; ms: number }
+  | { reason: 'socket-error'; err: NodeJS.ErrnoException }
+  /** The peer shut down its side before replying. */
+  | { reason: 'ended' }
+  | { reason: 'closed' }
+  | { reason: 'send-failed'; err: Error }
+  | { reason: 'no-memory'; err: Error }
+  | { reason: 'oversize'; length: number }
+  /** A streamed reply the framer would not take: `why`. */
+  | { reason: 'unusable'; why: string }
+  | { reason: 'undecodable'; err: Error }
+  /** The sink did not take a large value of the reply. */
+  | { reason: 'sink-failed'; err: Error }
+  /** The caller's `accept` refused the reply: `why`. */
+  | { reason: 'refused'; why: string };
+
+export interface ExchangeOptions {
+  readonly pool: BufferPool;
+  readonly maxReplyBytes: number;
+  /** Receives the reply's large bin values as they arrive instead of memory (`data` of retrieve_chunk). */
+  readonly sink?: SpillProvider;
+  readonly connectTimeoutMs: number;
+  /** Longest silence once connected, until the reply is in; absent: no limit. */
+  readonly idleTimeoutMs?: number;
+  /** Time for the whole exchange from now; absent: no limit. */
+  readonly deadlineMs?: number;
+  /**
+   * The reference's way: shut down our side once the request is out; the peer shutting
+   * down its side before replying then ends the exchange.
+   */
+  readonly endAfterRequest?: boolean;
+  /** The peer owes no reply: once the request is out, its closing or the deadline resolves null. */
+  readonly replyOptional?: boolean;
+  /** null when the reply may be used, else why not; `body` holds its bytes. */
+  readonly accept?: (reply: unknown, body: Buffer) => string | null;
+  /** The caller's words for a failure; the exchange rejects with a PeerError saying them. */
+  readonly describe: (failure: ExchangeFailure) => string;
+}
+
+/**
+ * One request on its own connection, as every party of the reference protocol sends them:
+ * connect, write the request's pieces, read one reply frame. Resolves with the decoded reply
+ * (null only when the reply was optional and none came); every failure rejects with a
+ * PeerError, and nothing outlives its timeouts. The pieces stay open: their owner closes them.
+ */
+export function exchange(address: string, to: HostPort, pieces: readonly Piece[], opts: ExchangeOptions): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true });
+    const framer = new LengthFramer(opts.maxReplyBytes, opts.pool, opts.sink ? { spill: opts.sink, minFrameBytes: STREAM_REPLY_MIN_BYTES } : null);
+    const frames: DecodedFrame[] = [];
+    let sent = false;
+    // Once the whole reply is in, the peer closing its side is expected, not a failure.
+    let replied = false;
+    let settled = false;
+
+    const finish = (failure: ExchangeFailure | null, reply: unknown = null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(deadline);
+      socket.destroy();
+      framer.dispose();
+      if (failure) reject(new PeerError(address, opts.describe(failure)));
+      else resolve(reply);
+    };
+    const told = (): boolean => opts.replyOptional === true && sent;
+
+    const connectTimer = setTimeout(() => finish({ reason: 'timeout', phase: 'connect', ms: opts.connectTimeoutMs }), opts.connectTimeoutMs);
+    const deadlineMs = opts.deadlineMs;
+    const deadline =
+      deadlineMs === undefined ? undefined : setTimeout(() => finish(told() ? null : { reason: 'timeout', phase: 'deadline', ms: deadlineMs }), deadlineMs);
+
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!replied) finish({ reason: 'socket-error', err });
+    });
+    socket.on('end', () => {
+      if (opts.endAfterRequest && !replied) finish(told() ? null : { reason: 'ended' });
+    });
+    socket.on('close', () => {
+      if (!replied) finish({ reason: 'closed' });
+    });
+    socket.once('connect', () => {
+      clearTimeout(connectTimer);
+      if (opts.idleTimeoutMs !== undefined) {
+        const ms = opts.idleTimeoutMs;
+        socket.setTimeout(ms, () => finish({ reason: 'timeout', phase: 'idle', ms }));
+      }
+      writePieces(socket, pieces).then(
+        () => {
+          sent = true;
+          if (opts.endAfterRequest) socket.end();
+        },
+        (err: Error) => finish({ reason: 'send-failed', err }),
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (replied) return;
+      try {
+        framer.push(chunk, frames);
+      } catch (err) {
+        return finish({ reason: 'no-memory', err: err as Error });
+      }
+      const frame = frames.shift();
+      if (frame) {
+        replied = true;
+        socket.setTimeout(0);
+        socket.pause();
+        void readReply(frame, opts).then((r) => ('failure' in r ? finish(r.failure) : finish(null, r.reply)));
+        return;
+      }
+      const spill = framer.activeSpill;
+      if (spill && spill.backlogBytes > SINK_HIGH_BYTES) {
+        socket.pause();
+        void spill.drained(SINK_LOW_BYTES).then(() => socket.resume());
+      }
+    });
+  });
+}
+
+/** The reply a frame holds, or why there is none to use. */
+async function readReply(frame: DecodedFrame, opts: ExchangeOptions): Promise<{ reply: unknown } | { failure: ExchangeFailure }> {
+  if (frame.kind === 'oversize') return { failure: { reason: 'oversize', length: frame.length } };
+  if (frame.kind === 'refused' || frame.kind === 'malformed') return { failure: { reason: 'unusable', why: frame.why } };
+  const body = frame.kind === 'frame' ? frame.body : frame.skeleton;
+  try {
+    let reply: unknown;
+    try {
+      reply = decodeBody(body);
+    } catch (err) {
+      return { failure: { reason: 'undecodable', err: err as Error } };
+    }
+    if (frame.kind === 'streamed') {
+      for (const spill of frame.spills) {
+        try {
+          (reply as Record<string, unknown>)[spill.key] = await spill.target.finish();
+        } catch (err) {
+          return { failure: { reason: 'sink-failed', err: err as Error } };
+        }
+      }
+    }
+    const why = opts.accept?.(reply, body) ?? null;
+    return why === null ? { reply } : { failure: { reason: 'refused', why } };
+  } finally {
+    if (frame.kind === 'frame') frame.lease?.release();
+  }
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import { errorToReply } from '../errors.js';
+import type { BufferPool, Lease } from '../wire/buffer-pool.js';
+import type { Spill } from '../wire/body-walker.js';
+import { decodeBody } from '../wire/codec.js';
+import type { SpilledBin } from '../wire/payload.js';
+
+type Reply = Record<string, unknown>;
+
+export interface StreamedRequestOptions {
+  /** Whether a command's request may carry spilled values as they are; others get them read back into memory. */
+  readonly takesSpilled: (command: unknown) => boolean;
+  /** Slabs for the values read back. */
+  readonly pool: BufferPool;
+  readonly log: Logger;
+}
+
+/**
+ * A large frame: its spilled values are complete once their targets finish; they take the
+ * place of the nils the skeleton holds for them. The targets are discarded before this
+ * resolves, so a request that did not keep its data has released its space before its
+ * reply goes out. Resolves with the reply, or null when the skeleton is not msgpack.
+ */
+export async function dispatchStreamed(
+  skeleton: Buffer,
+  spills: Spill[],
+  dispatch: (decoded: unknown) => Promise<Reply>,
+  opts: StreamedRequestOptions,
+): Promise<Reply | null> {
+  const leases: Lease[] = [];
+  try {
+    return await assemble(skeleton, spills, dispatch, opts, leases);
+  } finally {
+    for (const lease of leases) lease.release();
+    await discardSpills(spills);
+  }
+}
+
+export async function discardSpills(spills: Spill[]): Promise<void> {
+  await Promise.all(spills.map(({ target }) => target.discard()));
+}
+
+/** Values read back into memory hold `leases`. */
+async function assemble(
+  skeleton: Buffer,
+  spills: Spill[],
+  dispatch: (decoded: unknown) => Promise<Reply>,
+  opts: StreamedRequestOptions,
+  leases: Lease[],
+): Promise<Reply | null> {
+  const values: Array<[string, SpilledBin]> = [];
+  for (const { key, target } of spills) {
+    try {
+      values.push([key, await target.finish()]);
+    } catch (err) {
+      const { reply, expected } = errorToReply(err);
+      if (!expected) opts.log.error({ err }, 'storing a large value failed');
+      return reply;
+    }
+  }
+  let decoded: unknown;
+  try {
+    decoded = decodeBody(skeleton);
+  } catch {
+    return null;
+  }
+  if (typeof decoded === 'object' && decoded !== null) {
+    const asIs = opts.takesSpilled((decoded as Record<string, unknown>).command);
+    for (const [i, [key, spilled]] of values.entries()) {
+      let value: Buffer | SpilledBin = spilled;
+      if (!asIs) {
+        value = await readBack(spilled, opts.pool, leases);
+        // The bytes are in memory now: the temp file and its space reservation can go.
+        await spills[i]!.target.discard();
+      }
+      Object.defineProperty(decoded, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return dispatch(decoded);
+}
+
+/** A spilled value as a Buffer, for commands that only take bytes in memory. */
+async function readBack(spilled: SpilledBin, pool: BufferPool, leases: Lease[]): Promise<Buffer> {
+  const lease = pool.acquire(spilled.size);
+  leases.push(lease);
+  const body = spilled.fileBody();
+  let at = 0;
+  try {
+    await body.pipe(async (block) => {
+      at += block.copy(lease.buf, at);
+    });
+  } finally {
+    await body.close();
+  }
+  return lease.buf;
+}
