@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js';
-import { isSafeId } from '../storage/safe-name.js';
+import { isSafeId } from '../safe-name.js';
 import { chunkId, optStr, optUint, str, strList, uint, type Fields } from '../wire/validate.js';
 import type { ChunkSummary } from './chunk-map.js';
 import type { ChunkChange, MasterCommand, MasterRequestOf } from './messages.js';

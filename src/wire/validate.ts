@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badRequest, MSG, RequestError } from '../errors.js';
-import { isSafeId } from '../storage/safe-name.js';
+import { isSafeId } from '../safe-name.js';
 import type { Command, Request } from './messages.js';
 import { isSpilledBin, type Payload } from './spill.js';
 

@@ -1,6 +1,6 @@
 // What the cluster code needs of storage: the chunk summaries the master compares replicas by
 // (storage's listChunks / summaryOf / onChange), so that cluster/ does not import the store itself.
-import type { ChunkChange, ChunkSummary } from '../../storage/chunk-store.js';
+import type { ChunkChange, ChunkSummary } from '../../storage/index.js';
 
 export type { ChunkChange, ChunkSummary };
 

@@ -1,5 +1,5 @@
 import { InsufficientSpaceError } from '../../errors.js';
-import { charge } from '../../storage/space.js';
+import { charge } from '../../storage/index.js';
 import type { CheckSpaceRequest, OkReply } from '../../wire/messages.js';
 import type { HandlerContext } from './context.js';
 

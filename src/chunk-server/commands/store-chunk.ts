@@ -1,6 +1,6 @@
 import { InsufficientSpaceError } from '../../errors.js';
 import type { OkReply, StoreChunkRequest } from '../../wire/messages.js';
-import { chargeDelta } from '../../storage/space.js';
+import { chargeDelta } from '../../storage/index.js';
 import { payloadSize } from '../../wire/spill.js';
 import type { HandlerContext } from './context.js';
 

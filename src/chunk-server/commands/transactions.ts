@@ -1,5 +1,5 @@
 import { MSG, RequestError } from '../../errors.js';
-import type { TxKind } from '../../storage/transactions.js';
+import type { TxKind } from '../../storage/index.js';
 import type { OkReply, PrepareAppendRequest, PrepareChunkRequest, TransactionCommand, TransactionRequest } from '../../wire/messages.js';
 import type { HandlerContext } from './context.js';
 

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import type { ChunkSums } from './checksums.js';
-import type { ChunkRecord } from './chunk-records.js';
+import type { ChunkRecord } from './records.js';
 
 /** What the cluster knows of a chunk (INTERFACES.md). */
 export interface ChunkSummary {
@@ -11,15 +9,6 @@ export interface ChunkSummary {
   digest: string;
 }
 export type ChunkChange = ChunkSummary | { chunk_id: string; deleted: true };
-
-export interface ChunkFile {
-  readonly chunkId: string;
-  readonly handle: FileHandle;
-  /** The committed length when it was opened: nothing past it is read. */
-  readonly size: number;
-  readonly sums: ChunkSums;
-  readonly version: number;
-}
 
 /** Where a corruption was found; recorded with the quarantined chunk. */
 export type FoundBy = 'retrieve' | 'scrub' | 'append' | 'start-up';
