@@ -8,7 +8,7 @@ export type { VerifiedChunk } from './integrity/verified-chunk.js';
 export { DirSyncer } from './io/dir-syncer.js';
 export { fileBodyOf, READ_BLOCK_BYTES } from './io/file-body.js';
 export { charge, chargeDelta, DISK_MARGIN_BYTES, FILE_OVERHEAD_BYTES, largestFitting, txCharge } from './space/charges.js';
-export type { SpaceAccount } from './space/space-account.js';
+export { SpaceAccount, type Reservation } from './space/space-account.js';
 export { recordedPort, recordServer, type ServerInfoEntry } from './startup/server-info.js';
 export type { TxKind } from './transactions/prepared-area.js';
 export type { PreparedTx } from './transactions/prepared-tx.js';
