@@ -15,7 +15,7 @@ const MAGIC = 0x4353554d;
 const FORMAT = 1;
 const HEADER_BYTES = 36;
 
-export function encodeSums(sums: ChunkSums): Buffer {
+function encodeSums(sums: ChunkSums): Buffer {
   const buf = Buffer.alloc(HEADER_BYTES + 4 * sums.crcs.length + 4);
   buf.writeUInt32BE(MAGIC, 0);
   buf.writeUInt32BE(FORMAT, 4);
