@@ -2,8 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { MasterClient } from './cluster/master-client.js';
-import type { ChunkStore } from '../storage/chunk-store.js';
-import { QUARANTINE_DIR } from '../storage/quarantine.js';
+import type { ChunkStore } from '../storage/index.js';
+import { QUARANTINE_DIR } from '../storage/index.js';
 import { RequestMetrics } from '../http/request-metrics.js';
 
 export interface ChunkMetricsSources {

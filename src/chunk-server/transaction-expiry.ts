@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChunkStore } from '../storage/chunk-store.js';
+import type { ChunkStore } from '../storage/index.js';
 
 // The expiry sweep runs a few times per TTL, within these bounds.
 const SWEEP_MIN_MS = 50;

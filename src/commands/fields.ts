@@ -1,6 +1,6 @@
 // Fields both servers take, each with its bound (protocol/PROTOCOL.md, "Bounds of fields").
 import { InvalidChunkIdError, InvalidTransactionIdError } from '../errors.js';
-import { isSafeId } from '../storage/safe-name.js';
+import { isSafeId } from '../safe-name.js';
 import { fail, isNil, list, str, type Field } from './shape.js';
 
 /** The largest bin a frame can carry (its 4-byte length prefix); each server's frame limit is lower. */

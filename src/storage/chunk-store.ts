@@ -3,30 +3,27 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BufferPool } from '../wire/buffer-pool.js';
 import type { Payload, SpillProvider } from '../wire/payload.js';
-import { READ_BYTES, type Mismatch, type Pace } from './checksums.js';
-import { ChunkAppender } from './chunk-appender.js';
-import { ChunkFiles } from './chunk-files.js';
-import { ChunkReader } from './chunk-reader.js';
-import { ChunkRecords } from './chunk-records.js';
-import { META_DIR, recoverChunks, type RecoveredChunks } from './chunk-recovery.js';
-import { ChunkTable } from './chunk-table.js';
-import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
-import type { ChunkFile, ChunkIdentity, FoundBy, NewVersion } from './chunk-types.js';
-import { CorruptChunks } from './corrupt-chunks.js';
-import { repairPreparedSums, writeNewVersion } from './prepared-sums.js';
-import type { RecoveryReport } from './prepared-tx.js';
-import { Quarantine } from './quarantine.js';
-import { lastScrub, recordScrub } from './scrub-mark.js';
-import { SpaceAccount } from './space.js';
-import { Transactions } from './transactions.js';
-import { VersionInstaller } from './version-installer.js';
+import { READ_BYTES } from './checksums/block-sums.js';
+import { ChunkFiles } from './chunks/files.js';
+import { ChunkRecords, META_DIR } from './chunks/records.js';
+import { ChunkTable } from './chunks/table.js';
+import type { ChunkChange, ChunkSummary } from './chunks/types.js';
+import { CorruptChunks } from './integrity/corrupt-chunks.js';
+import { Quarantine } from './integrity/quarantine.js';
+import { lastScrub, recordScrub } from './integrity/scrub-mark.js';
+import type { ScrubTarget } from './integrity/scrubber.js';
+import { openVerified, type VerifiedChunk } from './integrity/verified-chunk.js';
+import { SpaceAccount } from './space/space-account.js';
+import { recoverChunks, type RecoveredChunks } from './startup/chunk-recovery.js';
+import type { RecoveryReport } from './transactions/prepared-tx.js';
+import { scanPrepared } from './transactions/recovery.js';
+import { Transactions } from './transactions/transactions.js';
 import { Checkpointer } from './wal/checkpointer.js';
-import { readLogs, replayLog } from './wal/wal-replay.js';
-import { WriteAheadLog } from './wal/write-ahead-log.js';
-
-export { META_DIR };
-export { digestOf, type ChunkFile, type ChunkIdentity, type FoundBy, type NewVersion } from './chunk-types.js';
-export { writeSumsFile } from './prepared-sums.js';
+import { readLogs } from './wal/reader.js';
+import { replayLog } from './wal/replay.js';
+import { WriteAheadLog } from './wal/writer.js';
+import { ChunkAppender } from './writes/appender.js';
+import { VersionInstaller } from './writes/version-installer.js';
 
 export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['report'], 'chunks'> {
   chunks: number;
@@ -64,29 +61,22 @@ export const DEFAULT_WAL_BYTES = 128 * 1024;
  * The storage facade handlers get as `ctx.store`. Chunk data are plain files (ChunkFiles);
  * what is committed of each (length, version, block sums) is one record in the metadata
  * store (ChunkRecords, lmdb), mirrored in memory (ChunkTable). Every change of a chunk runs
- * under its chunk lock and ends with one atomic record commit; a reply goes out only after
- * it. Whole versions are installed by VersionInstaller, in-place changes made by
- * ChunkAppender, reads checked by ChunkReader, damage put away by CorruptChunks.
+ * under its chunk lock and ends in ChunkTable.commit; a reply goes out only after it.
+ * Whole versions are installed by VersionInstaller, in-place changes made by ChunkAppender,
+ * reads checked by VerifiedChunk, damage put away by CorruptChunks.
  */
-export class ChunkStore {
-  private transactionsRef: Transactions | null = null;
-  private readonly installer: VersionInstaller;
-  private readonly appender: ChunkAppender;
-  private readonly reader: ChunkReader;
-
+export class ChunkStore implements ScrubTarget {
   private constructor(
     readonly dir: string,
     private readonly table: ChunkTable,
     private readonly corrupt: CorruptChunks,
-    readonly pool: BufferPool,
-    private readonly log: Logger,
+    private readonly pool: BufferPool,
+    private readonly installer: VersionInstaller,
+    private readonly appender: ChunkAppender,
+    readonly transactions: Transactions,
     private readonly checkpointer: Checkpointer | null,
     private readonly wal: WriteAheadLog | null,
-  ) {
-    this.installer = new VersionInstaller(table, corrupt, pool);
-    this.appender = new ChunkAppender(table, this.installer, corrupt, wal);
-    this.reader = new ChunkReader(table, corrupt, pool);
-  }
+  ) {}
 
   static async open(dir: string, limitBytes: number, options: StoreOptions = {}): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
     await mkdir(join(dir, META_DIR), { recursive: true });
@@ -101,7 +91,7 @@ export class ChunkStore {
     const logged = await readLogs(metaDir);
     const logReplayed = await replayLog(files, records, logged.entries);
     const recovered = await recoverChunks(files, records, pool, log);
-    const scanned = await Transactions.scan(dir);
+    const scanned = await scanPrepared(dir);
     const quarantine = await Quarantine.open(dir);
     await dirHandle.sync();
     const space = new SpaceAccount(limitBytes, recovered.usedBytes + scanned.report.preparedBytes);
@@ -111,13 +101,11 @@ export class ChunkStore {
     let checkpointer: Checkpointer | null = null;
     const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request()) : null;
     if (wal) checkpointer = new Checkpointer(table, wal, fsync, log);
-    const store = new ChunkStore(dir, table, corrupt, pool, log, checkpointer, wal);
+    const installer = new VersionInstaller(table, corrupt, pool);
+    const appender = new ChunkAppender(table, installer, corrupt, wal);
     for (const { chunkId, reason } of recovered.damaged) await corrupt.quarantineLocked(chunkId, 'start-up', reason);
-    store.transactionsRef = await Transactions.recover(
-      { table, installer: store.installer, appender: store.appender, pool, log },
-      scanned,
-      options.maxPrepared ?? 1000,
-    );
+    const transactions = await Transactions.recover({ table, installer, appender, pool, log }, scanned, options.maxPrepared ?? 1000);
+    const store = new ChunkStore(dir, table, corrupt, pool, installer, appender, transactions, checkpointer, wal);
     const { chunks: _n, ...rest } = recovered.report;
     return {
       store,
@@ -142,10 +130,6 @@ export class ChunkStore {
     await this.table.files.close();
   }
 
-  get transactions(): Transactions {
-    return this.transactionsRef!;
-  }
-
   get space(): SpaceAccount {
     return this.table.space;
   }
@@ -165,11 +149,6 @@ export class ChunkStore {
   /** The chunk's version (persistent, bumped by every committed mutation); 0 while there is no chunk. */
   versionOf(chunkId: string): number {
     return this.table.versionOf(chunkId);
-  }
-
-  /** The id of the last prepared append committed into the chunk (transaction recovery). */
-  lastTxOf(chunkId: string): string | undefined {
-    return this.table.lastTxOf(chunkId);
   }
 
   /** The block sums of the committed bytes, as recorded (diagnostics, tests). */
@@ -197,14 +176,6 @@ export class ChunkStore {
     return this.corrupt.acknowledge(chunkIds);
   }
 
-  identityOf(chunkId: string): Promise<ChunkIdentity | null> {
-    return this.table.identityOf(chunkId);
-  }
-
-  withChunkLock<T>(chunkId: string, work: () => Promise<T>): Promise<T> {
-    return this.table.withChunkLock(chunkId, work);
-  }
-
   spillProvider(pool: BufferPool): SpillProvider {
     return this.installer.spillProvider(pool);
   }
@@ -217,35 +188,9 @@ export class ChunkStore {
     return this.appender.append(chunkId, data, version);
   }
 
-  commitPreparedAppend(
-    chunkId: string,
-    tx: { offset: number; data: Buffer; baseVersion: number; reserved: number; transactionId: string },
-  ): Promise<{ replacedBytes: number; version: number } | null> {
-    return this.appender.commitPreparedAppend(chunkId, tx);
-  }
-
-  installPreparedLocked(chunkId: string, src: NewVersion, size: number, reserved: number, syncSrcDir: () => Promise<void>, lastTx?: string): Promise<number> {
-    return this.installer.installPreparedLocked(chunkId, src, size, reserved, syncSrcDir, lastTx);
-  }
-
-  writeNewVersion(to: NewVersion, data: Buffer): Promise<void> {
-    return writeNewVersion(this.table.files, to, data);
-  }
-
-  repairPreparedSums(v: NewVersion): Promise<void> {
-    return repairPreparedSums(v, this.pool, this.log);
-  }
-
-  openForRead(chunkId: string): Promise<ChunkFile> {
-    return this.reader.openForRead(chunkId);
-  }
-
-  verify(file: ChunkFile, foundBy: FoundBy, pace?: Pace): Promise<void> {
-    return this.reader.verify(file, foundBy, pace);
-  }
-
-  condemn(file: { chunkId: string; version: number }, foundBy: FoundBy, mismatch: Mismatch): Promise<void> {
-    return this.corrupt.condemn(file, foundBy, mismatch);
+  /** The committed version of a chunk, opened for checked reads (retrieve, copies, scrub). */
+  openVerified(chunkId: string): Promise<VerifiedChunk> {
+    return openVerified({ table: this.table, corrupt: this.corrupt, pool: this.pool }, chunkId);
   }
 
   delete(chunkId: string): Promise<boolean> {

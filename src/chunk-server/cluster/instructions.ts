@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { sumsOfBuffer } from '../../storage/checksums.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
-import { isSafeId } from '../../storage/safe-name.js';
+import type { ChunkStore } from '../../storage/index.js';
+import { isSafeId } from '../../safe-name.js';
 import type { Rpc } from '../../net/rpc.js';
 import type { SummarySource } from './summary-source.js';
 
@@ -122,15 +121,14 @@ export class InstructionRunner {
 
   private async copy(ins: Extract<Instruction, { op: 'copy' }>): Promise<void> {
     const { store, rpc, log } = this.opts;
-    const file = await store.openForRead(ins.chunk_id);
-    let data: Buffer;
+    const file = await store.openVerified(ins.chunk_id);
+    let data: Buffer | null;
     try {
-      data = await file.handle.readFile();
+      data = await file.readAll();
     } finally {
-      await file.handle.close();
+      await file.close();
     }
-    const crcs = await sumsOfBuffer(data);
-    if (data.length !== file.sums.size || crcs.some((c, i) => c !== file.sums.crcs[i])) throw new Error('local copy does not match its checksums');
+    if (!data) throw new Error('local copy does not match its checksums');
     const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data, replica_servers: true };
     if (ins.version > 0) request.version = ins.version;
     const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);

@@ -1,7 +1,7 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { shape, uint } from '../../commands/shape.js';
 import { InsufficientSpaceError } from '../../errors.js';
-import { charge } from '../../storage/space.js';
+import { charge } from '../../storage/index.js';
 import type { HandlerContext } from './context.js';
 
 const request = shape({ size: uint() });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/replication.js';
 import type { BufferPool } from '../../wire/buffer-pool.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
+import type { ChunkStore } from '../../storage/index.js';
 
 /** What a handler may use. Handlers never see sockets or framing. */
 export interface HandlerContext {

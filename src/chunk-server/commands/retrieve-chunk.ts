@@ -4,9 +4,9 @@ import { shape } from '../../commands/shape.js';
 import type { FileBody } from '../../wire/payload.js';
 import type { Lease } from '../../wire/buffer-pool.js';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
-import { BlockChecker, describeMismatch, type Mismatch } from '../../storage/checksums.js';
-import { fileBodyOf, READ_BLOCK_BYTES } from '../../storage/file-body.js';
-import type { ChunkFile } from '../../storage/chunk-store.js';
+import { describeMismatch, type Mismatch } from '../../storage/index.js';
+import { fileBodyOf, READ_BLOCK_BYTES } from '../../storage/index.js';
+import type { VerifiedChunk as ChunkFile } from '../../storage/index.js';
 import type { HandlerContext } from './context.js';
 
 const request = shape({ chunk_id: chunkId() });
@@ -48,7 +48,7 @@ const MAX_READS = 3;
  */
 async function openChunk(chunkId: string, ctx: HandlerContext): Promise<ChunkFile> {
   try {
-    return await ctx.store.openForRead(chunkId);
+    return await ctx.store.openVerified(chunkId);
   } catch (err) {
     if (err instanceof ChunkNotFoundError && ctx.store.corruptChunks().includes(chunkId)) throw new CorruptChunkError();
     throw err;
@@ -67,17 +67,14 @@ async function verifyAhead(file: ChunkFile, ctx: HandlerContext, retry: boolean)
   try {
     let mismatch: Mismatch | null = null;
     // A file shorter than its committed length lost acknowledged bytes: found now, as a reply.
-    if (streams) {
-      const onDisk = Number((await file.handle.stat()).size);
-      if (onDisk < file.size) mismatch = { kind: 'size', expected: file.size, actual: onDisk };
-    }
+    if (streams) mismatch = await file.checkLength();
     if (!mismatch) {
       const got = await readFully(file, lease.buf);
-      mismatch = got < headBytes ? { kind: 'size', expected: file.size, actual: got } : new BlockChecker(file.sums.crcs).check(lease.buf, 0);
+      mismatch = file.check(lease.buf.subarray(0, got), 0, headBytes);
     }
     if (mismatch) {
       if (retry && (await overwritten(file, ctx))) return null;
-      await ctx.store.condemn(file, 'retrieve', mismatch);
+      await file.condemn('retrieve', mismatch);
       throw new CorruptChunkError();
     }
     ctx.log.debug({ chunk_id: file.chunkId, bytes: file.size }, 'retrieving chunk');
@@ -104,7 +101,7 @@ async function readFully(file: ChunkFile, buf: Buffer): Promise<number> {
  * lock, so that an overwrite whose bytes are in place but not yet committed is waited for.
  */
 function overwritten(file: ChunkFile, ctx: HandlerContext): Promise<boolean> {
-  return ctx.store.withChunkLock(file.chunkId, async () => ctx.store.versionOf(file.chunkId) !== file.version);
+  return file.replaced();
 }
 
 function bufferBody(lease: Lease): FileBody {
@@ -123,11 +120,10 @@ function bufferBody(lease: Lease): FileBody {
 
 /** The checked first window from `head`, then the rest of the file, each block checked before it is sent. */
 function streamedBody(file: ChunkFile, head: Lease, ctx: HandlerContext): FileBody {
-  const checker = new BlockChecker(file.sums.crcs);
   const rest = fileBodyOf(file.handle, file.size, ctx.pool, () => file.handle.close(), {
     from: head.buf.length,
     inspect: (block, offset, want) => {
-      const mismatch: Mismatch | null = block.length !== want ? { kind: 'size', expected: file.size, actual: offset + block.length } : checker.check(block, offset);
+      const mismatch = file.check(block, offset, want);
       if (mismatch) return refuseBlock(file, mismatch, ctx);
     },
   });
@@ -160,7 +156,7 @@ async function refuseBlock(file: ChunkFile, mismatch: Mismatch, ctx: HandlerCont
     ctx.log.info({ chunk_id: file.chunkId, version: file.version }, 'chunk overwritten while being sent; reply cut short');
     throw new Error('chunk overwritten while being sent');
   }
-  await ctx.store.condemn(file, 'retrieve', mismatch);
+  await file.condemn('retrieve', mismatch);
   throw new Error(`chunk failed its checksums while being sent: ${describeMismatch(mismatch)}`);
 }
 

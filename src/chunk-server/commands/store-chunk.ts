@@ -2,7 +2,7 @@ import { defineCommand, type OkReply, type RequestOf } from '../../commands/defi
 import { chunkId, clientId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
 import { bytes, optional, shape, uint } from '../../commands/shape.js';
 import { InsufficientSpaceError } from '../../errors.js';
-import { chargeDelta } from '../../storage/space.js';
+import { chargeDelta } from '../../storage/index.js';
 import { payloadSize } from '../../wire/payload.js';
 import type { HandlerContext } from './context.js';
 

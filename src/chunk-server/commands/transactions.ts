@@ -2,7 +2,7 @@ import type { OkReply } from '../../commands/define.js';
 import { chunkId, transactionId } from '../../commands/fields.js';
 import { shape } from '../../commands/shape.js';
 import { ConflictError } from '../../errors.js';
-import type { TxKind } from '../../storage/transactions.js';
+import type { TxKind } from '../../storage/index.js';
 import type { HandlerContext } from './context.js';
 
 // What the two-phase commands of the reference share, for whole chunks and for appends

@@ -1,7 +1,7 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { address, chunkId, location } from '../../commands/fields.js';
 import { fail, isMap, list, optional, record, shape, str, uint, type Field } from '../../commands/shape.js';
-import { isSafeId } from '../../storage/safe-name.js';
+import { isSafeId } from '../../safe-name.js';
 import type { MasterContext } from './context.js';
 
 // A chunk longer than this is not a chunk (the largest frame is 4 GiB).

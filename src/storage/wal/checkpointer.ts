@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { ChunkTable } from '../chunk-table.js';
-import { crashPoint } from '../crash-points.js';
-import type { Rotated, WriteAheadLog } from './write-ahead-log.js';
+import type { ChunkTable } from '../chunks/table.js';
+import { crashPoint } from '../io/crash-points.js';
+import type { Rotated, WriteAheadLog } from './writer.js';
 
 /**
  * Makes a full log file unnecessary, so that it can be emptied: for every chunk its records

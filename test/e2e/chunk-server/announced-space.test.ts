@@ -3,7 +3,7 @@
 import t from 'tap';
 import { encodeBody } from '../../../src/wire/codec.js';
 import { waitFor } from '../../support/cluster-helpers.js';
-import { charge, largestFitting } from '../../../src/storage/space.js';
+import { charge, largestFitting } from '../../../src/storage/index.js';
 import { bytes, call, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
 
 /** The first bytes of a store_chunk frame whose `data` is `size` bytes, up to the bin header. */

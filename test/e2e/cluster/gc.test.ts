@@ -3,7 +3,7 @@
 import t from 'tap';
 import { fileMetadata, waitFor } from '../../support/cluster-helpers.js';
 import { bytesOn, startHealing, status, waitAtFactor } from '../../support/heal-helpers.js';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { bytes, call, tempDir, type Reply } from '../../support/helpers.js';
 
 const GRACE_S = 4;

@@ -2,7 +2,7 @@
 // outages and restarts.
 import t from 'tap';
 import { chunkToml, freePort, liveServers, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { bytes, call, MIB, tempDir } from '../../support/helpers.js';
 
 t.test('the master gets the registration (address, location) and heartbeats whose used grows by the bytes stored', async (t) => {

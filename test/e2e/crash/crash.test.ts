@@ -1,13 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { charge, largestFitting } from '../../../src/storage/space.js';
+import { charge, largestFitting } from '../../../src/storage/index.js';
 import { waitFor } from '../../support/cluster-helpers.js';
 import { bytes, call, Client, MIB, spawnServer, stopChild, tempDir } from '../../support/helpers.js';
 
 const SPACE_MB = 512;
 
-/** Chunk files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
+/** Chunk files and what they are charged (src/storage/space/charges.ts), and what `.meta` (the metadata store) holds. */
 async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
   const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
   let total = 0;

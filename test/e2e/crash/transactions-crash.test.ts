@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { bytes, call, Client, MIB, spawnServer, tempDir, type ChildServer } from '../../support/helpers.js';
 
 const SERVER_ID = 'crash1';

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { spawnServer, startServer, tempDir } from '../../support/helpers.js';
 import { runPython } from '../../support/python-helpers.js';
 
@@ -22,7 +22,7 @@ t.test('upload falls back across servers on insufficient_space, download skips d
   const big = await startServer(t);
   const out = await flow(t, 'upload_with_fallback', small.address, big.address);
 
-  // 0.5 MiB holds two 200 000-byte chunks (as charged: src/storage/space.ts); the third and later go to the big server.
+  // 0.5 MiB holds two 200 000-byte chunks (as charged: src/storage/space/charges.ts); the third and later go to the big server.
   t.same(out.placement, [small.address, small.address, big.address, big.address, big.address]);
   const free = MIB / 2 - 2 * charge(200_000);
   t.same(out.available_space_seen, [free, free, free]);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../../support/cluster-helpers.js';
 import { tempDir } from '../../support/helpers.js';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { runPython } from '../../support/python-helpers.js';
 
 const CHUNK = 300_000;

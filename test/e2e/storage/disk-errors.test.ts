@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { charge, largestFitting, txCharge } from '../../../src/storage/space.js';
+import { charge, largestFitting, txCharge } from '../../../src/storage/index.js';
 import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { DISK_MARGIN_BYTES } from '../../../src/storage/space.js';
+import { DISK_MARGIN_BYTES } from '../../../src/storage/index.js';
 import { duBytes } from '../../support/disk-use.js';
 import { bytes, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
 

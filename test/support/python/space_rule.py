@@ -1,4 +1,4 @@
-"""What a chunk server charges against its space limit, as src/storage/space.ts defines it
+"""What a chunk server charges against its space limit, as src/storage/space/charges.ts defines it
 (PROTOCOL.md "Limits"): sizes rounded up to the 4 KiB file system block plus one block per
 file. The flows compute the space they expect with it, never with plain byte counts."""
 

@@ -8,7 +8,7 @@ import { MSG } from '../../../src/errors.js';
 import { chunkServerCommands } from '../../../src/chunk-server/commands/index.js';
 import { masterCommands } from '../../../src/master/commands/index.js';
 import { decodeBody, encodeFrame } from '../../../src/wire/codec.js';
-import { largestFitting } from '../../../src/storage/space.js';
+import { largestFitting } from '../../../src/storage/index.js';
 import { call, ROOT, startServer } from '../../support/helpers.js';
 
 const SPEC = readFileSync(join(ROOT, 'protocol', 'PROTOCOL.md'), 'utf8');
@@ -98,7 +98,7 @@ t.test('the example reply is what a real server sends', async (t) => {
     message: 'insufficient_space',
     available_space: 524288,
   });
-  // A chunk is charged its blocks plus one (src/storage/space.ts): 524 288 bytes no longer fit in 0.5 MiB.
+  // A chunk is charged its blocks plus one (src/storage/space/charges.ts): 524 288 bytes no longer fit in 0.5 MiB.
   t.same(await call(server.port, { command: 'check_space', size: largestFitting(524288) }), { status: 'ok' });
   t.match(await call(server.port, { command: 'check_space', size: 524288 }), { status: 'error', message: 'insufficient_space', available_space: 524288 });
 });

@@ -1,10 +1,10 @@
 // Checksums, verified retrieves, quarantine and corrupt-chunk reporting.
 import { copyFile, readdir, readFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChunkStore } from '../../../src/storage/chunk-store.js';
+import type { ChunkStore } from '../../../src/storage/index.js';
 import t, { type Test } from 'tap';
-import { BLOCK_BYTES, sumsOfBuffer } from '../../../src/storage/checksums.js';
-import { charge, largestFitting } from '../../../src/storage/space.js';
+import { BLOCK_BYTES, sumsOfBuffer } from '../../../src/storage/index.js';
+import { charge, largestFitting } from '../../../src/storage/index.js';
 import { bytes, call, Client, flipByte, MIB, startLoggedServer, tempDir, type LogLine } from '../../support/helpers.js';
 
 async function quarantined(chunkDir: string): Promise<Array<{ entry: string; files: string[]; info: LogLine }>> {

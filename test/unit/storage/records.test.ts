@@ -1,7 +1,7 @@
 import { appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import type { ChunkChange } from '../../../src/wire/chunk-report.js';
+import type { ChunkChange } from '../../../src/storage/index.js';
 import { bytes, call, startServer, tempDir } from '../../support/helpers.js';
 
 t.test('versions: 1 for a new chunk, +1 per mutation, or the version a request carries; in replies and across restarts', async (t) => {

@@ -4,7 +4,7 @@ import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, DEFAULTS, resolveConfig } from '../../../src/config/config.js';
-import { charge } from '../../../src/storage/space.js';
+import { charge } from '../../../src/storage/index.js';
 import { bytes, call, flipByte, MIB, startLoggedServer, tempDir } from '../../support/helpers.js';
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {

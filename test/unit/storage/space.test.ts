@@ -1,10 +1,10 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { charge, FILE_OVERHEAD_BYTES } from '../../../src/storage/space.js';
+import { charge, FILE_OVERHEAD_BYTES } from '../../../src/storage/index.js';
 import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
 
-/** What the files of the chunk directory are charged, by the rule of src/storage/space.ts. */
+/** What the files of the chunk directory are charged, by the rule of src/storage/space/charges.ts. */
 async function chargedOnDisk(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isFile()) total += charge((await stat(join(dir, entry.name))).size);

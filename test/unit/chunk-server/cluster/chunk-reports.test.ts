@@ -3,7 +3,7 @@
 // heartbeat gives back.
 import t, { type Test } from 'tap';
 import { ChunkReporter } from '../../../../src/chunk-server/cluster/chunk-reports.js';
-import { ChunkStore } from '../../../../src/storage/chunk-store.js';
+import { ChunkStore } from '../../../../src/storage/index.js';
 import { tempDir } from '../../../support/helpers.js';
 
 async function setup(t: Test) {

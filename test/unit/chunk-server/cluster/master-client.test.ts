@@ -6,7 +6,7 @@ import { startChunkServer } from '../../../../src/chunk-server/chunk-server.js';
 import { backoffMs } from '../../../../src/chunk-server/cluster/master-client.js';
 import { decodeBody } from '../../../../src/wire/codec.js';
 import { freePort, waitFor } from '../../../support/cluster-helpers.js';
-import { charge } from '../../../../src/storage/space.js';
+import { charge } from '../../../../src/storage/index.js';
 import { bytes, call, frame, MIB, tempDir, testConfig } from '../../../support/helpers.js';
 
 type T = { teardown(fn: () => unknown): void };

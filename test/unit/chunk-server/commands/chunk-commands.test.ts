@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { charge } from '../../../../src/storage/space.js';
+import { charge } from '../../../../src/storage/index.js';
 import { bytes, call, Client, MIB, startServer, tempDir } from '../../../support/helpers.js';
 
 t.test('store and retrieve round trip byte-exact (0 B, 1 B, 1 MiB, 64 MiB)', async (t) => {

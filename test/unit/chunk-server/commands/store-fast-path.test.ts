@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { resolveConfig } from '../../../../src/config/config.js';
-import { DirSyncer } from '../../../../src/storage/dir-syncer.js';
-import { charge } from '../../../../src/storage/space.js';
+import { DirSyncer } from '../../../../src/storage/index.js';
+import { charge } from '../../../../src/storage/index.js';
 import { bytes, call, startServer } from '../../../support/helpers.js';
 
 /** A directory stand-in whose fsyncs finish when the test says so. */

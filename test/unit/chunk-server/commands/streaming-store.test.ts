@@ -11,11 +11,11 @@ import { resolveConfig } from '../../../../src/config/config.js';
 import type { HandlerContext } from '../../../../src/chunk-server/commands/context.js';
 import { chunkServerCommands } from '../../../../src/chunk-server/commands/index.js';
 import { listen } from '../../../../src/net/server.js';
-import { ChunkStore } from '../../../../src/storage/chunk-store.js';
+import { ChunkStore } from '../../../../src/storage/index.js';
 import { BufferPool } from '../../../../src/wire/buffer-pool.js';
 import { encodeFrame } from '../../../../src/wire/codec.js';
 import type { FileBody, SpilledBin } from '../../../../src/wire/payload.js';
-import { charge, largestFitting } from '../../../../src/storage/space.js';
+import { charge, largestFitting } from '../../../../src/storage/index.js';
 import { bytes, call, Client, frame, MIB, spawnServer, startServer, tempDir } from '../../../support/helpers.js';
 
 const KIB = 1024;

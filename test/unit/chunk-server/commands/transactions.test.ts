@@ -3,7 +3,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { charge, largestFitting, txCharge } from '../../../../src/storage/space.js';
+import { charge, largestFitting, txCharge } from '../../../../src/storage/index.js';
 import { bytes, call, Client, MIB, startServer, tempDir } from '../../../support/helpers.js';
 
 const OK_PREPARED = { status: 'ok', message: 'prepared' };

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import type { ChunkSums } from './checksums.js';
-import type { ChunkRecord } from './chunk-records.js';
+import type { ChunkRecord } from './records.js';
 
-export interface ChunkFile {
-  readonly chunkId: string;
-  readonly handle: FileHandle;
-  /** The committed length when it was opened: nothing past it is read. */
-  readonly size: number;
-  readonly sums: ChunkSums;
-  readonly version: number;
-}
+export type { ChunkChange, ChunkSummary } from '../../wire/chunk-report.js';
 
 /** Where a corruption was found; recorded with the quarantined chunk. */
 export type FoundBy = 'retrieve' | 'scrub' | 'append' | 'start-up';

@@ -1,10 +1,12 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import type { FileBody, SpilledBin, SpillTarget } from '../wire/payload.js';
-import { InsufficientSpaceError } from '../errors.js';
-import { fileBodyOf } from './file-body.js';
-import { charge, type SpaceAccount } from './space.js';
-import { writeAll } from './write-all.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import type { FileBody } from '../../wire/payload.js';
+import type { SpilledBin, SpillTarget } from '../../wire/payload.js';
+import { InsufficientSpaceError } from '../../errors.js';
+import { fileBodyOf } from '../io/file-body.js';
+import { charge } from '../space/charges.js';
+import type { Reservation, SpaceAccount } from '../space/space-account.js';
+import { writeAll } from '../io/write-all.js';
 
 // writev takes at most IOV_MAX (1024 on Linux) buffers per call.
 const MAX_IOV = 1024;
@@ -25,12 +27,13 @@ export class StagedFile implements SpillTarget, SpilledBin {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private received = 0;
-  private reservedBytes = 0;
   private written = 0;
   private flushing: Promise<void> | null = null;
   private error: unknown = null;
   private state: State = 'receiving';
   private waiters: Array<{ bytes: number; resolve: () => void }> = [];
+  /** What this file holds reserved so far; the store settles it when it installs the file. */
+  readonly reservation: Reservation;
 
   constructor(
     readonly path: string,
@@ -38,13 +41,9 @@ export class StagedFile implements SpillTarget, SpilledBin {
     private readonly space: SpaceAccount,
     private readonly pool: BufferPool,
   ) {
+    this.reservation = space.reserve(0);
     this.opened = open(path, 'wx+', 0o644);
     this.opened.catch((err: unknown) => this.fail(err));
-  }
-
-  /** What this file holds reserved so far; the store takes it over when it installs the file. */
-  get reserved(): number {
-    return this.reservedBytes;
   }
 
   get backlogBytes(): number {
@@ -54,9 +53,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
   write(piece: Buffer): void {
     if (this.error !== null || this.state !== 'receiving') return;
     // Charged as the disk holds it: whole blocks and the file's overhead, as they are reached.
-    const growth = charge(this.received + piece.length) - this.reservedBytes;
-    if (!this.space.tryReserve(growth)) return this.fail(new InsufficientSpaceError(this.space.available));
-    this.reservedBytes += growth;
+    if (!this.reservation.grow(charge(this.received + piece.length) - this.reservation.bytes)) return this.fail(new InsufficientSpaceError(this.space.available));
     this.queue.push(piece);
     this.queuedBytes += piece.length;
     this.received += piece.length;
@@ -118,7 +115,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
     await fh?.close().catch(() => undefined);
     if (installed) return;
     if (fh) await unlink(this.path).catch(() => undefined);
-    this.space.release(this.reservedBytes);
+    this.reservation.release();
   }
 
   private async flush(): Promise<void> {

@@ -1,45 +1,19 @@
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
-import { AlreadyCommittedError, BadOffsetError, ConflictError, CorruptChunkError, InsufficientSpaceError, NoPreparedDataError, TooManyPreparedError } from '../errors.js';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import type { ChunkAppender } from './chunk-appender.js';
-import type { ChunkTable } from './chunk-table.js';
-import type { ChunkIdentity } from './chunk-types.js';
-import { crashPoint } from './crash-points.js';
-import { KeyLock } from './key-lock.js';
-import { keyOf, PREPARED_DIR, type PreparedArea, type Sidecar, type TxKind } from './prepared-area.js';
+import { AlreadyCommittedError, BadOffsetError, ConflictError, CorruptChunkError, InsufficientSpaceError, NoPreparedDataError, TooManyPreparedError } from '../../errors.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import type { ChunkAppender } from '../writes/appender.js';
+import type { ChunkTable } from '../chunks/table.js';
+import type { ChunkIdentity } from '../chunks/types.js';
+import { crashPoint } from '../io/crash-points.js';
+import { KeyLock } from '../io/key-lock.js';
+import { keyOf, type PreparedArea, type Sidecar, type TxKind } from './prepared-area.js';
+import type { Reservation } from '../space/space-account.js';
 import { writeNewVersion } from './prepared-sums.js';
-import { Outcomes, STALE_VERSION, txCharge, type Outcome, type PreparedTx } from './prepared-tx.js';
-import { recoverPrepared, scanPrepared, type ScannedArea } from './tx-recovery.js';
-import type { VersionInstaller } from './version-installer.js';
-
-/**
- * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*).
- *
- * Each one is files in `<chunk_dir>/.prepared/` (a dot-name, so never a chunk id) and a
- * sidecar `<stem>.json` naming the transaction:
- * - prepare_chunk (format 1): `<stem>.data`, the whole new version, and `<stem>.crc`, its
- *   checksums; commit renames it over the chunk.
- * - prepare_append (format 2): `<stem>.data` holds only the record's bytes (their CRC32 in
- *   the sidecar, with the offset and the chunk version they apply to), never a copy of the
- *   chunk; commit appends them in place or, below the end, overwrites through a redo record
- *   (ChunkAppender). The chunk's record names the last transaction committed into it, so a
- *   sidecar left by a crash right after such a commit is known for the commit it was.
- * - v1's prepared appends (format 1, a whole copy) are still committed by rename. Data and checksums are written and
- * fsynced first, then the sidecar (temp, fsync, rename, directory fsync), and only then is
- * `prepared` replied; so a sidecar on disk always means complete data and checksums. The
- * stem is random: ids may hold dots and reach 128 characters each, so names built from them
- * could be ambiguous or too long.
- *
- * Invariants the start-up scan relies on:
- * - commit renames `.data` onto the chunk before it deletes the sidecar;
- * - rollback and expiry delete the sidecar (and fsync the folder) before the data.
- * Hence a sidecar whose data is gone was committed, and data without a sidecar was never
- * prepared (a crash mid-prepare) and is removed.
- */
-
-export { PREPARED_DIR, txCharge, type PreparedTx, type TxKind };
-export type { RecoveryReport } from './prepared-tx.js';
+import { txCharge } from '../space/charges.js';
+import { Outcomes, STALE_VERSION, type Outcome, type PreparedTx } from './prepared-tx.js';
+import { recoverPrepared, type ScannedArea } from './recovery.js';
+import type { VersionInstaller } from '../writes/version-installer.js';
 
 export type RollbackResult = { found: false } | { found: true; tx: PreparedTx };
 export type CommitResult = { repeated: true } | { repeated: false; tx: PreparedTx; replacedBytes: number; version: number };
@@ -54,7 +28,9 @@ export interface TxChunks {
 }
 
 /**
- * Prepared transactions and the outcomes of recent ones. Work on one transaction (kind,
+ * Prepared transactions of the two-phase protocol (prepare_* / commit_* / rollback_*; their
+ * files and the invariants start-up relies on are described in prepared-area.ts) and the
+ * outcomes of recent ones. Work on one transaction (kind,
  * chunk id, transaction id) is serialized by its own lock; anything touching the chunk takes
  * the chunk lock inside it (never the other way round, so the two cannot deadlock).
  */
@@ -85,10 +61,6 @@ export class Transactions {
     return new Transactions(chunks, scanned.area, maxPrepared, prepared, outcomes);
   }
 
-  static scan(chunkDir: string): Promise<ScannedArea> {
-    return scanPrepared(chunkDir);
-  }
-
   get count(): number {
     return this.prepared.size;
   }
@@ -101,24 +73,23 @@ export class Transactions {
   prepareChunk(chunkId: string, transactionId: string, data: Buffer): Promise<PreparedTx> {
     return this.lock.run(keyOf('chunk', chunkId, transactionId), async () => {
       this.checkCount(keyOf('chunk', chunkId, transactionId));
-      const space = this.table.space;
-      if (!space.tryReserve(txCharge(1, data.length))) throw new InsufficientSpaceError(space.available);
+      const reservation = this.table.space.reserve(txCharge(1, data.length));
       const stem = this.area.newStem();
       try {
         await this.area.ensure();
       } catch (err) {
-        space.release(txCharge(1, data.length));
+        reservation.release();
         throw err;
       }
       try {
         await writeNewVersion(this.table.files, this.area.versionPaths(stem), data);
       } catch (err) {
-        await this.abandon(stem, txCharge(1, data.length));
+        await this.abandon(stem, reservation);
         throw err;
       }
       crashPoint('prepare.data-synced');
       return this.record(
-        { kind: 'chunk', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion: STALE_VERSION, format: 1, offset: 0, crc: 0 },
+        { kind: 'chunk', chunkId, transactionId, size: data.length, reservation, createdAt: Date.now(), stem, baseVersion: STALE_VERSION, format: 1, offset: 0, crc: 0 },
         undefined,
       );
     });
@@ -137,18 +108,17 @@ export class Transactions {
         if (offset > current) throw new BadOffsetError(current);
         return this.table.versionOf(chunkId);
       });
-      const space = this.table.space;
-      if (!space.tryReserve(txCharge(2, data.length))) throw new InsufficientSpaceError(space.available);
+      const reservation = this.table.space.reserve(txCharge(2, data.length));
       const stem = this.area.newStem();
       try {
         await this.area.ensure();
         await this.area.writeRecord(stem, data, true);
       } catch (err) {
-        await this.abandon(stem, txCharge(2, data.length));
+        await this.abandon(stem, reservation);
         throw err;
       }
       crashPoint('prepare.data-synced');
-      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: data.length, createdAt: Date.now(), stem, baseVersion, format: 2, offset, crc: crc32(data) };
+      const tx: PreparedTx = { kind: 'append', chunkId, transactionId, size: data.length, reservation, createdAt: Date.now(), stem, baseVersion, format: 2, offset, crc: crc32(data) };
       return this.record(tx, undefined);
     });
   }
@@ -167,7 +137,7 @@ export class Transactions {
     try {
       await this.area.writeSidecar(tx.stem, sidecar);
     } catch (err) {
-      await this.abandon(tx.stem, txCharge(tx.format, tx.size));
+      await this.abandon(tx.stem, tx.reservation);
       throw err;
     }
     const key = keyOf(tx.kind, tx.chunkId, tx.transactionId);
@@ -177,21 +147,21 @@ export class Transactions {
     if (earlier) {
       // The new prepare stands even if the old files resist; a restart removes leftovers.
       await this.area.discard(earlier.stem).catch(() => undefined);
-      this.table.space.release(txCharge(earlier.format, earlier.size));
+      earlier.reservation.release();
     }
     return tx;
   }
 
   /** Undoes a prepare that failed before it was recorded. */
-  private async abandon(stem: string, reservedBytes: number): Promise<void> {
+  private async abandon(stem: string, reservation: Reservation): Promise<void> {
     await this.area.discard(stem).catch(() => undefined);
-    this.table.space.release(reservedBytes);
+    reservation.release();
   }
 
   /** Deletes a prepared transaction's files and frees its space. Runs under the transaction lock. */
   private async drop(tx: PreparedTx): Promise<void> {
     await this.area.discard(tx.stem);
-    this.table.space.release(txCharge(tx.format, tx.size));
+    tx.reservation.release();
   }
 
   /**
@@ -214,7 +184,7 @@ export class Transactions {
         done = await this.table.withChunkLock(chunkId, async () => {
           if (kind === 'append' && this.table.versionOf(chunkId) !== tx.baseVersion) return null;
           const replacedBytes = this.table.sizeOf(chunkId) ?? 0;
-          const version = await this.installer.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, txCharge(tx.format, tx.size), () => this.area.sync());
+          const version = await this.installer.installPreparedLocked(chunkId, this.area.versionPaths(tx.stem), tx.size, tx.reservation, () => this.area.sync());
           crashPoint('commit.installed');
           return { replacedBytes, version };
         });
@@ -249,13 +219,10 @@ export class Transactions {
   private async commitRecord(key: string, tx: PreparedTx): Promise<CommitResult> {
     const data = await this.area.readRecord(tx.stem);
     if (data.length !== tx.size || crc32(data) !== tx.crc) throw new CorruptChunkError();
-    const space = this.table.space;
-    // The store frees what it does not keep of the reservation, or all of it on a failure;
-    // a failed commit leaves the transaction holding its bytes again.
+    // A failed commit leaves the transaction holding its reservation.
     const done = await this.appender
-      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reserved: txCharge(tx.format, tx.size), transactionId: tx.transactionId })
+      .commitPreparedAppend(tx.chunkId, { offset: tx.offset, data, baseVersion: tx.baseVersion, reservation: tx.reservation, transactionId: tx.transactionId })
       .catch(async (err: unknown) => {
-        space.restore(txCharge(tx.format, tx.size));
         // The chunk was quarantined: the record can never apply; it is rolled back.
         if (err instanceof CorruptChunkError) await this.drop(tx).then(() => this.forget(key, 'rolled_back'));
         throw err;

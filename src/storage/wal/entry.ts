@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { ChunkRecord } from '../chunk-records.js';
+import type { ChunkRecord } from '../chunks/records.js';
 
 /**
  * An append as the log holds it: the bytes, where they go, and what the chunk's record

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSafeId } from './safe-name.js';
+import { isSafeId } from '../../safe-name.js';
 
 export const QUARANTINE_DIR = '.quarantine';
 // Inside an entry: the chunk as it was found, its sums file if it had one, why it was moved,

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import { describeMismatch, type Mismatch } from './checksums.js';
-import type { ChunkTable } from './chunk-table.js';
-import type { FoundBy } from './chunk-types.js';
+import { describeMismatch, type Mismatch } from '../checksums/block-sums.js';
+import type { ChunkTable } from '../chunks/table.js';
+import type { FoundBy } from '../chunks/types.js';
 import type { Quarantine } from './quarantine.js';
-import { charge } from './space.js';
 
 /**
  * Takes damaged chunks out of service: a chunk found corrupt leaves the table (so it is
@@ -57,10 +56,9 @@ export class CorruptChunks {
     }
     const moved = (await this.table.identityOf(chunkId).catch(() => undefined)) === null;
     if (moved) {
-      this.table.chunks.delete(chunkId);
-      this.table.space.release(size === undefined ? 0 : charge(size));
-      await this.table.records.remove(chunkId).catch((err: unknown) => this.log.warn({ err, chunk_id: chunkId }, 'cannot drop the record of a quarantined chunk; start-up drops it'));
-      this.table.emit(chunkId);
+      const persist = (): Promise<void> =>
+        this.table.records.remove(chunkId).catch((err: unknown) => this.log.warn({ err, chunk_id: chunkId }, 'cannot drop the record of a quarantined chunk; start-up drops it'));
+      await this.table.commit(chunkId, null, null, persist, true);
     }
     this.log.error(
       { chunk_id: chunkId, found_by: foundBy, reason, bytes: size, quarantined: moved, ...(moveError ? { err: moveError } : {}) },

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import type { ChunkTable } from './chunk-table.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import type { ChunkTable } from '../chunks/table.js';
 import { repairPreparedSums } from './prepared-sums.js';
 import { keyOf, PREPARED_DIR, PreparedArea, type ScannedTx, type Sidecar } from './prepared-area.js';
-import { Outcomes, STALE_VERSION, txCharge, type PreparedTx, type RecoveryReport } from './prepared-tx.js';
+import { txCharge } from '../space/charges.js';
+import { Outcomes, STALE_VERSION, type PreparedTx, type RecoveryReport } from './prepared-tx.js';
 
 export interface ScannedArea {
   area: PreparedArea;
@@ -50,7 +51,7 @@ export async function recoverPrepared(
         // Committed, then the crash came before the files went.
         outcomes.set(keyOf(sidecar.kind, sidecar.chunk_id, sidecar.transaction_id), 'committed');
         await area.discard(stem);
-        table.space.release(txCharge(sidecar.format, sidecar.size));
+        table.space.adopt(txCharge(sidecar.format, sidecar.size)).release();
         continue;
       }
       baseVersion = sidecar.base_version!;
@@ -69,6 +70,7 @@ export async function recoverPrepared(
       chunkId: sidecar.chunk_id,
       transactionId: sidecar.transaction_id,
       size: sidecar.size,
+      reservation: table.space.adopt(txCharge(sidecar.format, sidecar.size)),
       createdAt: sidecar.created_at,
       stem,
       baseVersion,

@@ -41,6 +41,9 @@ interface StoredRedo {
   r: StoredRecord;
 }
 
+// The chunk directory's own folder: records, write-ahead log, scrub mark.
+export const META_DIR = '.meta';
+
 // `<chunk dir>/.meta/chunks.mdb` (+ `-lock`): a dot-folder, so never taken for a chunk.
 export const RECORDS_FILE = 'chunks.mdb';
 

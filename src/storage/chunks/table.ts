@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { ChunkFiles } from './chunk-files.js';
-import type { ChunkRecord, ChunkRecords } from './chunk-records.js';
-import type { ChunkChange, ChunkSummary } from '../wire/chunk-report.js';
-import { digestOf, type ChunkIdentity } from './chunk-types.js';
-import { crashPoint } from './crash-points.js';
-import { KeyLock } from './key-lock.js';
-import { charge, type SpaceAccount } from './space.js';
+import type { ChunkFiles } from './files.js';
+import type { ChunkRecord, ChunkRecords } from './records.js';
+import { digestOf, type ChunkChange, type ChunkIdentity, type ChunkSummary } from './types.js';
+import { crashPoint } from '../io/crash-points.js';
+import { KeyLock } from '../io/key-lock.js';
+import { charge } from '../space/charges.js';
+import type { Reservation, SpaceAccount } from '../space/space-account.js';
 
 /**
  * The committed state of every chunk: its record in the metadata store, mirrored in memory
@@ -61,7 +61,7 @@ export class ChunkTable {
     return () => this.listeners.delete(listener);
   }
 
-  emit(chunkId: string): void {
+  private emit(chunkId: string): void {
     const change: ChunkChange = this.summaryOf(chunkId) ?? { chunk_id: chunkId, deleted: true };
     for (const l of this.listeners) {
       try {
@@ -87,18 +87,38 @@ export class ChunkTable {
     }
   }
 
+  /**
+   * The one way a chunk's committed state changes; the caller holds the chunk's lock. The
+   * record in memory becomes `after` (null: no chunk), the account holds the new record's
+   * charge in place of the old one and the reservation, `persist` makes the change durable,
+   * and the listeners hear of it. An in-place change persists first: until its record says
+   * so, its bytes in the file are not the chunk's. A file renamed over the chunk or removed
+   * is the chunk at once, whatever becomes of its persisting (`publishFirst`).
+   */
+  async commit(chunkId: string, after: ChunkRecord | null, reservation: Reservation | null, persist: () => Promise<void>, publishFirst = false): Promise<void> {
+    if (!publishFirst) await persist();
+    const before = this.chunks.get(chunkId);
+    if (after) this.chunks.set(chunkId, after);
+    else this.chunks.delete(chunkId);
+    const keep = (after ? charge(after.size) : 0) - (before ? charge(before.size) : 0);
+    (reservation ?? this.space.reserve(0)).settle(keep);
+    if (publishFirst) await persist();
+    this.emit(chunkId);
+  }
+
   /** Removes a chunk; false when there was none. */
   delete(chunkId: string): Promise<boolean> {
     return this.withChunkLock(chunkId, async () => {
       const existed = await this.files.remove(chunkId);
-      const size = this.sizeOf(chunkId);
-      this.space.release(size === undefined ? 0 : charge(size));
-      const had = this.chunks.delete(chunkId);
-      if (existed) await this.files.syncDir();
-      crashPoint('delete.unlinked');
-      // Left behind by a crash, the record names no file and start-up drops it.
-      if (had) await this.records.remove(chunkId);
-      if (had || existed) this.emit(chunkId);
+      const had = this.chunks.has(chunkId);
+      const persist = async (): Promise<void> => {
+        if (existed) await this.files.syncDir();
+        crashPoint('delete.unlinked');
+        // Left behind by a crash, the record names no file and start-up drops it.
+        if (had) await this.records.remove(chunkId);
+      };
+      if (had || existed) await this.commit(chunkId, null, null, persist, true);
+      else await persist();
       return existed;
     });
   }

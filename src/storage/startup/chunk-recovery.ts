@@ -1,19 +1,14 @@
-import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import { decodeSums, identityOf, sameIdentity, sumsOfFile, type FileIdentity } from './checksums.js';
-import type { ChunkFiles } from './chunk-files.js';
-import { TEMP_PREFIX, TEMP_SUFFIX } from './chunk-files.js';
-import type { ChunkRecord, ChunkRecords } from './chunk-records.js';
-import { isSafeId } from './safe-name.js';
-import { charge } from './space.js';
-
-// v1 kept each chunk's sums in `.meta/<id>.crc` (and temp files `.meta/.tmp-*`); read once
-// at the upgrade, then removed.
-export const META_DIR = '.meta';
-const LEGACY_SUMS_SUFFIX = '.crc';
-const LEGACY_TEMP_PREFIX = '.tmp-';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import { identityOf, sumsOfFile, type FileIdentity } from '../checksums/block-sums.js';
+import type { ChunkFiles } from '../chunks/files.js';
+import { TEMP_PREFIX, TEMP_SUFFIX } from '../chunks/files.js';
+import type { ChunkRecord, ChunkRecords } from '../chunks/records.js';
+import { isSafeId } from '../../safe-name.js';
+import { charge } from '../space/charges.js';
+import { legacySums, removeLegacyMeta } from './upgrade.js';
 
 export interface RecoveredChunks {
   chunks: Map<string, ChunkRecord>;
@@ -133,26 +128,4 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
   await removeLegacyMeta(dir);
   report.chunks = chunks.size;
   return { chunks, usedBytes, damaged, report };
-}
-
-/** v1's sums of this very file, if it left any. */
-async function legacySums(dir: string, chunkId: string, identity: FileIdentity, size: number): Promise<Uint32Array | 'damaged' | null> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(join(dir, META_DIR, chunkId + LEGACY_SUMS_SUFFIX));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  const decoded = decodeSums(raw);
-  if (decoded.kind === 'damaged') return 'damaged';
-  if (decoded.kind === 'stale' || !sameIdentity(decoded.sums.identity, identity) || decoded.sums.size !== size) return null;
-  return decoded.sums.crcs;
-}
-
-/** Once the records are committed, v1's sums files are dead weight. */
-async function removeLegacyMeta(dir: string): Promise<void> {
-  const meta = join(dir, META_DIR);
-  const names = (await readdir(meta)).filter((n) => n.endsWith(LEGACY_SUMS_SUFFIX) || n.startsWith(LEGACY_TEMP_PREFIX));
-  for (const name of names) await unlink(join(meta, name)).catch(() => undefined);
 }

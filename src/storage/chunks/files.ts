@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { identityOf, sumsOfBuffer, type FileIdentity } from './checksums.js';
-import { crashPoint, type CrashPoint } from './crash-points.js';
-import { DirSyncer } from './dir-syncer.js';
+import { identityOf, sumsOfBuffer, type FileIdentity } from '../checksums/block-sums.js';
+import { crashPoint, type CrashPoint } from '../io/crash-points.js';
+import { DirSyncer } from '../io/dir-syncer.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.

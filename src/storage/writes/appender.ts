@@ -1,15 +1,16 @@
-import { CorruptChunkError, InsufficientSpaceError } from '../errors.js';
-import { BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from './checksums.js';
-import type { ChunkRecord } from './chunk-records.js';
-import type { ChunkTable } from './chunk-table.js';
-import { nextVersion } from './chunk-types.js';
-import type { CorruptChunks } from './corrupt-chunks.js';
-import { crashPoint } from './crash-points.js';
-import { chargeDelta } from './space.js';
+import { CorruptChunkError } from '../../errors.js';
+import { BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from '../checksums/block-sums.js';
+import type { ChunkRecord } from '../chunks/records.js';
+import type { ChunkTable } from '../chunks/table.js';
+import { nextVersion } from '../chunks/types.js';
+import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
+import { crashPoint } from '../io/crash-points.js';
+import { chargeDelta } from '../space/charges.js';
+import type { Reservation } from '../space/space-account.js';
 import type { VersionInstaller } from './version-installer.js';
-import { packEntry, type AppendEntry } from './wal/wal-entry.js';
-import { frameOf } from './wal/wal-frame.js';
-import type { LogRoom, WriteAheadLog } from './wal/write-ahead-log.js';
+import { packEntry, type AppendEntry } from '../wal/entry.js';
+import { frameOf } from '../wal/frame.js';
+import type { LogRoom, WriteAheadLog } from '../wal/writer.js';
 
 // A log entry's bytes beside its data: the frame header, the field names, the two identity
 // numbers as strings, a few sums. An upper bound, held as room before the record exists.
@@ -44,32 +45,35 @@ export class ChunkAppender {
    */
   append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
     return this.withLogRoom(chunkId, data.length, undefined, (room) => this.table.withChunkLock(chunkId, async () => {
-      const space = this.table.space;
       const old = this.table.sizeOf(chunkId);
       const offset = old ?? 0;
-      const growth = chargeDelta(old, offset + data.length);
-      if (!space.tryReserve(growth)) throw new InsufficientSpaceError(space.available);
-      const v = await this.appendReservedLocked(chunkId, data, growth, version, undefined, room);
-      return { offset, size: offset + data.length, version: v };
+      const reservation = this.table.space.reserve(chargeDelta(old, offset + data.length));
+      try {
+        const v = await this.appendReservedLocked(chunkId, data, reservation, version, undefined, room);
+        return { offset, size: offset + data.length, version: v };
+      } finally {
+        reservation.release();
+      }
     }));
   }
 
   /**
    * commit_append of a prepared record: applies `data` at `offset` if the chunk is still the
-   * version the record was prepared on (else null: conflict). The transaction holds
-   * `reserved` bytes for it. Returns the bytes the chunk had before, and its new version.
+   * version the record was prepared on (else null: conflict). The transaction's reservation
+   * is settled by a commit and left to it otherwise. Returns the bytes the chunk had
+   * before, and its new version.
    */
   commitPreparedAppend(
     chunkId: string,
-    tx: { offset: number; data: Buffer; baseVersion: number; reserved: number; transactionId: string },
+    tx: { offset: number; data: Buffer; baseVersion: number; reservation: Reservation; transactionId: string },
   ): Promise<{ replacedBytes: number; version: number } | null> {
     return this.withLogRoom(chunkId, tx.data.length, tx.transactionId, (room) => this.table.withChunkLock(chunkId, async () => {
       const old = this.table.get(chunkId);
       if (this.table.versionOf(chunkId) !== tx.baseVersion) return null;
       const replacedBytes = old?.size ?? 0;
       let version: number;
-      if (!old || tx.offset === old.size) version = await this.appendReservedLocked(chunkId, tx.data, tx.reserved, undefined, tx.transactionId, room);
-      else version = await this.overwriteLocked(chunkId, old, tx.offset, tx.data, tx.reserved, undefined, tx.transactionId);
+      if (!old || tx.offset === old.size) version = await this.appendReservedLocked(chunkId, tx.data, tx.reservation, undefined, tx.transactionId, room);
+      else version = await this.overwriteLocked(chunkId, old, tx.offset, tx.data, tx.reservation, undefined, tx.transactionId);
       return { replacedBytes, version };
     }));
   }
@@ -89,13 +93,13 @@ export class ChunkAppender {
     }
   }
 
-  /** Caller holds the lock and `reserved` bytes, of which the growth becomes the chunk's. */
-  private async appendReservedLocked(chunkId: string, data: Buffer, reserved: number, version: number | undefined, lastTx: string | undefined, room: LogRoom | null): Promise<number> {
+  /** Caller holds the lock and a reservation for at least the growth; a commit settles it. */
+  private async appendReservedLocked(chunkId: string, data: Buffer, reservation: Reservation, version: number | undefined, lastTx: string | undefined, room: LogRoom | null): Promise<number> {
     const old = this.table.get(chunkId);
-    if (!old) return this.installer.writeWholeLocked(chunkId, data, reserved, version, lastTx);
-    try {
-      const boundary = await this.checkBoundaryLocked(chunkId, old, old.size, data.length);
-      const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, old.size, data, boundary), lastTx };
+    if (!old) return this.installer.writeWholeLocked(chunkId, data, reservation, version, lastTx);
+    const boundary = await this.checkBoundaryLocked(chunkId, old, old.size, data.length);
+    const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, old.size, data, boundary), lastTx };
+    await this.table.commit(chunkId, after, reservation, async () => {
       if (room) {
         await this.table.files.writeInPlace(chunkId, old.size, data);
         crashPoint('append.written');
@@ -105,14 +109,8 @@ export class ChunkAppender {
         await this.table.records.put(chunkId, after);
       }
       crashPoint('append.committed');
-      this.table.chunks.set(chunkId, after);
-      this.table.space.release(reserved - chargeDelta(old.size, after.size));
-    } catch (err) {
-      this.table.space.release(reserved);
-      throw err;
-    }
-    this.table.emit(chunkId);
-    return this.table.versionOf(chunkId);
+    });
+    return after.version;
   }
 
   /**
@@ -121,24 +119,18 @@ export class ChunkAppender {
    * committed first, then the bytes go in place, then the record and the redo removal
    * commit together. A crash in between is finished by start-up replaying the redo.
    */
-  private async overwriteLocked(chunkId: string, old: ChunkRecord, offset: number, data: Buffer, reserved: number, version: number | undefined, lastTx?: string): Promise<number> {
+  private async overwriteLocked(chunkId: string, old: ChunkRecord, offset: number, data: Buffer, reservation: Reservation, version: number | undefined, lastTx?: string): Promise<number> {
     const size = Math.max(old.size, offset + data.length);
-    try {
-      const boundary = await this.checkBoundaryLocked(chunkId, old, offset, data.length);
-      const after: ChunkRecord = { ...old, size, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, offset, data, boundary), lastTx };
+    const boundary = await this.checkBoundaryLocked(chunkId, old, offset, data.length);
+    const after: ChunkRecord = { ...old, size, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, offset, data, boundary), lastTx };
+    await this.table.commit(chunkId, after, reservation, async () => {
       await this.table.records.logRedo({ chunkId, offset, data, after });
       crashPoint('redo.logged');
       await this.table.files.writeAt(chunkId, offset, data, 'redo.written', 'redo.written');
       await this.table.records.finishRedo(chunkId, after);
       crashPoint('redo.committed');
-      this.table.chunks.set(chunkId, after);
-      this.table.space.release(reserved - chargeDelta(old.size, size));
-    } catch (err) {
-      this.table.space.release(reserved);
-      throw err;
-    }
-    this.table.emit(chunkId);
-    return this.table.versionOf(chunkId);
+    });
+    return after.version;
   }
 
   /**

@@ -1,15 +1,17 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { InsufficientSpaceError } from '../errors.js';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import type { Payload, SpillProvider } from '../wire/payload.js';
-import { decodeSums, identityOf, sameIdentity, sumsOfFile } from './checksums.js';
-import type { WrittenFile } from './chunk-files.js';
-import type { ChunkRecord } from './chunk-records.js';
-import type { ChunkTable } from './chunk-table.js';
-import { nextVersion, type NewVersion } from './chunk-types.js';
-import type { CorruptChunks } from './corrupt-chunks.js';
-import { crashPoint } from './crash-points.js';
-import { charge, chargeDelta } from './space.js';
+import { InsufficientSpaceError } from '../../errors.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import type { Payload, SpillProvider } from '../../wire/payload.js';
+import { identityOf, sameIdentity, sumsOfFile } from '../checksums/block-sums.js';
+import { decodeSums } from '../checksums/sums-file.js';
+import type { WrittenFile } from '../chunks/files.js';
+import type { ChunkRecord } from '../chunks/records.js';
+import type { ChunkTable } from '../chunks/table.js';
+import { nextVersion, type NewVersion } from '../chunks/types.js';
+import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
+import { crashPoint } from '../io/crash-points.js';
+import { charge, chargeDelta } from '../space/charges.js';
+import type { Reservation } from '../space/space-account.js';
 import { StagedFile } from './staged-file.js';
 
 /**
@@ -42,16 +44,18 @@ export class VersionInstaller {
       return this.table.withChunkLock(chunkId, () => this.installStagedLocked(chunkId, data, version));
     }
     return this.table.withChunkLock(chunkId, async () => {
-      const space = this.table.space;
       // An overwrite is charged only for growth: the old file goes when the rename lands.
-      const growth = chargeDelta(this.table.sizeOf(chunkId), data.length);
-      if (!space.tryReserve(growth)) throw new InsufficientSpaceError(space.available);
-      return this.writeWholeLocked(chunkId, data, Math.max(0, growth), version);
+      const reservation = this.table.space.reserve(chargeDelta(this.table.sizeOf(chunkId), data.length));
+      try {
+        return await this.writeWholeLocked(chunkId, data, reservation, version);
+      } finally {
+        reservation.release();
+      }
     });
   }
 
-  /** Caller holds the chunk lock and `reserved` bytes for the new version. */
-  async writeWholeLocked(chunkId: string, data: Buffer, reserved: number, version: number | undefined, lastTx?: string): Promise<number> {
+  /** Caller holds the chunk lock and a reservation for the new version, which a commit settles. */
+  async writeWholeLocked(chunkId: string, data: Buffer, reservation: Reservation, version: number | undefined, lastTx?: string): Promise<number> {
     const files = this.table.files;
     const temp = files.tempPath();
     let written: WrittenFile;
@@ -59,11 +63,10 @@ export class VersionInstaller {
       written = await files.writeNew(temp, data);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
-      this.table.space.release(reserved);
       throw err;
     }
     crashPoint('store.data-synced');
-    return this.installLocked(chunkId, temp, { size: data.length, ...written }, reserved, version, null, undefined, lastTx);
+    return this.installLocked(chunkId, temp, { size: data.length, ...written }, reservation, version, null, undefined, lastTx);
   }
 
   private async installStagedLocked(chunkId: string, staged: StagedFile, version: number | undefined): Promise<number> {
@@ -77,18 +80,18 @@ export class VersionInstaller {
       await handle.close();
     }
     crashPoint('store.data-synced');
-    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.reserved, version, null, () => staged.adopted());
+    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.reservation, version, null, () => staged.adopted());
   }
 
   /**
    * Commits a prepared whole version (prepare_chunk, or a v1 prepared append) as the chunk.
    * Its sums file was made for its data (checked at start-up).
    */
-  async installPreparedLocked(chunkId: string, src: NewVersion, size: number, reserved: number, syncSrcDir: () => Promise<void>, lastTx?: string): Promise<number> {
+  async installPreparedLocked(chunkId: string, src: NewVersion, size: number, reservation: Reservation, syncSrcDir: () => Promise<void>, lastTx?: string): Promise<number> {
     const decoded = decodeSums(await readFile(src.sums));
     const st = await stat(src.data, { bigint: true });
     if (decoded.kind !== 'ok' || !sameIdentity(decoded.sums.identity, identityOf(st)) || decoded.sums.size !== size) throw new Error('prepared checksums do not match their data');
-    const version = await this.installLocked(chunkId, src.data, { size, crcs: decoded.sums.crcs, identity: identityOf(st) }, reserved, undefined, syncSrcDir, undefined, lastTx);
+    const version = await this.installLocked(chunkId, src.data, { size, crcs: decoded.sums.crcs, identity: identityOf(st) }, reservation, undefined, syncSrcDir, undefined, lastTx);
     await unlink(src.sums).catch(() => undefined);
     return version;
   }
@@ -97,42 +100,42 @@ export class VersionInstaller {
    * The way a chunk is replaced whole: `from` (complete, fsynced) is renamed over the chunk,
    * the directory fsynced, then the record committed. A crash between rename and commit
    * leaves the new file under a record naming the old inode: start-up computes its sums
-   * and gives it the next version (the store was never acknowledged). `reserved` is what the
-   * caller holds for the new version; afterwards the account holds the new size in place of
-   * the old.
+   * and gives it the next version (the store was never acknowledged). Once the rename
+   * lands, `reservation` is settled: the account holds the new size in place of the old.
    */
   private async installLocked(
     chunkId: string,
     from: string,
     built: WrittenFile & { size: number },
-    reserved: number,
+    reservation: Reservation,
     version: number | undefined,
     syncSrcDir: (() => Promise<void>) | null,
     adopted?: () => void,
     lastTx?: string,
   ): Promise<number> {
-    const { files, records, space } = this.table;
+    const { files, records } = this.table;
     try {
       await files.install(from, chunkId);
     } catch (err) {
-      if (syncSrcDir === null && !adopted) {
-        await unlink(from).catch(() => undefined);
-        space.release(reserved);
-      }
+      if (syncSrcDir === null && !adopted) await unlink(from).catch(() => undefined);
       throw err;
     }
     adopted?.();
     crashPoint('store.renamed');
     const old = this.table.get(chunkId);
     const after: ChunkRecord = { size: built.size, version: nextVersion(old, version), crcs: built.crcs, ino: built.identity.ino, btimeNs: built.identity.btimeNs, lastTx };
-    // From here the file is the chunk, whatever happens to the commit.
-    this.table.chunks.set(chunkId, after);
-    space.release((old ? charge(old.size) : 0) + reserved - charge(built.size));
-    await Promise.all([files.syncDir(), syncSrcDir?.()]);
-    await records.put(chunkId, after);
-    crashPoint('store.committed');
-    if (this.corrupt.has(chunkId)) await this.corrupt.acknowledge([chunkId]);
-    this.table.emit(chunkId);
+    await this.table.commit(
+      chunkId,
+      after,
+      reservation,
+      async () => {
+        await Promise.all([files.syncDir(), syncSrcDir?.()]);
+        await records.put(chunkId, after);
+        crashPoint('store.committed');
+        if (this.corrupt.has(chunkId)) await this.corrupt.acknowledge([chunkId]);
+      },
+      true,
+    );
     return after.version;
   }
 }

@@ -1,9 +1,10 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import { decodeSums, encodeSums, identityOf, sameIdentity, sumsOfFile, type ChunkSums } from './checksums.js';
-import type { ChunkFiles } from './chunk-files.js';
-import type { NewVersion } from './chunk-types.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import { identityOf, sameIdentity, sumsOfFile, type ChunkSums } from '../checksums/block-sums.js';
+import { decodeSums, writeSumsFile } from '../checksums/sums-file.js';
+import type { ChunkFiles } from '../chunks/files.js';
+import type { NewVersion } from '../chunks/types.js';
 
 /**
  * The v1-style sums files that go with prepared whole versions: a v1 data directory has
@@ -35,16 +36,5 @@ export async function repairPreparedSums(v: NewVersion, pool: BufferPool, log: L
     log.debug({ data: v.data, why: decoded?.kind ?? 'missing' }, 'checksums of a prepared transaction recomputed');
   } finally {
     await handle.close();
-  }
-}
-
-/** Creates `path` holding `sums`, fsynced. */
-export async function writeSumsFile(path: string, sums: ChunkSums): Promise<void> {
-  const fh = await open(path, 'wx', 0o644);
-  try {
-    await fh.writeFile(encodeSums(sums));
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

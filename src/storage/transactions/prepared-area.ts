@@ -1,11 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ChunkIdentity, NewVersion } from './chunk-types.js';
-import { isSafeId } from './safe-name.js';
+import type { ChunkIdentity, NewVersion } from '../chunks/types.js';
+import { isSafeId } from '../../safe-name.js';
 
-// The `.prepared/` folder of a chunk directory and the sidecar format of its transactions
-// (see transactions.ts for what each format holds and the invariants start-up relies on).
+/**
+ * The `.prepared/` folder of a chunk directory and the sidecar format of its transactions.
+ * Each prepared transaction (prepare_* / commit_* / rollback_*) is files in the folder (a
+ * dot-name, so never a chunk id) and a sidecar `<stem>.json` naming the transaction:
+ * - prepare_chunk (format 1): `<stem>.data`, the whole new version, and `<stem>.crc`, its
+ *   checksums; commit renames it over the chunk.
+ * - prepare_append (format 2): `<stem>.data` holds only the record's bytes (their CRC32 in
+ *   the sidecar, with the offset and the chunk version they apply to), never a copy of the
+ *   chunk; commit appends them in place or, below the end, overwrites through a redo record
+ *   (ChunkAppender). The chunk's record names the last transaction committed into it, so a
+ *   sidecar left by a crash right after such a commit is known for the commit it was.
+ * - v1's prepared appends (format 1, a whole copy) are still committed by rename.
+ * Data and checksums are written and fsynced first, then the sidecar (temp, fsync, rename,
+ * directory fsync), and only then is `prepared` replied; so a sidecar on disk always means
+ * complete data and checksums. The stem is random: ids may hold dots and reach 128
+ * characters each, so names built from them could be ambiguous or too long.
+ *
+ * Invariants the start-up scan relies on:
+ * - commit renames `.data` onto the chunk before it deletes the sidecar;
+ * - rollback and expiry delete the sidecar (and fsync the folder) before the data.
+ * Hence a sidecar whose data is gone was committed, and data without a sidecar was never
+ * prepared (a crash mid-prepare) and is removed.
+ */
 
 export type TxKind = 'chunk' | 'append';
 

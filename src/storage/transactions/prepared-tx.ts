@@ -1,11 +1,14 @@
+import type { Reservation } from '../space/space-account.js';
 import type { TxKind } from './prepared-area.js';
 
 export interface PreparedTx {
   readonly kind: TxKind;
   readonly chunkId: string;
   readonly transactionId: string;
-  /** Bytes of the prepared file, i.e. of the whole new version; reserved in the space account until it ends. */
+  /** Bytes of the prepared file, i.e. of the whole new version. */
   readonly size: number;
+  /** Its charge (txCharge), held until it ends: a commit settles it, a rollback releases it. */
+  readonly reservation: Reservation;
   /** Milliseconds since the epoch; expiry counts from here, across restarts. */
   readonly createdAt: number;
   readonly stem: string;
@@ -35,8 +38,6 @@ export const STALE_VERSION = -1;
 // Ended transactions remembered for idempotent repeats; oldest forgotten first.
 const MAX_OUTCOMES = 10_000;
 
-// What a prepared transaction is charged against the space limit is space's rule (space.ts).
-export { txCharge } from './space.js';
 
 /** Bounded memory of ended transactions, so repeated commits and rollbacks answer consistently. */
 export class Outcomes {

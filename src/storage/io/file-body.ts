@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { BufferPool } from '../wire/buffer-pool.js';
-import type { FileBody } from '../wire/payload.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import type { FileBody } from '../../wire/payload.js';
 
 // Blocks of this size (a multiple of the 64 KiB checksum block) are read from the file and
 // handed to the socket in turn.

@@ -1,9 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crashPoint } from '../crash-points.js';
-import { frameOf } from './wal-frame.js';
-import { packHeader } from './wal-entry.js';
-import { writeAll } from '../write-all.js';
+import { crashPoint } from '../io/crash-points.js';
+import { frameOf } from './frame.js';
+import { packHeader } from './entry.js';
+import { writeAll } from '../io/write-all.js';
 
 // `<chunk dir>/.meta/wal-0.log` and `wal-1.log`: one takes new records while the other,
 // full, waits for its checkpoint; each starts with a header frame naming its generation.

@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
-import { ChunkNotFoundError, CorruptChunkError } from '../errors.js';
-import type { ChunkStore } from './chunk-store.js';
+import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
+import type { VerifiedChunk } from './verified-chunk.js';
+
+/** What a scrub reads through: the store. */
+export interface ScrubTarget {
+  chunkIds(): string[];
+  openVerified(chunkId: string): Promise<VerifiedChunk>;
+  lastScrub(): Promise<number | null>;
+  recordScrub(startedAt: number): Promise<void>;
+}
 
 export interface ScrubberOptions {
   /** A pass over every chunk starts this long after the previous one started. */
@@ -30,7 +38,7 @@ interface PassResult {
  * restarts do not reset the schedule: a server restarted more often than the interval still
  * gets scrubbed. A server's first pass comes one interval after its first start.
  */
-export function startScrubber(store: ChunkStore, opts: ScrubberOptions): Scrubber {
+export function startScrubber(store: ScrubTarget, opts: ScrubberOptions): Scrubber {
   let stopped = false;
   let wake: (() => void) | null = null;
 
@@ -61,11 +69,11 @@ export function startScrubber(store: ChunkStore, opts: ScrubberOptions): Scrubbe
     for (const chunkId of store.chunkIds()) {
       if (stopped) return result;
       try {
-        const file = await store.openForRead(chunkId);
+        const file = await store.openVerified(chunkId);
         try {
-          await store.verify(file, 'scrub', pace);
+          await file.verifyAll('scrub', pace);
         } finally {
-          await file.handle.close();
+          await file.close();
         }
         result.chunks++;
       } catch (err) {
