@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { authFailed, MSG, RequestError, type AuthFailure } from '../errors.js';
-import type { SecuritySettings } from '../config/config.js';
+import type { SecuritySettings } from './settings.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { ClientKeys } from './keys.js';
 import type { Access } from './policy.js';

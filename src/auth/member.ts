@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RpcAuth } from '../net/rpc.js';
-import type { SecuritySettings } from '../config/config.js';
+import type { SecuritySettings } from './settings.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { Guard, type Reply } from './guard.js';
 import { claimedSender, type Access } from './policy.js';
