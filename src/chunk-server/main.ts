@@ -1,5 +1,5 @@
 // The chunk server's start, as steps that each hand the next what it needs: store ->
-// transaction log -> background sweeps -> listener -> cluster side -> handlers -> port
+// transaction log -> listener and background sweeps -> cluster side -> handlers -> port
 // record -> metrics -> master link. Whatever a step opens is closed in reverse order, by
 // stop() or at once when a later step fails.
 import type { Logger } from 'pino';
@@ -44,15 +44,17 @@ async function start(config: ChunkServerConfig, log: Logger, closers: Closers): 
   closers.add(() => store.close());
   const txLog = openTxLog(config, layout, log);
   closers.add(() => txLog.close());
-  const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
-  const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
-  closers.add(() => Promise.all([sweeper.stop(), scrubber.stop()]).then(() => undefined));
-
   const router = new Router();
   const port = config.port ?? (await recordedPort(layout.infoFile, config.serverId)) ?? 0;
   const server = await startListener(config, { layout, port, store, pool, router, log });
   // From here to router.open nothing may wait: see Router.
-  closers.add(() => server.close(config.shutdownGraceS * 1000));
+  const sweeper = startExpirySweep(store, config.transactionTtlS * 1000, txLog.log, log);
+  const scrubber = startScrubber(store, { intervalMs: config.scrubIntervalS * 1000, rateBytesPerS: config.scrubRateMbS * MIB, log });
+  closers.add(async () => {
+    await server.close(config.shutdownGraceS * 1000);
+    // Only now: requests still finishing may prepare transactions and read chunks.
+    await Promise.all([sweeper.stop(), scrubber.stop()]);
+  });
   const address = `${config.host}:${server.port}`;
   const { cluster, master, runner } = joinCluster(config, address, store, layout, log);
   closers.add(() => runner.stop());

@@ -4,7 +4,6 @@ import { ConfigError } from '../config/checks.js';
 import { DEFAULT_CONFIG, readConfigFile } from '../config/file.js';
 import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
-
 export interface CliSpec<Flags, Config, Service extends { stop(): Promise<void> }> {
   /** Program name, the prefix of every line written to stderr. */
   readonly name: string;
