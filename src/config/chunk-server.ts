@@ -22,8 +22,11 @@ export type ChunkServerConfig = Omit<Settings<typeof CHUNK_SERVER_KEYS>, 'server
   security?: SecuritySettings;
 };
 
+// serverId has no default of its own: unset, it is made from the start time.
+const { serverId: _unset, ...rowDefaults } = defaultsOf(CHUNK_SERVER_KEYS);
+
 export const DEFAULTS: Omit<ChunkServerConfig, 'serverId'> = {
-  ...defaultsOf(CHUNK_SERVER_KEYS),
+  ...rowDefaults,
   x: 0,
   y: 0,
   master: { enabled: MASTER_ENABLED.default, host: MASTER_KEYS.host.default, port: MASTER_KEYS.port.default, replicationFactor: MASTER_KEYS.replicationFactor.default },
