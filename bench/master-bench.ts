@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { MASTER_DEFAULTS, type MasterConfig } from '../src/master/config.js';
+import { MASTER_DEFAULTS, type MasterConfig } from '../src/config/master.js';
 import { masterCommands } from '../src/master/commands/index.js';
 import { masterContext } from '../src/master/main.js';
 import { Namespace, type FileMetadata } from '../src/master/namespace/namespace.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Access } from '../commands/define.js';
 import type { AccessPolicy } from '../commands/registry.js';
 import { AuthFailedError, AuthRequiredError, MemberRequiredError, RequestError, type AuthFailure } from '../errors.js';
-import type { SecuritySettings } from '../config/config.js';
+import type { SecuritySettings } from './settings.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { ClientKeys } from './keys.js';
 import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, type Proof } from './proof.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from '../commands/registry.js';
 import type { RpcAuth } from '../net/rpc.js';
-import type { SecuritySettings } from '../config/config.js';
+import type { SecuritySettings } from './settings.js';
 import type { FrameDigest } from './frame-hasher.js';
 import { Guard, type Reply } from './guard.js';
 import { macMatches, MEMBER_PREFIX, PROOF_BYTES, splitProof, TRAILER_BYTES, TRAILER_HEAD } from './proof.js';

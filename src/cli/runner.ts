@@ -1,11 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
-import { ConfigError, readConfigFile } from '../config/config.js';
-
-export const DEFAULT_CONFIG = './chunk_server.toml';
-// Usage errors exit with 2, as POSIX tools do; start-up failures (port taken, disk) with 1.
-const EXIT_USAGE = 2;
-const EXIT_FAILURE = 1;
+import { ConfigError } from '../config/checks.js';
+import { DEFAULT_CONFIG, readConfigFile } from '../config/file.js';
+import { EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 export interface CliSpec<Flags, Config, Service extends { stop(): Promise<void> }> {
   /** Program name, the prefix of every line written to stderr. */
@@ -26,24 +23,20 @@ export async function runCli<Flags, Config, Service extends { stop(): Promise<vo
   argv: string[],
   spec: CliSpec<Flags, Config, Service>,
 ): Promise<void> {
-  const usageError = (message: string): never => {
-    process.stderr.write(`${spec.name}: ${message}\n`);
-    process.exit(EXIT_USAGE);
-  };
   const program = spec.program.exitOverride().configureOutput({ writeErr: () => undefined });
   try {
     program.parse(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) process.exit(0);
-      usageError(err.message.replace(/^error: /, ''));
+      usageError(spec.name, err.message.replace(/^error: /, ''));
     }
     throw err;
   }
   const flags = program.opts<Flags & { config?: string }>();
   const positional = program.args[0];
   if (flags.config !== undefined && positional !== undefined && positional !== flags.config) {
-    usageError(`two config paths given: ${positional} and --config ${flags.config}`);
+    usageError(spec.name, `two config paths given: ${positional} and --config ${flags.config}`);
   }
   const configPath = flags.config ?? positional;
 
@@ -51,18 +44,18 @@ export async function runCli<Flags, Config, Service extends { stop(): Promise<vo
   try {
     config = spec.resolve(readConfigFile(configPath ?? DEFAULT_CONFIG, configPath !== undefined), flags);
   } catch (err) {
-    if (err instanceof ConfigError) usageError(err.message);
+    if (err instanceof ConfigError) usageError(spec.name, err.message);
     throw err;
   }
 
-  const log = spec.logger(config!);
+  const log = spec.logger(config);
   let service: Service;
   try {
-    service = await spec.start(config!, log);
+    service = await spec.start(config, log);
   } catch (err) {
     log.fatal({ err }, `${spec.name} failed to start`);
     process.stderr.write(`${spec.name}: cannot start: ${(err as Error).message}\n`);
-    process.exit(EXIT_FAILURE);
+    process.exit(EXIT_FAILED);
   }
 
   let stopping = false;
@@ -77,10 +70,15 @@ export async function runCli<Flags, Config, Service extends { stop(): Promise<vo
       },
       (err: unknown) => {
         log.error({ err }, 'error during shutdown');
-        process.exit(EXIT_FAILURE);
+        process.exit(EXIT_FAILED);
       },
     );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function usageError(name: string, message: string): never {
+  process.stderr.write(`${name}: ${message}\n`);
+  process.exit(EXIT_USAGE);
 }

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { MASTER_DEFAULTS, type MasterConfig } from '../../src/master/config.js';
+import { MASTER_DEFAULTS, type MasterConfig } from '../../src/config/master.js';
 import { startMaster, type Master } from '../../src/master/main.js';
 import { call, ROOT, spawnListening, spawnServer, type ChildServer, type Reply } from './helpers.js';
 
@@ -59,7 +59,7 @@ export async function writeToml(dir: string, name: string, text: string): Promis
 
 /** Master config for tests: fast beats and re-replication passes. `beatS` sets when servers are dropped (2x). */
 export function masterToml(o: { beatS?: number; extra?: string } = {}): string {
-  return `[master]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nreplication_interval = 0.3\nconnect_timeout_s = 1\npeer_timeout_s = 10\n${o.extra ?? ''}`;
+  return `[master]\nheartbeat_interval = ${o.beatS ?? BEAT_S}\nreplication_interval = 0.3\n${o.extra ?? ''}`;
 }
 
 /** Chunk server config for tests: fast beats, short timeouts. */

@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr, Unpackr } from 'msgpackr';
 import { pino } from 'pino';
-import { startChunkServer, type ChunkServer } from '../../src/chunk-server/chunk-server.js';
-import { DEFAULTS, type ChunkServerConfig } from '../../src/config/config.js';
+import { startChunkServer, type ChunkServer } from '../../src/chunk-server/main.js';
+import { DEFAULTS, type ChunkServerConfig } from '../../src/config/chunk-server.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'chunkserver');

@@ -1,9 +1,11 @@
 // Where the gfs command finds its master and chunk size: flags, then the environment, then
 // the config file (the chunk server's TOML, whose [master] and [client] keys are the
 // reference's), then the defaults.
-import { DEFAULT_CONFIG } from '../runner.js';
-import { DEFAULT_CHUNK_SIZE } from '../../client/index.js';
-import { ConfigError, num, parseHostPort, readConfigFile, table, text } from '../../config/config.js';
+import { connectPort, hostPort, numberCheck } from '../../config/checks.js';
+import { DEFAULT_CONFIG, readConfigFile } from '../../config/file.js';
+import { CLIENT_KEYS } from '../../config/keys/client.js';
+import { MASTER_KEYS } from '../../config/keys/master.js';
+import { read, where } from '../../config/schema.js';
 
 export interface GfsFlags {
   master?: string;
@@ -21,37 +23,24 @@ export interface GfsSettings {
   readonly keyFile: string | undefined;
 }
 
-const DEFAULT_MASTER_HOST = 'localhost';
-const DEFAULT_MASTER_PORT = 5000;
+const concurrencyCheck = numberCheck((n) => Number.isInteger(n) && n > 0, 'a positive whole number');
 
 /** Throws ConfigError (a usage error) for a bad flag, variable or file. */
 export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSettings {
-  const file = readConfigFile(flags.config ?? DEFAULT_CONFIG, flags.config !== undefined);
-  const m = table(file, 'master');
-  const c = table(file, 'client');
+  const file = { file: readConfigFile(flags.config ?? DEFAULT_CONFIG, flags.config !== undefined) };
   let master: string;
   if (flags.master !== undefined) master = checked('--master', flags.master);
   else if (env.GFS_MASTER) master = checked('GFS_MASTER', env.GFS_MASTER);
-  else {
-    const host = m.host === undefined ? DEFAULT_MASTER_HOST : text('[master] host', m.host);
-    const port = m.port === undefined ? DEFAULT_MASTER_PORT : num('[master] port', m.port, (n) => Number.isInteger(n) && n > 0 && n <= 65535, 'a port number 1-65535');
-    master = `${host}:${port}`;
-  }
-  const whole = (n: number): boolean => Number.isInteger(n) && n > 0;
-  const chunkSize =
-    flags.chunk_size !== undefined
-      ? num('--chunk_size', flags.chunk_size, whole, 'a positive whole number of bytes')
-      : c.upload_chunk_size !== undefined
-        ? num('[client] upload_chunk_size', c.upload_chunk_size, whole, 'a positive whole number of bytes')
-        : DEFAULT_CHUNK_SIZE;
-  const concurrency = flags.concurrency === undefined ? undefined : num('--concurrency', flags.concurrency, whole, 'a positive whole number');
+  else master = `${read(MASTER_KEYS.host, file)}:${read(MASTER_KEYS.port, file, { check: connectPort })}`;
+  // Unlike the servers' flags, --chunk_size does not lend its name to a bad file value.
+  const chunk = CLIENT_KEYS.chunkSize;
+  const chunkSize = flags.chunk_size !== undefined ? chunk.check(where(chunk, 'gfs'), flags.chunk_size) : read(chunk, file);
+  const concurrency = flags.concurrency === undefined ? undefined : concurrencyCheck('--concurrency', flags.concurrency);
   const keyFile = flags.key_file ?? (env.GFS_KEY_FILE || undefined);
   return { master, chunkSize, concurrency, keyFile };
 }
 
-function checked(where: string, value: string): string {
-  const { host, port } = parseHostPort(where, value);
+function checked(name: string, value: string): string {
+  const { host, port } = hostPort(name, value);
   return `${host}:${port}`;
 }
-
-export { ConfigError };

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { MasterConfig } from '../config.js';
+import type { MasterConfig } from '../../config/master.js';
 import { loadClientCredential } from '../../auth/client.js';
 import { ClientKeys } from '../../auth/keys.js';
 import { GfsClient } from '../../client/index.js';

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import t from 'tap';
-import { DEFAULTS } from '../../../src/config/config.js';
+import { DEFAULTS } from '../../../src/config/chunk-server.js';
 import { BEAT_S, freePort, startMasterHere, waitFor } from '../../support/cluster-helpers.js';
 import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
 import { http } from '../../support/web-helpers.js';

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveMasterConfig, MASTER_DEFAULTS } from '../../../src/master/config.js';
-import { readConfigFile } from '../../../src/config/config.js';
+import { resolveMasterConfig, MASTER_DEFAULTS } from '../../../src/config/master.js';
+import { readConfigFile } from '../../../src/config/file.js';
 import { masterToml, runMaster, spawnMaster, writeToml } from '../../support/cluster-helpers.js';
 import { call, ROOT, tempDir } from '../../support/helpers.js';
 

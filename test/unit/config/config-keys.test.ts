@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveSecurity } from '../../../src/auth/settings.js';
-import { KNOWN_KEYS } from '../../../src/config/keys.js';
-import { readConfigFile, resolveConfig, type Table } from '../../../src/config/config.js';
-import { resolveMasterConfig } from '../../../src/master/config.js';
+import type { Table } from '../../../src/config/checks.js';
+import { resolveConfig } from '../../../src/config/chunk-server.js';
+import { readConfigFile } from '../../../src/config/file.js';
+import { KNOWN_KEYS } from '../../../src/config/known-keys.js';
+import { resolveMasterConfig } from '../../../src/config/master.js';
+import { resolveSecurity } from '../../../src/config/security.js';
 import { runMaster } from '../../support/cluster-helpers.js';
 import { ROOT, runCli, tempDir } from '../../support/helpers.js';
 
@@ -46,6 +48,8 @@ t.test('an unknown section or key stops both servers at start-up, naming it', as
     ['[master]\nreplication = 2\n', 'unknown key replication in [master]'],
     ['stray = 1\n', 'unknown top-level key stray'],
     ['[security]\ntls_cert = "c.pem"\n', '[security] tls_cert: TLS is not built in'],
+    ['[master]\nconnect_timeout_s = 2\n', '[master] connect_timeout_s: removed: the master never used it'],
+    ['[master]\npeer_timeout_s = 30\n', '[master] peer_timeout_s: removed: the master never used it'],
   ];
   for (const [toml, message] of cases) {
     await writeFile(join(dir, 'x.toml'), toml);

@@ -3,7 +3,8 @@
 import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { ConfigError, DEFAULTS, resolveConfig } from '../../../src/config/config.js';
+import { ConfigError } from '../../../src/config/checks.js';
+import { DEFAULTS, resolveConfig } from '../../../src/config/chunk-server.js';
 import { charge } from '../../../src/storage/index.js';
 import { bytes, call, flipByte, MIB, startLoggedServer, tempDir } from '../../support/helpers.js';
 

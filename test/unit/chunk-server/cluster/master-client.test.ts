@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import t from 'tap';
-import { startChunkServer } from '../../../../src/chunk-server/chunk-server.js';
+import { startChunkServer } from '../../../../src/chunk-server/main.js';
 import { backoffMs } from '../../../../src/chunk-server/cluster/master-client.js';
 import { decodeBody } from '../../../../src/wire/codec.js';
 import { freePort, waitFor } from '../../../support/cluster-helpers.js';

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveConfig } from '../../../../src/config/config.js';
+import { resolveConfig } from '../../../../src/config/chunk-server.js';
 import { DirSyncer } from '../../../../src/storage/index.js';
 import { charge } from '../../../../src/storage/index.js';
 import { bytes, call, startServer } from '../../../support/helpers.js';

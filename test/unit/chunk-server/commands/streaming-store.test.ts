@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { Cluster } from '../../../../src/chunk-server/cluster/replication.js';
 import { Rpc } from '../../../../src/net/rpc.js';
-import { resolveConfig } from '../../../../src/config/config.js';
+import { resolveConfig } from '../../../../src/config/chunk-server.js';
 import type { HandlerContext } from '../../../../src/chunk-server/commands/context.js';
 import { chunkServerCommands } from '../../../../src/chunk-server/commands/index.js';
 import { listen } from '../../../../src/net/server.js';

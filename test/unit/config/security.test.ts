@@ -3,8 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveSecurity } from '../../../src/auth/settings.js';
-import { ConfigError } from '../../../src/config/config.js';
+import { resolveSecurity } from '../../../src/config/security.js';
+import { ConfigError } from '../../../src/config/checks.js';
 import { runCli, tempDir } from '../../support/helpers.js';
 
 const KEY = 'ab'.repeat(32);

@@ -1,0 +1,58 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { FrameHasher } from '../../auth/frame-hasher.js';
+import { guarded } from '../../auth/member.js';
+import type { ChunkServerConfig } from '../../config/chunk-server.js';
+import type { Dispatch } from '../../net/connection.js';
+import { listen, type RunningServer } from '../../net/server.js';
+import type { ChunkStore } from '../../storage/index.js';
+import type { BufferPool } from '../../wire/buffer-pool.js';
+import { chunkServerCommands } from '../commands/index.js';
+import { MIB, type Layout } from './layout.js';
+
+/**
+ * The listener's way to the handlers. Their context needs this server's address, known only
+ * once the port is bound, so the router is opened right after listen() resolves, in the same
+ * turn of the event loop: no socket is accepted or read before (those are I/O callbacks,
+ * which wait for that turn to end).
+ */
+export class Router {
+  private serve: Dispatch | null = null;
+  private watch: ((socket: Socket) => void) | null = null;
+
+  readonly dispatch: Dispatch = (decoded, digest) =>
+    this.serve === null ? Promise.reject(new Error('request before the handlers were ready')) : this.serve(decoded, digest);
+
+  readonly onSocket = (socket: Socket): void => this.watch?.(socket);
+
+  open(serve: Dispatch, watch: ((socket: Socket) => void) | null): void {
+    this.serve = serve;
+    this.watch = watch;
+  }
+}
+
+/** Binds the client port: the one configured, else the one recorded for this server_id, else a free one. */
+export function startListener(
+  config: ChunkServerConfig,
+  o: { layout: Layout; port: number; store: ChunkStore; pool: BufferPool; router: Router; log: Logger },
+): Promise<RunningServer> {
+  return listen({
+    host: config.host,
+    port: o.port,
+    limits: {
+      maxFrameBytes: o.layout.maxFrameBytes,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
+      frameTimeoutMs: config.frameTimeoutS * 1000,
+      writeTimeoutMs: config.writeTimeoutS * 1000,
+    },
+    frameMemoryBytes: Math.floor(config.frameMemoryMb * MIB),
+    maxConnections: config.maxConnections,
+    dispatch: guarded(config.security, { policy: chunkServerCommands.policy, log: o.log }, o.router.dispatch),
+    onSocket: o.router.onSocket,
+    observeFrames: config.security ? () => new FrameHasher(o.layout.maxFrameBytes) : undefined,
+    pool: o.pool,
+    stream: { spill: o.store.spillProvider(o.pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
+    takesSpilled: chunkServerCommands.takesSpilled,
+    log: o.log,
+  });
+}
