@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { memberRpcAuth } from '../../auth/member.js';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import { Rpc } from '../../net/rpc.js';
-import type { ChunkStore } from '../../storage/chunk-store.js';
+import type { ChunkStore } from '../../storage/index.js';
 import { ChunkReporter } from '../cluster/chunk-reports.js';
 import { InstructionRunner } from '../cluster/instructions.js';
 import { MasterClient, type MasterClientOptions } from '../cluster/master-client.js';

@@ -3,7 +3,7 @@ import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import { listenHttp, type HttpSide } from '../../http/http-server.js';
 import { metricsRoutes } from '../../http/metrics-routes.js';
 import type { Registry } from 'prom-client';
-import type { ChunkStore } from '../../storage/chunk-store.js';
+import type { ChunkStore } from '../../storage/index.js';
 import type { MasterClient } from '../cluster/master-client.js';
 
 /** GET /metrics and /healthz on [chunk_server] metrics_port; null when it could not listen. */

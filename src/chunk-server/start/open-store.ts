@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
-import { ChunkStore } from '../../storage/chunk-store.js';
+import { ChunkStore } from '../../storage/index.js';
 import type { BufferPool } from '../../wire/buffer-pool.js';
 import { openTransactionLog, type TransactionLog } from '../transaction-log.js';
 import type { Layout } from './layout.js';
