@@ -1,6 +1,8 @@
 // The checks a config value passes, each naming what it wants in the message it fails with.
 // `where` is the flag the value came from, else `[section] key`: the user's own words.
 
+import { splitAddress } from '../net/address.js';
+
 /** A configuration problem; the command line prints its message on one line and exits with status 2. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -67,8 +69,11 @@ export const logLevel = oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace
 /** `host:port`, the one place config reads an address. */
 export function hostPort(where: string, v: string): { host: string; port: number } {
   const at = v.lastIndexOf(':');
-  if (at <= 0) throw new ConfigError(`${where} must be HOST:PORT, got ${JSON.stringify(v)}`);
-  return { host: v.slice(0, at), port: connectPort(where, v.slice(at + 1)) };
+  const port = at <= 0 ? null : connectPort(where, v.slice(at + 1));
+  // The one address rule (net/address.ts): a bracketed IPv6 host loses its brackets.
+  const parts = port === null ? null : splitAddress(v);
+  if (parts === null) throw new ConfigError(`${where} must be HOST:PORT, got ${JSON.stringify(v)}`);
+  return parts;
 }
 
 export const addressList: Check<string[]> = (where, v) => {
