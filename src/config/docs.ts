@@ -1,4 +1,4 @@
-// chunk_server.toml and README's table of keys, written from the rows (`npm run config-docs`;
+// chunk_server.toml and docs/operating.md's table of keys, written from the rows (`npm run config-docs`;
 // test/unit/config/docs.test.ts fails when either is stale).
 import { ALL_ROWS } from './known-keys.js';
 import type { Row, Section } from './schema.js';
@@ -11,8 +11,8 @@ const TOML_HEADER = [
   '# Written from the rows in src/config/keys/ by `npm run config-docs`.',
 ];
 
-export const README_START = '<!-- config-keys: written from src/config/keys/ by `npm run config-docs` -->';
-export const README_END = '<!-- /config-keys -->';
+export const KEYS_TABLE_START = '<!-- config-keys: written from src/config/keys/ by `npm run config-docs` -->';
+export const KEYS_TABLE_END = '<!-- /config-keys -->';
 
 function tomlValue(v: unknown): string {
   return typeof v === 'string' || Array.isArray(v) ? JSON.stringify(v) : String(v);
@@ -39,21 +39,21 @@ function shownDefault(row: Row<unknown>): string {
   return `\`${typeof row.default === 'string' ? row.default : tomlValue(row.default)}\``;
 }
 
-/** README's table of keys, its markers included. */
-export function renderReadmeTable(): string {
-  const lines = [README_START, '| key | meaning | default |', '|---|---|---|'];
+/** docs/operating.md's table of keys, its markers included. */
+export function renderKeysTable(): string {
+  const lines = [KEYS_TABLE_START, '| key | meaning | default |', '|---|---|---|'];
   for (const section of SECTION_ORDER) {
     for (const row of ALL_ROWS.filter((r) => r.section === section)) {
       lines.push(`| \`[${row.section}] ${row.key}\` | ${row.summary} | ${shownDefault(row)} |`);
     }
   }
-  return [...lines, README_END].join('\n');
+  return [...lines, KEYS_TABLE_END].join('\n');
 }
 
-/** `readme` with the table between the markers replaced; throws when the markers are missing. */
-export function withReadmeTable(readme: string): string {
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} ... ${README_END} block`);
-  return readme.slice(0, start) + renderReadmeTable() + readme.slice(end + README_END.length);
+/** `page` with the table between the markers replaced; throws when the markers are missing. */
+export function withKeysTable(readme: string): string {
+  const start = readme.indexOf(KEYS_TABLE_START);
+  const end = readme.indexOf(KEYS_TABLE_END);
+  if (start < 0 || end < start) throw new Error(`docs/operating.md has no ${KEYS_TABLE_START} ... ${KEYS_TABLE_END} block`);
+  return readme.slice(0, start) + renderKeysTable() + readme.slice(end + KEYS_TABLE_END.length);
 }

@@ -91,7 +91,7 @@ t.test('master: /metrics counts commands, servers and files; /healthz answers', 
 });
 
 t.test('README lists every metric both processes expose', async (t) => {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const readme = await readFile(join(ROOT, 'docs/operating.md'), 'utf8');
   const metricsPort = await freePort();
   await startServer(t, { metricsPort });
   const httpPort = await freePort();
