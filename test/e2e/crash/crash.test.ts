@@ -2,12 +2,15 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { charge, largestFitting } from '../../../src/storage/space.js';
-import { waitFor } from '../../support/cluster-helpers.js';
-import { bytes, call, Client, MIB, spawnServer, stopChild, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { spawnServer, stopChild } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const SPACE_MB = 512;
 
-/** Chunk files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
+/** Member files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
 async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
   const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
   let total = 0;

@@ -9,7 +9,7 @@ import { macMatches, splitProof } from '../../../src/auth/proof.js';
 import { signedFrame } from '../../../src/auth/signer.js';
 import { AUTH_FAILURES } from '../../../src/errors.js';
 import { decodeBody, type FileBody, type Piece } from '../../../src/wire/codec.js';
-import { ROOT } from '../../support/helpers.js';
+import { ROOT } from '../../support/paths.js';
 
 const KEY = Buffer.from('k'.repeat(64));
 

@@ -3,8 +3,8 @@ import t from 'tap';
 import { parseAddress, Rpc } from '../../../src/net/rpc.js';
 import { PeerError } from '../../../src/errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
-import { freePort } from '../../support/cluster-helpers.js';
-import { frame } from '../../support/helpers.js';
+import { freePort } from '../../support/configs.js';
+import { frame } from '../../support/frames.js';
 
 type T = { teardown(fn: () => unknown): void };
 

@@ -6,7 +6,7 @@ import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { decodeBody } from '../../../src/wire/codec.js';
 import { FrameDecoder, SKELETON_MAX_BYTES, type DecodedFrame, type StreamOptions } from '../../../src/wire/frame-decoder.js';
 import type { SpilledBin, SpillProvider, SpillTarget } from '../../../src/wire/spill.js';
-import { bytes } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
 
 const packr = new Packr({ useRecords: false });
 const pool = new BufferPool(64 << 20);

@@ -11,7 +11,7 @@ import { dispatchMaster, MASTER_COMMANDS } from '../../../../src/master/commands
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
 import { Repairer } from '../../../../src/master/repairer.js';
-import { tempDir } from '../../../support/helpers.js';
+import { tempDir } from '../../../support/temp.js';
 
 const log = pino({ level: 'silent' });
 const D1 = 'aa';
