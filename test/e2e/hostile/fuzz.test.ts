@@ -11,7 +11,6 @@ import { join, relative } from 'node:path';
 import t from 'tap';
 import { MSG } from '../../../src/errors.js';
 import { isSafeId } from '../../../src/storage/safe-name.js';
-import { MIB } from '../../support/data.js';
 import { call, Client, type Reply } from '../../support/frames.js';
 import { anyFrame, breakingFrame, chance, FIELDS, int, MARKER, MAX_FRAME_BYTES, requestFrame, SEED } from '../../support/fuzz-inputs.js';
 import { startServer } from '../../support/in-process.js';
