@@ -22,7 +22,7 @@ const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'server_id', 
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: 'data/cluster' }, port: { type: 'string', default: '5000' } } });
 const dir = resolve(values.dir);
-if (!existsSync(join(ROOT, 'dist', 'master', 'cli.js'))) {
+if (!existsSync(join(ROOT, 'dist', 'cli', 'master.js'))) {
   process.stderr.write('cluster: dist/ is missing; run `npm run build` first\n');
   process.exit(1);
 }
