@@ -29,11 +29,6 @@ export async function status(masterPort: number): Promise<Reply> {
   return r;
 }
 
-/** cluster_status's row of the server at `address`, if the master knows it. */
-export async function serverRow(masterPort: number, address: string): Promise<Reply | undefined> {
-  return ((await status(masterPort)).servers as Reply[]).find((s) => s.address === address);
-}
-
 /** Waits until every one of `addresses` is live and has sent this master its full chunk report. */
 export function waitForReports(masterPort: number, addresses: string[], timeoutMs?: number): Promise<true> {
   return waitFor(`${addresses.length} servers live and reported`, async () => {

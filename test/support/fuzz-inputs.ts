@@ -24,7 +24,7 @@ function prng(seed: number): () => number {
   };
 }
 
-export const rand = prng(SEED);
+const rand = prng(SEED);
 export const int = (n: number): number => Math.floor(rand() * n);
 export const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 export const chance = (p: number): boolean => rand() < p;
@@ -37,7 +37,7 @@ export function randomBytes(n: number): Buffer {
 export const FIELDS = ['chunk_id', 'transaction_id', 'data', 'size', 'offset', 'file_path', 'chunk_index', 'client_id', 'replica_servers', 'current_replica'];
 // replicate_chunk connects to the addresses its request names; fuzzing it could send traffic
 // off this machine, so it is left to test/e2e/cluster/chain.test.ts.
-export const FUZZED_COMMANDS = COMMANDS.filter((c) => c !== 'replicate_chunk');
+const FUZZED_COMMANDS = COMMANDS.filter((c) => c !== 'replicate_chunk');
 
 const IDS = ['f1', 'f2', 'x.y', '-a', 'A_b'];
 const TX_IDS = ['1700000000000', '1700000000001', 't'];
