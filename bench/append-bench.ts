@@ -3,24 +3,13 @@
 // fdatasync); and 8 appenders on 8 chunks beside 8 such writers, with p99 latencies.
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
+import { BenchConn, expectOk, requestFrame } from './bench-client.js';
+import { KIB, MIB, now, percentile } from './measure.js';
 import type { ComparedRow } from './row.js';
 
-const KIB = 1024;
-const MIB = 1024 * KIB;
 const RECORD = 4 * KIB;
 
 export type AppendRow = ComparedRow & { detail: string };
-
-const now = (): number => performance.now();
-
-function ok(r: BenchReply, what: string): void {
-  if (r.status !== 'ok') throw new Error(`${what}: ${r.status} ${r.message ?? ''}`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** `lanes` loops each running `op(lane)` until `ms` passed; every op's latency. */
 async function lanesFor(lanes: number, ms: number, op: (lane: number) => Promise<void>): Promise<{ ms: number[]; seconds: number }> {
@@ -69,7 +58,7 @@ async function serverAppends(port: number, ids: string[], ms: number): Promise<{
   const conns = await Promise.all(ids.map(() => BenchConn.open(port)));
   const frames = ids.map((id) => requestFrame({ command: 'append_chunk', chunk_id: id }, Buffer.alloc(RECORD, 9)));
   try {
-    return await lanesFor(ids.length, ms, async (lane) => ok(await conns[lane]!.request(frames[lane]!), 'append'));
+    return await lanesFor(ids.length, ms, async (lane) => void expectOk(await conns[lane]!.request(frames[lane]!), 'append'));
   } finally {
     for (const c of conns) c.close();
   }
@@ -89,7 +78,7 @@ export async function appendFigures(port: number, dir: string, rounds: number, s
     const label = size === MIB ? '1 MiB' : '64 MiB';
     const id = `append-${size}`;
     const conn = await BenchConn.open(port);
-    ok(await conn.request(requestFrame({ command: 'store_chunk', chunk_id: id, file_path: '/bench/append' }, Buffer.alloc(size, 3))), 'store');
+    expectOk(await conn.request(requestFrame({ command: 'store_chunk', chunk_id: id, file_path: '/bench/append' }, Buffer.alloc(size, 3))), 'store');
     conn.close();
     log(`append 4 KiB to a ${label} chunk: ${rounds} rounds beside write+fdatasync at the end of a ${label} file`);
     const server: Array<{ ms: number[]; seconds: number }> = [];
@@ -115,7 +104,7 @@ export async function appendFigures(port: number, dir: string, rounds: number, s
   const ids = Array.from({ length: 8 }, (_, i) => `append-8-${i}`);
   for (const id of ids) {
     const conn = await BenchConn.open(port);
-    ok(await conn.request(requestFrame({ command: 'store_chunk', chunk_id: id, file_path: '/bench/append' }, Buffer.alloc(MIB, 4))), 'store');
+    expectOk(await conn.request(requestFrame({ command: 'store_chunk', chunk_id: id, file_path: '/bench/append' }, Buffer.alloc(MIB, 4))), 'store');
     conn.close();
   }
   log(`8 appenders on 8 chunks: ${rounds} rounds beside 8 writers doing write+fdatasync`);

@@ -6,10 +6,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signedFrame, type Credential } from '../src/auth/signer.js';
 import type { Piece } from '../src/wire/payload.js';
-import { BenchConn, requestFrame, type BenchReply } from './bench-client.js';
+import { BenchConn, expectOk, requestFrame } from './bench-client.js';
+import { MIB, now } from './measure.js';
 import type { TargetRow } from './row.js';
 
-const MIB = 1024 * 1024;
 const STORE_BYTES = 64 * MIB;
 const PAIR_BYTES = 4 * 1024;
 const PAIR_CLIENTS = 8;
@@ -26,13 +26,6 @@ export interface AuthBenchOptions {
   readonly log: (msg: string) => void;
 }
 
-const now = (): number => performance.now();
-
-function ok(reply: BenchReply, what: string): BenchReply {
-  if (reply.status !== 'ok') throw new Error(`${what}: ${reply.status} ${reply.message ?? ''}`);
-  return reply;
-}
-
 /** A request's pieces, signed or not. */
 type Framer = (fields: Record<string, unknown>, data?: Buffer) => Piece[];
 const plain: Framer = (fields, data) => requestFrame(fields, data);
@@ -44,7 +37,7 @@ async function stores(port: number, frame: Framer, data: Buffer, ms: number, tag
   while (now() - start < ms || n === 0) {
     const conn = await BenchConn.open(port);
     try {
-      ok(await conn.requestPieces(frame({ command: 'store_chunk', chunk_id: `${tag}-${n++}`, file_path: '/bench/auth' }, data)), 'store');
+      expectOk(await conn.requestPieces(frame({ command: 'store_chunk', chunk_id: `${tag}-${n++}`, file_path: '/bench/auth' }, data)), 'store');
     } finally {
       conn.close();
     }
@@ -61,8 +54,8 @@ async function pairs(port: number, frame: Framer, data: Buffer, ms: number, tag:
       try {
         for (let i = 0; now() - start < ms; i++) {
           const id = `${tag}-${k}-${i}`;
-          ok(await conn.requestPieces(frame({ command: 'store_chunk', chunk_id: id }, data)), 'pair store');
-          ok(await conn.requestPieces(frame({ command: 'retrieve_chunk', chunk_id: id })), 'pair retrieve');
+          expectOk(await conn.requestPieces(frame({ command: 'store_chunk', chunk_id: id }, data)), 'pair store');
+          expectOk(await conn.requestPieces(frame({ command: 'retrieve_chunk', chunk_id: id })), 'pair retrieve');
           done++;
         }
       } finally {

@@ -157,3 +157,26 @@ export class BenchConn {
     this.waiters.shift()?.resolve(reply);
   }
 }
+
+export function expectOk(reply: BenchReply, what: string): BenchReply {
+  if (reply.status !== 'ok') throw new Error(`${what}: ${reply.status} ${reply.message ?? ''}`);
+  return reply;
+}
+
+/** One request on its own connection. */
+export async function oneShot(port: number, pieces: Buffer[]): Promise<BenchReply> {
+  const conn = await BenchConn.open(port);
+  try {
+    return await conn.request(pieces);
+  } finally {
+    conn.close();
+  }
+}
+
+export function storeFrame(id: string, data: Buffer): Buffer[] {
+  return requestFrame({ command: 'store_chunk', chunk_id: id, file_path: '/bench/file' }, data);
+}
+
+export function retrieveFrame(id: string): Buffer[] {
+  return requestFrame({ command: 'retrieve_chunk', chunk_id: id });
+}

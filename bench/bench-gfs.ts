@@ -9,20 +9,15 @@ import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { call } from '../src/net/rpc.js';
+import { join } from 'node:path';
 import { BufferPool } from '../src/wire/buffer-pool.js';
 import { BenchConn, requestFrame } from './bench-client.js';
 import type { TargetRow } from './row.js';
-import { startChild, stopChild, type Child } from './children.js';
+import { listening, MASTER_BIN, PEER_JS, ROOT, SERVER_BIN, startChild, stopChild, type Child } from './children.js';
 
 const MIB = 1024 * 1024;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MASTER_BIN = join(ROOT, 'bin', 'master');
-const SERVER_BIN = join(ROOT, 'bin', 'chunkserver');
 const GFS_JS = join(ROOT, 'dist', 'cli', 'gfs.js');
-const PEER_JS = join(ROOT, 'dist-bench', 'bench', 'peer.js');
 const REPLICATION = 3;
 const CHUNK_BYTES = 64_000_000;
 const CONCURRENCY = 4;
@@ -54,11 +49,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (s: string): void => void process.stderr.write(`bench-gfs: ${s}\n`);
-
-const listening = (msg: string) => (line: string): number | null => {
-  const m = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${msg}"`).exec(line);
-  return m ? Number(m[1]) : null;
-};
 
 async function startCluster(dir: string, sizeBytes: number): Promise<{ master: Child; servers: Child[] }> {
   await writeFile(join(dir, 'master.toml'), `[master]\nreplication_factor = ${REPLICATION}\nheartbeat_interval = 1\n`);

@@ -1,15 +1,11 @@
 // Time from a holder's death (kill -9) to every chunk back at the replication factor, on a
 // real cluster: a master and five chunk servers as child processes on 127.0.0.1, factor 3.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { call } from '../src/net/rpc.js';
+import { join } from 'node:path';
 import { BufferPool } from '../src/wire/buffer-pool.js';
-import { startChild, stopChild, type Child } from './children.js';
+import { listening, MASTER_BIN, SERVER_BIN, startChild, stopChild, type Child } from './children.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MASTER_BIN = join(ROOT, 'bin', 'master');
-const SERVER_BIN = join(ROOT, 'bin', 'chunkserver');
 const SERVERS = 5;
 const FACTOR = 3;
 const CHUNK_BYTES = 64 * 1024;
@@ -37,11 +33,6 @@ export interface HealFigures extends HealSettings {
 }
 
 type Row = Record<string, unknown>;
-
-const listening = (msg: string) => (line: string): number | null => {
-  const m = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${msg}"`).exec(line);
-  return m ? Number(m[1]) : null;
-};
 
 async function status(port: number): Promise<Row> {
   return (await call(`127.0.0.1:${port}`, { command: 'cluster_status' }, OPTS, pool)) as Row;

@@ -15,23 +15,17 @@
 //     [--only update,restart,lookup,heal] [--max-copies N] [--cpu-prof DIR] [--json FILE] [--dir DIR]
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { MASTER_DEFAULTS, type MasterConfig } from '../src/config/master.js';
 import { masterCommands } from '../src/master/commands/index.js';
 import { masterContext } from '../src/master/main.js';
 import { Namespace, type FileMetadata } from '../src/master/namespace/namespace.js';
+import { join, resolve } from 'node:path';
 import { BenchConn, requestFrame } from './bench-client.js';
-import { startChild, stopChild, type Child } from './children.js';
+import { listening, MASTER_BIN, startChild, stopChild, type Child } from './children.js';
+import { inProcessLookups, load, tcpLookups, updates, type Kind, type Lat } from './master-load.js';
 import { measureHeal, type HealFigures } from './heal-bench.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MASTER_BIN = join(ROOT, 'bin', 'master');
-const CLIENTS = 8;
 const SMALL = 1000;
-const LOAD_BATCH = 50_000;
-const HOLDERS = ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'];
 
 interface Args {
   files: number;
@@ -77,22 +71,6 @@ const log = (s: string): void => void process.stderr.write(`master-bench: ${s}\n
 const args = parseArgs(process.argv.slice(2));
 const wants = (group: string): boolean => args.only === null || args.only.has(group);
 
-function fileOf(j: number): FileMetadata {
-  const id = `c${j}`;
-  const meta: FileMetadata = { file_path: `/f/${j}`, total_size: 4096, chunk_ids: [id], chunk_locations: Object.create(null), chunk_offsets: Object.create(null), last_chunk_id: id, last_chunk_offset: 4096 };
-  meta.chunk_locations[id] = HOLDERS;
-  meta.chunk_offsets[id] = 4096;
-  return meta;
-}
-
-async function load(dir: string, files: number): Promise<number> {
-  const t0 = performance.now();
-  const { ns } = await Namespace.open(join(dir, 'namespace'), null);
-  for (let i = 0; i < files; i += LOAD_BATCH) ns.importFiles(Array.from({ length: Math.min(LOAD_BATCH, files - i) }, (_, k) => fileOf(i + k)));
-  await ns.close();
-  return performance.now() - t0;
-}
-
 interface Started {
   child: Child;
   serveMs: number;
@@ -113,10 +91,7 @@ async function startMasterChild(dir: string, tag: string): Promise<Started> {
   const t0 = performance.now();
   const child = await startChild(
     [...node, MASTER_BIN, '--config', join(dir, 'master.toml'), '--host', '127.0.0.1', '--port', '0', '--metadata', join(dir, 'metadata.json'), '--log_level', 'info'],
-    (line) => {
-      const m = /"address":"[^"]*:(\d+)"[^\n]*"msg":"master listening"/.exec(line);
-      return m ? Number(m[1]) : null;
-    },
+    listening('master listening'),
     `master (${tag})`,
     { cwd: dir, startTimeoutMs: 120_000 },
   );
@@ -127,95 +102,6 @@ async function startMasterChild(dir: string, tag: string): Promise<Started> {
   const serveMs = performance.now() - t0;
   const m = await rssOf(child.proc.pid!);
   return { child, serveMs, rssMb: m.rss, anonMb: m.anon };
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-interface Lat {
-  p50: number;
-  p99: number;
-}
-
-function lat(us: number[]): Lat {
-  us.sort((a, b) => a - b);
-  return { p50: pct(us, 0.5), p99: pct(us, 0.99) };
-}
-
-/** Sequential requests on one connection, random files. */
-async function tcpLookups(port: number, files: number, n: number): Promise<{ meta: Lat; locs: Lat }> {
-  const c = await BenchConn.open(port);
-  const meta: number[] = [];
-  const locs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const j = Math.floor(Math.random() * files);
-    const s = performance.now();
-    const r = await c.request(requestFrame(i % 2 === 0 ? { command: 'get_file_metadata', file_path: `/f/${j}` } : { command: 'get_chunk_locations', file_path: `/f/${j}`, chunk_id: `c${j}` }));
-    if (r.status !== 'ok') throw new Error(`lookup: ${r.message}`);
-    (i % 2 === 0 ? meta : locs).push((performance.now() - s) * 1000);
-  }
-  c.close();
-  return { meta: lat(meta), locs: lat(locs) };
-}
-
-type Kind = 'new' | 'existing';
-
-/** update_file_metadata from 8 clients for `seconds`; returns ops done. */
-async function updates(port: number, files: number, kind: Kind, seconds: number, tag: string): Promise<number> {
-  const conns = await Promise.all(Array.from({ length: CLIENTS }, () => BenchConn.open(port)));
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    conns.map(async (c, k) => {
-      for (let i = 0; performance.now() < end; i++) {
-        const j = Math.floor(Math.random() * files);
-        const req =
-          kind === 'new'
-            ? { command: 'update_file_metadata', file_path: `/new/${tag}/${k}/${i}`, chunk_id: `n${tag}${k}x${i}`, chunk_locations: HOLDERS, chunk_size: 4096 }
-            : { command: 'update_file_metadata', file_path: `/f/${j}`, chunk_id: `c${j}`, chunk_locations: HOLDERS, chunk_size: 4096 + (i % 1000) };
-        const r = await c.request(requestFrame(req));
-        if (r.status !== 'ok') throw new Error(`update_file_metadata: ${r.message}`);
-        done++;
-      }
-    }),
-  );
-  for (const c of conns) c.close();
-  return done;
-}
-
-/** In process: masterCommands.dispatch over the master's own context, as the socket layer calls it. */
-async function inProcessLookups(dir: string, files: number, n: number): Promise<{ cold: { meta: Lat; locs: Lat }; reported: { meta: Lat; locs: Lat }; reportMs: number }> {
-  const config: MasterConfig = { ...MASTER_DEFAULTS, host: '127.0.0.1', port: 0, metadataFile: join(dir, 'metadata.json'), logLevel: 'silent' };
-  const { ns } = await Namespace.open(join(dir, 'namespace'), null);
-  try {
-    const ctx = masterContext(config, ns, pino({ level: 'silent' }));
-    const sample = async (): Promise<{ meta: Lat; locs: Lat }> => {
-      const meta: number[] = [];
-      const locs: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const j = Math.floor(Math.random() * files);
-        const req = i % 2 === 0 ? { command: 'get_file_metadata', file_path: `/f/${j}` } : { command: 'get_chunk_locations', file_path: `/f/${j}`, chunk_id: `c${j}` };
-        const s = performance.now();
-        const r = await masterCommands.dispatch(req, ctx);
-        (i % 2 === 0 ? meta : locs).push((performance.now() - s) * 1000);
-        if (r.status !== 'ok') throw new Error(`lookup: ${String(r.message)}`);
-      }
-      return { meta: lat(meta), locs: lat(locs) };
-    };
-    const cold = await sample();
-    // Full reports of every chunk from the three holders, as after a restart once they are in.
-    const t0 = performance.now();
-    const now = Date.now();
-    HOLDERS.forEach((a, k) => {
-      ctx.nodes.heartbeat(a, [k * 40, 10], { total: 1 << 30, used: 0 });
-      ctx.map.replace(a, Array.from({ length: files }, (_, j) => ({ chunk_id: `c${j}`, length: 4096, version: 0, digest: 'd0' })), now);
-    });
-    const reportMs = performance.now() - t0;
-    return { cold, reported: await sample(), reportMs };
-  } finally {
-    await ns.close();
-  }
 }
 
 const fmtLat = (l: Lat, unit = 'us'): string => `p50 ${l.p50.toFixed(0)} ${unit}, p99 ${l.p99.toFixed(0)} ${unit}`;

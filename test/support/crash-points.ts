@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { bytes, call, Client, spawnServer, tempDir, type ChildServer } from './helpers.js';
+import { bytes } from './data.js';
+import { call, Client } from './frames.js';
+import { spawnServer, type ChildServer } from './processes.js';
+import { tempDir } from './temp.js';
 
 // Shared by test/storage/crash-points.test.ts and crash-redo.test.ts. A real server process
 // is killed (SIGKILL, from inside, CHUNKSERVER_CRASH_AT) at each named

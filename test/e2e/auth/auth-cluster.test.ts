@@ -6,8 +6,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { signedFrame } from '../../../src/auth/signer.js';
-import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { call, Client, frame, tempDir, type Reply } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { fileMetadata, waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { call, Client, frame, type Reply } from '../../support/frames.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const CLUSTER_KEY = randomBytes(32).toString('hex');
 const ALICE_KEY = randomBytes(32).toString('hex');

@@ -2,9 +2,12 @@
 // reserved as the value's bytes arrive, so other clients can still store.
 import t from 'tap';
 import { encodeBody } from '../../../src/wire/codec.js';
-import { waitFor } from '../../support/cluster-helpers.js';
 import { charge, largestFitting } from '../../../src/storage/index.js';
-import { bytes, call, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 /** The first bytes of a store_chunk frame whose `data` is `size` bytes, up to the bin header. */
 function storeHeader(chunkId: string, size: number): Buffer {

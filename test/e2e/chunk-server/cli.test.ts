@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { call, runCli, spawnServer, tempDir } from '../../support/helpers.js';
+import { call } from '../../support/frames.js';
+import { runCli, spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 const BAD: Array<[string[], RegExp]> = [
   [['--space', '-5'], /^chunkserver: --space must be a positive number of MiB, got "-5"\n$/],

@@ -6,7 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { bytes, call, Client, flipByte, MIB, spawnServer, startLoggedServer, tempDir, type Reply } from '../../support/helpers.js';
+import { bytes, flipByte, MIB } from '../../support/data.js';
+import { call, Client, type Reply } from '../../support/frames.js';
+import { startLoggedServer } from '../../support/in-process.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 /** Bytes a process has read through read(2)-like calls so far (files and sockets alike). */
 async function bytesRead(pid: number): Promise<number> {

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import t from 'tap';
 import { GfsClient, GfsError } from '../../../src/client/index.js';
-import { startCluster } from '../../support/gfs-helpers.js';
-import { bytes } from '../../support/helpers.js';
+import { startCluster } from '../../support/cluster.js';
+import { bytes } from '../../support/data.js';
 
 /** A sink that keeps only a hash and a count, as a 10 GiB download would need. */
 class HashSink extends Writable {

@@ -2,8 +2,11 @@
 // others, and the dead address, as [chunk_server] peers).
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { freePort, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, spawnServer, tempDir } from '../../support/helpers.js';
+import { freePort, writeToml } from '../../support/configs.js';
+import { bytes } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 t.test('chain replication', async (t) => {
   const dir = await tempDir(t);

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { waitFor } from '../../support/cluster-helpers.js';
-import { ROOT, stopChild, tempDir } from '../../support/helpers.js';
+import { ROOT } from '../../support/paths.js';
+import { stopChild } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 t.test('npm run cluster: a master and three chunk servers, prefixed logs, all stopped on Ctrl-C', async (t) => {
   const dir = await tempDir(t);
@@ -15,7 +17,7 @@ t.test('npm run cluster: a master and three chunk servers, prefixed logs, all st
   t.teardown(() => stopChild(proc, exited));
 
   const registered = (): string[] => out.split('\n').filter((l) => / registered with master /.test(l));
-  await waitFor('three registrations', async () => (registered().length === 3 ? true : undefined), 20_000);
+  await waitFor('three registrations', async () => (registered().length === 3 ? true : undefined));
   t.same(registered().map((l) => l.slice(0, 9).trim()).sort(), ['[chunk1]', '[chunk2]', '[chunk3]'], 'each line names its process');
   t.match(out, /\[master\] +INFO +chunk server registered .*location=\[50,80\]/);
 

@@ -3,8 +3,14 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { fileMetadata, waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { bytes } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 t.test('flip a byte on a replica: corrupt_chunk, reported in a heartbeat, re-replicated by the master', async (t) => {
   const dir = await tempDir(t);

@@ -3,18 +3,19 @@
 // the restarted master carries on from its store, and once the server is stopped nothing is
 // under-replicated and it is never listed as a holder again.
 import t from 'tap';
-import { spawnMaster, waitFor } from '../../support/cluster-helpers.js';
-import { locations, startHealing, status, waitAtFactor } from '../../support/heal-helpers.js';
-import { bytes, call, tempDir, type Reply } from '../../support/helpers.js';
+import { healing, startCluster } from '../../support/cluster.js';
+import { locations, status, waitAtFactor } from '../../support/cluster-probes.js';
+import { bytes } from '../../support/data.js';
+import { call, type Reply } from '../../support/frames.js';
+import { waitFor } from '../../support/waits.js';
 
 const FILE = '/decom';
 const copies = (out: string): number => out.match(/"msg":"copy instructed"/g)?.length ?? 0;
 
 for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
   t.test(`master restarted (${signal}) in the middle of a decommission: it resumes and finishes`, async (t) => {
-    const dir = await tempDir(t);
     // One copy in flight per server: the decommissioned server's twelve chunks leave one at a time.
-    const h = await startHealing(t, dir, { maxCopies: 1 });
+    const h = await startCluster(t, healing({ maxCopies: 1 }));
     const victim = h.servers[0]!;
     const chunks = new Map<string, Buffer>();
     for (let i = 0; i < 12; i++) {
@@ -31,13 +32,15 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
 
     h.master.proc.kill(signal);
     await h.master.exited;
-    h.master = await spawnMaster(t, h.masterArgs, dir);
+    await h.restartMaster();
     t.match(h.master.stdout(), /decommissions recorded before the restart resume/);
 
-    await waitFor('decommissioned, by the restarted master', async () => {
+    // Until the victim's full report reaches the restarted master, it knows of nothing left on the
+    // victim and would call the decommission done: only a verdict made with the report counts.
+    await waitFor('decommissioned, by the restarted master, with the victim reported', async () => {
       const r = ((await status(h.master.port)).servers as Reply[]).find((s) => s.address === victim.address);
-      return r?.state === 'decommissioning' && r.decommissioned === true ? true : undefined;
-    }, 90_000, 200);
+      return r?.state === 'decommissioning' && r.reports === true && r.decommissioned === true ? true : undefined;
+    }, 180_000, 200);
     t.ok(copies(h.master.stdout()) > 0, 'the restarted master instructed copies');
     for (const id of chunks.keys()) t.notOk((await locations(h.master.port, FILE, id)).includes(victim.address), `${id}: not listed while still running`);
 

@@ -3,8 +3,13 @@
 // one chain, and along at most 8 servers. A client cannot use it as a relay or port scanner.
 import { createServer, type Server } from 'node:net';
 import t, { type Test } from 'tap';
-import { chunkToml, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, spawnServer, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { bytes } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnMaster, spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 /** A TCP listener that counts the connections it gets (what an arbitrary target would see). */
 async function witness(t: Test): Promise<{ address: string; connections: () => number }> {

@@ -1,16 +1,17 @@
 // Garbage collection, delete_file and decommission_server on a real cluster (a master and
 // five chunk server processes).
 import t from 'tap';
-import { fileMetadata, waitFor } from '../../support/cluster-helpers.js';
-import { bytesOn, startHealing, status, waitAtFactor } from '../../support/heal-helpers.js';
 import { charge } from '../../../src/storage/index.js';
-import { bytes, call, tempDir, type Reply } from '../../support/helpers.js';
+import { healing, startCluster } from '../../support/cluster.js';
+import { bytesOn, fileMetadata, status, waitAtFactor } from '../../support/cluster-probes.js';
+import { bytes } from '../../support/data.js';
+import { call, type Reply } from '../../support/frames.js';
+import { waitFor } from '../../support/waits.js';
 
 const GRACE_S = 4;
 
 t.test('garbage, delete_file and decommission', async (t) => {
-  const dir = await tempDir(t);
-  const h = await startHealing(t, dir, { gcGraceS: GRACE_S });
+  const h = await startCluster(t, healing({ gcGraceS: GRACE_S }));
   const [s1, s2, s3] = h.servers as [typeof h.servers[0], typeof h.servers[0], typeof h.servers[0]];
   const usedOn = async (address: string): Promise<number> =>
     (((await status(h.master.port)).servers as Reply[]).find((s) => s.address === address)!.space_info as Reply).used as number;

@@ -1,14 +1,16 @@
 // A cluster that heals itself (real master and five chunk server processes): holders killed
 // one at a time, a master restarted mid-repair, a server stopped (SIGSTOP) and resumed.
 import t from 'tap';
-import { spawnMaster, waitFor } from '../../support/cluster-helpers.js';
-import { bytesOn, locations, startHealing, status, waitAtFactor, type Chunk } from '../../support/heal-helpers.js';
-import { bytes, call, tempDir, type Reply } from '../../support/helpers.js';
+import { healing, startCluster, type Member } from '../../support/cluster.js';
+import { bytesOn, locations, status, waitAtFactor } from '../../support/cluster-probes.js';
+import { bytes } from '../../support/data.js';
+import { call, type Reply } from '../../support/frames.js';
+import { waitFor } from '../../support/waits.js';
 
 const FILE = '/heal';
 
 /** Stores `n` chunks of FILE through `primary`; returns id -> bytes. */
-async function storeChunks(primary: Chunk, n: number, size = 120_000): Promise<Map<string, Buffer>> {
+async function storeChunks(primary: Member, n: number, size = 120_000): Promise<Map<string, Buffer>> {
   const chunks = new Map<string, Buffer>();
   for (let i = 0; i < n; i++) {
     const id = `heal-${i}`;
@@ -21,8 +23,7 @@ async function storeChunks(primary: Chunk, n: number, size = 120_000): Promise<M
 }
 
 t.test('kill -9 of holders one at a time: every chunk returns to the factor, from a current copy', async (t) => {
-  const dir = await tempDir(t);
-  const h = await startHealing(t, dir);
+  const h = await startCluster(t, healing());
   const chunks = await storeChunks(h.servers[0]!, 6);
   await waitAtFactor(h.master.port, FILE, chunks, 3);
   const gone = new Set<string>();
@@ -41,8 +42,7 @@ t.test('kill -9 of holders one at a time: every chunk returns to the factor, fro
 });
 
 t.test('master restarted in the middle of re-replication: the repair resumes', async (t) => {
-  const dir = await tempDir(t);
-  const h = await startHealing(t, dir, { maxCopies: 1 });
+  const h = await startCluster(t, healing({ maxCopies: 1 }));
   const chunks = await storeChunks(h.servers[0]!, 12);
   await waitAtFactor(h.master.port, FILE, chunks, 3);
   const victim = h.servers[0]!;
@@ -50,15 +50,14 @@ t.test('master restarted in the middle of re-replication: the repair resumes', a
   await waitFor('the first copy instructed', async () => (/"msg":"copy instructed"/.test(h.master.stdout()) ? true : undefined), 60_000, 50);
   h.master.proc.kill('SIGKILL');
   await h.master.exited;
-  h.master = await spawnMaster(t, h.masterArgs, dir);
+  await h.restartMaster();
   t.match(h.master.stdout(), /"files":1/, 'the namespace survived the kill');
   await waitAtFactor(h.master.port, FILE, chunks, 3, new Set([victim.address]));
   t.match((await status(h.master.port)).chunks, { under_replicated: 0, lost: 0 });
 });
 
 t.test('a server stopped (SIGSTOP) is dead; resumed, its copies count again and the extra ones are removed', async (t) => {
-  const dir = await tempDir(t);
-  const h = await startHealing(t, dir);
+  const h = await startCluster(t, healing());
   const chunks = await storeChunks(h.servers[0]!, 4);
   const before = await waitAtFactor(h.master.port, FILE, chunks, 3);
   const victim = h.servers.find((s) => [...before.values()].every((w) => w.includes(s.address)))!;

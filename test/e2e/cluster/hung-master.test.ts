@@ -1,45 +1,27 @@
 // Issue 14, item 8: a corrupt chunk counts as reported only once the master's reply to the
 // heartbeat that listed it came back. A master that takes heartbeats and never answers
 // gets the report again with every heartbeat; once one is answered, it stops.
-import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { decodeBody, encodeFrame } from '../../../src/wire/codec.js';
-import { chunkToml, waitFor, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, flipByte, spawnServer, tempDir } from '../../support/helpers.js';
+import { chunkToml, writeToml } from '../../support/configs.js';
+import { bytes, flipByte } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { scriptedPeer } from '../../support/scripted-peer.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 type Mode = 'silent' | 'answer';
 
-/** A master that reads every frame and, in `silent` mode, neither answers nor closes. */
+/** A master that records every heartbeat and, in `silent` mode, neither answers nor closes. */
 async function fakeMaster(t: Test): Promise<{ port: number; beats: Array<Record<string, unknown>>; mode: { value: Mode } }> {
   const beats: Array<Record<string, unknown>> = [];
   const mode = { value: 'silent' as Mode };
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    let buf = Buffer.alloc(0);
-    s.on('data', (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
-        const msg = decodeBody(buf.subarray(4, 4 + buf.readUInt32BE(0))) as Record<string, unknown>;
-        buf = buf.subarray(4 + buf.readUInt32BE(0));
-        if (msg.command === 'heartbeat') beats.push({ ...msg, answered: mode.value === 'answer' });
-        if (mode.value === 'answer') {
-          for (const p of encodeFrame({ status: 'ok' })) s.write(p as Buffer);
-          s.end();
-        }
-      }
-    });
+  const peer = await scriptedPeer(t, (msg) => {
+    if (msg.command === 'heartbeat') beats.push({ ...msg, answered: mode.value === 'answer' });
+    return mode.value === 'answer' ? { status: 'ok' } : undefined;
   });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((res) => server.close(() => res()));
-  });
-  const a = server.address();
-  return { port: typeof a === 'object' && a ? a.port : 0, beats, mode };
+  return { port: peer.port, beats, mode };
 }
 
 t.test('a master that never answers does not swallow a corrupt-chunk report', async (t) => {

@@ -1,9 +1,15 @@
-// Chunk servers and the project's master as real processes: registration, heartbeats,
+// Member servers and the project's master as real processes: registration, heartbeats,
 // outages and restarts.
 import t from 'tap';
-import { chunkToml, freePort, liveServers, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
 import { charge } from '../../../src/storage/index.js';
-import { bytes, call, MIB, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { liveServers, waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, freePort, masterToml, writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 t.test('the master gets the registration (address, location) and heartbeats whose used grows by the bytes stored', async (t) => {
   const dir = await tempDir(t);
@@ -52,7 +58,7 @@ t.test('master down at start: the server serves, registers once the master start
   // A restarted master knows nothing; it must learn of s1 again.
   master.proc.kill('SIGKILL');
   await master.exited;
-  await waitFor('second outage noticed', async () => (outages() === 2 ? true : undefined), 30_000);
+  await waitFor('second outage noticed', async () => (outages() === 2 ? true : undefined));
   master = await spawnMaster(t, margs, dir);
   await waitForServers(master.port, [s1.address]);
   t.pass('registered with the restarted master');

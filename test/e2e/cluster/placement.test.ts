@@ -3,8 +3,14 @@
 // subset, servers that could take more copies exist, and holders are counted by asking the
 // live servers themselves for the bytes, never from the master's lists.
 import t from 'tap';
-import { chunkToml, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, MIB, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 type Server = { port: number; address: string };
 

@@ -1,8 +1,14 @@
 // Primary stores against the project's master with real chunk server processes: fan-out,
 // a full candidate, a killed candidate, a hung candidate, re-replication, and appends.
 import t from 'tap';
-import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitFor, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, MIB, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { fileMetadata, waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const sorted = (a: string[]): string[] => [...a].sort();
 

@@ -3,13 +3,15 @@
 // and a commit that failed on one holder. The master's record of the chunk's end stays true,
 // and no holder the master names serves the old bytes.
 import t, { type Test } from 'tap';
-import { fileMetadata, waitFor } from '../../support/cluster-helpers.js';
-import { bytesOn, locations, startHealing, waitAtFactor, type Chunk, type Healing } from '../../support/heal-helpers.js';
-import { bytes, call, tempDir, type Reply } from '../../support/helpers.js';
+import { healing, startCluster, type Cluster, type Member } from '../../support/cluster.js';
+import { bytesOn, fileMetadata, locations, waitAtFactor } from '../../support/cluster-probes.js';
+import { bytes } from '../../support/data.js';
+import { call, type Reply } from '../../support/frames.js';
+import { waitFor } from '../../support/waits.js';
 
 const BASE = 200_000;
 
-async function storeOne(h: Healing, file: string, id: string): Promise<{ data: Buffer; holders: string[] }> {
+async function storeOne(h: Cluster, file: string, id: string): Promise<{ data: Buffer; holders: string[] }> {
   const data = bytes(BASE, id.length + 3);
   const r = await call(h.servers[0]!.port, { command: 'store_chunk', chunk_id: id, file_path: file, chunk_index: 0, data });
   if (r.status !== 'ok') throw new Error(`store: ${r.message}`);
@@ -18,7 +20,7 @@ async function storeOne(h: Healing, file: string, id: string): Promise<{ data: B
 }
 
 /** Until the chunk is back at the factor with `want`, checks that no listed holder ever serves `old`. */
-async function healsWithoutOldBytes(t: Test, h: Healing, file: string, id: string, want: Buffer, old: Buffer): Promise<void> {
+async function healsWithoutOldBytes(t: Test, h: Cluster, file: string, id: string, want: Buffer, old: Buffer): Promise<void> {
   await waitFor('three current holders', async () => {
     const where = await locations(h.master.port, file, id);
     let good = 0;
@@ -36,14 +38,13 @@ async function healsWithoutOldBytes(t: Test, h: Healing, file: string, id: strin
   t.pass(`${id}: three holders with the new bytes, none listed with the old`);
 }
 
-async function restart(h: Healing, s: Chunk): Promise<Chunk> {
+async function restart(h: Cluster, s: Member): Promise<Member> {
   return h.start(s.id);
 }
 
 t.test('stale replicas are never listed, are deleted and replaced', async (t) => {
-  const dir = await tempDir(t);
-  const h = await startHealing(t, dir);
-  const byAddress = (a: string): Chunk => h.servers.find((s) => s.address === a)!;
+  const h = await startCluster(t, healing());
+  const byAddress = (a: string): Member => h.servers.find((s) => s.address === a)!;
 
   t.test('a holder down during append_chunk through the primary', async (t) => {
     const { data, holders } = await storeOne(h, '/a', 'app');

@@ -2,9 +2,13 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import t from 'tap';
 import { DEFAULTS } from '../../../src/config/chunk-server.js';
-import { BEAT_S, freePort, startMasterHere, waitFor } from '../../support/cluster-helpers.js';
-import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
-import { http } from '../../support/web-helpers.js';
+import { BEAT_S, freePort } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { http } from '../../support/http.js';
+import { startMasterHere, startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 type T = { teardown(fn: () => unknown): void };
 
@@ -12,7 +16,8 @@ type T = { teardown(fn: () => unknown): void };
 async function cluster(t: T, n: number, spaceMb = 4): Promise<{ master: number; web: number }> {
   const dir = await tempDir(t);
   const httpPort = await freePort();
-  const master = await startMasterHere(t, dir, { httpPort, consoleChunkMb: 1 });
+  // Nothing here is about a server's death: on a loaded machine a late beat must not drop a holder.
+  const master = await startMasterHere(t, dir, { httpPort, consoleChunkMb: 1, deadAfterS: 60 });
   for (let i = 0; i < n; i++) {
     await startServer(t, {
       serverId: `c${i}`,

@@ -8,9 +8,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import { GfsClient } from '../../../src/client/index.js';
 import { clientIO, type ConsoleAction } from '../../../src/master/console/cluster-io.js';
-import { chunkToml, freePort, masterToml, runMaster, spawnChunk, spawnMaster, waitFor, writeToml, type ChildMaster } from '../../support/cluster-helpers.js';
-import { bytes, call, MIB, tempDir } from '../../support/helpers.js';
-import { http } from '../../support/web-helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { chunkToml, freePort, masterToml, writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { http } from '../../support/http.js';
+import { runMaster, spawnMaster, type ChildServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const q = (p: string): string => encodeURIComponent(p);
 const key = (): string => `${randomBytes(32).toString('hex')}\n`;
@@ -26,12 +31,12 @@ t.test('the console signs its requests with [master] console_key_file under clie
   const port = await freePort();
   const web = await freePort();
   // One master at a time on the same ports and namespace, restarted with another [master] section.
-  const startMaster = async (consoleKey: string | null): Promise<ChildMaster> => {
+  const startMaster = async (consoleKey: string | null): Promise<ChildServer> => {
     const extra = `replication_factor = 2\nconsole_chunk_mb = 1\n${consoleKey === null ? '' : `console_key_file = "${consoleKey}"\n`}`;
     const config = await writeToml(dir, 'm.toml', `${masterToml({ extra })}${security}`);
     return spawnMaster(t, ['--config', config, '--port', String(port), '--metadata', 'meta.json', '--http_port', String(web)], dir);
   };
-  const stop = async (m: ChildMaster): Promise<void> => {
+  const stop = async (m: ChildServer): Promise<void> => {
     m.proc.kill('SIGTERM');
     await m.exited;
   };

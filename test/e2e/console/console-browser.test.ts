@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { ElementHandle } from 'puppeteer-core';
 import { GfsClient } from '../../../src/client/index.js';
-import { launchBrowser } from '../../support/browser-helpers.js';
-import { chunkToml, freePort, masterToml, spawnChunk, spawnMaster, waitFor, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, MIB, ROOT, tempDir } from '../../support/helpers.js';
+import { launchBrowser } from '../../support/browser.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { chunkToml, freePort, masterToml, writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { ROOT } from '../../support/paths.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 // Hang guards only: each step waits for what the page shows.
 const STEP_MS = 30_000;

@@ -1,9 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort, startMasterHere, waitFor } from '../../support/cluster-helpers.js';
-import { bytes, call, Client, ROOT, startServer, tempDir } from '../../support/helpers.js';
-import { families, http, sample } from '../../support/web-helpers.js';
+import { freePort } from '../../support/configs.js';
+import { bytes } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { families, http, sample } from '../../support/http.js';
+import { startMasterHere, startServer } from '../../support/in-process.js';
+import { ROOT } from '../../support/paths.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 // Node's own process and runtime metrics (prom-client's defaults) are not ours to list.
 const OURS = /^(chunkserver|master)_/;

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { call, spawnServer, tempDir } from '../../support/helpers.js';
+import { call } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 import { ARGS, crashCases, dies, INSIDE, OLD, overwritten, retrieve, start, stop } from '../../support/crash-points.js';
 
 // Overwrites through the redo log, prepare, commit, delete, and redo replay (test/support/crash-points.ts).

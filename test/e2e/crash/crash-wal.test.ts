@@ -1,5 +1,8 @@
 import t from 'tap';
-import { bytes, call, Client, runCli, tempDir } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { runCli } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 import { ARGS, OLD, retrieve, start, stop } from '../../support/crash-points.js';
 
 // The write-ahead log's own steps (src/storage/wal/): a checkpoint killed half-way, and a

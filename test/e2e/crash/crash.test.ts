@@ -2,8 +2,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { charge, largestFitting } from '../../../src/storage/index.js';
-import { waitFor } from '../../support/cluster-helpers.js';
-import { bytes, call, Client, MIB, spawnServer, stopChild, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { spawnServer, stopChild } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const SPACE_MB = 512;
 

@@ -4,7 +4,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { charge } from '../../../src/storage/index.js';
-import { bytes, call, Client, MIB, spawnServer, tempDir, type ChildServer } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { spawnServer, type ChildServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { retrieve } from '../../support/transactions.js';
+import { eventually } from '../../support/waits.js';
 
 const SERVER_ID = 'crash1';
 const SPACE_MB = 256;
@@ -18,28 +23,9 @@ async function kill9(t: Test, server: ChildServer): Promise<void> {
   t.equal(await server.exited, 'SIGKILL', 'killed');
 }
 
-async function retrieve(port: number, chunk_id: string): Promise<Buffer | string> {
-  const r = await call(port, { command: 'retrieve_chunk', chunk_id });
-  return r.status === 'ok' ? Buffer.from(r.data) : r.message;
-}
-
-/** The child's log reaches us through a pipe, possibly after the reply: wait for it. */
-async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
-
+// A temp file lives only while the request is in flight: look often.
 async function tempAppears(dir: string, suffix = '.tmp', timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if ((await readdir(dir).catch(() => [])).some((n) => n.endsWith(suffix))) return true;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return false;
+  return eventually(async () => (await readdir(dir)).some((n) => n.endsWith(suffix)), timeoutMs, 1);
 }
 
 /** Bytes the server counts as used, found from check_space's answer for a size that cannot fit. */

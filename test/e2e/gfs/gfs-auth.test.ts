@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { chunkToml, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { runGfs } from '../../support/gfs-helpers.js';
-import { tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { runGfs, spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 t.test('gfs signs its requests with --key_file or $GFS_KEY_FILE under client_auth', async (t) => {
   const dir = await tempDir(t);

@@ -3,9 +3,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from '../../support/cluster-helpers.js';
-import { startCluster } from '../../support/gfs-helpers.js';
-import { bytes } from '../../support/helpers.js';
+import { startCluster } from '../../support/cluster.js';
+import { freePort } from '../../support/configs.js';
+import { bytes } from '../../support/data.js';
+import { runGfs } from '../../support/processes.js';
 
 const CHUNK = 300_000;
 
@@ -179,7 +180,6 @@ t.test('gfs against a master and three chunk servers', async (t) => {
   });
 
   async function runWith(args: string[], env: NodeJS.ProcessEnv) {
-    const { runGfs } = await import('../../support/gfs-helpers.js');
     return runGfs(args, { cwd: c.base, env });
   }
 });

@@ -3,8 +3,8 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { chunkPath, startCluster } from '../../support/gfs-helpers.js';
-import { bytes, flipByte } from '../../support/helpers.js';
+import { chunkPath, startCluster } from '../../support/cluster.js';
+import { bytes, flipByte } from '../../support/data.js';
 
 const CHUNK = 200_000;
 

@@ -4,8 +4,9 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { GFS_BIN, startCluster } from '../../support/gfs-helpers.js';
-import { bytes } from '../../support/helpers.js';
+import { startCluster } from '../../support/cluster.js';
+import { bytes } from '../../support/data.js';
+import { GFS_BIN } from '../../support/paths.js';
 
 /** Runs `gfs args` with a terminal for stdin, stdout and stderr; resolves with all it drew. */
 function onTerminal(args: string[], cwd: string): Promise<{ code: number | string; screen: string }> {

@@ -3,14 +3,14 @@
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { waitFor } from '../../support/cluster-helpers.js';
-import { chunkPath, startCluster } from '../../support/gfs-helpers.js';
-import { bytes } from '../../support/helpers.js';
+import { chunkPath, startCluster } from '../../support/cluster.js';
+import { bytes } from '../../support/data.js';
+import { waitFor } from '../../support/waits.js';
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 t.test('rm and decommission', async (t) => {
-  const c = await startCluster(t, { n: 4 });
+  const c = await startCluster(t, { servers: 4 });
   const gfs = (args: string[], o?: Parameters<typeof c.gfs>[1]) => c.gfs(['--chunk_size', '200000', ...args], o);
   const stat = async (remote: string) => JSON.parse((await gfs(['--json', 'stat', remote])).stdout.toString());
 

@@ -3,14 +3,9 @@
 // times gets `bad_request: undecodable body` at once instead of freezing the process.
 import { Packr } from 'msgpackr';
 import t from 'tap';
-import { spawnMaster } from '../../support/cluster-helpers.js';
-import { call, Client, spawnServer, tempDir } from '../../support/helpers.js';
-
-function lengthPrefixed(body: Buffer): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt32BE(body.length);
-  return Buffer.concat([p, body]);
-}
+import { call, Client, lengthPrefixed } from '../../support/frames.js';
+import { spawnMaster, spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 /** A request of a few hundred bytes whose `size` is a binary tree of depth 40 made of shared references. */
 function sharedReferenceBomb(command: string): Buffer {

@@ -2,12 +2,14 @@
 // address-space limit (as a container sets), connections that announce the largest frame
 // and send 9 bytes of it cost nothing; frames that really arrive and do not fit end their
 // connection (`out_of_memory` or a close), never the process.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { MASTER_BIN } from '../../support/cluster-helpers.js';
-import { BIN, call, Client, MIB, tempDir } from '../../support/helpers.js';
+import { MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { BIN, MASTER_BIN } from '../../support/paths.js';
+import { spawnListening } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 // The 2.5 GB a container might set (issue 14's reproduction); frame_memory_mb keeps the
 // frames that did arrive well inside it (100 MiB in the last test). Node reserves about
@@ -18,29 +20,8 @@ const MAX_FRAME = 80 * MIB;
 
 /** One of our servers as a child process under `ulimit -v`; resolves with its port once it listens. */
 async function spawnLimited(t: Test, bin: string, args: string[], cwd: string, listening: string): Promise<{ port: number; alive: () => boolean }> {
-  const proc = spawn('bash', ['-c', `ulimit -v ${ADDRESS_SPACE_KB}; exec "$0" "$@"`, process.execPath, bin, '--host', '127.0.0.1', ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr.on('data', (c) => (out += c));
-  const exited = new Promise((res) => proc.once('exit', res));
-  t.teardown(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    return exited;
-  });
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`not listening: ${out}`)), 20_000);
-    proc.stdout.on('data', (c) => {
-      out += c;
-      const m = new RegExp(`"address":"[^"]*:(\\d+)"[^\\n]*"msg":"${listening}"`).exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(Number(m[1]));
-      }
-    });
-    proc.once("exit", (code) => rej(new Error(`exited ${code}: ${out}`)));
-  });
+  const wrapper = ['bash', '-c', `ulimit -v ${ADDRESS_SPACE_KB}; exec "$0" "$@"`];
+  const { port, proc } = await spawnListening(t, bin, args, cwd, listening, { wrapper });
   return { port, alive: () => proc.exitCode === null && proc.signalCode === null };
 }
 

@@ -3,7 +3,10 @@
 // the server's peak RSS does not grow with chunk size x connections.
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
-import { bytes, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { Client } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 const CLIENTS = 20;
 const CHUNK = 64 * MIB;

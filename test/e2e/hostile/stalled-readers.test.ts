@@ -3,8 +3,12 @@
 // closed, so deleted chunks stop pinning disk space.
 import { readdirSync, readlinkSync } from 'node:fs';
 import t from 'tap';
-import { waitFor, writeToml } from '../../support/cluster-helpers.js';
-import { bytes, call, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
+import { writeToml } from '../../support/configs.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 /** The files a process holds open that were deleted since (what pins disk space). */
 function deletedOpenFiles(pid: number): string[] {

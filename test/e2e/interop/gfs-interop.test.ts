@@ -5,9 +5,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { startCluster } from '../../support/gfs-helpers.js';
-import { bytes } from '../../support/helpers.js';
-import { runPython } from '../../support/python-helpers.js';
+import { startCluster } from '../../support/cluster.js';
+import { bytes } from '../../support/data.js';
+import { runPython } from '../../support/python.js';
 
 // gfs_flows.py's CHUNK_SIZE: the reference's [client] upload_chunk_size, scaled down.
 const REFERENCE_CHUNK = 300_000;

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { charge } from '../../../src/storage/index.js';
-import { MIB, ROOT, startServer } from '../../support/helpers.js';
+import { MIB } from '../../support/data.js';
+import { startServer } from '../../support/in-process.js';
+import { ROOT } from '../../support/paths.js';
 
 const run = promisify(execFile);
 

@@ -2,8 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { chunkToml, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { ROOT, tempDir } from '../../support/helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { ROOT } from '../../support/paths.js';
+import { spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 const run = promisify(execFile);
 

@@ -5,8 +5,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { charge } from '../../../src/storage/index.js';
-import { spawnServer, startServer, tempDir } from '../../support/helpers.js';
-import { runPython } from '../../support/python-helpers.js';
+import { startServer } from '../../support/in-process.js';
+import { spawnServer } from '../../support/processes.js';
+import { runPython } from '../../support/python.js';
+import { tempDir } from '../../support/temp.js';
 
 const FLOWS = 'test/support/python/reference_flows.py';
 const MIB = 1024 * 1024;

@@ -6,10 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { chunkToml, fileMetadata, masterToml, spawnChunk, spawnMaster, waitForServers, writeToml } from '../../support/cluster-helpers.js';
-import { tempDir } from '../../support/helpers.js';
 import { charge } from '../../../src/storage/index.js';
-import { runPython } from '../../support/python-helpers.js';
+import { spawnChunk } from '../../support/cluster.js';
+import { fileMetadata, waitForServers } from '../../support/cluster-probes.js';
+import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { spawnMaster } from '../../support/processes.js';
+import { runPython } from '../../support/python.js';
+import { tempDir } from '../../support/temp.js';
 
 const CHUNK = 300_000;
 // Heartbeats every second: short enough for a fast start, and a server is dropped only

@@ -1,7 +1,7 @@
 // The Python side of protocol/: the conformance vectors against Python's msgpack, and the
 // gfs_msgpack framing module's own tests, run with the interpreter the reference uses.
 import t from 'tap';
-import { runPython } from '../../support/python-helpers.js';
+import { runPython } from '../../support/python.js';
 
 for (const script of ['protocol/python/test_vectors.py', 'protocol/python/test_gfs_msgpack.py']) {
   t.test(script, async (t) => {

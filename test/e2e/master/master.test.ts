@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { BEAT_S, liveServers, startMasterHere, waitFor } from '../../support/cluster-helpers.js';
-import { call, Client, tempDir } from '../../support/helpers.js';
+import { liveServers } from '../../support/cluster-probes.js';
+import { BEAT_S } from '../../support/configs.js';
+import { call, Client } from '../../support/frames.js';
+import { startMasterHere } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
+import { waitFor } from '../../support/waits.js';
 
 const GIB = 1024 ** 3;
 

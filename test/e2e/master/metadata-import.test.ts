@@ -3,8 +3,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { masterToml, runMaster, spawnMaster, writeToml } from '../../support/cluster-helpers.js';
-import { call, tempDir } from '../../support/helpers.js';
+import { masterToml, writeToml } from '../../support/configs.js';
+import { call } from '../../support/frames.js';
+import { runMaster, spawnMaster } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 const reference = {
   '/a.txt': {

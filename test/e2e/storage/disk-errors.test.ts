@@ -10,7 +10,10 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { charge, largestFitting, txCharge } from '../../../src/storage/index.js';
-import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 const run = promisify(execFile);
 const DISK = '2m';

@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DISK_MARGIN_BYTES } from '../../../src/storage/index.js';
 import { duBytes } from '../../support/disk-use.js';
-import { bytes, Client, MIB, spawnServer, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { Client } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 
 // Issue 14 item 6: 3,000 one-byte chunks and 2,000 empty prepare_chunk calls put 40 MiB and

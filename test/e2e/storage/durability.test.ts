@@ -6,7 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { bytes, Client, MIB, spawnServer, tempDir, type Reply } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { Client, type Reply } from '../../support/frames.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 import { durabilityFindings, parseTrace, TRACED_SYSCALLS } from '../../support/syscall-trace.js';
 
 function hasStrace(): boolean {
@@ -24,7 +27,6 @@ t.test('every acknowledged mutation is on disk, flushed, before its reply is sen
   const dataDir = join(dir, 'data');
   const server = await spawnServer(t, ['--server_id', 's1', '--data_dir', dataDir, '--no_master'], dir, {
     wrapper: ['strace', '-f', '-qq', '-yy', '-e', 'signal=none', '-e', `trace=${TRACED_SYSCALLS}`, '-o', trace],
-    listenTimeoutMs: 60_000,
   });
   const pid = Number(/"pid":(\d+)/.exec(server.stdout())![1]);
   const chunkDir = join(dataDir, 's1');

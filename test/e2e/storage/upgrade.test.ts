@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 type T = Test;
-import { bytes, call, ROOT, spawnServer, tempDir } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { ROOT } from '../../support/paths.js';
+import { spawnServer } from '../../support/processes.js';
+import { tempDir } from '../../support/temp.js';
 
 // test/fixtures/v1-data was written by release v1 (commit 2242cf1) driven as a real server
 // by test/fixtures/make-v1-data.mjs: plain chunks with `.meta/<id>.crc` sums files, and a

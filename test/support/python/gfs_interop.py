@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gfs_flows import GFSClient  # noqa: E402
+from gfs_client import GFSClient  # noqa: E402
 
 
 def main(argv):

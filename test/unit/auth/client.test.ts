@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { clientRpcAuth, loadClientCredential } from '../../../src/auth/client.js';
 import { Rpc } from '../../../src/net/rpc.js';
-import { startServer, tempDir } from '../../support/helpers.js';
+import { startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 t.test('a key file gives the client its id and key; a signed Rpc is served under client_auth = "all"', async (t) => {
   const dir = await tempDir(t);

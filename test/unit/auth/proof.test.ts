@@ -10,7 +10,7 @@ import { signedFrame } from '../../../src/auth/signer.js';
 import { AUTH_FAILURES } from '../../../src/errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
 import type { FileBody, Piece } from '../../../src/wire/payload.js';
-import { ROOT } from '../../support/helpers.js';
+import { ROOT } from '../../support/paths.js';
 
 const KEY = Buffer.from('k'.repeat(64));
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { renderToml, withKeysTable } from '../../../src/config/docs.js';
-import { ROOT } from '../../support/helpers.js';
+import { ROOT } from '../../support/paths.js';
 
 t.test('chunk_server.toml is the one the rows write', async (t) => {
   t.equal(await readFile(join(ROOT, 'chunk_server.toml'), 'utf8'), renderToml(), 'run `npm run config-docs`');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { resolveSecurity } from '../../../src/config/security.js';
 import { ConfigError } from '../../../src/config/checks.js';
-import { runCli, tempDir } from '../../support/helpers.js';
+import { tempDir } from '../../support/temp.js';
 
 const KEY = 'ab'.repeat(32);
 
@@ -37,12 +37,4 @@ t.test('misconfigurations are errors naming the key', async (t) => {
     [{ cluster_key_file: join(dir, 'k'), replay_window_s: 0 }, /replay_window_s must be a positive number of seconds/],
   ];
   for (const [security, message] of cases) t.throws(() => resolveSecurity({ security }), { constructor: ConfigError, message }, message.source);
-});
-
-t.test('the chunk server refuses to start on a bad [security]', async (t) => {
-  const dir = await tempDir(t);
-  await writeFile(join(dir, 's.toml'), '[security]\nclient_auth = "all"\n');
-  const r = await runCli(['--config', 's.toml', '--data_dir', 'data'], dir);
-  t.equal(r.code, 2);
-  t.match(r.stderr, /^chunkserver: \[security\] client_auth needs cluster_key_file\n$/);
 });

@@ -1,11 +1,6 @@
 import t, { type Test } from 'tap';
-import { call, Client, frame, startServer } from '../../support/helpers.js';
-
-function lengthPrefixed(body: Buffer): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt32BE(body.length);
-  return Buffer.concat([p, body]);
-}
+import { call, Client, frame, lengthPrefixed } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
 
 async function stillServes(t: Test, port: number): Promise<void> {
   t.same(await call(port, { command: 'check_space', size: 1 }), { status: 'ok' }, 'a new connection still works');

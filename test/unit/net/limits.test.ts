@@ -1,6 +1,8 @@
 import t from 'tap';
-import { waitFor } from '../../support/cluster-helpers.js';
-import { bytes, call, Client, frame, startServer } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
+import { call, Client, frame } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
+import { waitFor } from '../../support/waits.js';
 
 t.test('2,000 connections at once: the ones over the limit are refused, then all is normal', async (t) => {
   const server = await startServer(t, { maxConnections: 1024 });

@@ -5,8 +5,8 @@ import { call, Rpc } from '../../../src/net/rpc.js';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { PeerError } from '../../../src/errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
-import { freePort } from '../../support/cluster-helpers.js';
-import { frame } from '../../support/helpers.js';
+import { freePort } from '../../support/configs.js';
+import { frame } from '../../support/frames.js';
 
 type T = { teardown(fn: () => unknown): void };
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { decodeBody, encodeBody, encodeFrame, Float64 } from '../../../src/wire/codec.js';
-import { ROOT } from '../../support/helpers.js';
+import { ROOT } from '../../support/paths.js';
 
 const VECTORS = join(ROOT, 'protocol', 'vectors');
 

@@ -5,7 +5,10 @@ import type { ChunkStore } from '../../../src/storage/index.js';
 import t, { type Test } from 'tap';
 import { BLOCK_BYTES, sumsOfBuffer } from '../../../src/storage/index.js';
 import { charge, largestFitting } from '../../../src/storage/index.js';
-import { bytes, call, Client, flipByte, MIB, startLoggedServer, tempDir, type LogLine } from '../../support/helpers.js';
+import { bytes, flipByte, MIB } from '../../support/data.js';
+import { call, Client } from '../../support/frames.js';
+import { startLoggedServer, type LogLine } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 async function quarantined(chunkDir: string): Promise<Array<{ entry: string; files: string[]; info: LogLine }>> {
   const root = join(chunkDir, '.quarantine');

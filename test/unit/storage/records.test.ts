@@ -2,7 +2,10 @@ import { appendFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import type { ChunkChange } from '../../../src/storage/index.js';
-import { bytes, call, startServer, tempDir } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 t.test('versions: 1 for a new chunk, +1 per mutation, or the version a request carries; in replies and across restarts', async (t) => {
   const dir = await tempDir(t);

@@ -1,7 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { call, startServer, tempDir } from '../../support/helpers.js';
+import { call } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 const HOSTILE = ['../x', '/etc/passwd', 'a/b', '..', '.', '', 'a\0b', '.hidden', 'x'.repeat(129), 'a\\b', 'sp ace', '..\\..\\x', 'é', '__proto__'];
 

@@ -6,15 +6,11 @@ import t from 'tap';
 import { ConfigError } from '../../../src/config/checks.js';
 import { DEFAULTS, resolveConfig } from '../../../src/config/chunk-server.js';
 import { charge } from '../../../src/storage/index.js';
-import { bytes, call, flipByte, MIB, startLoggedServer, tempDir } from '../../support/helpers.js';
-
-async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { bytes, flipByte, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { startLoggedServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
+import { waitUntil } from '../../support/waits.js';
 
 t.test('the scrubber finds a flipped byte within one interval, without any request', async (t) => {
   const dir = await tempDir(t);
@@ -23,13 +19,13 @@ t.test('the scrubber finds a flipped byte within one interval, without any reque
   for (const id of ['fine', 'rots']) await call(server.port, { command: 'store_chunk', chunk_id: id, data: bytes(300_000, id.length) });
   await flipByte(join(server.store.dir, 'rots'), 123_456);
   // No request touches the chunk: only the scrubber can find it.
-  await waitFor('the scrubber to report the chunk', () => server.store.corruptChunks().includes('rots'), 60_000);
+  await waitUntil('the scrubber to report the chunk', () => server.store.corruptChunks().includes('rots'), 60_000);
   t.same(server.store.corruptChunks(), ['rots']);
   t.equal(server.store.space.used, charge(300_000), 'its space is back');
   t.match(logs.find((l) => l.msg === 'corrupt chunk moved to quarantine'), { level: 50, chunk_id: 'rots', found_by: 'scrub' });
   // Passes that ended before the damage saw none: the one that found it.
   const found = (l: Record<string, any>): boolean => l.msg === 'scrub pass finished' && l.corrupt > 0;
-  await waitFor('the pass to end', () => logs.some(found), 60_000);
+  await waitUntil('the pass to end', () => logs.some(found), 60_000);
   t.match(logs.find(found), { chunks: 1, corrupt: 1, unreadable: 0 });
   t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'rots' }), { status: 'error', message: 'corrupt_chunk' }, 'a retrieve is told why the chunk is gone');
   t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'fine' })).data).equals(bytes(300_000, 4)));
@@ -41,7 +37,7 @@ t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'x', data: bytes(3 * MIB) });
   // A pass that began before the store finished may have seen no chunk: wait for one that saw it.
   const sawX = (l: Record<string, any>): boolean => l.msg === 'scrub pass finished' && l.chunks > 0;
-  await waitFor('a pass over the chunk', () => first.logs.some(sawX), 60_000);
+  await waitUntil('a pass over the chunk', () => first.logs.some(sawX), 60_000);
   const pass = first.logs.find(sawX)!;
   t.match(pass, { chunks: 1, bytes: 3 * MIB, corrupt: 0 });
   // 3 MiB at 2 MiB/s: the last read is due 1.5 s after the pass started.
@@ -74,7 +70,7 @@ t.test('the schedule survives restarts: an overdue pass runs right after start-u
   await flipByte(join(dir, 'test1', 'old'), 5);
   await writeFile(mark, JSON.stringify({ started_at: Date.now() - 2 * 3600_000 }));
   const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: 3600 }, 'info');
-  await waitFor('the overdue pass', () => logs.some((l) => l.msg === 'scrub pass finished'), 60_000);
+  await waitUntil('the overdue pass', () => logs.some((l) => l.msg === 'scrub pass finished'), 60_000);
   t.same(server.store.corruptChunks(), ['old'], 'found by the overdue pass');
   const next = JSON.parse(await readFile(mark, 'utf8')).started_at;
   t.ok(next > Date.now() - 60_000, 'the pass recorded its start');

@@ -2,7 +2,10 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { charge, FILE_OVERHEAD_BYTES } from '../../../src/storage/index.js';
-import { bytes, call, MIB, startServer, tempDir } from '../../support/helpers.js';
+import { bytes, MIB } from '../../support/data.js';
+import { call } from '../../support/frames.js';
+import { startServer } from '../../support/in-process.js';
+import { tempDir } from '../../support/temp.js';
 
 /** What the files of the chunk directory are charged, by the rule of src/storage/space/charges.ts. */
 async function chargedOnDisk(dir: string): Promise<number> {

@@ -7,7 +7,7 @@ import { decodeBody } from '../../../src/wire/codec.js';
 import { SKELETON_MAX_BYTES } from '../../../src/wire/body-walker.js';
 import { LengthFramer, type DecodedFrame, type StreamOptions } from '../../../src/wire/length-framer.js';
 import type { SpilledBin, SpillProvider, SpillTarget } from '../../../src/wire/payload.js';
-import { bytes } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
 
 const packr = new Packr({ useRecords: false });
 const pool = new BufferPool(64 << 20);

@@ -1,16 +1,7 @@
 import t from 'tap';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { LengthFramer, type DecodedFrame } from '../../../src/wire/length-framer.js';
-
-function framed(...bodies: Buffer[]): Buffer {
-  return Buffer.concat(
-    bodies.flatMap((b) => {
-      const p = Buffer.alloc(4);
-      p.writeUInt32BE(b.length);
-      return [p, b];
-    }),
-  );
-}
+import { lengthPrefixed } from '../../support/frames.js';
 
 function bodiesOf(frames: DecodedFrame[]): string[] {
   return frames.map((f) => (f.kind === 'frame' ? f.body.toString('hex') : f.kind === 'oversize' ? `oversize:${f.length}` : f.kind));
@@ -19,7 +10,7 @@ function bodiesOf(frames: DecodedFrame[]): string[] {
 const pool = new BufferPool(16 << 20);
 const small = Buffer.from('81a7636f6d6d616e64a3666f6f', 'hex');
 const large = Buffer.alloc(200 * 1024, 7);
-const stream = framed(small, Buffer.alloc(0), large, small);
+const stream = lengthPrefixed(small, Buffer.alloc(0), large, small);
 const expected = [small, Buffer.alloc(0), large, small].map((b) => b.toString('hex'));
 
 t.test('whole stream in one read', async (t) => {
@@ -29,7 +20,7 @@ t.test('whole stream in one read', async (t) => {
 });
 
 t.test('split at every point of the small frames', async (t) => {
-  const head = framed(small, Buffer.alloc(0), small);
+  const head = lengthPrefixed(small, Buffer.alloc(0), small);
   for (let cut = 0; cut <= head.length; cut++) {
     const out: DecodedFrame[] = [];
     const d = new LengthFramer(1 << 20, pool);
@@ -51,7 +42,7 @@ t.test('byte by byte', async (t) => {
 t.test('large body split across reads lands in a pooled slab', async (t) => {
   const out: DecodedFrame[] = [];
   const d = new LengthFramer(1 << 20, pool);
-  const bytes = framed(large);
+  const bytes = lengthPrefixed(large);
   d.push(bytes.subarray(0, 1000), out);
   t.equal(d.inFrame, true);
   t.equal(d.pendingBytes, 1000);
@@ -70,8 +61,8 @@ t.test('large body split across reads lands in a pooled slab', async (t) => {
 t.test('oversize length stops decoding and reports the length', async (t) => {
   const out: DecodedFrame[] = [];
   const d = new LengthFramer(1024, pool);
-  d.push(Buffer.concat([framed(small), Buffer.from('ffffffff', 'hex'), Buffer.alloc(10)]), out);
-  d.push(framed(small), out);
+  d.push(Buffer.concat([lengthPrefixed(small), Buffer.from('ffffffff', 'hex'), Buffer.alloc(10)]), out);
+  d.push(lengthPrefixed(small), out);
   t.same(bodiesOf(out), [small.toString('hex'), `oversize:${0xffffffff}`]);
 });
 
@@ -86,7 +77,7 @@ t.test('oversize length split across reads', async (t) => {
 t.test('dispose mid-frame returns the slab', async (t) => {
   const p = new BufferPool(16 << 20);
   const d = new LengthFramer(1 << 20, p);
-  d.push(framed(large).subarray(0, 5000), []);
+  d.push(lengthPrefixed(large).subarray(0, 5000), []);
   d.dispose();
   // The body grows with what arrived (issue 14): 5000 bytes hold the first 64 KiB slab only.
   t.equal(p.retained, 64 * 1024);

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { ChunkReporter } from '../../../../src/chunk-server/cluster/chunk-reports.js';
 import { ChunkStore } from '../../../../src/storage/index.js';
-import { tempDir } from '../../../support/helpers.js';
+import { tempDir } from '../../../support/temp.js';
 
 async function setup(t: Test) {
   const { store } = await ChunkStore.open(await tempDir(t), 1 << 24);

@@ -5,9 +5,13 @@ import t from 'tap';
 import { startChunkServer } from '../../../../src/chunk-server/main.js';
 import { backoffMs } from '../../../../src/chunk-server/cluster/master-client.js';
 import { decodeBody } from '../../../../src/wire/codec.js';
-import { freePort, waitFor } from '../../../support/cluster-helpers.js';
 import { charge } from '../../../../src/storage/index.js';
-import { bytes, call, frame, MIB, tempDir, testConfig } from '../../../support/helpers.js';
+import { freePort } from '../../../support/configs.js';
+import { bytes, MIB } from '../../../support/data.js';
+import { call, frame } from '../../../support/frames.js';
+import { testConfig } from '../../../support/in-process.js';
+import { tempDir } from '../../../support/temp.js';
+import { waitFor } from '../../../support/waits.js';
 
 type T = { teardown(fn: () => unknown): void };
 

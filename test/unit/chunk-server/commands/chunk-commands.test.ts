@@ -2,7 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { charge } from '../../../../src/storage/index.js';
-import { bytes, call, Client, MIB, startServer, tempDir } from '../../../support/helpers.js';
+import { bytes, MIB } from '../../../support/data.js';
+import { call, Client } from '../../../support/frames.js';
+import { startServer } from '../../../support/in-process.js';
+import { tempDir } from '../../../support/temp.js';
 
 t.test('store and retrieve round trip byte-exact (0 B, 1 B, 1 MiB, 64 MiB)', async (t) => {
   const server = await startServer(t, { spaceMb: 256 });

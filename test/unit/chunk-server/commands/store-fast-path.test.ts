@@ -5,7 +5,9 @@ import t from 'tap';
 import { resolveConfig } from '../../../../src/config/chunk-server.js';
 import { DirSyncer } from '../../../../src/storage/index.js';
 import { charge } from '../../../../src/storage/index.js';
-import { bytes, call, startServer } from '../../../support/helpers.js';
+import { bytes } from '../../../support/data.js';
+import { call } from '../../../support/frames.js';
+import { startServer } from '../../../support/in-process.js';
 
 /** A directory stand-in whose fsyncs finish when the test says so. */
 class ManualSync {

@@ -3,7 +3,6 @@
 import { readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
-import { pino } from 'pino';
 import t from 'tap';
 import { Cluster } from '../../../../src/chunk-server/cluster/replication.js';
 import { Rpc } from '../../../../src/net/rpc.js';
@@ -16,7 +15,11 @@ import { BufferPool } from '../../../../src/wire/buffer-pool.js';
 import { encodeFrame } from '../../../../src/wire/codec.js';
 import type { FileBody, SpilledBin } from '../../../../src/wire/payload.js';
 import { charge, largestFitting } from '../../../../src/storage/index.js';
-import { bytes, call, Client, frame, MIB, spawnServer, startServer, tempDir } from '../../../support/helpers.js';
+import { bytes, MIB } from '../../../support/data.js';
+import { call, Client, frame, lengthPrefixed } from '../../../support/frames.js';
+import { startServer } from '../../../support/in-process.js';
+import { tempDir } from '../../../support/temp.js';
+import { waitUntil } from '../../../support/waits.js';
 
 const KIB = 1024;
 const packr = new Packr({ useRecords: false });
@@ -25,24 +28,9 @@ const unpackr = new Unpackr({ int64AsType: 'number', mapsAsObjects: true, useRec
 const STREAMING = { streamThresholdMb: 1 / 16 };
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function temps(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.startsWith('.store-'));
-}
-
-function framed(body: Buffer): Buffer {
-  const prefix = Buffer.alloc(4);
-  prefix.writeUInt32BE(body.length);
-  return Buffer.concat([prefix, body]);
 }
 
 /** Data first, as the reference client sends it. */
@@ -63,7 +51,7 @@ t.test('a large store is on disk before its frame ends, whatever the split, and 
     await tick();
   }
   for (; pos < f.length - 1; pos += 4093) c.write(f.subarray(pos, Math.min(pos + 4093, f.length - 1)));
-  await until('the payload to be in the staged file', async () => {
+  await waitUntil('the payload to be in the staged file', async () => {
     const [temp] = await temps(server.store.dir);
     return temp !== undefined && (await stat(join(server.store.dir, temp))).size === data.length;
   });
@@ -104,15 +92,15 @@ t.test('malformed and refused large frames: one closes like any undecodable body
   const payload = bytes(100 * KIB);
   const dupHead = Buffer.concat([Buffer.from([0x82]), packr.pack('data'), packr.pack(payload), packr.pack('data'), packr.pack(1)]);
   const c = await Client.connect(server.port, t);
-  c.write(framed(dupHead));
+  c.write(lengthPrefixed(dupHead));
   t.same(await c.next(), { status: 'error', message: 'bad_request: duplicate field data' });
   t.same(await c.call({ command: 'check_space', size: 1 }), { status: 'ok' });
 
   const trailing = Buffer.concat([Buffer.from([0x81]), packr.pack('data'), packr.pack(payload), Buffer.from([0xc0])]);
-  c.write(framed(trailing));
+  c.write(lengthPrefixed(trailing));
   t.same(await c.next(), { status: 'error', message: 'bad_request: undecodable body' });
   await c.closed();
-  await until('the temp to go', async () => (await temps(server.store.dir)).length === 0);
+  await waitUntil('the temp to go', async () => (await temps(server.store.dir)).length === 0);
   t.equal(server.store.space.used, 0);
 });
 
@@ -122,11 +110,11 @@ t.test('large frames queued behind a fatal one give back their temp and reservat
   const malformed = Buffer.concat([Buffer.from([0x81]), packr.pack('data'), packr.pack(bytes(100 * KIB)), Buffer.from([0xc0])]);
   const c = await Client.connect(server.port, t);
   // While the first store is being installed, the next two frames arrive and queue up.
-  c.write(Buffer.concat([storeFrame('first', data), framed(malformed), storeFrame('third', data)]));
+  c.write(Buffer.concat([storeFrame('first', data), lengthPrefixed(malformed), storeFrame('third', data)]));
   t.match(await c.next(), { status: 'ok', chunk_id: 'first', replicas: 0 });
   t.same(await c.next(), { status: 'error', message: 'bad_request: undecodable body' });
   await c.closed();
-  await until('queued temps to go', async () => (await temps(server.store.dir)).length === 0);
+  await waitUntil('queued temps to go', async () => (await temps(server.store.dir)).length === 0);
   t.equal(server.store.space.used, charge(data.length), 'only the stored chunk holds space');
 });
 
@@ -135,11 +123,11 @@ t.test('a client closing mid-frame leaves no temp file and no reservation', asyn
   const f = storeFrame('half', bytes(300 * KIB));
   const c = await Client.connect(server.port, t);
   c.write(f.subarray(0, 150 * KIB));
-  await until('a staged temp', async () => (await temps(server.store.dir)).length === 1);
+  await waitUntil('a staged temp', async () => (await temps(server.store.dir)).length === 1);
   const used = server.store.space.used;
   t.ok(used > 0 && used <= charge(150 * KIB), `space is reserved as the bytes arrive (${used}), not for the declared length (issue 14)`);
   c.close();
-  await until('the temp to go', async () => (await temps(server.store.dir)).length === 0);
+  await waitUntil('the temp to go', async () => (await temps(server.store.dir)).length === 0);
   t.equal(server.store.space.used, 0, 'reservation released');
 });
 
@@ -172,7 +160,7 @@ t.test('a client that stops reading mid-reply holds neither memory nor other cli
     for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === chunkPath) n++;
     return n;
   };
-  await until('the stuck reply under way', async () => (await openOnChunk()) === 1, 60_000);
+  await waitUntil('the stuck reply under way', async () => (await openOnChunk()) === 1, 60_000);
   const other = await Client.connect(server.port, t);
   t.same(await other.call({ command: 'store_chunk', data: Buffer.from('hi'), chunk_id: 'small' }), { status: 'ok', chunk_id: 'small', replicas: 0, version: 1 });
   t.ok(Buffer.from((await other.call({ command: 'retrieve_chunk', chunk_id: 'big' })).data).equals(data), 'others still served in full');
@@ -180,7 +168,7 @@ t.test('a client that stops reading mid-reply holds neither memory nor other cli
   t.ok(grown < 48 * MIB, `server memory stays bounded (grew ${(grown / MIB).toFixed(1)} MiB for 128 MiB of unread replies)`);
   t.equal(await openOnChunk(), 1, 'one reply in progress holds the file open');
   stuck.close();
-  await until('the stuck reply to let go of the file', async () => (await openOnChunk()) === 0);
+  await waitUntil('the stuck reply to let go of the file', async () => (await openOnChunk()) === 0);
 });
 
 t.test('a staged value forwards as a file piece, before and after it is installed', async (t) => {
@@ -231,107 +219,3 @@ t.test('stream_threshold_mb is read from the config file and must be positive', 
   t.equal(resolveConfig({ chunk_server: { stream_threshold_mb: 4 } }, {}).streamThresholdMb, 4);
   t.throws(() => resolveConfig({ chunk_server: { stream_threshold_mb: 0 } }, {}), { message: /stream_threshold_mb must be a positive number of MiB/ });
 });
-
-t.test('a server killed mid-stream removes the staged temp when it starts again', async (t) => {
-  const cwd = await tempDir(t);
-  const args = ['--no_master', '--port', '0', '--data_dir', 'data', '--server_id', 's1'];
-  const first = await spawnServer(t, args, cwd);
-  const c = await Client.connect(first.port, t);
-  c.write(storeFrame('killed', bytes(4 * MIB)).subarray(0, 3 * MIB));
-  const chunkDir = join(cwd, 'data', 's1');
-  await until('a staged temp', async () => (await temps(chunkDir)).length === 1);
-  first.proc.kill('SIGKILL');
-  await first.exited;
-  t.equal((await temps(chunkDir)).length, 1, 'the temp outlives the crash');
-  const second = await spawnServer(t, args, cwd);
-  t.same(await temps(chunkDir), []);
-  t.same(await call(second.port, { command: 'check_space', size: largestFitting(1024 * MIB) }), { status: 'ok' }, 'its reservation is not counted');
-});
-
-/** A spill target whose disk is stuck until the test frees it. */
-class StuckTarget {
-  received = 0;
-  private stuck = true;
-  private waiters: Array<() => void> = [];
-  get backlogBytes(): number {
-    return this.stuck ? this.received : 0;
-  }
-  write(piece: Buffer): void {
-    this.received += piece.length;
-  }
-  drained(): Promise<void> {
-    return this.stuck ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
-  }
-  unstick(): void {
-    this.stuck = false;
-    for (const w of this.waiters.splice(0)) w();
-  }
-  async finish(): Promise<SpilledBin> {
-    return { kind: 'spilled', size: this.received, fileBody: () => ({ kind: 'file', size: 0, pipe: async () => undefined, close: async () => undefined }) };
-  }
-  async discard(): Promise<void> {}
-}
-
-t.test('a client sending faster than the disk writes is read only as fast as it is stored', async (t) => {
-  const dir = await tempDir(t);
-  const { store } = await ChunkStore.open(dir, 64 * MIB);
-  t.teardown(() => store.close());
-  const targets: StuckTarget[] = [];
-  const log = pino({ level: 'silent' });
-  const server = await listen({
-    ...listenOptions(store, new BufferPool(8 * MIB)),
-    stream: { spill: { open: () => (targets.push(new StuckTarget()), targets.at(-1)!) }, minFrameBytes: MIB },
-  });
-  t.teardown(() => server.close(0));
-  const c = await Client.connect(server.port, t);
-  c.write(frame({ command: 'no_such_thing', data: bytes(32 * MIB) }));
-  // Past the 4 MiB backlog, then a round trip on another connection: the server had every
-  // chance to read on, had it not paused this socket.
-  await until('the backlog limit reached', async () => (targets[0]?.received ?? 0) > 4 * MIB, 60_000);
-  t.same(await call(server.port, { command: 'check_space', size: 1 }), { status: 'ok' });
-  const target = targets[0]!;
-  t.ok(target.received > 0 && target.received < 6 * MIB, `reading paused at the backlog limit (${(target.received / MIB).toFixed(1)} MiB of 32 read)`);
-  target.unstick();
-  t.same(await c.next(), { status: 'error', message: 'unknown_command: no_such_thing' });
-  t.equal(target.received, 32 * MIB);
-});
-
-t.test('commands that only take bytes in memory get spilled values read back', async (t) => {
-  const dir = await tempDir(t);
-  const { store } = await ChunkStore.open(dir, 400 * KIB);
-  t.teardown(() => store.close());
-  const pool = new BufferPool(8 * MIB);
-  const log = pino({ level: 'silent' });
-  const asked: unknown[] = [];
-  const server = await listen({
-    ...listenOptions(store, pool),
-    stream: { spill: store.spillProvider(pool), minFrameBytes: 64 * KIB },
-    takesSpilled: (command) => (asked.push(command), false),
-  });
-  t.teardown(() => server.close(0));
-  const data = bytes(300 * KIB, 8);
-  t.match(await call(server.port, { command: 'store_chunk', data, chunk_id: 'mem' }), { status: 'ok', chunk_id: 'mem', replicas: 0 }, 'fits: the temp was released before the store reserved');
-  t.same(asked, ['store_chunk']);
-  t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'mem' })).data).equals(data));
-  t.same(await temps(dir), []);
-  t.equal(store.space.used, charge(data.length));
-});
-
-/** listen() options for a standalone chunk server over `store`, as chunk-server.ts wires them. */
-function listenOptions(store: ChunkStore, pool: BufferPool) {
-  const log = pino({ level: 'silent' });
-  const rpc = new Rpc({ connectTimeoutMs: 1000, requestTimeoutMs: 1000, maxPerPeer: 1, maxReplyBytes: MIB });
-  const cluster = new Cluster({ address: '127.0.0.1:0', replicationFactor: 1, master: null, rpc, controlTimeoutMs: 1000, dataTimeoutMs: 1000, log });
-  const ctx: HandlerContext = { store, log, txlog: log, pool, cluster };
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    limits: { maxFrameBytes: 64 * MIB, idleTimeoutMs: 60_000, frameTimeoutMs: 60_000 },
-    maxConnections: 100,
-    dispatch: (decoded: unknown) => chunkServerCommands.dispatch(decoded, ctx),
-    pool,
-    stream: null,
-    takesSpilled: chunkServerCommands.takesSpilled,
-    log,
-  };
-}

@@ -11,7 +11,7 @@ import { masterCommands } from '../../../../src/master/commands/index.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
 import { RepairScheduler } from '../../../../src/master/repair-scheduler.js';
-import { tempDir } from '../../../support/helpers.js';
+import { tempDir } from '../../../support/temp.js';
 
 const log = pino({ level: 'silent' });
 const D1 = 'aa';

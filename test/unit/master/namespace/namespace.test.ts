@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { MSG } from '../../../../src/errors.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
-import { tempDir } from '../../../support/helpers.js';
+import { tempDir } from '../../../support/temp.js';
 
 async function open(t: Test, dir?: string, json: string | null = null) {
   const d = dir ?? (await tempDir(t));

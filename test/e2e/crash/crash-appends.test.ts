@@ -1,5 +1,7 @@
 import t from 'tap';
-import { bytes, Client, tempDir } from '../../support/helpers.js';
+import { bytes } from '../../support/data.js';
+import { Client } from '../../support/frames.js';
+import { tempDir } from '../../support/temp.js';
 import { crashCases, retrieve, start, stop } from '../../support/crash-points.js';
 
 // Whole-chunk stores and in-place appends (test/support/crash-points.ts).
