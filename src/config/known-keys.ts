@@ -8,7 +8,7 @@ import { MASTER_ENABLED, MASTER_KEYS } from './keys/master.js';
 import { SECURITY_KEYS } from './keys/security.js';
 import type { Row, Section } from './schema.js';
 
-/** Every row, in the order of chunk_server.toml and README's table. */
+/** Every row, in the order of chunk_server.toml and docs/operating.md's table. */
 export const ALL_ROWS: readonly Row<unknown>[] = [
   MASTER_KEYS.host,
   MASTER_KEYS.port,
@@ -35,7 +35,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = Object.fr
   SECTIONS.map((s) => [s, [...ALL_ROWS.filter((r) => r.section === s).map((r) => r.key), ...REFERENCE_ONLY[s]]]),
 );
 
-const NO_TLS = 'TLS is not built in; put a TLS proxy in front (README, "Securing a cluster")';
+const NO_TLS = 'TLS is not built in; put a TLS proxy in front (docs/security.md, "Securing a cluster")';
 const NEVER_USED = 'removed: the master never used it; delete the line';
 
 // Keys people look for, or kept from older files, that we do not have: a pointer instead of a bare "unknown key".

@@ -1,6 +1,6 @@
 // One row per config key: where it lives in the TOML file, the flag that overrides it, its
 // default, its check and its documentation. The resolvers, the known-key list,
-// chunk_server.toml's comments and README's table are all read off these rows.
+// chunk_server.toml's comments and docs/operating.md's table are all read off these rows.
 import { table, type Check, type Table } from './checks.js';
 
 export type Program = 'chunkserver' | 'master' | 'gfs';
@@ -24,9 +24,9 @@ export interface Row<V> {
   readonly flags?: Partial<Record<Program, Flag>>;
   /** chunk_server.toml's comment above the key, one string per line. */
   readonly doc: readonly string[];
-  /** README's "meaning" column. */
+  /** docs/operating.md's "meaning" column. */
   readonly summary: string;
-  /** README's "default" column where the value alone would not say it (an unset key, a derived default). */
+  /** docs/operating.md's "default" column where the value alone would not say it (an unset key, a derived default). */
   readonly shown?: string;
   /** TOML value shown, commented out, in chunk_server.toml for a key unset by default. */
   readonly example?: string;

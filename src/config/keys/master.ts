@@ -159,7 +159,7 @@ export const MASTER_KEYS = {
     section: 'master', key: 'console_key_file', default: null, check: consoleKey,
     doc: [
       'A client key the console signs its requests with under [security] client_auth',
-      '(README, "The console under client_auth"); unset: unsigned.',
+      '(docs/operating.md, "The console under client_auth"); unset: unsigned.',
     ],
     summary: 'a client key (`<client_id>.key`) the console signs its requests with, for clusters under `client_auth` (see "The console under client_auth")',
     shown: 'unset: unsigned',

@@ -7,7 +7,7 @@ export const SECURITY_KEYS = {
   clusterKeyFile: row<string | null>({
     section: 'security', key: 'cluster_key_file', default: null, check: text,
     doc: [
-      'Authentication, off while cluster_key_file is unset (README, "Securing a cluster").',
+      'Authentication, off while cluster_key_file is unset (docs/security.md, "Securing a cluster").',
       'A file holding the secret shared by the master and its chunk servers (openssl rand -hex 32);',
       'several lines: the first signs, every one verifies (for rotation).',
     ],

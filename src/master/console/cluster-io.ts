@@ -55,7 +55,7 @@ function checkSigning(signing: ConsoleSigning, action: ConsoleAction): void {
     throw new HttpError(
       403,
       'console_key_required',
-      `this cluster has client_auth = "${signing.clientAuth}": the console's ${action}s must be signed; set [master] console_key_file to a client key the servers know (README, "The console under client_auth")`,
+      `this cluster has client_auth = "${signing.clientAuth}": the console's ${action}s must be signed; set [master] console_key_file to a client key the servers know (docs/operating.md, "The console under client_auth")`,
     );
   }
 }

@@ -2,7 +2,7 @@
 // really holds (issue 14 item 6): a file's size rounded up to the file system block, plus a
 // fixed per-file overhead. Plain byte counts let 3,000 one-byte chunks hold 12 MiB of blocks
 // (and their inodes and records) under a 1 MiB limit. The rule is documented in
-// protocol/PROTOCOL.md ("Limits") and README ("Space"); tests compute expected values from
+// protocol/PROTOCOL.md ("Limits") and docs/operating.md ("Space"); tests compute expected values from
 // these same functions.
 
 /** The file system block: the unit in which files take disk space (ext4, xfs, tmpfs). */
