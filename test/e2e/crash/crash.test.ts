@@ -10,7 +10,7 @@ import { waitFor } from '../../support/waits.js';
 
 const SPACE_MB = 512;
 
-/** Member files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
+/** Chunk files and what they are charged (src/storage/space.ts), and what `.meta` (the metadata store) holds. */
 async function diskState(chunkDir: string): Promise<{ names: string[]; total: number; meta: string[] }> {
   const names = (await readdir(chunkDir)).filter((n) => n !== '.meta').sort();
   let total = 0;
