@@ -147,14 +147,26 @@ export async function runText(command: string, args: string[], o: RunOptions = {
   return { ...r, stdout: r.stdout.toString() };
 }
 
+/** A run of one of our servers to its exit: `code` null when a signal ended it (a crash point, the hang guard). */
+export interface ServerRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function runServerToExit(bin: string, args: string[], cwd: string): Promise<ServerRun> {
+  const r = await runText(process.execPath, [bin, ...args], { cwd });
+  return { ...r, code: typeof r.code === 'number' ? r.code : null };
+}
+
 /** Runs bin/chunkserver to its exit (for flags that make it stop). */
-export function runCli(args: string[], cwd: string): Promise<TextRun> {
-  return runText(process.execPath, [BIN, ...args], { cwd });
+export function runCli(args: string[], cwd: string): Promise<ServerRun> {
+  return runServerToExit(BIN, args, cwd);
 }
 
 /** Runs bin/master to its exit (for flags that make it stop). */
-export function runMaster(args: string[], cwd: string): Promise<Run> {
-  return runToExit(process.execPath, [MASTER_BIN, ...args], { cwd });
+export function runMaster(args: string[], cwd: string): Promise<ServerRun> {
+  return runServerToExit(MASTER_BIN, args, cwd);
 }
 
 /** Runs `gfs ...args` to its exit, with no master from the environment. */

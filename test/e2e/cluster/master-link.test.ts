@@ -1,4 +1,4 @@
-// Member servers and the project's master as real processes: registration, heartbeats,
+// Chunk servers and the project's master as real processes: registration, heartbeats,
 // outages and restarts.
 import t from 'tap';
 import { charge } from '../../../src/storage/index.js';

@@ -29,7 +29,7 @@ function commandsOf(title: string): string[] {
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
 t.test('chunk server commands: spec and code name the same set', async (t) => {
-  const spec = commandsOf('Member server commands');
+  const spec = commandsOf('Chunk server commands');
   t.equal(new Set(spec).size, spec.length, 'no command described twice');
   for (const name of spec) t.match(name, /^[a-z_]+$/, `heading "${name}" is a bare command name`);
   t.same(sorted(spec), sorted(chunkServerCommands.names), 'spec and registry name the same commands');
@@ -42,7 +42,7 @@ t.test('chunk server commands: spec and code name the same set', async (t) => {
 
 t.test('the running server answers every command the spec describes', async (t) => {
   const server = await startServer(t);
-  for (const command of commandsOf('Member server commands')) {
+  for (const command of commandsOf('Chunk server commands')) {
     const reply = await call(server.port, { command });
     t.not(reply.message, `unknown_command: ${command}`, command);
   }
@@ -111,7 +111,7 @@ t.test('every command has request and reply vectors', async (t) => {
     .filter((f) => f.endsWith('.json'))
     .flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cases: Array<{ command?: string; direction?: string }> }).cases);
   const noReply = ['register_chunk_server', 'heartbeat', 'client_heartbeat'];
-  for (const command of [...commandsOf('Member server commands'), ...commandsOf('Master commands')]) {
+  for (const command of [...commandsOf('Chunk server commands'), ...commandsOf('Master commands')]) {
     t.ok(cases.some((c) => c.command === command && c.direction === 'request'), `${command} request`);
     if (!noReply.includes(command)) t.ok(cases.some((c) => c.command === command && c.direction === 'reply'), `${command} reply`);
   }
