@@ -2,8 +2,14 @@
 // branch on it); the message is one line meant for a person.
 
 export type GfsErrorCode =
-  /** The master did not answer (refused, timed out, closed). */
+  /** No connection to the master (refused, no route, the connect timed out). */
   | 'master_unreachable'
+  /** The master accepted the connection and closed it without a reply. */
+  | 'master_closed'
+  /** The master accepted the connection and did not answer within the call's timeout. */
+  | 'master_timeout'
+  /** What answered at the master's address does not speak this protocol (an HTTP server, say). */
+  | 'not_gfs_master'
   /** The master answered with an error the client did not expect. */
   | 'master_error'
   /** No file under that remote path. */

@@ -23,6 +23,10 @@ export type { FileEntry, FileStat, ServerEntry, ChunkStat } from './views.js';
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
 export const DEFAULT_CONCURRENCY = 4;
+/** How long one call may wait, in ms (see GfsClientOptions.timeoutMs). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+// The TCP handshake's limit, in ms, unless the call's timeout is shorter.
+const CONNECT_TIMEOUT_MS = 5_000;
 // Chunks are 64 MB at most; a frame beyond 1 GiB is not one the servers would accept either.
 const MAX_CHUNK_SIZE = 512 * 1024 * 1024;
 // I/O blocks kept for reuse: two per chunk in flight is plenty.
@@ -37,12 +41,15 @@ export interface GfsClientOptions {
   readonly chunkSize?: number;
   /** Chunks in flight at once (default 4). */
   readonly concurrency?: number;
+  /** Time for the TCP handshake, in ms (default 5 s, never more than `timeoutMs`). */
   readonly connectTimeoutMs?: number;
   /**
-   * Longest silence on a connection before the call fails (default 120 s, the servers'
-   * frame timeout): a primary answers a store only once its replicas have the chunk.
+   * How long one call may wait, in ms (default 30 s). A call to the master must be answered
+   * within it. A call to a chunk server may go this long without a byte moving: moving a
+   * chunk takes as long as the link needs, and a primary answers a store only once its
+   * replicas have the chunk.
    */
-  readonly idleTimeoutMs?: number;
+  readonly timeoutMs?: number;
   /** A client key file (`<client_id>.key`): every request is signed with it, for clusters under `client_auth`. */
   readonly keyFile?: string;
   readonly log?: Logger;
@@ -72,6 +79,8 @@ export class GfsClient {
       throw new GfsError('bad_input', `chunk size must be an integer from 1 to ${MAX_CHUNK_SIZE} bytes`);
     }
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new GfsError('bad_input', `timeout must be a positive number of ms, got ${timeoutMs}`);
     let credential: Credential | undefined;
     try {
       credential = opts.keyFile === undefined ? undefined : loadClientCredential(opts.keyFile);
@@ -79,8 +88,9 @@ export class GfsClient {
       throw new GfsError('bad_input', `key file ${opts.keyFile}: ${(err as Error).message}`);
     }
     const encode = credential && ((body: Reply) => signedFrame(body, credential));
-    this.callOpts = { connectTimeoutMs: opts.connectTimeoutMs ?? 5_000, idleTimeoutMs: opts.idleTimeoutMs ?? 120_000, encode };
-    this.masterApi = new MasterApi(opts.master, this.callOpts, this.pool);
+    const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, timeoutMs);
+    this.callOpts = { connectTimeoutMs, idleTimeoutMs: timeoutMs, encode };
+    this.masterApi = new MasterApi(opts.master, { ...this.callOpts, deadlineMs: timeoutMs }, this.pool);
     this.log = opts.log;
   }
 

@@ -3,6 +3,7 @@
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
 import { MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
+import { ExchangeError } from '../net/exchange.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
 
@@ -28,8 +29,7 @@ export class MasterApi {
     try {
       return await call(this.address, body, this.opts, this.pool);
     } catch (err) {
-      const why = err instanceof PeerError ? err.message : `${this.address}: ${(err as Error).message}`;
-      throw new GfsError('master_unreachable', `master unreachable (${why})`);
+      throw masterFailure(this.address, err);
     }
   }
 
@@ -107,4 +107,36 @@ export class MasterApi {
     if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
     throw new GfsError('master_error', `master refused decommission_server: ${String(reply.message)}`);
   }
+}
+
+/**
+ * A failed call to the master as the GfsError a script can branch on: nobody there, somebody
+ * who hung up or went silent, or somebody who speaks another protocol.
+ */
+function masterFailure(address: string, err: unknown): GfsError {
+  const f = err instanceof ExchangeError ? err.failure : null;
+  switch (f?.reason) {
+    case 'ended':
+    case 'closed':
+      return closed(address);
+    case 'socket-error':
+      // A reset comes only from a peer that had accepted the connection.
+      if (f.err.code === 'ECONNRESET' || f.err.code === 'EPIPE') return closed(address);
+      break;
+    case 'timeout':
+      if (f.phase !== 'connect') return new GfsError('master_timeout', `the master at ${address} did not answer within ${f.ms / 1000} s`);
+      break;
+    case 'oversize':
+    case 'not-a-map':
+    case 'undecodable':
+    case 'unusable':
+    case 'refused':
+      return new GfsError('not_gfs_master', `not a GFS master at ${address}`);
+  }
+  const why = err instanceof PeerError ? err.message : `${address}: ${(err as Error).message}`;
+  return new GfsError('master_unreachable', `master unreachable (${why})`);
+}
+
+function closed(address: string): GfsError {
+  return new GfsError('master_closed', `the master at ${address} closed the connection without a reply`);
 }

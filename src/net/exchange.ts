@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { PeerError } from '../errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import { decodeBody } from '../wire/codec.js';
-import { LengthFramer, type DecodedFrame } from '../wire/length-framer.js';
+import { LEN_PREFIX_BYTES, LengthFramer, type DecodedFrame } from '../wire/length-framer.js';
 import type { Piece, SpillProvider } from '../wire/payload.js';
 import type { HostPort } from './address.js';
 import { writePieces } from './frame-writer.js';
@@ -12,6 +12,9 @@ const STREAM_REPLY_MIN_BYTES = 64 * 1024;
 // The socket is paused while the sink holds more than this, resumed below the low mark.
 const SINK_HIGH_BYTES = 8 * 1024 * 1024;
 const SINK_LOW_BYTES = 2 * 1024 * 1024;
+
+// First bytes of a msgpack map: fixmap 0x80-0x8f, map16 0xde, map32 0xdf.
+const isMapStart = (b: number): boolean => (b & 0xf0) === 0x80 || b === 0xde || b === 0xdf;
 
 /** Why an exchange failed; each caller words it (its words reach logs, users and tests). */
 export type ExchangeFailure =
@@ -29,7 +32,9 @@ export type ExchangeFailure =
   /** The sink did not take a large value of the reply. */
   | { reason: 'sink-failed'; err: Error }
   /** The caller's `accept` refused the reply: `why`. */
-  | { reason: 'refused'; why: string };
+  | { reason: 'refused'; why: string }
+  /** The reply's body does not start a msgpack map (PROTOCOL.md section 1: every body is one): not our protocol. */
+  | { reason: 'not-a-map' };
 
 export interface ExchangeOptions {
   readonly pool: BufferPool;
@@ -54,6 +59,17 @@ export interface ExchangeOptions {
   readonly describe: (failure: ExchangeFailure) => string;
 }
 
+/** An exchange's failure: the caller's words as the message, the reason for callers that branch on it. */
+export class ExchangeError extends PeerError {
+  constructor(
+    address: string,
+    message: string,
+    readonly failure: ExchangeFailure,
+  ) {
+    super(address, message);
+  }
+}
+
 /**
  * One request on its own connection, as every party of the reference protocol sends them:
  * connect, write the request's pieces, read one reply frame. Resolves with the decoded reply
@@ -62,6 +78,10 @@ export interface ExchangeOptions {
  */
 export function exchange(address: string, to: HostPort, pieces: readonly Piece[], opts: ExchangeOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    // The prefix and the body's first byte: enough to tell a stranger (an HTTP or SMTP
+    // server, say) at once instead of waiting for a body its prefix only seems to announce.
+    const head = Buffer.alloc(LEN_PREFIX_BYTES + 1);
+    let headBytes = 0;
     const socket = connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true });
     const framer = new LengthFramer(opts.maxReplyBytes, opts.pool, opts.sink ? { spill: opts.sink, minFrameBytes: STREAM_REPLY_MIN_BYTES } : null);
     const frames: DecodedFrame[] = [];
@@ -77,7 +97,7 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
       clearTimeout(deadline);
       socket.destroy();
       framer.dispose();
-      if (failure) reject(new PeerError(address, opts.describe(failure)));
+      if (failure) reject(new ExchangeError(address, opts.describe(failure), failure));
       else resolve(reply);
     };
     const told = (): boolean => opts.replyOptional === true && sent;
@@ -90,8 +110,9 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!replied) finish({ reason: 'socket-error', err });
     });
+    // The peer's end of stream: nothing can follow it, so no reply is coming.
     socket.on('end', () => {
-      if (opts.endAfterRequest && !replied) finish(told() ? null : { reason: 'ended' });
+      if (!replied) finish(told() ? null : { reason: 'ended' });
     });
     socket.on('close', () => {
       if (!replied) finish({ reason: 'closed' });
@@ -112,6 +133,13 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
     });
     socket.on('data', (chunk: Buffer) => {
       if (replied) return;
+      if (headBytes < head.length) {
+        headBytes += chunk.copy(head, headBytes);
+        // An oversize prefix is left to the framer, whose failure names the length.
+        if (headBytes === head.length && head.readUInt32BE(0) <= opts.maxReplyBytes && !isMapStart(head[LEN_PREFIX_BYTES]!)) {
+          return finish({ reason: 'not-a-map' });
+        }
+      }
       try {
         framer.push(chunk, frames);
       } catch (err) {

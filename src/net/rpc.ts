@@ -135,6 +135,8 @@ function memberWords(f: ExchangeFailure, connectTimeoutMs: number, budgetMs: num
       return f.err.message;
     case 'refused':
       return f.why;
+    case 'not-a-map':
+      return 'reply is not a map';
   }
 }
 
@@ -145,6 +147,8 @@ export interface CallOptions {
   /** Longest silence (no byte sent or received) before the call fails. */
   readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** Time for the whole call, connect included; absent: only the silence limit holds. */
+  readonly deadlineMs?: number;
   /** Receives the reply's large bin values (`data` of retrieve_chunk). */
   readonly sink?: SpillProvider;
   /** Encodes each request (a client under `client_auth` signs it, PROTOCOL.md section 7); default: plain. */
@@ -167,12 +171,19 @@ export async function call(address: string, body: Reply, opts: CallOptions, pool
       sink: opts.sink,
       connectTimeoutMs: opts.connectTimeoutMs,
       idleTimeoutMs: opts.idleTimeoutMs,
+      deadlineMs: opts.deadlineMs,
+      accept: (reply) => (isReplyMap(reply) ? null : 'reply is not a map with a status'),
       describe: callWords,
     });
     return reply as Reply;
   } finally {
     for (const piece of pieces) if (!Buffer.isBuffer(piece)) void piece.close();
   }
+}
+
+/** PROTOCOL.md section 3: every reply is a map with `status`. */
+function isReplyMap(reply: unknown): boolean {
+  return typeof reply === 'object' && reply !== null && !Array.isArray(reply) && !Buffer.isBuffer(reply) && typeof (reply as Reply).status === 'string';
 }
 
 /** How the client library words a failed call; `gfs` prints these. */
@@ -193,6 +204,8 @@ function callWords(f: ExchangeFailure): string {
       return `unusable reply: ${f.why}`;
     case 'refused':
       return f.why;
+    case 'not-a-map':
+      return 'reply is not a msgpack map';
     case 'send-failed':
     case 'undecodable':
     case 'sink-failed':

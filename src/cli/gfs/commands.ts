@@ -1,8 +1,9 @@
 // The gfs command's subcommands: what each takes and what it prints.
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import type { GfsClient } from '../../client/index.js';
+import { DEFAULT_TIMEOUT_MS, type GfsClient } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
 import { formatList, formatServers, formatStat } from './format.js';
@@ -24,6 +25,12 @@ export type Runner = (client: GfsClient, flags: GlobalFlags, progress: (label: s
 
 const STDIO = '-';
 
+/** The version in package.json, found from this module as the build leaves it (dist/cli/gfs/) or in src/. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return String(pkg.version);
+}
+
 /** As cp does: a target that is a directory receives the file under its own name. */
 async function intoDirectory(local: string, remote: string): Promise<string> {
   const isDir = await stat(local).then((s) => s.isDirectory(), () => false);
@@ -44,12 +51,14 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
     .option(...flagOption(CLIENT_KEYS.chunkSize, 'gfs'))
     .option('--concurrency <n>', 'chunks in flight at once (default 4)')
     .option('--key_file <path>', 'client key file <client_id>.key: sign every request, for clusters with client_auth (default: $GFS_KEY_FILE)')
+    .option('--timeout <seconds>', `how long one call may wait: the master must answer within it, a chunk transfer may stall no longer (default ${DEFAULT_TIMEOUT_MS / 1000})`)
     .option('--json', 'print the result, or the error, as one JSON object')
     .option('-q, --quiet', 'no progress bar (there is none anyway when stderr is not a terminal)')
+    .version(packageVersion(), '-V, --version', 'print the version of gfs')
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
-    .addHelpText('after', '\nLOCAL may be - for stdin (put, append) or stdout (get).\nExit status: 0 success, 1 the operation failed, 2 usage error.');
+    .addHelpText('after', '\nLOCAL may be - for stdin (put, append) or stdout (get).\nExit status: 0 success, 1 the operation failed (the error code is in --json output), 2 usage error.');
 
   program
     .command('put')

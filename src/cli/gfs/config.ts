@@ -13,6 +13,7 @@ export interface GfsFlags {
   chunk_size?: string;
   concurrency?: string;
   key_file?: string;
+  timeout?: string;
 }
 
 export interface GfsSettings {
@@ -21,9 +22,12 @@ export interface GfsSettings {
   readonly concurrency: number | undefined;
   /** --key_file, else $GFS_KEY_FILE (the Python one-file switch's variable); none: requests go unsigned. */
   readonly keyFile: string | undefined;
+  /** --timeout in ms; none: the library's default. */
+  readonly timeoutMs: number | undefined;
 }
 
 const concurrencyCheck = numberCheck((n) => Number.isInteger(n) && n > 0, 'a positive whole number');
+const timeoutCheck = numberCheck((n) => n > 0, 'a positive number of seconds');
 
 /** Throws ConfigError (a usage error) for a bad flag, variable or file. */
 export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSettings {
@@ -37,7 +41,8 @@ export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSet
   const chunkSize = flags.chunk_size !== undefined ? chunk.check(where(chunk, 'gfs'), flags.chunk_size) : read(chunk, file);
   const concurrency = flags.concurrency === undefined ? undefined : concurrencyCheck('--concurrency', flags.concurrency);
   const keyFile = flags.key_file ?? (env.GFS_KEY_FILE || undefined);
-  return { master, chunkSize, concurrency, keyFile };
+  const timeoutMs = flags.timeout === undefined ? undefined : timeoutCheck('--timeout', flags.timeout) * 1000;
+  return { master, chunkSize, concurrency, keyFile, timeoutMs };
 }
 
 function checked(name: string, value: string): string {

@@ -29,6 +29,9 @@ export interface ConsoleSigning {
 // The client library's failures as HTTP statuses (its codes stay in the body for scripts).
 const STATUS: Record<GfsErrorCode, number> = {
   master_unreachable: 502,
+  master_closed: 502,
+  master_timeout: 504,
+  not_gfs_master: 502,
   master_error: 502,
   file_not_found: 404,
   file_exists: 409,

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
 import { joinAddress } from '../../../src/net/address.js';
+import { ExchangeError } from '../../../src/net/exchange.js';
 import { call, Rpc } from '../../../src/net/rpc.js';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
 import { PeerError } from '../../../src/errors.js';
@@ -131,3 +132,29 @@ t.test("call, the client library's caller: its own words for failures, and brack
   t.same(await new Rpc(OPTS).request(v6.address, { command: 'ping' }), { status: 'ok', got: 'ping' });
 });
 
+
+t.test("call: a peer that hangs up or speaks another protocol fails at once, with the reason for callers to branch on", async (t) => {
+  const pool = new BufferPool(0);
+  // A silence limit far beyond the test: each failure below must come from the peer, not the clock.
+  const opts = { connectTimeoutMs: 1000, idleTimeoutMs: 600_000 };
+  const reason = async (p: Promise<unknown>): Promise<string> => {
+    const err = await p.then(() => null, (e: unknown) => e);
+    return err instanceof ExchangeError ? err.failure.reason : `not an ExchangeError: ${String(err)}`;
+  };
+  const ender = await peer(t, (_req, s) => s.end());
+  t.equal(await reason(call(ender.address, { command: 'x' }, opts, pool)), 'ended', 'closed without a reply');
+  await rejectsPeer(t, call(ender.address, { command: 'x' }, opts, pool), /: connection closed before the reply$/, 'its words');
+
+  // The prefix says 0x20000 bytes follow, but the body starts with a number, and nothing more comes.
+  const stranger = await peer(t, (_req, s) => s.write(Buffer.from('0002000005', 'hex')));
+  t.equal(await reason(call(stranger.address, { command: 'x' }, opts, pool)), 'not-a-map', 'told by the first body byte');
+  await rejectsPeer(t, call(stranger.address, { command: 'x' }, opts, pool), /: reply is not a msgpack map$/, 'its words');
+
+  const statusless = await peer(t, (_req, s) => s.end(frame({ a: 1 })));
+  await rejectsPeer(t, call(statusless.address, { command: 'x' }, opts, pool), /: reply is not a map with a status$/, 'a map without status');
+
+  const silent = await peer(t, () => undefined);
+  const started = Date.now();
+  await rejectsPeer(t, call(silent.address, { command: 'x' }, { ...opts, deadlineMs: 300 }, pool), /: no answer within 300 ms$/, 'the deadline');
+  t.ok(Date.now() - started >= 250, 'waited for the deadline');
+});
