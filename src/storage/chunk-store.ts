@@ -184,8 +184,9 @@ export class ChunkStore implements ScrubTarget {
     return this.installer.write(chunkId, data, version);
   }
 
-  append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
-    return this.appender.append(chunkId, data, version);
+  /** `at`: the offset the append must start at (a replica following its primary), else bad_offset. */
+  append(chunkId: string, data: Buffer, version?: number, at?: number): Promise<{ offset: number; size: number; version: number }> {
+    return this.appender.append(chunkId, data, version, at);
   }
 
   /** The committed version of a chunk, opened for checked reads (retrieve, copies, scrub). */
