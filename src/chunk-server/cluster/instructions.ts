@@ -118,20 +118,18 @@ export class InstructionRunner {
     if (existed !== null) log.info({ chunk_id: ins.chunk_id, existed }, 'deleted chunk on the master\'s instruction');
   }
 
+  /** Streams the committed copy, checked block by block (VerifiedChunk.body), never whole in memory. */
   private async copy(ins: Extract<Instruction, { op: 'copy' }>): Promise<void> {
     const { store, rpc, log } = this.opts;
     const file = await store.openVerified(ins.chunk_id);
-    let data: Buffer | null;
     try {
-      data = await file.readAll();
+      const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data: file.body(), replica_servers: true };
+      if (ins.version > 0) request.version = ins.version;
+      const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);
+      if (reply.status !== 'ok') throw new Error(`target refused: ${String(reply.message)}`);
     } finally {
       await file.close();
     }
-    if (!data) throw new Error('local copy does not match its checksums');
-    const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data, replica_servers: true };
-    if (ins.version > 0) request.version = ins.version;
-    const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);
-    if (reply.status !== 'ok') throw new Error(`target refused: ${String(reply.message)}`);
-    log.info({ chunk_id: ins.chunk_id, target: ins.target, bytes: data.length }, 'copied chunk on the master\'s instruction');
+    log.info({ chunk_id: ins.chunk_id, target: ins.target, bytes: file.size }, 'copied chunk on the master\'s instruction');
   }
 }
