@@ -97,7 +97,10 @@ export class CorruptChunkError extends RequestError {
   }
 }
 
-/** prepare_append at an offset past the chunk's end; carries the chunk's current size. */
+/**
+ * prepare_append at an offset past the chunk's end, or a replica append_chunk at another
+ * offset than the copy's end; carries the chunk's current size.
+ */
 export class BadOffsetError extends RequestError {
   constructor(size: number) {
     super(MSG.badOffset, undefined, { size });

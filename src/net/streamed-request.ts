@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { errorToReply } from '../errors.js';
+import { errorToReply, MSG } from '../errors.js';
 import type { BufferPool, Lease } from '../wire/buffer-pool.js';
 import type { Spill } from '../wire/body-walker.js';
 import { decodeBody } from '../wire/codec.js';
+import type { MemoryBudget } from '../wire/memory-budget.js';
 import type { SpilledBin } from '../wire/payload.js';
 
 type Reply = Record<string, unknown>;
@@ -12,6 +13,8 @@ export interface StreamedRequestOptions {
   readonly takesSpilled: (command: unknown) => boolean;
   /** Slabs for the values read back. */
   readonly pool: BufferPool;
+  /** The frame bodies' memory (frame_memory_mb): a value read back is held like a body. */
+  readonly budget: MemoryBudget;
   readonly log: Logger;
 }
 
@@ -69,7 +72,12 @@ async function assemble(
     for (const [i, [key, spilled]] of values.entries()) {
       let value: Buffer | SpilledBin = spilled;
       if (!asIs) {
-        value = await readBack(spilled, opts.pool, leases);
+        const held = hold(spilled.size, opts, leases);
+        if (!held) {
+          opts.log.warn({ key, bytes: spilled.size, held: opts.budget.held }, 'no memory to read back a spilled value');
+          return { status: 'error', message: MSG.outOfMemory };
+        }
+        value = await readBack(spilled, held);
         // The bytes are in memory now: the temp file and its space reservation can go.
         await spills[i]!.target.discard();
       }
@@ -79,18 +87,44 @@ async function assemble(
   return dispatch(decoded);
 }
 
+/**
+ * Memory for a value read back, charged to the budget until its lease (kept in `leases`)
+ * is released; null when the budget or the heap has no room. The frame was read whole, so
+ * the refusal is a reply and the connection stays usable.
+ */
+function hold(bytes: number, opts: StreamedRequestOptions, leases: Lease[]): Buffer | null {
+  try {
+    opts.budget.take(bytes);
+  } catch {
+    return null;
+  }
+  let lease: Lease;
+  try {
+    lease = opts.pool.acquire(bytes);
+  } catch {
+    opts.budget.give(bytes);
+    return null;
+  }
+  leases.push({
+    buf: lease.buf,
+    release: () => {
+      opts.budget.give(bytes);
+      lease.release();
+    },
+  });
+  return lease.buf;
+}
+
 /** A spilled value as a Buffer, for commands that only take bytes in memory. */
-async function readBack(spilled: SpilledBin, pool: BufferPool, leases: Lease[]): Promise<Buffer> {
-  const lease = pool.acquire(spilled.size);
-  leases.push(lease);
+async function readBack(spilled: SpilledBin, buf: Buffer): Promise<Buffer> {
   const body = spilled.fileBody();
   let at = 0;
   try {
     await body.pipe(async (block) => {
-      at += block.copy(lease.buf, at);
+      at += block.copy(buf, at);
     });
   } finally {
     await body.close();
   }
-  return lease.buf;
+  return buf;
 }

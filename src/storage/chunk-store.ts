@@ -184,8 +184,33 @@ export class ChunkStore implements ScrubTarget {
     return this.installer.write(chunkId, data, version);
   }
 
-  append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
-    return this.appender.append(chunkId, data, version);
+  /**
+   * A primary's store: under the chunk's lock the version is picked (`version`, else the one
+   * after the committed one) and the local write made; `copies(version)` (the replicas'
+   * stores) starts once the version is picked and runs beside the write, outside the lock.
+   * A change holding the lock when the primary decided is thus never given the same version.
+   */
+  async writeAsPrimary<T>(
+    chunkId: string,
+    data: Payload,
+    version: number | undefined,
+    copies: (version: number) => Promise<T>,
+  ): Promise<{ local: PromiseSettledResult<number>; copies: PromiseSettledResult<T> }> {
+    // Assigned before the lock's promise settles: the lock always runs its work.
+    let copied!: Promise<PromiseSettledResult<T>>;
+    const [local] = await Promise.allSettled([
+      this.table.withChunkLock(chunkId, () => {
+        const v = version ?? this.table.versionOf(chunkId) + 1;
+        copied = copies(v).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
+        return this.installer.writeLocked(chunkId, data, v);
+      }),
+    ]);
+    return { local: local!, copies: await copied };
+  }
+
+  /** `at`: the offset the append must start at (a replica following its primary), else bad_offset. */
+  append(chunkId: string, data: Buffer, version?: number, at?: number): Promise<{ offset: number; size: number; version: number }> {
+    return this.appender.append(chunkId, data, version, at);
   }
 
   /** The committed version of a chunk, opened for checked reads (retrieve, copies, scrub). */
@@ -195,6 +220,11 @@ export class ChunkStore implements ScrubTarget {
 
   delete(chunkId: string): Promise<boolean> {
     return this.table.delete(chunkId);
+  }
+
+  /** Deletes the chunk unless `keep`, asked under the chunk's lock, spares it (null: kept). */
+  deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean): Promise<boolean | null> {
+    return this.table.deleteUnless(chunkId, keep);
   }
 
   lastScrub(): Promise<number | null> {

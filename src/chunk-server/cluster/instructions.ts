@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { ChunkStore } from '../../storage/index.js';
 import { isSafeId } from '../../safe-name.js';
 import type { Rpc } from '../../net/rpc.js';
-import type { SummarySource } from './summary-source.js';
 
 type Instruction =
   | { op: 'delete'; chunk_id: string; length: number | null; digest: string | null }
@@ -28,7 +27,6 @@ function parse(v: unknown): Instruction | null {
 
 export interface InstructionRunnerOptions {
   readonly store: ChunkStore;
-  readonly summaries: SummarySource;
   readonly rpc: Rpc;
   /** Time for one copy (a store_chunk to the target), in ms. */
   readonly dataTimeoutMs: number;
@@ -109,30 +107,29 @@ export class InstructionRunner {
     }
   }
 
+  /** Judged under the chunk's lock: an append committing meanwhile is seen, and spares the copy. */
   private async delete(ins: Extract<Instruction, { op: 'delete' }>): Promise<void> {
-    const now = this.opts.summaries.summaryOf(ins.chunk_id);
-    if (now && ((ins.length !== null && now.length !== ins.length) || (ins.digest !== null && now.digest !== ins.digest))) {
-      this.opts.log.info({ chunk_id: ins.chunk_id, length: now.length, judged_length: ins.length }, 'kept a copy the master judged before it changed');
-      return;
-    }
-    const existed = await this.opts.store.delete(ins.chunk_id);
-    this.opts.log.info({ chunk_id: ins.chunk_id, existed }, 'deleted chunk on the master\'s instruction');
+    const { store, log } = this.opts;
+    const existed = await store.deleteUnless(ins.chunk_id, (now) => {
+      const differs = (ins.length !== null && now.length !== ins.length) || (ins.digest !== null && now.digest !== ins.digest);
+      if (differs) log.info({ chunk_id: ins.chunk_id, length: now.length, judged_length: ins.length }, 'kept a copy the master judged before it changed');
+      return differs;
+    });
+    if (existed !== null) log.info({ chunk_id: ins.chunk_id, existed }, 'deleted chunk on the master\'s instruction');
   }
 
+  /** Streams the committed copy, checked block by block (VerifiedChunk.body), never whole in memory. */
   private async copy(ins: Extract<Instruction, { op: 'copy' }>): Promise<void> {
     const { store, rpc, log } = this.opts;
     const file = await store.openVerified(ins.chunk_id);
-    let data: Buffer | null;
     try {
-      data = await file.readAll();
+      const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data: file.body(), replica_servers: true };
+      if (ins.version > 0) request.version = ins.version;
+      const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);
+      if (reply.status !== 'ok') throw new Error(`target refused: ${String(reply.message)}`);
     } finally {
       await file.close();
     }
-    if (!data) throw new Error('local copy does not match its checksums');
-    const request: Record<string, unknown> = { command: 'store_chunk', chunk_id: ins.chunk_id, data, replica_servers: true };
-    if (ins.version > 0) request.version = ins.version;
-    const reply = await rpc.request(ins.target, request, this.opts.dataTimeoutMs);
-    if (reply.status !== 'ok') throw new Error(`target refused: ${String(reply.message)}`);
-    log.info({ chunk_id: ins.chunk_id, target: ins.target, bytes: data.length }, 'copied chunk on the master\'s instruction');
+    log.info({ chunk_id: ins.chunk_id, target: ins.target, bytes: file.size }, 'copied chunk on the master\'s instruction');
   }
 }

@@ -6,7 +6,10 @@ import type { HandlerContext } from './context.js';
 const request = shape({
   chunk_id: chunkId(),
   data: bytes({ maxBytes: MAX_BIN_BYTES }),
-  /** Where the client believes the chunk ends; the data always lands at the true end. */
+  /**
+   * Where the sender believes the chunk ends. From a client, advisory: the data lands at
+   * the true end. From a primary (replica append), binding: the offset the primary used.
+   */
   offset: optional(uint()),
   file_path: optional(filePath()),
   /** True when a primary forwarded this append to us as a replica. */
@@ -18,12 +21,16 @@ export type AppendChunkRequest = RequestOf<'append_chunk', typeof request>;
 
 /**
  * append_chunk: appends at the chunk's true end, as the reference does, whatever `offset`
- * the client believed; `new_offset` is the chunk's size afterwards. As primary it then
+ * the client believed; `new_offset` is the chunk's size afterwards. A replica append must
+ * land where its primary's did: a copy that ends elsewhere refuses it (bad_offset), the
+ * primary leaves it out of the holders it reports, and the master judges it stale, instead
+ * of it taking the primary's version over different bytes. As primary it then
  * forwards the append, with the offset it really used, to the chunk's other holders, and
  * tells the master the chunk's new end and which holders have it (update_chunk_offset).
  */
 async function appendChunk(req: AppendChunkRequest, ctx: HandlerContext): Promise<OkReply> {
-  const { offset, size, version } = await ctx.store.append(req.chunk_id, req.data, req.version ?? undefined);
+  const at = req.isReplica && req.offset !== null ? req.offset : undefined;
+  const { offset, size, version } = await ctx.store.append(req.chunk_id, req.data, req.version ?? undefined, at);
   if (req.offset !== null && req.offset !== offset) {
     ctx.log.warn({ chunk_id: req.chunk_id, client_offset: req.offset, offset }, 'append offset mismatch: appended at the true end');
   }

@@ -53,10 +53,11 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
 
   const targets = await cluster.replicaTargets(size, req.client_id);
   // Every copy gets the primary's new version, so that the master sees them as one current
-  // set (its stale rule compares versions) whatever each replica held before.
-  const version = req.version ?? (store.summaryOf(req.chunk_id)?.version ?? 0) + 1;
+  // set (its stale rule compares versions) whatever each replica held before. The store
+  // picks it under the chunk's lock: an append committing meanwhile keeps its own version.
   // The local write and the copies overlap; a failed local write is still the client's answer.
-  const [local, copies] = await Promise.allSettled([store.write(req.chunk_id, req.data, version), cluster.storeReplicas(targets ?? [], req, version)]);
+  const { local, copies } = await store.writeAsPrimary(req.chunk_id, req.data, req.version ?? undefined, (version) =>
+    cluster.storeReplicas(targets ?? [], req, version));
   const holders = copies.status === 'fulfilled' ? copies.value : [];
   if (local.status === 'rejected') {
     if (holders.length > 0) log.warn({ chunk_id: req.chunk_id, peers: holders }, 'local store failed after peers took copies; master not told');

@@ -90,7 +90,7 @@ export function joinCluster(config: ChunkServerConfig, address: string, store: C
     maxReplyBytes: layout.maxFrameBytes,
     auth: memberRpcAuth(config.security, `member:${address}`, masterAddress),
   });
-  const runner = new InstructionRunner({ store, summaries: store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
+  const runner = new InstructionRunner({ store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
   const master = config.master.enabled ? new MasterLink({ config, address, store, limitBytes: layout.limitBytes, rpc, runner, log }) : null;
   const cluster = new Cluster({
     members: master?.members ?? new Members({ self: address, fixed: config.peers, fetch: null, log }),

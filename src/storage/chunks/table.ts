@@ -109,18 +109,31 @@ export class ChunkTable {
 
   /** Removes a chunk; false when there was none. */
   delete(chunkId: string): Promise<boolean> {
+    return this.withChunkLock(chunkId, () => this.deleteLocked(chunkId));
+  }
+
+  /**
+   * Removes a chunk unless `keep` spares it (null), judged on the state the lock finds: a
+   * change that was committing when the caller decided is seen, not deleted with the copy.
+   */
+  deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean): Promise<boolean | null> {
     return this.withChunkLock(chunkId, async () => {
-      const existed = await this.files.remove(chunkId);
-      const had = this.chunks.has(chunkId);
-      const persist = async (): Promise<void> => {
-        if (existed) await this.files.syncDir();
-        crashPoint('delete.unlinked');
-        // Left behind by a crash, the record names no file and start-up drops it.
-        if (had) await this.records.remove(chunkId);
-      };
-      if (had || existed) await this.commit(chunkId, null, null, persist, true);
-      else await persist();
-      return existed;
+      const now = this.summaryOf(chunkId);
+      return now && keep(now) ? null : this.deleteLocked(chunkId);
     });
+  }
+
+  private async deleteLocked(chunkId: string): Promise<boolean> {
+    const existed = await this.files.remove(chunkId);
+    const had = this.chunks.has(chunkId);
+    const persist = async (): Promise<void> => {
+      if (existed) await this.files.syncDir();
+      crashPoint('delete.unlinked');
+      // Left behind by a crash, the record names no file and start-up drops it.
+      if (had) await this.records.remove(chunkId);
+    };
+    if (had || existed) await this.commit(chunkId, null, null, persist, true);
+    else await persist();
+    return existed;
   }
 }

@@ -1,9 +1,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
 import type { BufferPool } from '../../wire/buffer-pool.js';
-import { BlockChecker, READ_BYTES, verifyFile, type ChunkSums, type Mismatch, type Pace } from '../checksums/block-sums.js';
+import type { FileBody } from '../../wire/payload.js';
+import { BlockChecker, verifyFile, type ChunkSums, type Mismatch, type Pace } from '../checksums/block-sums.js';
 import type { ChunkTable } from '../chunks/table.js';
 import type { FoundBy } from '../chunks/types.js';
+import { fileBodyOf } from '../io/file-body.js';
 import type { CorruptChunks } from './corrupt-chunks.js';
 
 /** What a checked read needs of the store. */
@@ -67,16 +69,18 @@ export class VerifiedChunk {
     }
   }
 
-  /** All committed bytes in one buffer, each read checked as it arrives; null when they do not match their sums. */
-  async readAll(): Promise<Buffer | null> {
-    const data = Buffer.allocUnsafe(this.size);
-    for (let offset = 0; offset < this.size; ) {
-      const want = Math.min(READ_BYTES, this.size - offset);
-      const { bytesRead } = await this.handle.read(data, offset, want, offset);
-      if (this.check(data.subarray(offset, offset + bytesRead), offset, want)) return null;
-      offset += want;
-    }
-    return data;
+  /**
+   * The committed bytes as a frame piece, read through two pooled blocks of
+   * READ_BLOCK_BYTES (never the whole chunk in memory), each checked against its sums
+   * before it is handed on: a mismatch stops the stream, so the frame is cut short and the
+   * receiver never takes damaged bytes. The handle stays this object's to close.
+   */
+  body(): FileBody {
+    return fileBodyOf(this.handle, this.size, this.deps.pool, async () => undefined, {
+      inspect: (block, offset, want) => {
+        if (this.check(block, offset, want)) throw new Error('local copy does not match its checksums');
+      },
+    });
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { CorruptChunkError } from '../../errors.js';
+import { BadOffsetError, CorruptChunkError } from '../../errors.js';
 import { BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from '../checksums/block-sums.js';
 import type { ChunkRecord } from '../chunks/records.js';
 import type { ChunkTable } from '../chunks/table.js';
@@ -42,11 +42,14 @@ export class ChunkAppender {
    * go into the chunk file in place, then one record commit publishes the new length, the
    * touched blocks' sums and the new version. Cost: the record plus the tail block, whatever
    * the chunk's size. A tail block that no longer matches its sums quarantines the chunk.
+   * With `at`, a copy that does not end there is refused (bad_offset) and left as it is:
+   * judged under the lock, so no other change slips in between the check and the append.
    */
-  append(chunkId: string, data: Buffer, version?: number): Promise<{ offset: number; size: number; version: number }> {
+  append(chunkId: string, data: Buffer, version?: number, at?: number): Promise<{ offset: number; size: number; version: number }> {
     return this.withLogRoom(chunkId, data.length, undefined, (room) => this.table.withChunkLock(chunkId, async () => {
       const old = this.table.sizeOf(chunkId);
       const offset = old ?? 0;
+      if (at !== undefined && at !== offset) throw new BadOffsetError(offset);
       const reservation = this.table.space.reserve(chargeDelta(old, offset + data.length));
       try {
         const v = await this.appendReservedLocked(chunkId, data, reservation, version, undefined, room);

@@ -39,19 +39,22 @@ export class VersionInstaller {
 
   /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. Returns the new version. */
   write(chunkId: string, data: Payload, version?: number): Promise<number> {
+    return this.table.withChunkLock(chunkId, () => this.writeLocked(chunkId, data, version));
+  }
+
+  /** `write` for a caller that holds the chunk lock. */
+  async writeLocked(chunkId: string, data: Payload, version: number | undefined): Promise<number> {
     if (!Buffer.isBuffer(data)) {
-      if (!(data instanceof StagedFile)) return Promise.reject(new TypeError('staged data from another store'));
-      return this.table.withChunkLock(chunkId, () => this.installStagedLocked(chunkId, data, version));
+      if (!(data instanceof StagedFile)) throw new TypeError('staged data from another store');
+      return this.installStagedLocked(chunkId, data, version);
     }
-    return this.table.withChunkLock(chunkId, async () => {
-      // An overwrite is charged only for growth: the old file goes when the rename lands.
-      const reservation = this.table.space.reserve(chargeDelta(this.table.sizeOf(chunkId), data.length));
-      try {
-        return await this.writeWholeLocked(chunkId, data, reservation, version);
-      } finally {
-        reservation.release();
-      }
-    });
+    // An overwrite is charged only for growth: the old file goes when the rename lands.
+    const reservation = this.table.space.reserve(chargeDelta(this.table.sizeOf(chunkId), data.length));
+    try {
+      return await this.writeWholeLocked(chunkId, data, reservation, version);
+    } finally {
+      reservation.release();
+    }
   }
 
   /** Caller holds the chunk lock and a reservation for the new version, which a commit settles. */

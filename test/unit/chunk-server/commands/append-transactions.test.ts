@@ -78,7 +78,8 @@ t.test('append_chunk appends at the true end and creates missing chunks', async 
     version: 1,
   });
   t.match(
-    await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('two'), offset: 0, file_path: '/f', replica_servers: true }),
+    // A client's offset is advisory; a replica append's is binding (replica-append.test.ts).
+    await call(s.port, { command: 'append_chunk', chunk_id: 'ac', data: Buffer.from('two'), offset: 0, file_path: '/f' }),
     { status: 'ok', new_offset: 6, version: 2 },
     'a stale offset still appends at the end',
   );
