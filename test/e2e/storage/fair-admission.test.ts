@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { charge } from '../../../src/storage/index.js';
+import { encodeBody } from '../../../src/wire/codec.js';
+import { writeToml } from '../../support/configs.js';
 import { bytes, MIB } from '../../support/data.js';
-import { call } from '../../support/frames.js';
+import { call, Client } from '../../support/frames.js';
 import { spawnServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -38,4 +41,34 @@ t.test('concurrent stores near the limit succeed exactly as far as they fit', as
     for (const chunk_id of stored) t.match(await call(server.port, { command: 'delete_chunk', chunk_id }), { status: 'ok' });
     t.equal(await available(server.port), free, `round ${round}: every byte given back`);
   }
+});
+
+/** A whole store_chunk frame for `data`, to send in parts. */
+function storeFrame(chunkId: string, data: Buffer): Buffer {
+  const body = encodeBody({ command: 'store_chunk', chunk_id: chunkId, data });
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(body.length);
+  return Buffer.concat([prefix, body]);
+}
+
+t.test('a stalled sender holds only what it sent, and gives it back at its frame deadline to a waiter', async (t) => {
+  const FRAME_TIMEOUT_S = 6;
+  const dir = await tempDir(t);
+  const config = await writeToml(dir, 'c.toml', `[chunk_server]\nframe_timeout_s = ${FRAME_TIMEOUT_S}\n`);
+  const server = await spawnServer(t, ['--config', config, '--data_dir', 'data', '--no_master', '--space', '8'], dir);
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'settled', data: bytes(2 * MIB) }), { status: 'ok' });
+  const staller = await Client.connect(server.port, t);
+  const stalled = storeFrame('stalled', bytes(CHUNK_BYTES, 2));
+  staller.write(stalled.subarray(0, stalled.length - MIB));
+  const stalledAt = Date.now();
+  // A waiter waits frame_timeout_s / 2 from its header; starting it late enough that the
+  // staller's frame deadline comes first shows the staller's room going to it.
+  await sleep(FRAME_TIMEOUT_S * 750);
+  const waiter = call(server.port, { command: 'store_chunk', chunk_id: 'waiter', data: bytes(CHUNK_BYTES, 3) });
+  let answeredAt = 0;
+  void waiter.then(() => (answeredAt = Date.now()));
+  t.match(await staller.next(), { status: 'error', message: /frame timeout/ }, 'the staller is cut off at its frame deadline');
+  t.ok(Date.now() - stalledAt >= FRAME_TIMEOUT_S * 1000 - 100, 'not before it');
+  t.match(await waiter, { status: 'ok' }, 'the waiter stores with the room the staller gave back');
+  t.ok(answeredAt - stalledAt >= FRAME_TIMEOUT_S * 1000 - 100, 'it waited for that room rather than being refused');
 });
