@@ -201,7 +201,8 @@ export class GrowingReservation extends Reservation {
   growWhenRoom(bytes: number): Promise<void> {
     if (this.ended) return Promise.reject(new Error('reservation already ended'));
     if (this.wait !== null) return Promise.reject(new Error('already waiting for room'));
-    if (!this.ledger.olderWaits(this) && this.grow(bytes)) return Promise.resolve();
+    // Nothing more to claim (the bytes stay within a block already held): no reason to queue.
+    if (bytes <= 0 || (!this.ledger.olderWaits(this) && this.grow(bytes))) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.refuse(), Math.max(0, this.deadlineMs - Date.now()));
       timer.unref();

@@ -36,6 +36,12 @@ t.test('room is granted in arrival order as it comes back', async (t) => {
   t.equal(space.used, 650);
   const late = c.growWhenRoom(1);
   t.equal(await outcome(late), 'granted', 'with no one waiting, what fits is granted at once');
+  await a.growWhenRoom(200);
+  const bMore = b.growWhenRoom(300);
+  t.equal(await outcome(bMore), 'waiting');
+  t.equal(await outcome(c.growWhenRoom(0)), 'granted', 'claiming nothing never waits, even behind others');
+  a.release();
+  t.equal(await outcome(bMore), 'granted');
 });
 
 t.test('a growing reservation that could never fit is refused at once', async (t) => {
