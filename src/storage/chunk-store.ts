@@ -35,6 +35,9 @@ export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['r
   corruptPending: number;
 }
 
+/** spillProvider's bound on a staged value's wait for room, in ms. */
+export const DEFAULT_SPACE_WAIT_MS = 60_000;
+
 export interface StoreOptions {
   readonly pool?: BufferPool;
   readonly log?: Logger;
@@ -176,8 +179,12 @@ export class ChunkStore implements ScrubTarget {
     return this.corrupt.acknowledge(chunkIds);
   }
 
-  spillProvider(pool: BufferPool): SpillProvider {
-    return this.installer.spillProvider(pool);
+  /**
+   * Where large bin values of incoming frames go. A staged value short of room waits in line
+   * for it at most `spaceWaitMs` (default one minute, half the default frame_timeout_s).
+   */
+  spillProvider(pool: BufferPool, spaceWaitMs = DEFAULT_SPACE_WAIT_MS): SpillProvider {
+    return this.installer.spillProvider(pool, spaceWaitMs);
   }
 
   write(chunkId: string, data: Payload, version?: number): Promise<number> {

@@ -51,7 +51,9 @@ export function startListener(
     onSocket: o.router.onSocket,
     observeFrames: config.security ? () => new FrameHasher(o.layout.maxFrameBytes) : undefined,
     pool: o.pool,
-    stream: { spill: o.store.spillProvider(o.pool), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
+    // A store waiting for room gives up at half its frame's time, leaving the other half for
+    // the rest of its bytes to arrive, so its client reads insufficient_space, not a frame timeout.
+    stream: { spill: o.store.spillProvider(o.pool, (config.frameTimeoutS * 1000) / 2), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
     takesSpilled: chunkServerCommands.takesSpilled,
     log: o.log,
   });

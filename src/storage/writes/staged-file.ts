@@ -2,10 +2,9 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { BufferPool } from '../../wire/buffer-pool.js';
 import type { FileBody } from '../../wire/payload.js';
 import type { SpilledBin, SpillTarget } from '../../wire/payload.js';
-import { InsufficientSpaceError } from '../../errors.js';
 import { fileBodyOf } from '../io/file-body.js';
 import { charge } from '../space/charges.js';
-import type { Reservation, SpaceAccount } from '../space/space-account.js';
+import type { GrowingReservation, SpaceAccount } from '../space/space-account.js';
 import { writeAll } from '../io/write-all.js';
 
 // writev takes at most IOV_MAX (1024 on Linux) buffers per call.
@@ -19,7 +18,9 @@ type State = 'receiving' | 'installed' | 'discarded';
  * concurrent uploads can never overfill the limit and a header without its bytes takes no
  * one's space; once complete it holds a reservation for its full size. The store either
  * installs it as a chunk (taking over file and reservation) or it is discarded (temp
- * unlinked, reservation released). Bytes that do not fit fail it with insufficient_space.
+ * unlinked, reservation released). Bytes that do not fit yet wait in line for room (issue
+ * 22 item 5, the rule in SpaceAccount); refused, it fails with insufficient_space and gives
+ * its room back at once, so the stores that still fit can go on.
  */
 export class StagedFile implements SpillTarget, SpilledBin {
   readonly kind = 'spilled';
@@ -33,15 +34,17 @@ export class StagedFile implements SpillTarget, SpilledBin {
   private state: State = 'receiving';
   private waiters: Array<{ bytes: number; resolve: () => void }> = [];
   /** What this file holds reserved so far; the store settles it when it installs the file. */
-  readonly reservation: Reservation;
+  readonly reservation: GrowingReservation;
 
+  /** Fails with insufficient_space when `size` bytes could never fit; `spaceWaitMs` bounds its waits for room. */
   constructor(
     readonly path: string,
     readonly size: number,
-    private readonly space: SpaceAccount,
+    space: SpaceAccount,
     private readonly pool: BufferPool,
+    spaceWaitMs: number,
   ) {
-    this.reservation = space.reserve(0);
+    this.reservation = space.reserveGrowing(charge(size), spaceWaitMs);
     this.opened = open(path, 'wx+', 0o644);
     this.opened.catch((err: unknown) => this.fail(err));
   }
@@ -52,8 +55,6 @@ export class StagedFile implements SpillTarget, SpilledBin {
 
   write(piece: Buffer): void {
     if (this.error !== null || this.state !== 'receiving') return;
-    // Charged as the disk holds it: whole blocks and the file's overhead, as they are reached.
-    if (!this.reservation.grow(charge(this.received + piece.length) - this.reservation.bytes)) return this.fail(new InsufficientSpaceError(this.space.available));
     this.queue.push(piece);
     this.queuedBytes += piece.length;
     this.received += piece.length;
@@ -110,6 +111,7 @@ export class StagedFile implements SpillTarget, SpilledBin {
     this.queue = [];
     this.queuedBytes = 0;
     this.notify();
+    if (!installed) this.reservation.refuse();
     while (this.flushing) await this.flushing;
     const fh = await this.opened.catch(() => null);
     await fh?.close().catch(() => undefined);
@@ -125,6 +127,9 @@ export class StagedFile implements SpillTarget, SpilledBin {
         const batch = this.queue.splice(0, MAX_IOV);
         let bytes = 0;
         for (const b of batch) bytes += b.length;
+        // Charged as the disk holds it: whole blocks and the file's overhead, as they are reached.
+        await this.reservation.growWhenRoom(charge(this.written + bytes) - this.reservation.bytes);
+        if (this.error !== null || this.state !== 'receiving') break;
         await writeAll(fh, batch, this.written);
         this.written += bytes;
         this.queuedBytes -= bytes;
@@ -138,10 +143,24 @@ export class StagedFile implements SpillTarget, SpilledBin {
   }
 
   private fail(err: unknown): void {
-    this.error ??= err;
+    if (this.error !== null) return;
+    this.error = err;
     this.queue = [];
     this.queuedBytes = 0;
     this.notify();
+    void this.giveBack();
+  }
+
+  /**
+   * A failed file is never installed: its room goes back now rather than when its frame ends,
+   * because stores waiting in line may need it. The bytes already written go first, so the
+   * disk never holds more than the account counts.
+   */
+  private async giveBack(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    const fh = await this.opened.catch(() => null);
+    await fh?.truncate(0).catch(() => undefined);
+    this.reservation.release();
   }
 
   private notify(): void {

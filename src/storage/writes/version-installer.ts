@@ -1,5 +1,4 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { InsufficientSpaceError } from '../../errors.js';
 import type { BufferPool } from '../../wire/buffer-pool.js';
 import type { Payload, SpillProvider } from '../../wire/payload.js';
 import { identityOf, sameIdentity, sumsOfFile } from '../checksums/block-sums.js';
@@ -10,7 +9,7 @@ import type { ChunkTable } from '../chunks/table.js';
 import { nextVersion, type NewVersion } from '../chunks/types.js';
 import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
 import { crashPoint } from '../io/crash-points.js';
-import { charge, chargeDelta } from '../space/charges.js';
+import { chargeDelta } from '../space/charges.js';
 import type { Reservation } from '../space/space-account.js';
 import { StagedFile } from './staged-file.js';
 
@@ -26,15 +25,12 @@ export class VersionInstaller {
     private readonly pool: BufferPool,
   ) {}
 
-  spillProvider(pool: BufferPool): SpillProvider {
+  /** `spaceWaitMs`: how long a staged file may wait in line for room (SpaceAccount's rule). */
+  spillProvider(pool: BufferPool, spaceWaitMs: number): SpillProvider {
     const { files, space } = this.table;
-    return {
-      open: (size) => {
-        // Nothing is reserved here: the staged file reserves as the bytes arrive.
-        if (!space.fits(charge(size))) throw new InsufficientSpaceError(space.available);
-        return new StagedFile(files.tempPath(), size, space, pool);
-      },
-    };
+    // Nothing is reserved here: the staged file reserves as the bytes arrive. It is refused
+    // at once only when its bytes could never fit; room others hold may yet come back.
+    return { open: (size) => new StagedFile(files.tempPath(), size, space, pool, spaceWaitMs) };
   }
 
   /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. Returns the new version. */
