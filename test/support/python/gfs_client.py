@@ -11,13 +11,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'protocol', 'python'))
 
 from gfs_msgpack import get_chunk_hash, load_credential, receive_message, send_message  # noqa: E402
+from replies import sans_version  # noqa: E402
 
-
-def sans_version(reply):
-    """Our replies carry the chunk's `version` (an extra field the reference ignores); compare without it."""
-    if isinstance(reply, dict) and isinstance(reply.get('version'), int):
-        return {k: v for k, v in reply.items() if k != 'version'}
-    return reply
 
 # The reference's [client] upload_chunk_size, scaled down so the flows stay fast.
 CHUNK_SIZE = 300_000

@@ -34,7 +34,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, '..', '..', '..', 'protocol', 'python')]
 
-from gfs_client import AppendFailed, CHUNK_SIZE, Chunk, GFSClient, GFS_PATH, eventually, member_request, request, sans_version  # noqa: E402
+from gfs_client import AppendFailed, CHUNK_SIZE, Chunk, GFSClient, GFS_PATH, eventually, member_request, request  # noqa: E402
+from replies import sans_version  # noqa: E402
 from gfs_msgpack import find_free_port  # noqa: E402
 from space_rule import FS_BLOCK_BYTES, append_record_charge, charge  # noqa: E402
 

@@ -19,13 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 
 from gfs_msgpack import find_free_port, get_chunk_hash, receive_message, send_message  # noqa: E402
 from space_rule import charge, largest_fitting  # noqa: E402
+from replies import sans_version  # noqa: E402
 
-
-def sans_version(reply):
-    """Our replies carry the chunk's `version` (an extra field the reference ignores); compare without it."""
-    if isinstance(reply, dict) and isinstance(reply.get('version'), int):
-        return {k: v for k, v in reply.items() if k != 'version'}
-    return reply
 
 CONNECT_TIMEOUT_S = 5
 IO_TIMEOUT_S = 30
