@@ -102,11 +102,12 @@ export function startScrubber(store: ScrubTarget, opts: ScrubberOptions): Scrubb
       const result = await pass();
       if (!result.complete) return;
       last = started;
+      // Recorded before the log line, so that whoever reads "finished" finds the schedule moved.
+      await store.recordScrub(started).catch((err: unknown) => opts.log.warn({ err }, 'cannot record the scrub schedule'));
       opts.log.info(
         { chunks: result.chunks, bytes: result.bytes, corrupt: result.corrupt, unreadable: result.unreadable, duration_ms: Date.now() - started },
         'scrub pass finished',
       );
-      await store.recordScrub(started).catch((err: unknown) => opts.log.warn({ err }, 'cannot record the scrub schedule'));
     }
   };
 
