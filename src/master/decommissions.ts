@@ -20,14 +20,14 @@ export class Decommissions {
     return [...this.addresses];
   }
 
-  /** Resolves once the decommission is recorded durably. */
+  /** Resolves once the decommission is recorded durably; one the store refuses changes nothing here either. */
   async start(address: string): Promise<void> {
-    this.addresses.add(address);
     await this.ns.markDecommissioning(address);
+    this.addresses.add(address);
   }
 
   async finish(address: string): Promise<void> {
-    this.addresses.delete(address);
     await this.ns.clearDecommissioning(address);
+    this.addresses.delete(address);
   }
 }

@@ -220,8 +220,8 @@ export class RepairScheduler {
    * comes back, it is a new server whose full report counts as any other.
    */
   private async finishDecommission(address: string): Promise<void> {
-    for (const id of [...this.opts.map.chunksOn(address)]) this.opts.map.drop(id, address);
     await this.decommissioning.finish(address);
+    for (const id of [...this.opts.map.chunksOn(address)]) this.opts.map.drop(id, address);
     this.opts.log.info({ address }, 'decommission finished: the server stopped with nothing under-replicated; forgotten');
   }
 

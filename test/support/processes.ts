@@ -22,9 +22,9 @@ export interface ChildServer {
  * wrapper adds its coverage hooks, so what the child runs of dist/ counts (through source
  * maps) towards the coverage of src/ -- provided the child exits on its own (see stopChild).
  */
-function spawnBin(args: string[], cwd: string, bin: string, wrapper: string[] = []): ChildProcessByStdio<null, Readable, Readable> {
+function spawnBin(args: string[], cwd: string, bin: string, wrapper: string[] = [], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
   const argv = [process.execPath, bin, ...args];
-  return spawn(wrapper[0] ?? argv[0]!, [...wrapper.slice(1), ...(wrapper.length > 0 ? argv : argv.slice(1))], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(wrapper[0] ?? argv[0]!, [...wrapper.slice(1), ...(wrapper.length > 0 ? argv : argv.slice(1))], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
 
 /** How long a child may take to stop after SIGTERM before it is deemed stuck and SIGKILLed. */
@@ -54,6 +54,8 @@ export interface SpawnOptions {
   readonly listenTimeoutMs?: number;
   /** A command the server runs under, such as `['strace', '-f', ...]`. */
   readonly wrapper?: string[];
+  /** Added to the child's environment (a fail point, MASTER_FAIL_AT). */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -62,8 +64,8 @@ export interface SpawnOptions {
  * gracefully at teardown (stopChild).
  */
 export async function spawnListening(t: Teardown, bin: string, args: string[], cwd: string, listening: string, opts: SpawnOptions = {}): Promise<ChildServer> {
-  const { listenTimeoutMs = DEADLINE_MS, wrapper = [] } = opts;
-  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd, bin, wrapper);
+  const { listenTimeoutMs = DEADLINE_MS, wrapper = [], env = {} } = opts;
+  const proc = spawnBin(['--host', '127.0.0.1', '--log_level', 'info', ...args], cwd, bin, wrapper, env);
   let out = '';
   let err = '';
   proc.stderr.on('data', (c) => (err += c));

@@ -1,6 +1,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChunkNotFoundError, FileNotFoundError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
+import { FailPointError, failsAt } from './fail-points.js';
 import { clone, emptyFile, normalise } from './file-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
 
@@ -33,10 +34,16 @@ export interface DecommissionRecord {
  * own state that must outlive it: `decommissions` (address -> DecommissionRecord). A change touches only its
  * keys; puts made in one event turn share one transaction and one flush. Values written but
  * not yet committed are kept in `pending`, so a change reads the one before it.
+ *
+ * A refused write leaves no trace (issue 21): a change issues its puts before it touches
+ * `pending`, so one the store refuses at once (lmdb throws on a key too long) changes
+ * nothing, and one whose commit fails leaves `pending` when it settles, so reads fall back
+ * to what is committed. The file count is derived from the store and `pending`, never kept
+ * apart from them. A change made on top of a pending one that then fails carries it, as it
+ * would had the first one committed: the store refuses for the disk, not for one change.
  */
 export class Namespace {
   private readonly pending = new Map<string, FileMetadata | null>();
-  private count: number;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -44,11 +51,7 @@ export class Namespace {
     private readonly refs: Database<string, string>,
     private readonly chunks: Database<ChunkRecord, string>,
     private readonly decommissions: Database<DecommissionRecord, string>,
-  ) {
-    // From the database's stat (O(1)); getCount() walks every entry, which at a million
-    // files costs a second and pulls the whole store into memory at each start.
-    this.count = (files.getStats() as { entryCount: number }).entryCount;
-  }
+  ) {}
 
   /**
    * Opens (creating) the store in `dir`. The first start imports a reference-style
@@ -81,7 +84,6 @@ export class Namespace {
     this.env.transactionSync(() => {
       for (const meta of metas) {
         const old = this.get(meta.file_path);
-        if (old === null) this.count++;
         const before = new Set(old?.chunk_ids ?? []);
         const after = new Set(meta.chunk_ids);
         this.files.putSync(meta.file_path, meta);
@@ -94,8 +96,13 @@ export class Namespace {
     });
   }
 
+  /** Files, with the changes not yet committed. */
   get size(): number {
-    return this.count;
+    // The database's stat is O(1); getCount() walks every entry, which at a million files
+    // costs a second and pulls the whole store into memory.
+    let n = (this.files.getStats() as { entryCount: number }).entryCount;
+    for (const [path, m] of this.pending) n += Number(m !== null) - Number(this.files.doesExist(path));
+    return n;
   }
 
   get(filePath: string): FileMetadata | null {
@@ -160,7 +167,7 @@ export class Namespace {
       meta.last_chunk_id = chunkId;
       meta.last_chunk_offset = chunkSize;
     }
-    await Promise.all([this.write(filePath, meta, old), this.chunks.put(chunkId, { length: chunkSize, version })]);
+    await Promise.all([this.write(filePath, meta, old), this.commit([() => this.chunks.put(chunkId, { length: chunkSize, version })])]);
   }
 
   /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
@@ -184,7 +191,7 @@ export class Namespace {
       writes.push(this.write(path, meta, old));
     }
     const was = this.chunks.get(chunkId);
-    writes.push(this.chunks.put(chunkId, { length, version: Math.max(version, was?.version ?? 0) }));
+    writes.push(this.commit([() => this.chunks.put(chunkId, { length, version: Math.max(version, was?.version ?? 0) })]));
     await Promise.all(writes);
   }
 
@@ -211,7 +218,7 @@ export class Namespace {
 
   /** Forgets a chunk no file lists any more. */
   async forgetChunk(chunkId: string): Promise<void> {
-    if (!this.isReferenced(chunkId)) await this.chunks.remove(chunkId);
+    if (!this.isReferenced(chunkId)) await this.commit([() => this.chunks.remove(chunkId)]);
   }
 
   /** Servers being decommissioned, as recorded (decommission_server, not finished yet). */
@@ -240,16 +247,24 @@ export class Namespace {
 
   /** Replaces (or with null removes) one file and its index entries; resolves once durable. */
   private write(path: string, meta: FileMetadata | null, old: FileMetadata | null): Promise<unknown> {
-    this.pending.set(path, meta);
-    if (old === null && meta !== null) this.count++;
-    if (old !== null && meta === null) this.count--;
     const before = new Set(old?.chunk_ids ?? []);
     const after = new Set(meta?.chunk_ids ?? []);
-    const writes: Promise<unknown>[] = [meta === null ? this.files.remove(path) : this.files.put(path, meta)];
-    for (const id of before) if (!after.has(id)) writes.push(this.refs.remove(id, path));
-    for (const id of after) if (!before.has(id)) writes.push(this.refs.put(id, path));
-    return Promise.all(writes).finally(() => {
+    const ops: Array<() => Promise<unknown>> = [meta === null ? () => this.files.remove(path) : () => this.files.put(path, meta)];
+    for (const id of before) if (!after.has(id)) ops.push(() => this.refs.remove(id, path));
+    for (const id of after) if (!before.has(id)) ops.push(() => this.refs.put(id, path));
+    const committed = this.commit(ops);
+    this.pending.set(path, meta);
+    return committed.finally(() => {
       if (this.pending.get(path) === meta) this.pending.delete(path);
     });
+  }
+
+  /**
+   * Issues one change's puts and removes in one event turn, so they share a transaction
+   * and one outcome. Armed, the fail point issues none and fails as a failed commit would.
+   */
+  private commit(ops: ReadonlyArray<() => Promise<unknown>>): Promise<unknown> {
+    if (failsAt('namespace.commit')) return Promise.reject(new FailPointError('namespace.commit'));
+    return Promise.all(ops.map((op) => op()));
   }
 }

@@ -185,3 +185,20 @@ t.test('import of a reference metadata.json, once; export in the same layout', a
   await t.rejects(Namespace.open(join(dir, 'ns-null'), join(dir, 'null.json')), { message: /does not hold a map of files/ });
   await t.rejects(Namespace.open(join(dir, 'ns-dir'), dir), { code: 'EISDIR' }, 'an unreadable file is an error, not an empty start');
 });
+
+t.test('a change the store refuses leaves no trace: not listed, not served, not counted', async (t) => {
+  const { ns } = await open(t);
+  await ns.addFile('/kept', 0, ['a']);
+  // Past lmdb's key limit (about 1,978 bytes), as the attack of issue 21 sent it; the
+  // request shape refuses such a path, the store is the last line.
+  const long = `/${'x'.repeat(2102)}`;
+  await t.rejects(async () => ns.addFile(long, 5, ['b']));
+  await t.rejects(async () => ns.recordChunk(long, 'c', ['h:1'], 3, 0, 1));
+  t.equal(ns.get(long), null, 'not served');
+  t.same(ns.list(), ['/kept'], 'not listed');
+  t.equal(ns.size, 1, 'not counted');
+  t.same(ns.filesOf('b'), [], 'no index entry');
+  await ns.addFile('/next', 0, []);
+  t.same(ns.list(), ['/kept', '/next'], 'the store goes on');
+  t.equal(ns.size, 2);
+});
