@@ -22,6 +22,8 @@ export const MSG = {
   tooManyPrepared: 'too_many_prepared',
   // Master: decommission_server of an address it never heard from.
   unknownServer: 'unknown_server',
+  // Master: forget_server of a server that still beats.
+  serverLive: 'server_live',
   // Issue 14 (hostile clients): bounds a client can run into.
   outOfMemory: 'out_of_memory',
   tooManyClients: 'too_many_clients',
@@ -141,6 +143,12 @@ export class FileNotFoundError extends RequestError {
 export class UnknownServerError extends RequestError {
   constructor() {
     super(MSG.unknownServer);
+  }
+}
+
+export class ServerLiveError extends RequestError {
+  constructor() {
+    super(MSG.serverLive);
   }
 }
 

@@ -1,4 +1,4 @@
-// The gfs command: put, get, cat, append, ls, stat, rm, servers, decommission. Exit 0 on
+// The gfs command: put, get, cat, append, ls, stat, rm, servers, decommission, forget. Exit 0 on
 // success, 1 when the operation failed (one line on stderr naming why), 2 for usage errors.
 import { CommanderError } from 'commander';
 import { GfsClient, GfsError } from '../client/index.js';

@@ -26,8 +26,10 @@ export type GfsErrorCode =
   | 'chunk_unavailable'
   /** Every holder of a chunk answered with bytes that failed verification (or corrupt_chunk). */
   | 'chunk_corrupt'
-  /** decommission of an address the master does not know. */
+  /** decommission or forget of an address the master does not know. */
   | 'unknown_server'
+  /** forget of a server that is live (it still sends heartbeats). */
+  | 'server_live'
   /** The master does not have this command (an older master). */
   | 'unsupported'
   /** An argument the library cannot act on (bad address, bad chunk size). */

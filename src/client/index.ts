@@ -176,6 +176,12 @@ export class GfsClient {
     return this.masterApi.decommission(address);
   }
 
+  /** The master's forget_server: a dead server leaves its lists (it remembers servers across restarts). */
+  async forget(address: string): Promise<void> {
+    checkAddress(address);
+    return this.masterApi.forget(address);
+  }
+
   /** Nothing stays open between calls (one connection per request); kept for callers that pool clients. */
   close(): void {}
 }

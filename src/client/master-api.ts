@@ -107,6 +107,17 @@ export class MasterApi {
     if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
     throw new GfsError('master_error', `master refused decommission_server: ${String(reply.message)}`);
   }
+
+  /** forget_server: a dead server leaves the master's lists; refused for a live or unknown one. */
+  async forget(address: string): Promise<void> {
+    const reply = await this.raw({ command: 'forget_server', address });
+    if (reply.status === 'ok') return;
+    const code = replyCode(reply.message)?.code;
+    if (code === MSG.unknownServer) throw new GfsError('unknown_server', `the master knows no chunk server ${address}`);
+    if (code === MSG.serverLive) throw new GfsError('server_live', `${address} is live (it sends heartbeats): stop it first, or decommission it`);
+    if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot forget servers (no forget_server command)`);
+    throw new GfsError('master_error', `master refused forget_server: ${String(reply.message)}`);
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import type { MasterContext } from './commands/context.js';
 import { masterCommands } from './commands/index.js';
 import type { MasterConfig } from '../config/master.js';
 import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
+import { Members } from './members.js';
 import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
@@ -46,11 +47,13 @@ export async function exportMetadata(config: MasterConfig, file: string): Promis
 export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
   const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
+  const members = new Members(ns);
   const placement = { distanceWeight: config.distanceWeight, spaceWeight: config.spaceWeight };
   const repairer = new RepairScheduler({
     ns,
     map,
     nodes,
+    members,
     factor: config.replicationFactor,
     maxCopiesPerServer: config.maxCopiesPerServer,
     gcGraceMs: config.gcGraceS * 1000,
@@ -60,7 +63,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger):
     ...placement,
     log,
   });
-  return { nodes, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, members, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
 }
 
 /** What start-up opened, closed in the reverse order by stop(), or when a later step fails. */
@@ -128,10 +131,11 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
 
 /** Forgets servers and clients that stopped beating; returns how to stop sweeping. */
 function startSweeper(config: MasterConfig, ctx: MasterContext, view: ClusterView): () => void {
-  const { nodes, map, repairer, log } = ctx;
+  const { nodes, members, map, repairer, log } = ctx;
   const sweeper = setInterval(() => {
     // Before the sweep forgets them: the console keeps servers it saw, to show them dead.
     view.refresh();
+    for (const s of nodes.silent()) members.lost(s).catch((err: unknown) => log.error({ err, address: s.address }, 'could not record a silent server'));
     const dropped = nodes.sweep();
     for (const address of dropped.servers) {
       map.unreported(address);

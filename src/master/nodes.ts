@@ -115,6 +115,11 @@ export class Nodes {
     return [...this.servers.values()].filter((s) => this.isLive(s.address));
   }
 
+  /** Registered servers no longer live: the next sweep drops them. */
+  silent(): ServerNode[] {
+    return [...this.servers.values()].filter((s) => !this.isLive(s.address));
+  }
+
   /** Registered clients and where they are (the console's map). */
   clientList(): Array<{ client_id: string; location: Location }> {
     return [...this.clients].map(([client_id, c]) => ({ client_id, location: c.location }));

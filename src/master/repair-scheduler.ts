@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ChunkMap } from './chunk-map.js';
 import type { Namespace } from './namespace/namespace.js';
 import { Decommissions } from './decommissions.js';
+import type { Members } from './members.js';
 import type { Nodes } from './nodes.js';
 import { PendingCopies } from './pending-copies.js';
 import { PendingDeletes } from './pending-deletes.js';
@@ -17,6 +18,8 @@ export interface RepairSchedulerOptions {
   readonly ns: Namespace;
   readonly map: ChunkMap;
   readonly nodes: Nodes;
+  /** Servers known across restarts: listed (dead when silent) until forgotten. */
+  readonly members: Members;
   readonly factor: number;
   readonly maxCopiesPerServer: number;
   readonly gcGraceMs: number;
@@ -225,14 +228,23 @@ export class RepairScheduler {
     this.opts.log.info({ address }, 'decommission finished: the server stopped with nothing under-replicated; forgotten');
   }
 
+  /** forget_server: a server gone for good leaves the store, then the lists, its copies and any decommission with it. */
+  async forget(address: string): Promise<void> {
+    await this.opts.members.forget(address);
+    if (this.decommissioning.has(address)) await this.decommissioning.finish(address);
+    this.seen.delete(address);
+    for (const id of [...this.opts.map.chunksOn(address)]) this.opts.map.drop(id, address);
+    this.serverGone(address);
+  }
+
   /** cluster_status: servers and chunk health. */
   status(): Record<string, unknown> {
-    const { map, nodes } = this.opts;
+    const { map, nodes, members } = this.opts;
     const servers = this.servers();
     const live = new Set(nodes.live().map((s) => s.address));
     const rows = [];
-    for (const address of new Set([...this.seen, ...live])) {
-      const s = nodes.server(address);
+    for (const address of new Set([...this.seen, ...live, ...members.addresses()])) {
+      const s = nodes.server(address) ?? members.get(address);
       const chunks = map.chunksOn(address);
       const left = this.decommissioning.has(address) ? this.remaining(address, servers) : 0;
       rows.push({

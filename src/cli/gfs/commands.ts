@@ -165,5 +165,16 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
       }),
     );
 
+  program
+    .command('forget')
+    .description('drop a dead chunk server from the master\'s lists (it remembers servers across restarts until then)')
+    .argument('<address>', 'the server, HOST:PORT')
+    .action((address: string) =>
+      run(async (client) => {
+        await client.forget(address);
+        return { json: { forgotten: address }, text: `forgot ${address}\n` };
+      }),
+    );
+
   return program;
 }

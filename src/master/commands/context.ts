@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChunkMap } from '../chunk-map.js';
+import type { Members } from '../members.js';
 import type { Namespace } from '../namespace/namespace.js';
 import type { Nodes } from '../nodes.js';
 import type { PlacementWeights } from '../placement-policy.js';
@@ -8,6 +9,8 @@ import type { RepairScheduler } from '../repair-scheduler.js';
 /** What a master handler may use. */
 export interface MasterContext {
   readonly nodes: Nodes;
+  /** Every chunk server known, kept across restarts until forgotten. */
+  readonly members: Members;
   readonly ns: Namespace;
   /** Who holds which chunk, from the servers' reports. */
   readonly map: ChunkMap;

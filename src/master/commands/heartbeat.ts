@@ -60,6 +60,8 @@ async function heartbeat(req: RequestOf<'heartbeat', typeof request>, ctx: Maste
     map.unreported(req.address);
     log.info({ address: req.address, location: req.location }, 'chunk server registered by heartbeat');
   }
+  // Liveness and reports do not wait on the member record: one the store refused is tried at the next beat.
+  await ctx.members.saw(ctx.nodes.server(req.address)!).catch((err: unknown) => log.error({ err, address: req.address }, 'could not record the chunk server as a member'));
   if (req.chunk_report !== null) {
     const before = new Set(map.chunksOn(req.address));
     map.replace(req.address, req.chunk_report, now);

@@ -5,6 +5,7 @@ import clientHeartbeat from './client-heartbeat.js';
 import clusterStatus from './cluster-status.js';
 import decommissionServer from './decommission-server.js';
 import deleteFile from './delete-file.js';
+import forgetServer from './forget-server.js';
 import getChunkLocations from './get-chunk-locations.js';
 import getChunkServers from './get-chunk-servers.js';
 import getFileMetadata from './get-file-metadata.js';
@@ -33,5 +34,6 @@ export const masterCommands = defineCommands([
   getGraphData,
   deleteFile,
   decommissionServer,
+  forgetServer,
   clusterStatus,
 ]);

@@ -16,6 +16,7 @@ async function registerChunkServer(req: RequestOf<'register_chunk_server', typeo
     ctx.map.unreported(req.address);
     ctx.log.info({ address: req.address, location: req.location }, 'chunk server registered');
   }
+  await ctx.members.saw(ctx.nodes.server(req.address)!);
   return { status: 'ok' };
 }
 

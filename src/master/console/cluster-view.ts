@@ -71,27 +71,38 @@ interface Seen {
   space: SpaceInfo | null;
 }
 
-/** A server's state and decommission progress, keyed by address. */
-type States = ReadonlyMap<string, { state: ServerState; remaining?: number }>;
+/** A server's state, decommission progress and (when cluster_status gives them) place and space, keyed by address. */
+type States = ReadonlyMap<string, { state: ServerState; remaining?: number; seen?: Seen }>;
 
 const STATES: readonly ServerState[] = ['live', 'dead', 'decommissioning'];
 
 /** The servers' rows of a cluster_status reply as a lookup; rows of unknown shape are skipped. */
 export function statesOf(status: Record<string, unknown>): States {
-  const out = new Map<string, { state: ServerState; remaining?: number }>();
+  const out = new Map<string, { state: ServerState; remaining?: number; seen?: Seen }>();
   const rows = Array.isArray(status.servers) ? (status.servers as unknown[]) : [];
   for (const row of rows) {
     const r = row as Record<string, unknown>;
     if (typeof r.address !== 'string' || !STATES.includes(r.state as ServerState)) continue;
-    out.set(r.address, { state: r.state as ServerState, ...(typeof r.decommission_remaining === 'number' ? { remaining: r.decommission_remaining } : {}) });
+    const seen = seenOf(r);
+    out.set(r.address, { state: r.state as ServerState, ...(typeof r.decommission_remaining === 'number' ? { remaining: r.decommission_remaining } : {}), ...(seen ? { seen } : {}) });
   }
   return out;
 }
 
+function seenOf(r: Record<string, unknown>): Seen | undefined {
+  const loc = r.location;
+  if (!Array.isArray(loc) || loc.length !== 2 || !loc.every((n) => typeof n === 'number')) return undefined;
+  const s = r.space_info as Record<string, unknown> | null | undefined;
+  const space = s && typeof s.total === 'number' && typeof s.used === 'number' ? { total: s.total, used: s.used } : null;
+  return { location: [loc[0] as number, loc[1] as number], space };
+}
+
 /**
  * What the console and the master's metrics show, read from the master's own state. The
- * master forgets a server once it misses its heartbeats; this view remembers every server it
- * saw live, so a dead one stays on the map, marked dead, until it comes back.
+ * registry forgets a server once it misses its heartbeats; this view keeps every server it
+ * saw live, and every member cluster_status lists (the master remembers them across its
+ * restarts), so a dead one stays on the map, marked dead, until it comes back or is forgotten
+ * (forget_server: cluster_status no longer lists it).
  */
 export class ClusterView {
   private readonly seen = new Map<string, Seen>();
@@ -120,6 +131,8 @@ export class ClusterView {
 
   servers(states = this.states()): ServerRow[] {
     this.refresh();
+    for (const [address, s] of states) if (s.seen && !this.seen.has(address)) this.seen.set(address, s.seen);
+    for (const address of [...this.seen.keys()]) if (!states.has(address)) this.seen.delete(address);
     const copies = new Map<string, number>();
     for (const path of this.meta.list()) {
       const meta = this.meta.get(path)!;

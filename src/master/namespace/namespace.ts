@@ -28,10 +28,20 @@ export interface DecommissionRecord {
   since: number;
 }
 
+/** A chunk server the master has known (the cluster remembers its members; kept across restarts). */
+export interface MemberRecord {
+  location: [number, number];
+  /** ms of its last heartbeat the master recorded (at registration, now and then while live, and when it fell silent). */
+  last_seen: number;
+  /** Its space at that time, null when it never told. */
+  space: { total: number; used: number } | null;
+}
+
 /**
  * The file namespace in lmdb: `files` (path -> FileMetadata), `refs` (chunk_id -> paths that
  * list it, a dupSort index), `chunks` (chunk_id -> ChunkRecord), and beside it the master's
- * own state that must outlive it: `decommissions` (address -> DecommissionRecord). A change touches only its
+ * own state that must outlive it: `decommissions` (address -> DecommissionRecord) and
+ * `servers` (address -> MemberRecord). A change touches only its
  * keys; puts made in one event turn share one transaction and one flush. Values written but
  * not yet committed are kept in `pending`, so a change reads the one before it.
  *
@@ -51,6 +61,7 @@ export class Namespace {
     private readonly refs: Database<string, string>,
     private readonly chunks: Database<ChunkRecord, string>,
     private readonly decommissions: Database<DecommissionRecord, string>,
+    private readonly servers: Database<MemberRecord, string>,
   ) {}
 
   /**
@@ -66,6 +77,7 @@ export class Namespace {
       env.openDB<string, string>({ name: 'refs', dupSort: true, encoding: 'ordered-binary' }),
       env.openDB<ChunkRecord, string>({ name: 'chunks' }),
       env.openDB<DecommissionRecord, string>({ name: 'decommissions' }),
+      env.openDB<MemberRecord, string>({ name: 'servers' }),
     );
     const meta = env.openDB<unknown, string>({ name: 'meta' });
     if (imported === null || meta.get('imported') !== undefined) return { ns, imported: null };
@@ -233,6 +245,20 @@ export class Namespace {
 
   async clearDecommissioning(address: string): Promise<void> {
     await this.decommissions.remove(address);
+  }
+
+  /** Every chunk server recorded as known, until forgotten. */
+  members(): Array<[string, MemberRecord]> {
+    return [...this.servers.getRange()].map(({ key, value }) => [key, value]);
+  }
+
+  /** Resolves once durable. */
+  async putMember(address: string, record: MemberRecord): Promise<void> {
+    await this.servers.put(address, record);
+  }
+
+  async removeMember(address: string): Promise<void> {
+    await this.servers.remove(address);
   }
 
   /** The reference's metadata.json layout: path -> FileMetadata, written to a temp file and renamed. */

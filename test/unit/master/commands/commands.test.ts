@@ -8,6 +8,7 @@ import { MSG } from '../../../../src/errors.js';
 import { ChunkMap } from '../../../../src/master/chunk-map.js';
 import type { MasterContext } from '../../../../src/master/commands/context.js';
 import { masterCommands } from '../../../../src/master/commands/index.js';
+import { Members } from '../../../../src/master/members.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
 import { RepairScheduler } from '../../../../src/master/repair-scheduler.js';
@@ -21,11 +22,12 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
   t.teardown(() => ns.close());
   const nodes = new Nodes({ deadAfterMs: 60_000, clientTimeoutMs: 60_000, now: () => clock.ms });
   const map = new ChunkMap();
+  const members = new Members(ns);
   const repairer = new RepairScheduler({
-    ns, map, nodes, factor, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
+    ns, map, nodes, members, factor, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
     instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => clock.ms,
   });
-  const ctx: MasterContext = { nodes, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
+  const ctx: MasterContext = { nodes, members, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
   const call = (body: Record<string, unknown>): Promise<Record<string, any>> => masterCommands.dispatch(body, ctx);
   const report = (address: string, chunks: [string, number, string?][]) =>
     call({ command: 'heartbeat', address, chunk_report: chunks.map(([chunk_id, length, digest]) => ({ chunk_id, length, version: 0, digest: digest ?? D1 })) });
@@ -35,7 +37,7 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
 t.test('every command is dispatched; unknown ones and bad bodies are refused', async (t) => {
   const { call } = await master(t);
   t.same(masterCommands.names.slice().sort(), [
-    'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'get_chunk_locations', 'get_chunk_servers',
+    'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
     'get_file_metadata', 'get_graph_data', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
     'update_chunk_offset', 'update_file_metadata',
   ]);
@@ -258,4 +260,20 @@ t.test('decommission: a known server with no chunks, a forgotten one with chunks
   ctx.nodes.sweep();
   t.equal(ctx.nodes.server('old:1'), undefined);
   t.same(await call({ command: 'decommission_server', address: 'old:1' }), { status: 'ok' }, 'its chunks are still known');
+});
+
+t.test('forget_server: refused while the server beats or when unknown; a dead one leaves every list', async (t) => {
+  const clock = { ms: Date.now() };
+  const { call, report } = await master(t, 2, clock);
+  await report('h:1', [['c1', 5]]);
+  await report('h:2', []);
+  t.same(await call({ command: 'forget_server', address: 'h:1' }), { status: 'error', message: MSG.serverLive });
+  t.same(await call({ command: 'forget_server', address: 'h:9' }), { status: 'error', message: MSG.unknownServer });
+  clock.ms += 120_000;
+  await report('h:2', []);
+  const rows = async () => ((await call({ command: 'cluster_status' })).servers as Array<{ address: string; state: string }>).map((s) => [s.address, s.state]).sort();
+  t.same(await rows(), [['h:1', 'dead'], ['h:2', 'live']]);
+  t.same(await call({ command: 'forget_server', address: 'h:1' }), { status: 'ok' });
+  t.same(await rows(), [['h:2', 'live']], 'gone from cluster_status');
+  t.match(await call({ command: 'cluster_status' }), { chunks: { total: 0 } }, 'its copies are forgotten with it');
 });
