@@ -26,7 +26,7 @@ export function masterMetrics(view: ClusterView, commands: readonly string[], st
       },
     });
   };
-  gauge('master_chunk_servers', 'Chunk servers by state (live; dead: seen live, now silent; decommissioning: being emptied, as cluster_status says)', ['state'], (g, t) => {
+  gauge('master_chunk_servers', 'Chunk servers by state (live; dead: a known member, now silent, until forgotten; decommissioning: being emptied, as cluster_status says)', ['state'], (g, t) => {
     for (const [state, n] of Object.entries(t.servers)) g.set({ state }, n);
   });
   gauge('master_chunks_by_health', 'Chunks by live copies: at_factor (>= replication factor), under_replicated (fewer), lost (none live)', ['health'], (g, t) => {
