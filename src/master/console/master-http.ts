@@ -61,7 +61,7 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
  */
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
-  const events = new StateEvents(() => consoleState(view));
+  const events = new StateEvents(() => consoleState(view), { maxStreams: config.consoleMaxStreams, log });
   let io: ConsoleIO;
   try {
     io = consoleIO(o);
