@@ -7,4 +7,6 @@ export interface SecuritySettings {
   readonly clientKeysDir: string | null;
   /** A proof's timestamp may be this far from the receiver's clock, either side. */
   readonly replayWindowS: number;
+  /** Whether the HTTP sides' reads need the token of src/http/guards.ts readToken. */
+  readonly httpRead: 'open' | 'key';
 }

@@ -16,7 +16,10 @@ export function resolveSecurity(file: Table): SecuritySettings | undefined {
   const keysDir = read(S.clientKeysDir, src);
   const clientKeysDir = keysDir === null ? null : resolve(keysDir);
   const keyFile = read(S.clusterKeyFile, src);
+  const httpRead = read(S.httpRead, src);
   if (keyFile === null) {
+    // The read token is derived from the cluster key.
+    if (httpRead !== 'open') throw new ConfigError('[security] http_read = "key" needs cluster_key_file');
     // Client credentials are checked by servers that also know each other: a primary's replica
     // stores must carry a member's proof, or client_auth would refuse them.
     if (clientAuth !== 'off') throw new ConfigError('[security] client_auth needs cluster_key_file');
@@ -29,5 +32,5 @@ export function resolveSecurity(file: Table): SecuritySettings | undefined {
   } catch (err) {
     throw new ConfigError(`${where(S.clusterKeyFile)}: ${(err as Error).message}`);
   }
-  return { clusterKeys, clientAuth, clientKeysDir: clientAuth === 'off' ? null : clientKeysDir, replayWindowS };
+  return { clusterKeys, clientAuth, clientKeysDir: clientAuth === 'off' ? null : clientKeysDir, replayWindowS, httpRead };
 }

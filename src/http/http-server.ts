@@ -8,6 +8,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Headers the refusal needs (a 401's challenge). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -23,6 +25,30 @@ export type RouteHandler = (r: RouteRequest) => Promise<void> | void;
 
 /** Path -> method -> handler; exact paths only (the API passes file paths in the query). */
 export type Routes = Record<string, Partial<Record<string, RouteHandler>>>;
+
+/**
+ * The bounds of every HTTP server of ours (docs/security.md, "The HTTP side"), as the TCP
+ * side has frame_timeout_s, idle_timeout_s and max_connections.
+ */
+export const HTTP_LIMITS = {
+  /** A request's headers must arrive within this, else 408 and the connection closes. */
+  headersTimeoutMs: 10_000,
+  /** The whole request, body included, within this (uploads larger than it go through `gfs put`). */
+  requestTimeoutMs: 600_000,
+  /** A connection that moves no byte either way for this long is closed: the write deadline of downloads and event streams. */
+  idleTimeoutMs: 60_000,
+  /** Connections open at once; past it a new one is closed at once, unanswered. */
+  maxConnections: 128,
+  /** Bytes of a request's headers; past it 431 and the connection closes. */
+  maxHeaderBytes: 16 * 1024,
+} as const;
+
+// How often node checks headersTimeout and requestTimeout (its default, 30 s, would let a
+// stalled request live 40 s instead of 10).
+const TIMEOUT_CHECK_MS = 1000;
+
+/** Runs before a matched route's handler; throws an HttpError to refuse the request. */
+export type Guard = (req: IncomingMessage, url: URL) => void;
 
 export interface HttpSide {
   readonly port: number;
@@ -49,10 +75,11 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: HttpError): v
   // read, so the connection cannot carry another request; saying so keeps a client from
   // reusing it and meeting a reset.
   if (!req.complete) res.setHeader('connection', 'close');
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
   sendJson(res, err.status, { error: err.code, message: err.message });
 }
 
-async function route(routes: Routes, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+async function route(routes: Routes, req: IncomingMessage, res: ServerResponse, log: Logger, guard: Guard | undefined): Promise<void> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
@@ -67,6 +94,7 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse, 
     throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}; use ${Object.keys(methods).join(' or ')}`);
   }
   log.debug({ method: req.method, path: url.pathname }, 'http request');
+  guard?.(req, url);
   await handler({ req, res, url });
 }
 
@@ -80,26 +108,41 @@ export async function listenHttp(opts: {
   port: number;
   routes: Routes;
   log: Logger;
+  guard?: Guard;
   /** Sees each answered request: its route (or `other`) and status code. */
   onResponse?: (route: string, status: number) => void;
 }): Promise<HttpSide> {
   const { routes, log } = opts;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    maxHeaderSize: HTTP_LIMITS.maxHeaderBytes,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  }, (req, res) => {
     if (opts.onResponse) {
       const path = (req.url ?? '/').split('?')[0]!;
       const routeName = Object.hasOwn(routes, path) ? path : 'other';
       res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
     }
-    route(routes, req, res, log).catch((err: unknown) => {
+    route(routes, req, res, log, opts.guard).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);
       log.error({ err, path: req.url }, 'http request failed');
       sendError(req, res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
     });
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A request node could not take (late headers, oversized headers, bad syntax): say which, then close.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    // A response already under way (node's _httpMessage) cannot be followed by another one.
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    else socket.destroy();
+  });
   server.on('error', (err) => log.error({ err }, 'http server error'));
   // Browsers keep connections (and event streams) open: a shutdown must not wait for them.
   server.keepAliveTimeout = 5000;
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  // Without a 'timeout' listener node destroys the idle socket.
+  server.timeout = HTTP_LIMITS.idleTimeoutMs;
   const port = await listenOn(server, opts);
   return {
     port,

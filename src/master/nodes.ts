@@ -120,9 +120,18 @@ export class Nodes {
     return [...this.servers.values()].filter((s) => !this.isLive(s.address));
   }
 
-  /** Registered clients and where they are (the console's map). */
-  clientList(): Array<{ client_id: string; location: Location }> {
-    return [...this.clients].map(([client_id, c]) => ({ client_id, location: c.location }));
+  /** Registered clients and where they are (the console's map), the first `limit` in registration order. */
+  clientList(limit = Infinity): Array<{ client_id: string; location: Location }> {
+    const out: Array<{ client_id: string; location: Location }> = [];
+    for (const [client_id, c] of this.clients) {
+      if (out.length >= limit) break;
+      out.push({ client_id, location: c.location });
+    }
+    return out;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
   }
 
   /** Forgets servers and clients whose last beat is too old; returns who was dropped. */

@@ -8,10 +8,24 @@ export interface HttpReply {
   json: () => any;
 }
 
-/** One HTTP request to 127.0.0.1:port; the body is sent with a Content-Length unless `chunked`. */
-export function http(port: number, method: string, path: string, body?: Buffer | string, o: { chunked?: boolean; host?: string } = {}): Promise<HttpReply> {
+export interface HttpOptions {
+  chunked?: boolean;
+  host?: string;
+  /** Sent as they are, after the defaults. */
+  headers?: Record<string, string>;
+  /** false: a change (PUT, POST, DELETE) goes without the console page's proof header. */
+  proof?: boolean;
+}
+
+/**
+ * One HTTP request to 127.0.0.1:port; the body is sent with a Content-Length unless `chunked`.
+ * A change carries the proof the console's page sends (x-gfs-console: 1) unless `proof: false`.
+ */
+export function http(port: number, method: string, path: string, body?: Buffer | string, o: HttpOptions = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = {};
+    if (method !== 'GET' && method !== 'HEAD' && o.proof !== false) headers['x-gfs-console'] = '1';
+    Object.assign(headers, o.headers);
     if (body !== undefined && !o.chunked) headers['content-length'] = Buffer.byteLength(body);
     const req = request({ host: o.host ?? '127.0.0.1', port, method, path, headers }, (res) => {
       const parts: Buffer[] = [];

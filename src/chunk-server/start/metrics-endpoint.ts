@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import { listenHttp, type HttpSide } from '../../http/http-server.js';
 import { metricsRoutes } from '../../http/metrics-routes.js';
+import { readKeyGuard } from '../../http/guards.js';
 import type { Registry } from 'prom-client';
 import type { ChunkStore } from '../../storage/index.js';
 import type { MasterClient } from '../cluster/master-client.js';
@@ -12,7 +13,9 @@ export async function serveMetrics(
   o: { registry: Registry; address: string; store: ChunkStore; master: MasterClient | null; log: Logger },
 ): Promise<HttpSide | null> {
   const routes = metricsRoutes(o.registry, () => ({ address: o.address, chunks: o.store.chunkCount, master_up: o.master?.linkUp ?? false }));
-  const http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log: o.log }).catch((err: unknown) => {
+  const security = config.security;
+  const guard = security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, () => false) : undefined;
+  const http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log: o.log, guard }).catch((err: unknown) => {
     // Metrics are for operators; a taken port must not keep the chunks offline.
     o.log.error({ err, metrics_port: config.metricsPort }, 'metrics endpoint could not listen; serving without it');
     return null;

@@ -155,6 +155,14 @@ export const MASTER_KEYS = {
     doc: ['Bytes per chunk of a file uploaded through the console, in MiB (at most 64).'],
     summary: 'chunk size of console uploads, MiB (≤ 64)',
   }),
+  consoleMaxStreams: row({
+    section: 'master', key: 'console_max_streams', default: 32, check: count,
+    doc: [
+      'Event streams (/api/events) open at once; past it 503 too_many_streams, and the page',
+      'polls /api/state instead (docs/security.md, "The HTTP side").',
+    ],
+    summary: 'open `/api/events` streams at most; past it 503 (see "The HTTP side")',
+  }),
   consoleKeyFile: row<string | null>({
     section: 'master', key: 'console_key_file', default: null, check: consoleKey,
     doc: [

@@ -32,4 +32,12 @@ export const SECURITY_KEYS = {
     doc: ["Seconds a proof's timestamp may be from this server's clock, either side."],
     summary: "a proof's timestamp may be this far from the receiver's clock, s",
   }),
+  httpRead: row<SecuritySettings['httpRead']>({
+    section: 'security', key: 'http_read', default: 'open', check: oneOf(['open', 'key']),
+    doc: [
+      'What the HTTP sides (/metrics, /healthz, the console\'s /api/) show to anyone: "open", or',
+      '"key": a bearer token derived from the cluster key (docs/security.md, "The HTTP side").',
+    ],
+    summary: '`open` or `key`: whether `/metrics`, `/healthz` and `/api/` need a token from the cluster key (see "The HTTP side")',
+  }),
 } satisfies Rows;

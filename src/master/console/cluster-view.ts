@@ -160,8 +160,9 @@ export class ClusterView {
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }
 
-  clients(): ClientView[] {
-    return this.nodes.clientList().map((c) => ({ client_id: c.client_id, x: c.location[0], y: c.location[1] }));
+  /** The first `limit` registered clients. */
+  clients(limit = Infinity): ClientView[] {
+    return this.nodes.clientList(limit).map((c) => ({ client_id: c.client_id, x: c.location[0], y: c.location[1] }));
   }
 
   files(prefix = ''): FileSummary[] {
@@ -203,7 +204,7 @@ export class ClusterView {
     const count = (state: ServerState): number => servers.filter((s) => s.state === state).length;
     return {
       servers: { live: live.length, dead: count('dead'), decommissioning: count('decommissioning') },
-      clients: this.clients().length,
+      clients: this.nodes.clientCount,
       files: this.meta.size,
       chunks,
       chunksByHealth: byHealth,

@@ -15,9 +15,13 @@ export interface ConsoleApiOptions {
   readonly events: StateEvents;
 }
 
+// Clients the page's map shows; totals.clients counts them all. Up to 10,000 clients of
+// 256-byte ids would make every state event megabytes, sent to every stream on each change.
+export const MAX_CLIENTS_SHOWN = 200;
+
 /** The page's view of everything, as /api/state and the event stream give it. */
 export function consoleState(view: ClusterView): Record<string, unknown> {
-  return { replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(), totals: view.totals(), files: view.files() };
+  return { replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(MAX_CLIENTS_SHOWN), totals: view.totals(), files: view.files() };
 }
 
 function filePath(url: URL): string {

@@ -11,6 +11,7 @@ import { StateEvents } from './events.js';
 import { listenHttp, type HttpSide } from '../../http/http-server.js';
 import type { MasterMetrics } from './master-metrics.js';
 import { metricsRoutes } from '../../http/metrics-routes.js';
+import { guards, readKeyGuard, sameOriginProof } from '../../http/guards.js';
 import { staticRoutes } from '../../http/static-files.js';
 
 const MIB = 1024 * 1024;
@@ -18,6 +19,11 @@ const MIB = 1024 * 1024;
 // reaches src/master/console/web/ from src/master/console/ (tests) and from
 // dist/master/console/ (the built master).
 const WEB_DIR = fileURLToPath(new URL('../../../src/master/console/web/', import.meta.url));
+
+/** The routes that show the cluster's state: every one but the page's own files. */
+function isStateRoute(path: string): boolean {
+  return path.startsWith('/api/') || path === '/metrics' || path === '/healthz';
+}
 
 export interface MasterHttpOptions {
   readonly config: MasterConfig;
@@ -55,7 +61,7 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
  */
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
-  const events = new StateEvents(() => consoleState(view));
+  const events = new StateEvents(() => consoleState(view), { maxStreams: config.consoleMaxStreams, log });
   let io: ConsoleIO;
   try {
     io = consoleIO(o);
@@ -70,8 +76,11 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
     ...consoleApiRoutes({ view, io, events }),
   };
   const host = config.httpHost ?? config.host;
+  const security = config.security;
+  // Under "key" the page's own files stay open (they hold no state); what they fetch does not.
+  const guard = guards(sameOriginProof, security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, (p) => !isStateRoute(p)) : null);
   try {
-    const http = await listenHttp({ host, port: config.httpPort, routes, log, onResponse: (route, status) => o.metrics.http(route, status) });
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, onResponse: (route, status) => o.metrics.http(route, status) });
     log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
     return {
       port: http.port,

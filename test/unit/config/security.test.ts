@@ -20,6 +20,8 @@ t.test('no cluster key: off; a cluster key: members only unless client_auth says
   t.equal(s.replayWindowS, 60);
   const w = resolveSecurity({ security: { cluster_key_file: join(dir, 'k'), client_auth: 'writes', client_keys_dir: dir, replay_window_s: 5 } })!;
   t.match(w, { clientAuth: 'writes', clientKeysDir: dir, replayWindowS: 5 });
+  t.equal(s.httpRead, 'open', 'the HTTP sides are open unless http_read says "key"');
+  t.equal(resolveSecurity({ security: { cluster_key_file: join(dir, 'k'), http_read: 'key' } })!.httpRead, 'key');
 });
 
 t.test('misconfigurations are errors naming the key', async (t) => {
@@ -29,6 +31,8 @@ t.test('misconfigurations are errors naming the key', async (t) => {
   await writeFile(join(dir, 'k'), KEY);
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ client_auth: 'writes' }, /client_auth needs cluster_key_file/],
+    [{ http_read: 'key' }, /http_read = "key" needs cluster_key_file/],
+    [{ http_read: 'token', cluster_key_file: join(dir, 'k') }, /http_read must be one of open, key, got "token"/],
     [{ client_auth: 'yes', cluster_key_file: join(dir, 'k') }, /client_auth must be one of off, writes, all, got "yes"/],
     [{ client_auth: 'all', cluster_key_file: join(dir, 'k') }, /client_auth = "all" needs client_keys_dir/],
     [{ cluster_key_file: join(dir, 'missing') }, /cluster_key_file: cannot read key file .*missing: ENOENT/],

@@ -38,7 +38,8 @@ function say(text, ok = false) {
 
 /** Fetch that turns an HTTP error into the API's own words. */
 async function api(method, url, body) {
-  const res = await fetch(url, { method, body });
+  // The proof that a change comes from this page (docs/security.md, "The HTTP side").
+  const res = await fetch(url, { method, body, headers: { 'x-gfs-console': '1' } });
   const data = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) throw new Error(data?.message ?? `${method} ${url}: HTTP ${res.status}`);
   return data;
@@ -162,6 +163,7 @@ function upload(file, path) {
   // XMLHttpRequest, not fetch: only it reports upload progress.
   const xhr = new XMLHttpRequest();
   xhr.open('PUT', fileUrl('/api/file', path) + `&upload_id=${encodeURIComponent(path)}`);
+  xhr.setRequestHeader('x-gfs-console', '1');
   xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
   xhr.onload = () => {
     let body = null;
