@@ -7,4 +7,9 @@ export interface SecuritySettings {
   readonly clientKeysDir: string | null;
   /** A proof's timestamp may be this far from the receiver's clock, either side. */
   readonly replayWindowS: number;
+  /**
+   * Memory for large values whose frame did not name a known signer first (auth_id), all
+   * connections together, bytes; such values never take the space limit.
+   */
+  readonly unverifiedBytes: number;
 }

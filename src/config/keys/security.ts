@@ -1,6 +1,6 @@
 // [security]: authentication, read by both servers (src/config/security.ts resolves it).
 import type { SecuritySettings } from '../../auth/settings.js';
-import { oneOf, seconds, text } from '../checks.js';
+import { mib, oneOf, seconds, text } from '../checks.js';
 import { row, type Rows } from '../schema.js';
 
 export const SECURITY_KEYS = {
@@ -31,5 +31,13 @@ export const SECURITY_KEYS = {
     section: 'security', key: 'replay_window_s', default: 60, check: seconds,
     doc: ["Seconds a proof's timestamp may be from this server's clock, either side."],
     summary: "a proof's timestamp may be this far from the receiver's clock, s",
+  }),
+  unverifiedMb: row({
+    section: 'security', key: 'unverified_mb', default: 16, check: mib,
+    doc: [
+      'Under client_auth, large values of frames that did not name a known signer (auth_id) before',
+      "them share this much memory, in MiB, and never the space limit; past it 'unverified_too_large'.",
+    ],
+    summary: 'memory for large values sent before a known `auth_id` (unsigned, or `auth_id` last), all connections; past it `unverified_too_large`, MiB',
   }),
 } satisfies Rows;
