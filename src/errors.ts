@@ -32,6 +32,9 @@ export const MSG = {
   // a client's proof where only a member's will do, and `auth_failed: <reason>`.
   authRequired: 'auth_required',
   memberRequired: 'member_required',
+  // A large value from a sender that did not name itself first (auth_id), past the small
+  // budget such values share (protocol/PROTOCOL.md, "Where auth_id goes").
+  unverifiedTooLarge: 'unverified_too_large',
 } as const;
 
 /**
@@ -161,6 +164,12 @@ export class AuthRequiredError extends RequestError {
 export class MemberRequiredError extends RequestError {
   constructor() {
     super(MSG.memberRequired);
+  }
+}
+
+export class UnverifiedTooLargeError extends RequestError {
+  constructor() {
+    super(MSG.unverifiedTooLarge);
   }
 }
 

@@ -203,11 +203,12 @@ def _credential_from_env():
 
 
 def _signed_parts(message, credential):
-    """The body's parts for ``message`` with ``auth_id`` and its proof as the last entries."""
+    """The body's parts for ``message`` with ``auth_id`` as the first entry and its proof as the
+    last: a server learns the signer before any large value arrives (PROTOCOL.md section 7)."""
     if dataclasses.is_dataclass(message) and not isinstance(message, type):
         message = dataclasses.asdict(message)
-    fields = {k: v for k, v in message.items() if k not in ('auth', 'auth_id')}
-    fields['auth_id'] = credential.id
+    fields = {'auth_id': credential.id}
+    fields.update((k, v) for k, v in message.items() if k not in ('auth', 'auth_id'))
     fields['auth'] = bytes(_PROOF_BYTES)
     parts = _body_parts(fields)
     # A map with a large payload comes field by field: join the small parts that end it.

@@ -273,6 +273,19 @@ class FramingTest(unittest.TestCase):
                 receive_message(b)
 
 
+class SigningTest(unittest.TestCase):
+    def test_auth_id_comes_first_and_auth_last(self):
+        # A server stages a large value against its space only when it knows the signer
+        # before the value's bytes arrive (PROTOCOL.md section 7).
+        cred = gfs_msgpack.Credential('alice', b'k' * 64)
+        data = os.urandom(2 * 1024 * 1024)
+        parts = gfs_msgpack._signed_parts({'command': 'store_chunk', 'chunk_id': 'c', 'data': data, 'auth_id': 'x'}, cred)
+        body = msgpack.unpackb(b''.join(bytes(p) for p in parts), raw=False)
+        self.assertEqual(list(body), ['auth_id', 'command', 'chunk_id', 'data', 'auth'])
+        self.assertEqual(body['auth_id'], 'alice')
+        self.assertEqual(len(body['auth']), 56)
+
+
 class HelpersTest(unittest.TestCase):
     def test_get_chunk_hash_is_sha256_hex(self):
         self.assertEqual(get_chunk_hash(b'hello world'),

@@ -9,4 +9,9 @@ export interface SecuritySettings {
   readonly replayWindowS: number;
   /** Whether the HTTP sides' reads need the token of src/http/guards.ts readToken. */
   readonly httpRead: 'open' | 'key';
+  /**
+   * Memory for large values whose frame did not name a known signer first (auth_id), all
+   * connections together, bytes; such values never take the space limit.
+   */
+  readonly unverifiedBytes: number;
 }

@@ -28,9 +28,10 @@ export function signedFrame(body: Record<string, unknown>, cred: Credential, now
 
 /** signedFrame, and the proof it carries (valid once the last piece was written). */
 export function signFrame(body: Record<string, unknown>, cred: Credential, nowMs = Date.now()): { pieces: Piece[]; proof: () => Buffer } {
-  const fields: Record<string, unknown> = {};
+  // auth_id first: a receiver knows the signer before any large value arrives, so it can
+  // stage those bytes against its space (PROTOCOL.md section 7, "Where auth_id goes").
+  const fields: Record<string, unknown> = { auth_id: cred.id };
   for (const [k, v] of Object.entries(body)) if (k !== 'auth' && k !== 'auth_id') fields[k] = v;
-  fields.auth_id = cred.id;
   // Last, so that its encoding ends the body (the trailer).
   fields.auth = PLACEHOLDER;
   const pieces = encodeFrame(fields);

@@ -60,7 +60,7 @@ async function start(config: ChunkServerConfig, log: Logger, closers: Closers): 
   const serve = (decoded: unknown): Promise<Record<string, unknown>> => chunkServerCommands.dispatch(decoded, { store, log, txlog: txLog.log, pool, cluster });
   // Without a metrics port nothing is counted: the request path stays as it is.
   const metrics = config.metricsPort > 0 ? chunkServerMetrics({ store, chunkDir: layout.chunkDir, commands: chunkServerCommands.names, masterLink: () => master?.client ?? null }) : null;
-  router.open(metrics ? metrics.requests.wrap(serve) : serve, metrics ? (socket) => metrics.requests.watch(socket) : null);
+  router.open(metrics ? metrics.requests.wrap(serve) : serve, metrics ? (socket) => metrics.requests.watch(socket) : null, (a) => cluster.knowsMember(a));
 
   await recordServer(layout.infoFile, config.serverId, { port: server.port, data_dir: layout.chunkDir, last_start: Date.now() / 1000 });
   if (metrics) {

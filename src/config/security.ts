@@ -13,6 +13,7 @@ export function resolveSecurity(file: Table): SecuritySettings | undefined {
   const src = { file };
   const clientAuth = read(S.clientAuth, src);
   const replayWindowS = read(S.replayWindowS, src);
+  const unverifiedBytes = Math.floor(read(S.unverifiedMb, src) * 1024 * 1024);
   const keysDir = read(S.clientKeysDir, src);
   const clientKeysDir = keysDir === null ? null : resolve(keysDir);
   const keyFile = read(S.clusterKeyFile, src);
@@ -32,5 +33,5 @@ export function resolveSecurity(file: Table): SecuritySettings | undefined {
   } catch (err) {
     throw new ConfigError(`${where(S.clusterKeyFile)}: ${(err as Error).message}`);
   }
-  return { clusterKeys, clientAuth, clientKeysDir: clientAuth === 'off' ? null : clientKeysDir, replayWindowS, httpRead };
+  return { clusterKeys, clientAuth, clientKeysDir: clientAuth === 'off' ? null : clientKeysDir, replayWindowS, httpRead, unverifiedBytes };
 }

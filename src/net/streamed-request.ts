@@ -51,7 +51,7 @@ async function assemble(
   opts: StreamedRequestOptions,
   leases: Lease[],
 ): Promise<Reply | null> {
-  const values: Array<[string, SpilledBin]> = [];
+  const values: Array<[string, SpilledBin | Buffer]> = [];
   for (const { key, target } of spills) {
     try {
       values.push([key, await target.finish()]);
@@ -71,7 +71,7 @@ async function assemble(
     const asIs = opts.takesSpilled((decoded as Record<string, unknown>).command);
     for (const [i, [key, spilled]] of values.entries()) {
       let value: Buffer | SpilledBin = spilled;
-      if (!asIs) {
+      if (!asIs && !Buffer.isBuffer(spilled)) {
         const held = hold(spilled.size, opts, leases);
         if (!held) {
           opts.log.warn({ key, bytes: spilled.size, held: opts.budget.held }, 'no memory to read back a spilled value');

@@ -2,7 +2,7 @@ import type { BufferPool, Lease } from './buffer-pool.js';
 import { GrowingBody } from './growing-body.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { childCount, extraHeaderBytes, isBinHeader, isMapHeader, isStrHeader, NIL, rawLength } from './msgpack-tokens.js';
-import type { SpilledBin, SpillProvider, SpillTarget } from './payload.js';
+import type { FrameHead, SpilledBin, SpillProvider, SpillTarget } from './payload.js';
 
 /** A large bin value of a streamed frame: `key` is its field, `target` holds its bytes. */
 export interface Spill {
@@ -36,7 +36,7 @@ class RefusedTarget implements SpillTarget {
   drained(): Promise<void> {
     return Promise.resolve();
   }
-  finish(): Promise<SpilledBin> {
+  finish(): Promise<SpilledBin | Buffer> {
     return Promise.reject(this.reason);
   }
   discard(): Promise<void> {
@@ -70,7 +70,18 @@ export class BodyWalker {
   private keyStart = -1;
   private keyEnd = -1;
   private key: string | null = null;
+  /** A top-level string value under way: where its bytes sit in the skeleton. */
+  private textStart = -1;
+  private textEnd = -1;
   private readonly keys = new Set<string>();
+  /** Top-level string values seen, as [start, end) in the skeleton (for `head`). */
+  private readonly texts = new Map<string, [number, number]>();
+  private readonly head: FrameHead = {
+    text: (key) => {
+      const at = this.texts.get(key);
+      return at && this.skeleton.toString('utf8', at[0], at[1]);
+    },
+  };
   private readonly spills: Spill[] = [];
   private problem: { kind: 'refused' | 'malformed'; why: string } | null = null;
   private assembly: GrowingBody | null = null;
@@ -168,7 +179,7 @@ export class BodyWalker {
       if (size > this.left + after) return this.fail('malformed', UNDECODABLE);
       let target: SpillTarget;
       try {
-        target = this.provider.open(size);
+        target = this.provider.open(size, this.head);
       } catch (err) {
         target = new RefusedTarget(err);
       }
@@ -185,6 +196,10 @@ export class BodyWalker {
       this.keyStart = this.skelLen;
       this.keyEnd = this.skelLen + this.raw;
     }
+    if (isValueStart && isStrHeader(b)) {
+      this.textStart = this.skelLen;
+      this.textEnd = this.skelLen + this.raw;
+    }
     if (this.raw === 0) this.endObject();
   }
 
@@ -193,6 +208,7 @@ export class BodyWalker {
     this.firstToken = true;
     this.pending = 1;
     if (isKey) this.keyStart = this.keyEnd = -1;
+    else this.textStart = this.textEnd = -1;
   }
 
   private endObject(): void {
@@ -207,6 +223,7 @@ export class BodyWalker {
       this.startItem(false);
       return;
     }
+    if (this.key !== null && this.textStart >= 0) this.texts.set(this.key, [this.textStart, this.textEnd]);
     this.entries -= 1;
     if (this.entries > 0) this.startItem(true);
   }

@@ -36,18 +36,29 @@ export interface SpillTarget {
   readonly backlogBytes: number;
   /** Resolves once the backlog is at most `bytes` (or the target failed). */
   drained(bytes: number): Promise<void>;
-  /** After the last byte: resolves with the stored value, or rejects with the error to answer. */
-  finish(): Promise<SpilledBin>;
+  /**
+   * After the last byte: resolves with the stored value (or, from a target that kept the
+   * bytes in memory, the bytes), or rejects with the error to answer.
+   */
+  finish(): Promise<SpilledBin | Buffer>;
   /** Drops everything stored so far (connection closed, frame refused, request done). Idempotent. */
   discard(): Promise<void>;
 }
 
+/** What a frame said before one of its large values: its top-level string fields so far. */
+export interface FrameHead {
+  /** The value of top-level field `key` if it came before and is a string. */
+  text(key: string): string | undefined;
+}
+
 export interface SpillProvider {
   /**
-   * Called at a large bin's header, before its `size` bytes arrive. Throwing refuses the
-   * value: its bytes are read and dropped, and the request is answered with that error.
+   * Called at a large bin's header, before its `size` bytes arrive; `head` (from incoming
+   * requests) tells who the frame says it is from (auth_id), when it said so first. Throwing
+   * refuses the value: its bytes are read and dropped, and the request is answered with
+   * that error.
    */
-  open(size: number): SpillTarget;
+  open(size: number, head?: FrameHead): SpillTarget;
 }
 
 /** A bin field of a validated request: in memory for small frames, spilled for large ones. */

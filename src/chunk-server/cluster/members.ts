@@ -48,6 +48,19 @@ export class Members {
     return this.inFlight;
   }
 
+  /**
+   * Whether `address` is a member by the list as it is now; a miss starts a refresh (at most
+   * once a second), so a server that just joined is known by the next ask.
+   */
+  knows(address: string): boolean {
+    if (this.known.has(address)) return true;
+    if (this.opts.fixed === null && this.now() - this.lastMissFetchMs >= MISS_REFRESH_MS) {
+      this.lastMissFetchMs = this.now();
+      void this.refresh();
+    }
+    return false;
+  }
+
   /** Whether chunk data may be sent to `address`. */
   async allows(address: string): Promise<boolean> {
     if (address === this.opts.self) return false;

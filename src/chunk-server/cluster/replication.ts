@@ -47,6 +47,11 @@ export class Cluster {
     return this.opts.members?.allows(address) ?? Promise.resolve(false);
   }
 
+  /** Whether `address` is a member by the list as it is now (no wait; a miss refreshes it). */
+  knowsMember(address: string): boolean {
+    return this.opts.members?.knows(address) ?? false;
+  }
+
   /**
    * Peers for the copies of a new chunk of `size` bytes: the master's pick, each asked
    * `check_space` in parallel, those without room left out. [] when standalone; null when

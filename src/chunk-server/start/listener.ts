@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameHasher } from '../../auth/frame-hasher.js';
 import { guarded } from '../../auth/member.js';
+import { provenSpills } from '../../auth/spill-gate.js';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import type { Dispatch } from '../../net/connection.js';
 import { listen, type RunningServer } from '../../net/server.js';
@@ -19,15 +20,20 @@ import { MIB, type Layout } from './layout.js';
 export class Router {
   private serve: Dispatch | null = null;
   private watch: ((socket: Socket) => void) | null = null;
+  private members: ((address: string) => boolean) | null = null;
 
   readonly dispatch: Dispatch = (decoded, digest) =>
     this.serve === null ? Promise.reject(new Error('request before the handlers were ready')) : this.serve(decoded, digest);
 
   readonly onSocket = (socket: Socket): void => this.watch?.(socket);
 
-  open(serve: Dispatch, watch: ((socket: Socket) => void) | null): void {
+  /** Whether `address` is a cluster member (none before the cluster side is up). */
+  readonly isMember = (address: string): boolean => this.members?.(address) ?? false;
+
+  open(serve: Dispatch, watch: ((socket: Socket) => void) | null, members: (address: string) => boolean): void {
     this.serve = serve;
     this.watch = watch;
+    this.members = members;
   }
 }
 
@@ -53,7 +59,10 @@ export function startListener(
     pool: o.pool,
     // A store waiting for room gives up at half its frame's time, leaving the other half for
     // the rest of its bytes to arrive, so its client reads insufficient_space, not a frame timeout.
-    stream: { spill: o.store.spillProvider(o.pool, (config.frameTimeoutS * 1000) / 2), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
+    stream: {
+      spill: provenSpills(config.security, o.store.spillProvider(o.pool, (config.frameTimeoutS * 1000) / 2), { isMember: o.router.isMember, log: o.log }),
+      minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)),
+    },
     takesSpilled: chunkServerCommands.takesSpilled,
     log: o.log,
   });

@@ -1,6 +1,6 @@
 // [security]: authentication, read by both servers (src/config/security.ts resolves it).
 import type { SecuritySettings } from '../../auth/settings.js';
-import { oneOf, seconds, text } from '../checks.js';
+import { mib, oneOf, seconds, text } from '../checks.js';
 import { row, type Rows } from '../schema.js';
 
 export const SECURITY_KEYS = {
@@ -39,5 +39,13 @@ export const SECURITY_KEYS = {
       '"key": a bearer token derived from the cluster key (docs/security.md, "The HTTP side").',
     ],
     summary: '`open` or `key`: whether `/metrics`, `/healthz` and `/api/` need a token from the cluster key (see "The HTTP side")',
+    }),
+  unverifiedMb: row({
+    section: 'security', key: 'unverified_mb', default: 16, check: mib,
+    doc: [
+      'Under client_auth, large values of frames that did not name a known signer (auth_id) before',
+      "them share this much memory, in MiB, and never the space limit; past it 'unverified_too_large'.",
+    ],
+    summary: 'memory for large values sent before a known `auth_id` (unsigned, or `auth_id` last), all connections; past it `unverified_too_large`, MiB',
   }),
 } satisfies Rows;

@@ -11,4 +11,4 @@ async function clientHeartbeat(req: RequestOf<'client_heartbeat', typeof request
   return { status: 'ok' };
 }
 
-export default defineCommand({ name: 'client_heartbeat', access: 'read', request, handle: clientHeartbeat });
+export default defineCommand({ name: 'client_heartbeat', access: 'write', request, handle: clientHeartbeat });

@@ -11,4 +11,4 @@ async function registerClient(req: RequestOf<'register_client', typeof request>,
   return { status: 'ok' };
 }
 
-export default defineCommand({ name: 'register_client', access: 'read', request, handle: registerClient });
+export default defineCommand({ name: 'register_client', access: 'write', request, handle: registerClient });

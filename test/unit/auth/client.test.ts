@@ -20,7 +20,7 @@ t.test('a key file gives the client its id and key; a signed Rpc is served under
   t.throws(() => loadClientCredential(join(dir, 'clients', 'carol.key'), '../x'), /client id "..\/x" must be/);
 
   const server = await startServer(t, {
-    security: { clusterKeys: [Buffer.from(randomBytes(32).toString('hex'))], clientAuth: 'all', clientKeysDir: join(dir, 'clients'), replayWindowS: 60, httpRead: 'open' },
+    security: { clusterKeys: [Buffer.from(randomBytes(32).toString('hex'))], clientAuth: 'all', clientKeysDir: join(dir, 'clients'), replayWindowS: 60, httpRead: 'open', unverifiedBytes: 16 * 1024 * 1024 },
   });
   const options = { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxPerPeer: 2, maxReplyBytes: 1 << 26 };
   const signed = new Rpc({ ...options, auth: clientRpcAuth(cred) });

@@ -59,13 +59,13 @@ function verifies(bytes: Buffer, key = KEY): boolean {
   return typeof fields.auth_id === 'string' && macMatches(key, fields.auth_id as string, splitProof(d.proof), d.digest);
 }
 
-t.test('signed frames verify, in memory and streamed from a file, and carry auth last', async (t) => {
+t.test('signed frames verify, in memory and streamed from a file, auth_id first and auth last', async (t) => {
   const data = randomBytes(200_000);
   for (const [what, value] of [['small', Buffer.from('hi')], ['buffer', data], ['large buffer', randomBytes(2_500_000)], ['file', fileBody(data)]] as const) {
     const bytes = await written(signedFrame({ command: 'store_chunk', chunk_id: 'c', data: value, auth: 'stale' }, { id: 'alice', key: KEY }));
     t.ok(verifies(bytes), `${what}: verifies`);
     const fields = decodeBody(bytes.subarray(4)) as Record<string, unknown>;
-    t.same(Object.keys(fields), ['command', 'chunk_id', 'data', 'auth_id', 'auth'], `${what}: auth_id and auth come last`);
+    t.same(Object.keys(fields), ['auth_id', 'command', 'chunk_id', 'data', 'auth'], `${what}: auth_id comes first, auth last`);
     t.notOk(verifies(bytes, Buffer.from('x'.repeat(64))), `${what}: another key does not verify`);
     for (const at of [4, 10, bytes.length - 60, bytes.length - 1]) {
       const altered = Buffer.from(bytes);

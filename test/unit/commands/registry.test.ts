@@ -53,8 +53,8 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
   t.equal(chunkServerCommands.policy.access({ command: 'replicate_chunk', current_replica: 0 }), 'write');
   t.equal(chunkServerCommands.policy.claimedSender({ command: 'store_chunk', address: 'a:1' }), undefined);
   t.same(access(masterCommands.names, masterCommands.policy), {
-    register_chunk_server: 'member', heartbeat: 'member', get_replica_locations: 'read', update_file_metadata: 'write', register_client: 'read',
-    client_heartbeat: 'read', get_chunk_servers: 'read', get_file_metadata: 'read', get_chunk_locations: 'read', list_files: 'read', add_file: 'write',
+    register_chunk_server: 'member', heartbeat: 'member', get_replica_locations: 'read', update_file_metadata: 'write', register_client: 'write',
+    client_heartbeat: 'write', get_chunk_servers: 'read', get_file_metadata: 'read', get_chunk_locations: 'read', list_files: 'read', add_file: 'write',
     update_chunk_offset: 'write', get_graph_data: 'read', delete_file: 'write', decommission_server: 'write', cluster_status: 'read',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');
