@@ -80,15 +80,16 @@ export async function listenHttp(opts: {
   port: number;
   routes: Routes;
   log: Logger;
-  /** Sees each answered request: its route (or `other`) and status code. */
-  onResponse?: (route: string, status: number) => void;
+  /** Sees each answered request: its route (or `other`), status code, and seconds from request to the response's end. */
+  onResponse?: (route: string, status: number, seconds: number) => void;
 }): Promise<HttpSide> {
   const { routes, log } = opts;
   const server: Server = createServer((req, res) => {
     if (opts.onResponse) {
       const path = (req.url ?? '/').split('?')[0]!;
       const routeName = Object.hasOwn(routes, path) ? path : 'other';
-      res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
+      const started = process.hrtime.bigint();
+      res.once('finish', () => opts.onResponse!(routeName, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     }
     route(routes, req, res, log).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);

@@ -29,6 +29,8 @@ export interface ServerRow {
   used: number | null;
   /** Chunk copies the namespace places on this server. */
   chunks: number;
+  /** When this master last heard the server's heartbeat (ms since the epoch); null if it never did. */
+  last_heartbeat_ms: number | null;
   /** Decommissioning only: chunks still to be copied elsewhere before the server may go (0: it may). */
   decommission_remaining?: number;
 }
@@ -69,6 +71,7 @@ export interface ClusterTotals {
 interface Seen {
   location: Location;
   space: SpaceInfo | null;
+  lastBeatMs: number;
 }
 
 /** A server's state and decommission progress, keyed by address. */
@@ -115,7 +118,7 @@ export class ClusterView {
 
   /** Records the servers live now; called on a timer and before every read. */
   refresh(): void {
-    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
+    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space, lastBeatMs: s.lastBeatMs });
   }
 
   servers(states = this.states()): ServerRow[] {
@@ -137,12 +140,13 @@ export class ClusterView {
         total: s.space?.total ?? null,
         used: s.space?.used ?? null,
         chunks: copies.get(address) ?? 0,
+        last_heartbeat_ms: s.lastBeatMs,
         ...(state === 'decommissioning' && remaining !== undefined ? { decommission_remaining: remaining } : {}),
       });
     }
     for (const [address, n] of copies) {
       if (this.seen.has(address)) continue;
-      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n });
+      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n, last_heartbeat_ms: null });
     }
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }

@@ -71,7 +71,7 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   };
   const host = config.httpHost ?? config.host;
   try {
-    const http = await listenHttp({ host, port: config.httpPort, routes, log, onResponse: (route, status) => o.metrics.http(route, status) });
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, onResponse: (route, status, seconds) => o.metrics.http(route, status, seconds) });
     log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
     return {
       port: http.port,
