@@ -79,6 +79,20 @@ type States = ReadonlyMap<string, { state: ServerState; remaining?: number }>;
 
 const STATES: readonly ServerState[] = ['live', 'dead', 'decommissioning'];
 
+// A walk of the whole namespace (copies per server, chunks by health) is reused for this
+// many times as long as it took: with 100,000 files a walk takes seconds, and the event
+// stream asks four times a second. A walk quicker than SCAN_REUSE_MIN_MS is never reused, so
+// a small namespace is always shown as it is this instant.
+const SCAN_REUSE_FACTOR = 10;
+const SCAN_REUSE_MIN_MS = 50;
+
+/** What the state needs from a walk of every file. */
+interface Scan {
+  copies: Map<string, number>;
+  chunks: number;
+  byHealth: Record<ChunkHealth, number>;
+}
+
 /** The servers' rows of a cluster_status reply as a lookup; rows of unknown shape are skipped. */
 export function statesOf(status: Record<string, unknown>): States {
   const out = new Map<string, { state: ServerState; remaining?: number }>();
@@ -98,6 +112,7 @@ export function statesOf(status: Record<string, unknown>): States {
  */
 export class ClusterView {
   private readonly seen = new Map<string, Seen>();
+  private scanned: { until: number; scan: Scan } | null = null;
 
   constructor(
     private readonly nodes: Nodes,
@@ -121,13 +136,28 @@ export class ClusterView {
     for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space, lastBeatMs: s.lastBeatMs });
   }
 
+  /** The namespace walked, or the last walk while it is recent for its cost (SCAN_REUSE_FACTOR). */
+  private scan(states: States): Scan {
+    const started = Date.now();
+    if (this.scanned && started < this.scanned.until) return this.scanned.scan;
+    const scan: Scan = { copies: new Map(), chunks: 0, byHealth: { at_factor: 0, under_replicated: 0, lost: 0 } };
+    for (const path of this.meta.list()) {
+      const meta = this.meta.get(path);
+      if (!meta) continue;
+      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) scan.copies.set(a, (scan.copies.get(a) ?? 0) + 1);
+      for (const c of this.chunks(meta, states)) {
+        scan.chunks++;
+        scan.byHealth[c.health]++;
+      }
+    }
+    const now = Date.now();
+    this.scanned = now - started >= SCAN_REUSE_MIN_MS ? { until: now + SCAN_REUSE_FACTOR * (now - started), scan } : null;
+    return scan;
+  }
+
   servers(states = this.states()): ServerRow[] {
     this.refresh();
-    const copies = new Map<string, number>();
-    for (const path of this.meta.list()) {
-      const meta = this.meta.get(path)!;
-      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) copies.set(a, (copies.get(a) ?? 0) + 1);
-    }
+    const { copies } = this.scan(states);
     const out: ServerRow[] = [];
     for (const [address, s] of this.seen) {
       const state = this.stateOf(states, address);
@@ -156,16 +186,26 @@ export class ClusterView {
   }
 
   files(prefix = ''): FileSummary[] {
+    return this.summaries(this.meta.list().filter((p) => p.startsWith(prefix)).sort());
+  }
+
+  /** Every path in the namespace, unsorted (folder listings work from it). */
+  paths(): string[] {
+    return this.meta.list();
+  }
+
+  /** The files named, in that order; a path deleted meanwhile is left out. */
+  summaries(paths: readonly string[]): FileSummary[] {
     const states = this.states();
-    return this.meta
-      .list()
-      .filter((p) => p.startsWith(prefix))
-      .sort()
-      .map((path) => {
-        const chunks = this.chunks(this.meta.get(path)!, states);
-        const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
-        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
-      });
+    const out: FileSummary[] = [];
+    for (const path of paths) {
+      const meta = this.meta.get(path);
+      if (!meta) continue;
+      const chunks = this.chunks(meta, states);
+      const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
+      out.push({ path, size: meta.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) });
+    }
+    return out;
   }
 
   /** One file with its chunks, or null when there is no such file. */
@@ -179,14 +219,7 @@ export class ClusterView {
   totals(): ClusterTotals {
     const states = this.states();
     const servers = this.servers(states);
-    const byHealth: Record<ChunkHealth, number> = { at_factor: 0, under_replicated: 0, lost: 0 };
-    let chunks = 0;
-    for (const path of this.meta.list()) {
-      for (const c of this.chunks(this.meta.get(path)!, states)) {
-        chunks++;
-        byHealth[c.health]++;
-      }
-    }
+    const { chunks, byHealth } = this.scan(states);
     // Capacity is that of the servers new chunks should go to: a decommissioning one is leaving.
     const live = servers.filter((s) => s.state === 'live');
     const total = live.reduce((n, s) => n + (s.total ?? 0), 0);
@@ -197,7 +230,7 @@ export class ClusterView {
       clients: this.clients().length,
       files: this.meta.size,
       chunks,
-      chunksByHealth: byHealth,
+      chunksByHealth: { ...byHealth },
       capacity: { total, used, free: live.reduce((n, s) => n + Math.max(0, (s.total ?? 0) - (s.used ?? 0)), 0) },
     };
   }

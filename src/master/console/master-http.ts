@@ -55,7 +55,7 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
  */
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
-  const events = new StateEvents(() => consoleState(view));
+  const events = new StateEvents(() => consoleState(view, o.masterAddress));
   let io: ConsoleIO;
   try {
     io = consoleIO(o);
@@ -67,7 +67,7 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   const routes = {
     ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
     ...staticRoutes(WEB_DIR),
-    ...consoleApiRoutes({ view, io, events }),
+    ...consoleApiRoutes({ master: o.masterAddress, view, io, events }),
   };
   const host = config.httpHost ?? config.host;
   try {
