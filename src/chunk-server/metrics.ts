@@ -1,9 +1,10 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { MasterClient } from './cluster/master-client.js';
 import type { ChunkStore } from '../storage/index.js';
 import { QUARANTINE_DIR } from '../storage/index.js';
+import { registerBuildInfo } from '../http/build-info.js';
 import { RequestMetrics } from '../http/request-metrics.js';
 
 export interface ChunkMetricsSources {
@@ -21,6 +22,7 @@ export interface ChunkMetricsSources {
 export function chunkServerMetrics(src: ChunkMetricsSources): { registry: Registry; requests: RequestMetrics } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry, 'chunkserver');
   const requests = new RequestMetrics(registry, 'chunkserver', new Set(src.commands));
   const { store } = src;
   const gauge = (name: string, help: string, value: () => number | Promise<number>): void => {
@@ -51,6 +53,18 @@ export function chunkServerMetrics(src: ChunkMetricsSources): { registry: Regist
     }
   });
   gauge('chunkserver_scrub_last_pass_timestamp_seconds', 'Start of the last complete scrub pass (0: none yet)', async () => ((await store.lastScrub()) ?? 0) / 1000);
+  // The disk under the chunk directory, whatever --space says: a limit above what the disk
+  // still has (other tenants, a full root) shows here before writes fail with ENOSPC.
+  const disk = async (): Promise<{ free: number; size: number }> => {
+    try {
+      const f = await statfs(src.chunkDir);
+      return { free: f.bavail * f.bsize, size: f.blocks * f.bsize };
+    } catch {
+      return { free: 0, size: 0 };
+    }
+  };
+  gauge('chunkserver_filesystem_free_bytes', 'Bytes free for this process on the file system of the chunk directory (statfs bavail)', async () => (await disk()).free);
+  gauge('chunkserver_filesystem_size_bytes', 'Size of the file system of the chunk directory (statfs)', async () => (await disk()).size);
   gauge('chunkserver_master_up', '1 when the last exchange with the master succeeded, else 0', () => (src.masterLink()?.linkUp ? 1 : 0));
   return { registry, requests };
 }

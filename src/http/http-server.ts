@@ -109,8 +109,8 @@ export async function listenHttp(opts: {
   routes: Routes;
   log: Logger;
   guard?: Guard;
-  /** Sees each answered request: its route (or `other`) and status code. */
-  onResponse?: (route: string, status: number) => void;
+  /** Sees each answered request: its route (or `other`), status code, and seconds from request to the response's end. */
+  onResponse?: (route: string, status: number, seconds: number) => void;
 }): Promise<HttpSide> {
   const { routes, log } = opts;
   const server: Server = createServer({
@@ -122,7 +122,8 @@ export async function listenHttp(opts: {
     if (opts.onResponse) {
       const path = (req.url ?? '/').split('?')[0]!;
       const routeName = Object.hasOwn(routes, path) ? path : 'other';
-      res.once('finish', () => opts.onResponse!(routeName, res.statusCode));
+      const started = process.hrtime.bigint();
+      res.once('finish', () => opts.onResponse!(routeName, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     }
     route(routes, req, res, log, opts.guard).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);

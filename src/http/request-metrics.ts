@@ -1,10 +1,34 @@
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Dispatch } from '../net/connection.js';
+import { MSG, replyCode } from '../errors.js';
 
 // Seconds: from a 4 KiB store on a warm disk (~1 ms) to a 64 MiB chunk replicated three
 // ways over a slow link.
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+// The error codes a reply's message can start with (src/errors.ts): the `code` label takes
+// only these, `ok`, or `other`, so no reply text can grow the label set.
+const ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(MSG).filter((m) => /^[a-z_]+$/.test(m)),
+  'bad_request',
+  'unknown_command',
+  'auth_failed',
+  'replication_failed',
+  'forward_refused',
+  'io_error',
+]);
+// The reference's one message that is a sentence, not a code.
+const SENTENCE_CODES: ReadonlyMap<string, string> = new Map([[MSG.noPreparedData, 'no_prepared_data']]);
+
+/** The label of a reply: `ok`, its error code from the fixed set, or `other`. */
+export function replyCodeLabel(reply: Record<string, unknown>): string {
+  if (reply.status === 'ok') return 'ok';
+  const sentence = typeof reply.message === 'string' ? SENTENCE_CODES.get(reply.message) : undefined;
+  if (sentence) return sentence;
+  const code = replyCode(reply.message)?.code;
+  return code !== undefined && ERROR_CODES.has(code) ? code : 'other';
+}
 
 /**
  * Requests by command and outcome, their latency, and the bytes and connections of the TCP
@@ -12,7 +36,7 @@ const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
  * (anything else counts as `unknown`), so a client cannot grow the label set.
  */
 export class RequestMetrics {
-  private readonly requests: Counter<'command' | 'outcome'>;
+  private readonly requests: Counter<'command' | 'outcome' | 'code'>;
   private readonly latency: Histogram<'command'>;
   private readonly sockets = new Set<Socket>();
   private closedRead = 0;
@@ -25,8 +49,8 @@ export class RequestMetrics {
   ) {
     this.requests = new Counter({
       name: `${prefix}_requests_total`,
-      help: 'Requests answered, by command and outcome (ok, error)',
-      labelNames: ['command', 'outcome'],
+      help: 'Requests answered, by command, outcome (ok, error) and code (ok, the error code, or other)',
+      labelNames: ['command', 'outcome', 'code'],
       registers: [registry],
     });
     this.latency = new Histogram({
@@ -89,7 +113,7 @@ export class RequestMetrics {
       const end = this.latency.startTimer({ command });
       const reply = await dispatch(decoded);
       end();
-      this.requests.inc({ command, outcome: reply.status === 'ok' ? 'ok' : 'error' });
+      this.requests.inc({ command, outcome: reply.status === 'ok' ? 'ok' : 'error', code: replyCodeLabel(reply) });
       return reply;
     };
   }

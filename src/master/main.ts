@@ -180,7 +180,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
     const shown = shownNamespace(ctx);
     const view = new ClusterView(ctx.nodes, shown, config.replicationFactor, () => ctx.repairer.status());
-    const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status());
+    const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status(), () => ctx.repairer.copyCounts());
 
     const server = await listenTcp(config, ctx, metrics);
     opened.add(() => server.close(config.shutdownGraceS * 1000));

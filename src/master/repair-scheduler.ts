@@ -4,7 +4,7 @@ import type { Namespace } from './namespace/namespace.js';
 import { Decommissions } from './decommissions.js';
 import type { Members } from './members.js';
 import type { Nodes } from './nodes.js';
-import { PendingCopies } from './pending-copies.js';
+import { PendingCopies, type CopyCounts } from './pending-copies.js';
 import { PendingDeletes } from './pending-deletes.js';
 import { classify, decide, readableHolders } from './replica-policy.js';
 import type { ChunkView, ServerState, ServerView } from './replica-policy.js';
@@ -176,7 +176,12 @@ export class RepairScheduler {
   }
 
   copyFailed(chunkId: string, target: string): void {
-    this.copies.done(chunkId, target);
+    this.copies.failed(chunkId, target);
+  }
+
+  /** Repair copies started, landed and given up since the master started (the metrics' counters). */
+  copyCounts(): CopyCounts {
+    return this.copies.totals();
   }
 
   /** The server is dead or forgotten: what was queued for it, or in flight through it, is void. */

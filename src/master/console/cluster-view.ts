@@ -29,6 +29,8 @@ export interface ServerRow {
   used: number | null;
   /** Chunk copies the namespace places on this server. */
   chunks: number;
+  /** When this master last heard the server's heartbeat (ms since the epoch); null if it never did. */
+  last_heartbeat_ms: number | null;
   /** Decommissioning only: chunks still to be copied elsewhere before the server may go (0: it may). */
   decommission_remaining?: number;
 }
@@ -69,12 +71,28 @@ export interface ClusterTotals {
 interface Seen {
   location: Location;
   space: SpaceInfo | null;
+  /** Null for a member remembered across a restart that has not beaten since. */
+  lastBeatMs: number | null;
 }
 
 /** A server's state, decommission progress and (when cluster_status gives them) place and space, keyed by address. */
 type States = ReadonlyMap<string, { state: ServerState; remaining?: number; seen?: Seen }>;
 
 const STATES: readonly ServerState[] = ['live', 'dead', 'decommissioning'];
+
+// A walk of the whole namespace (copies per server, chunks by health) is reused for this
+// many times as long as it took: with 100,000 files a walk takes seconds, and the event
+// stream asks four times a second. A walk quicker than SCAN_REUSE_MIN_MS is never reused, so
+// a small namespace is always shown as it is this instant.
+const SCAN_REUSE_FACTOR = 10;
+const SCAN_REUSE_MIN_MS = 50;
+
+/** What the state needs from a walk of every file. */
+interface Scan {
+  copies: Map<string, number>;
+  chunks: number;
+  byHealth: Record<ChunkHealth, number>;
+}
 
 /** The servers' rows of a cluster_status reply as a lookup; rows of unknown shape are skipped. */
 export function statesOf(status: Record<string, unknown>): States {
@@ -94,7 +112,7 @@ function seenOf(r: Record<string, unknown>): Seen | undefined {
   if (!Array.isArray(loc) || loc.length !== 2 || !loc.every((n) => typeof n === 'number')) return undefined;
   const s = r.space_info as Record<string, unknown> | null | undefined;
   const space = s && typeof s.total === 'number' && typeof s.used === 'number' ? { total: s.total, used: s.used } : null;
-  return { location: [loc[0] as number, loc[1] as number], space };
+  return { location: [loc[0] as number, loc[1] as number], space, lastBeatMs: typeof r.last_seen === 'number' ? r.last_seen : null };
 }
 
 /**
@@ -106,6 +124,7 @@ function seenOf(r: Record<string, unknown>): Seen | undefined {
  */
 export class ClusterView {
   private readonly seen = new Map<string, Seen>();
+  private scanned: { until: number; scan: Scan } | null = null;
 
   constructor(
     private readonly nodes: Nodes,
@@ -126,18 +145,33 @@ export class ClusterView {
 
   /** Records the servers live now; called on a timer and before every read. */
   refresh(): void {
-    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space });
+    for (const s of this.nodes.live()) this.seen.set(s.address, { location: s.location, space: s.space, lastBeatMs: s.lastBeatMs });
+  }
+
+  /** The namespace walked, or the last walk while it is recent for its cost (SCAN_REUSE_FACTOR). */
+  private scan(states: States): Scan {
+    const started = Date.now();
+    if (this.scanned && started < this.scanned.until) return this.scanned.scan;
+    const scan: Scan = { copies: new Map(), chunks: 0, byHealth: { at_factor: 0, under_replicated: 0, lost: 0 } };
+    for (const path of this.meta.list()) {
+      const meta = this.meta.get(path);
+      if (!meta) continue;
+      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) scan.copies.set(a, (scan.copies.get(a) ?? 0) + 1);
+      for (const c of this.chunks(meta, states)) {
+        scan.chunks++;
+        scan.byHealth[c.health]++;
+      }
+    }
+    const now = Date.now();
+    this.scanned = now - started >= SCAN_REUSE_MIN_MS ? { until: now + SCAN_REUSE_FACTOR * (now - started), scan } : null;
+    return scan;
   }
 
   servers(states = this.states()): ServerRow[] {
     this.refresh();
     for (const [address, s] of states) if (s.seen && !this.seen.has(address)) this.seen.set(address, s.seen);
     for (const address of [...this.seen.keys()]) if (!states.has(address)) this.seen.delete(address);
-    const copies = new Map<string, number>();
-    for (const path of this.meta.list()) {
-      const meta = this.meta.get(path)!;
-      for (const id of meta.chunk_ids) for (const a of meta.chunk_locations[id] ?? []) copies.set(a, (copies.get(a) ?? 0) + 1);
-    }
+    const { copies } = this.scan(states);
     const out: ServerRow[] = [];
     for (const [address, s] of this.seen) {
       const state = this.stateOf(states, address);
@@ -150,12 +184,13 @@ export class ClusterView {
         total: s.space?.total ?? null,
         used: s.space?.used ?? null,
         chunks: copies.get(address) ?? 0,
+        last_heartbeat_ms: s.lastBeatMs,
         ...(state === 'decommissioning' && remaining !== undefined ? { decommission_remaining: remaining } : {}),
       });
     }
     for (const [address, n] of copies) {
       if (this.seen.has(address)) continue;
-      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n });
+      out.push({ address, x: null, y: null, state: this.stateOf(states, address), total: null, used: null, chunks: n, last_heartbeat_ms: null });
     }
     return out.sort((a, b) => a.address.localeCompare(b.address));
   }
@@ -166,16 +201,26 @@ export class ClusterView {
   }
 
   files(prefix = ''): FileSummary[] {
+    return this.summaries(this.meta.list().filter((p) => p.startsWith(prefix)).sort());
+  }
+
+  /** Every path in the namespace, unsorted (folder listings work from it). */
+  paths(): string[] {
+    return this.meta.list();
+  }
+
+  /** The files named, in that order; a path deleted meanwhile is left out. */
+  summaries(paths: readonly string[]): FileSummary[] {
     const states = this.states();
-    return this.meta
-      .list()
-      .filter((p) => p.startsWith(prefix))
-      .sort()
-      .map((path) => {
-        const chunks = this.chunks(this.meta.get(path)!, states);
-        const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
-        return { path, size: this.meta.get(path)!.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) };
-      });
+    const out: FileSummary[] = [];
+    for (const path of paths) {
+      const meta = this.meta.get(path);
+      if (!meta) continue;
+      const chunks = this.chunks(meta, states);
+      const live_copies = chunks.reduce((n, c) => n + c.live_copies, 0);
+      out.push({ path, size: meta.total_size, chunks: chunks.length, live_copies, health: worst(chunks.map((c) => c.health)) });
+    }
+    return out;
   }
 
   /** One file with its chunks, or null when there is no such file. */
@@ -189,14 +234,7 @@ export class ClusterView {
   totals(): ClusterTotals {
     const states = this.states();
     const servers = this.servers(states);
-    const byHealth: Record<ChunkHealth, number> = { at_factor: 0, under_replicated: 0, lost: 0 };
-    let chunks = 0;
-    for (const path of this.meta.list()) {
-      for (const c of this.chunks(this.meta.get(path)!, states)) {
-        chunks++;
-        byHealth[c.health]++;
-      }
-    }
+    const { chunks, byHealth } = this.scan(states);
     // Capacity is that of the servers new chunks should go to: a decommissioning one is leaving.
     const live = servers.filter((s) => s.state === 'live');
     const total = live.reduce((n, s) => n + (s.total ?? 0), 0);
@@ -207,7 +245,7 @@ export class ClusterView {
       clients: this.nodes.clientCount,
       files: this.meta.size,
       chunks,
-      chunksByHealth: byHealth,
+      chunksByHealth: { ...byHealth },
       capacity: { total, used, free: live.reduce((n, s) => n + Math.max(0, (s.total ?? 0) - (s.used ?? 0)), 0) },
     };
   }

@@ -2,6 +2,8 @@ import { Transform } from 'node:stream';
 import type { ClusterView } from './cluster-view.js';
 import type { ConsoleIO } from './cluster-io.js';
 import type { StateEvents } from './events.js';
+import { DEFAULT_PAGE_ENTRIES, folderPage, MAX_PAGE_ENTRIES } from './folder-listing.js';
+import { humanBytes } from './human-size.js';
 import { HttpError, readBody, sendJson, type RouteRequest, type Routes } from '../../http/http-server.js';
 
 // Longest file path taken (bytes of UTF-8), as a wire request's string fields are bounded.
@@ -9,7 +11,14 @@ const MAX_PATH_BYTES = 1024;
 // Appends travel in one request body and one append_chunk, so they are bounded like a frame field.
 const MAX_APPEND_BYTES = 16 * 1024 * 1024;
 
+// Longest name filter of a folder listing, in characters.
+const MAX_MATCH_CHARS = 256;
+// Furthest offset into a folder: well past any namespace a master holds.
+const MAX_OFFSET = 100_000_000;
+
 export interface ConsoleApiOptions {
+  /** The master's TCP address, which the page names in its title. */
+  readonly master: string;
   readonly view: ClusterView;
   readonly io: ConsoleIO;
   readonly events: StateEvents;
@@ -19,9 +28,30 @@ export interface ConsoleApiOptions {
 // 256-byte ids would make every state event megabytes, sent to every stream on each change.
 export const MAX_CLIENTS_SHOWN = 200;
 
-/** The page's view of everything, as /api/state and the event stream give it. */
-export function consoleState(view: ClusterView): Record<string, unknown> {
-  return { replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(MAX_CLIENTS_SHOWN), totals: view.totals(), files: view.files() };
+/**
+ * The page's view of the cluster, as /api/state and the event stream give it. Files are not
+ * in it (a namespace of 100k files would be megabytes per change): the page reads them a
+ * folder page at a time from /api/folder.
+ */
+export function consoleState(view: ClusterView, master: string): Record<string, unknown> {
+  return { master, replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(MAX_CLIENTS_SHOWN), totals: view.totals() };
+}
+
+/** A whole number from the query, `fallback` when absent, refused outside [min, max]. */
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new HttpError(400, 'bad_request', `${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** The folder of /api/folder: `/` when absent, always ending in `/`. */
+function folderPath(url: URL): string {
+  const raw = url.searchParams.get('path');
+  if (raw === null || raw === '' || raw === '/') return '/';
+  const path = filePath(url);
+  return path.endsWith('/') ? path : `${path}/`;
 }
 
 function filePath(url: URL): string {
@@ -50,7 +80,7 @@ function checkRoom(view: ClusterView, bytes: number): void {
     throw new HttpError(
       413,
       'insufficient_space',
-      `${bytes} bytes need ${bytes * copies} bytes for ${copies} copies, but the live chunk servers have ${t.capacity.free} bytes free`,
+      `${humanBytes(bytes)} needs ${humanBytes(bytes * copies)} for ${copies} copies, but the live chunk servers have ${humanBytes(t.capacity.free)} free`,
     );
   }
 }
@@ -58,7 +88,20 @@ function checkRoom(view: ClusterView, bytes: number): void {
 export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
   const { view, io, events } = o;
   return {
-    '/api/state': { GET: ({ res }) => sendJson(res, 200, consoleState(view)) },
+    '/api/state': { GET: ({ res }) => sendJson(res, 200, consoleState(view, o.master)) },
+    '/api/folder': {
+      GET: ({ res, url }) => {
+        const match = url.searchParams.get('match') ?? '';
+        if (match.length > MAX_MATCH_CHARS) throw new HttpError(400, 'bad_request', `match is longer than ${MAX_MATCH_CHARS} characters`);
+        const query = {
+          path: folderPath(url),
+          offset: intParam(url, 'offset', 0, 0, MAX_OFFSET),
+          limit: intParam(url, 'limit', DEFAULT_PAGE_ENTRIES, 1, MAX_PAGE_ENTRIES),
+          match,
+        };
+        sendJson(res, 200, folderPage(view.paths(), query, (paths) => view.summaries(paths)));
+      },
+    },
     '/api/events': { GET: ({ res }) => events.subscribe(res) },
     '/api/files': {
       GET: ({ res, url }) => sendJson(res, 200, { files: view.files(url.searchParams.get('prefix') ?? '') }),

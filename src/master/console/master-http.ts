@@ -61,7 +61,7 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
  */
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
-  const events = new StateEvents(() => consoleState(view), { maxStreams: config.consoleMaxStreams, log });
+  const events = new StateEvents(() => consoleState(view, o.masterAddress), { maxStreams: config.consoleMaxStreams, log });
   let io: ConsoleIO;
   try {
     io = consoleIO(o);
@@ -73,14 +73,14 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   const routes = {
     ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
     ...staticRoutes(WEB_DIR),
-    ...consoleApiRoutes({ view, io, events }),
+    ...consoleApiRoutes({ master: o.masterAddress, view, io, events }),
   };
   const host = config.httpHost ?? config.host;
   const security = config.security;
   // Under "key" the page's own files stay open (they hold no state); what they fetch does not.
   const guard = guards(sameOriginProof, security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, (p) => !isStateRoute(p)) : null);
   try {
-    const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, onResponse: (route, status) => o.metrics.http(route, status) });
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, onResponse: (route, status, seconds) => o.metrics.http(route, status, seconds) });
     log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
     return {
       port: http.port,

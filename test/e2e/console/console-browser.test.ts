@@ -140,8 +140,15 @@ t.test('the console in a real browser: upload, 3 holders, download byte-identica
   // The README's picture: refreshed when a run finds the page changed (CONSOLE_SCREENSHOT=1).
   if (process.env.CONSOLE_SCREENSHOT === '1') await copyFile(join(dir, '2-server-dead.png'), join(ROOT, 'docs', 'console.png'));
 
-  // Delete through the page.
+  // The server table: the dead one's heartbeat is minutes... or seconds old, and still said; the leaving one's progress.
+  t.equal(await page.$eval(`#servers tr[data-address="${victim.address}"] td.state`, (c) => c.textContent), 'dead');
+  t.match(await page.$eval(`#servers tr[data-address="${victim.address}"] td.heartbeat`, (c) => c.textContent), /^\d\d:\d\d:\d\d \(\d+ (s|min) ago\)$/);
+  t.equal(await page.$eval(`#servers tr[data-address="${leaving.address}"] td.decommission`, (c) => c.textContent), '3 chunk(s) to copy elsewhere');
+
+  // Delete through the page: it asks, then deletes.
   await page.$eval(`${row} button.delete`, (b) => (b as HTMLElement).click());
+  await page.waitForSelector(`${row} button.confirm-delete`, { timeout: STEP_MS });
+  await page.$eval(`${row} button.confirm-delete`, (b) => (b as HTMLElement).click());
   const outcome = await page.waitForFunction(
     (sel) => {
       const m = document.querySelector('#message')?.textContent ?? '';
