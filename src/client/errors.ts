@@ -14,7 +14,7 @@ export type GfsErrorCode =
   | 'master_error'
   /** No file under that remote path. */
   | 'file_not_found'
-  /** put without `overwrite` onto a path that already holds a file. */
+  /** put without `overwrite`, or mv, onto a path that already holds a file. */
   | 'file_exists'
   /** The local file to read does not exist or cannot be read; or the local target cannot be written. */
   | 'local_io'
@@ -28,6 +28,8 @@ export type GfsErrorCode =
   | 'chunk_corrupt'
   /** decommission of an address the master does not know. */
   | 'unknown_server'
+  /** decommission the master refused: the other servers could never hold the factor (or the space). */
+  | 'decommission_refused'
   /** The master does not have this command (an older master). */
   | 'unsupported'
   /** An argument the library cannot act on (bad address, bad chunk size). */

@@ -41,6 +41,7 @@ const STATUS: Record<GfsErrorCode, number> = {
   chunk_unavailable: 502,
   chunk_corrupt: 502,
   unknown_server: 404,
+  decommission_refused: 409,
   unsupported: 501,
   bad_input: 400,
 };
