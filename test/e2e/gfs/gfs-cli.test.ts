@@ -167,7 +167,7 @@ t.test('gfs against a master and three chunk servers', async (t) => {
   });
 
   t.test('master from GFS_MASTER, then from the config file', async (t) => {
-    const viaEnv = await runWith(['ls'], { GFS_MASTER: c.master.address });
+    const viaEnv = await runWith(['ls', '-R'], { GFS_MASTER: c.master.address });
     t.equal(viaEnv.code, 0, viaEnv.stderr);
     t.match(viaEnv.stdout.toString(), /\/dir\/a\.bin/);
     const [host, port] = c.master.address.split(':');
