@@ -24,6 +24,8 @@ export const MSG = {
   unknownServer: 'unknown_server',
   // Master: forget_server of a server that still beats.
   serverLive: 'server_live',
+  // Master: rename_file onto a taken name.
+  fileExists: 'file_exists',
   // Issue 14 (hostile clients): bounds a client can run into.
   outOfMemory: 'out_of_memory',
   tooManyClients: 'too_many_clients',
@@ -152,6 +154,29 @@ export class UnknownServerError extends RequestError {
 export class ServerLiveError extends RequestError {
   constructor() {
     super(MSG.serverLive);
+  }
+}
+
+/** A new name that breaks the path rule (src/paths.ts); `<why>` is one of its fixed details. */
+export class InvalidPathError extends RequestError {
+  static readonly code = 'invalid_path';
+  constructor(why: string) {
+    super(InvalidPathError.code, why);
+  }
+}
+
+/** rename_file onto a name that is taken. */
+export class FileExistsError extends RequestError {
+  constructor() {
+    super(MSG.fileExists);
+  }
+}
+
+/** decommission_server without `force` when the other servers cannot keep the factor. */
+export class DecommissionRefusedError extends RequestError {
+  static readonly code = 'decommission_refused';
+  constructor(why: string) {
+    super(DecommissionRefusedError.code, why);
   }
 }
 

@@ -14,7 +14,7 @@ export type GfsErrorCode =
   | 'master_error'
   /** No file under that remote path. */
   | 'file_not_found'
-  /** put without `overwrite` onto a path that already holds a file. */
+  /** put without `overwrite`, or mv, onto a path that already holds a file. */
   | 'file_exists'
   /** The local file to read does not exist or cannot be read; or the local target cannot be written. */
   | 'local_io'
@@ -30,6 +30,8 @@ export type GfsErrorCode =
   | 'unknown_server'
   /** forget of a server that is live (it still sends heartbeats). */
   | 'server_live'
+  /** decommission the master refused: the other servers could never hold the factor (or the space). */
+  | 'decommission_refused'
   /** The master does not have this command (an older master). */
   | 'unsupported'
   /** An argument the library cannot act on (bad address, bad chunk size). */

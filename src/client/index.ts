@@ -15,10 +15,13 @@ import { put } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
 import { signedFrame, type Credential } from '../auth/signer.js';
 import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } from './source.js';
-import { inspectFile, listFiles, listServers, type FileEntry, type FileStat, type ServerEntry } from './views.js';
+import { inspectFile, listFolder, listServers, type FileStat, type Listing, type ServerEntry } from './views.js';
+import { baseName, folderOf, folderProblem, joinPath, pathProblem } from '../paths.js';
+import { checksum, usage, type Checksum, type Usage } from './tree.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
-export type { FileEntry, FileStat, ServerEntry, ChunkStat } from './views.js';
+export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './views.js';
+export type { Checksum, Usage } from './tree.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -123,13 +126,21 @@ export class GfsClient {
     }
   }
 
+  /** Any name the master holds may be read or removed, those from before the path rule too. */
   private checkRemote(remote: string): void {
     if (typeof remote !== 'string' || remote.length === 0) throw new GfsError('bad_input', 'the remote path is empty');
   }
 
+  /** A name about to be created keeps the path rule (src/paths.ts), checked before anything is sent. */
+  private checkNewPath(remote: string): void {
+    this.checkRemote(remote);
+    const why = pathProblem(remote);
+    if (why !== null) throw new GfsError('bad_input', `invalid remote path ${JSON.stringify(remote)}: ${why} (paths are absolute, like /folder/name)`);
+  }
+
   /** Uploads a local file (path), a Buffer or a stream to `remote`. Returns the bytes stored. */
   async put(source: string | Buffer | Readable, remote: string, opts: PutOptions = {}): Promise<{ size: number; chunks: number }> {
-    this.checkRemote(remote);
+    this.checkNewPath(remote);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
     return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, opts.onProgress));
   }
@@ -144,14 +155,19 @@ export class GfsClient {
   /** Appends to `remote`, creating it when missing. Returns the bytes appended. */
   async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<number> {
     this.checkRemote(remote);
-    if (!(await this.masterApi.metadata(remote))) return (await this.put(source, remote, opts)).size;
+    if (!(await this.masterApi.metadata(remote))) {
+      this.checkNewPath(remote);
+      return (await this.put(source, remote, opts)).size;
+    }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
   }
 
-  /** Files whose path starts with `prefix`, sorted, with their sizes. */
-  list(prefix = ''): Promise<FileEntry[]> {
-    return listFiles(this.masterApi, prefix);
+  /** The folder's files with their sizes and (unless `recursive`) its folders; `/media` and `/media/` are the same folder. */
+  list(folder = '/', opts: { recursive?: boolean } = {}): Promise<Listing> {
+    const f = folderOf(folder);
+    if (f === null) throw new GfsError('bad_input', `invalid folder ${JSON.stringify(folder)}: ${folderProblem(folder)} (paths are absolute, like /folder/name)`);
+    return listFolder(this.masterApi, f, opts.recursive ?? false);
   }
 
   /** Size, chunks and each chunk's holders (live or not); file_not_found when missing. */
@@ -166,14 +182,43 @@ export class GfsClient {
     return this.masterApi.deleteFile(remote);
   }
 
+  /**
+   * The master's rename_file: atomic, refused (file_exists) when `to` is taken. A `to`
+   * ending in `/` is a folder: the file keeps its name in it, as mv does.
+   */
+  async move(from: string, to: string): Promise<string> {
+    this.checkRemote(from);
+    const folder = to.endsWith('/') ? folderOf(to) : null;
+    const target = folder === null ? to : joinPath(folder, baseName(from));
+    this.checkNewPath(target);
+    await this.masterApi.rename(from, target);
+    return target;
+  }
+
+  /** A checksum of the file from its chunk list (no data read; see tree.ts). */
+  async checksum(remote: string): Promise<Checksum> {
+    this.checkRemote(remote);
+    return checksum(this.masterApi, remote);
+  }
+
+  /** Bytes, files and chunks under the folder, in total and per folder directly in it. */
+  async usage(folder = '/'): Promise<{ total: Usage; folders: Usage[] }> {
+    const { files } = await this.list(folder, { recursive: true });
+    return usage(folderOf(folder)!, files);
+  }
+
   servers(): Promise<ServerEntry[]> {
     return listServers(this.masterApi);
   }
 
-  /** The master's decommission_server: it moves the server's chunks elsewhere. */
-  async decommission(address: string): Promise<void> {
+  /**
+   * The master's decommission_server: it moves the server's chunks elsewhere. Refused
+   * (decommission_refused) when the other servers could never hold them, unless `force`.
+   * Returns the chunks still to copy and the master's guess of the seconds left (null: none yet).
+   */
+  async decommission(address: string, opts: { force?: boolean } = {}): Promise<{ chunks_left: number | null; eta_s: number | null }> {
     checkAddress(address);
-    return this.masterApi.decommission(address);
+    return this.masterApi.decommission(address, opts.force ?? false);
   }
 
   /** The master's forget_server: a dead server leaves its lists (it remembers servers across restarts). */

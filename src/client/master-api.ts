@@ -2,7 +2,7 @@
 // into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
-import { MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
+import { DecommissionRefusedError, InvalidPathError, MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
 import { ExchangeError } from '../net/exchange.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
@@ -98,12 +98,17 @@ export class MasterApi {
     throw new GfsError('master_error', `master refused delete_file: ${String(reply.message)}`);
   }
 
-  /** decommission_server (INTERFACES.md): unknown_server for an address it does not know. */
-  async decommission(address: string): Promise<void> {
-    const reply = await this.raw({ command: 'decommission_server', address });
-    if (reply.status === 'ok') return;
-    const code = replyCode(reply.message)?.code;
+  /** decommission_server: unknown_server for an address it does not know, decommission_refused when it could never finish (unless `force`). */
+  async decommission(address: string, force: boolean): Promise<{ chunks_left: number | null; eta_s: number | null }> {
+    const reply = await this.raw({ command: 'decommission_server', address, ...(force ? { force: true } : {}) });
+    const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    if (reply.status === 'ok') return { chunks_left: count(reply.chunks_left), eta_s: count(reply.eta_s) };
+    const { code, detail } = replyCode(reply.message) ?? {};
     if (code === MSG.unknownServer) throw new GfsError('unknown_server', `the master knows no chunk server ${address}`);
+    if (code === DecommissionRefusedError.code) {
+      const why = detail ?? 'no reason given';
+      throw new GfsError('decommission_refused', `not decommissioning ${address}: ${why}, so it could never finish (force it with --force)`);
+    }
     if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot decommission servers (no decommission_server command)`);
     throw new GfsError('master_error', `master refused decommission_server: ${String(reply.message)}`);
   }
@@ -117,6 +122,24 @@ export class MasterApi {
     if (code === MSG.serverLive) throw new GfsError('server_live', `${address} is live (it sends heartbeats): stop it first, or decommission it`);
     if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot forget servers (no forget_server command)`);
     throw new GfsError('master_error', `master refused forget_server: ${String(reply.message)}`);
+  }
+
+  /** rename_file: file_not_found, file_exists and invalid_path as the library's codes. */
+  async rename(from: string, to: string): Promise<void> {
+    const reply = await this.raw({ command: 'rename_file', file_path: from, new_path: to });
+    if (reply.status === 'ok') return;
+    const { code, detail } = replyCode(reply.message) ?? {};
+    if (code === MSG.fileNotFound) throw new GfsError('file_not_found', `no such file: ${from}`);
+    if (code === MSG.fileExists) throw new GfsError('file_exists', `${to} already exists`);
+    if (code === InvalidPathError.code) throw new GfsError('bad_input', `invalid remote path ${JSON.stringify(to)}: ${detail ?? ''}`);
+    if (code === UnknownCommandError.code) throw new GfsError('unsupported', `the master at ${this.address} cannot rename files (no rename_file command)`);
+    throw new GfsError('master_error', `master refused rename_file: ${String(reply.message)}`);
+  }
+
+  /** The live servers' states: `decommissioning` for those being emptied, else `live`. */
+  async serverStates(): Promise<Map<string, 'live' | 'decommissioning'>> {
+    const { servers, decommissioning } = await this.serverLists();
+    return new Map([...servers.map((a) => [a, 'live'] as const), ...decommissioning.map((a) => [a, 'decommissioning'] as const)]);
   }
 }
 

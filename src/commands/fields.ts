@@ -1,11 +1,11 @@
 // Fields both servers take, each with its bound (protocol/PROTOCOL.md, "Bounds of fields").
-import { InvalidChunkIdError, InvalidTransactionIdError } from '../errors.js';
+import { InvalidChunkIdError, InvalidPathError, InvalidTransactionIdError } from '../errors.js';
+import { MAX_PATH_BYTES, pathProblem } from '../paths.js';
 import { isSafeId } from '../safe-name.js';
 import { fail, isNil, list, str, type Field } from './shape.js';
 
 /** The largest bin a frame can carry (its 4-byte length prefix); each server's frame limit is lower. */
 export const MAX_BIN_BYTES = 2 ** 32 - 1;
-const MAX_PATH_BYTES = 1024;
 const MAX_CLIENT_ID_BYTES = 256;
 const MAX_ADDRESS_BYTES = 300;
 /** More addresses than chunk servers a master registers (master/nodes.ts MAX_SERVERS) is no real list. */
@@ -25,6 +25,21 @@ function safeId(invalid: () => Error): Field<string> {
 export const chunkId = (): Field<string> => safeId(() => new InvalidChunkIdError());
 export const transactionId = (): Field<string> => safeId(() => new InvalidTransactionIdError());
 export const filePath = (): Field<string> => str({ maxBytes: MAX_PATH_BYTES });
+/**
+ * A name a command creates: it must keep the path rule (src/paths.ts), answered
+ * `invalid_path: <why>`; a value that is no str (or too long) is `bad_request: <field>`.
+ */
+export const newPath = (): Field<string> => {
+  const any = filePath();
+  return {
+    check: (v, label) => {
+      const s = any.check(v, label);
+      const why = pathProblem(s);
+      if (why !== null) throw new InvalidPathError(why);
+      return s;
+    },
+  };
+};
 export const clientId = (): Field<string> => str({ maxBytes: MAX_CLIENT_ID_BYTES });
 
 const ADDRESS = /^.+:\d{1,5}$/;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChunkMap } from './chunk-map.js';
 import type { Namespace } from './namespace/namespace.js';
-import { Decommissions } from './decommissions.js';
+import { Decommissions, type DecommissionProgress } from './decommissions.js';
 import type { Members } from './members.js';
 import type { Nodes } from './nodes.js';
 import { PendingCopies, type CopyCounts } from './pending-copies.js';
@@ -211,15 +211,29 @@ export class RepairScheduler {
    * the factor current copies on live servers elsewhere.
    */
   remaining(address: string, servers = this.servers()): number {
-    let left = 0;
+    return this.needed(address, servers).chunks;
+  }
+
+  /** remaining()'s chunks and the bytes they hold (what the other servers must take). */
+  needed(address: string, servers = this.servers()): { chunks: number; bytes: number } {
+    let chunks = 0;
+    let bytes = 0;
     for (const id of this.opts.map.chunksOn(address)) {
       const view = this.chunkView(id);
       if (view.length === null) continue;
       const c = classify(view, servers);
       if (!c.current.includes(address)) continue;
-      if (c.current.filter((a) => a !== address && servers.get(a)?.state === 'live').length < this.opts.factor) left++;
+      if (c.current.filter((a) => a !== address && servers.get(a)?.state === 'live').length < this.opts.factor) {
+        chunks++;
+        bytes += view.length;
+      }
     }
-    return left;
+    return { chunks, bytes };
+  }
+
+  /** Chunks left on a server being decommissioned and the ETA (cluster_status, decommission_server). */
+  decommissionProgress(address: string, servers = this.servers()): DecommissionProgress {
+    return this.decommissioning.progress(address, this.remaining(address, servers), this.now());
   }
 
   /**
@@ -251,7 +265,7 @@ export class RepairScheduler {
     for (const address of new Set([...this.seen, ...live, ...members.addresses()])) {
       const s = nodes.server(address) ?? members.get(address);
       const chunks = map.chunksOn(address);
-      const left = this.decommissioning.has(address) ? this.remaining(address, servers) : 0;
+      const progress = this.decommissioning.has(address) ? this.decommissionProgress(address, servers) : null;
       rows.push({
         address,
         state: this.serverState(address),
@@ -259,7 +273,7 @@ export class RepairScheduler {
         space_info: s?.space ? { total: s.space.total, used: s.space.used, available: s.space.total - s.space.used } : null,
         chunks: chunks.size,
         reports: map.reports(address),
-        ...(this.decommissioning.has(address) ? { decommission_remaining: left, decommissioned: left === 0 } : {}),
+        ...(progress ? { decommission_remaining: progress.chunks_left, decommissioned: progress.chunks_left === 0, decommission: progress } : {}),
       });
     }
     let healthy = 0;

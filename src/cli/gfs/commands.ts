@@ -6,22 +6,16 @@ import { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS, type GfsClient } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
-import { formatList, formatServers, formatStat } from './format.js';
-import type { GfsFlags } from './config.js';
+import { formatServers, formatStat } from './format.js';
 import type { ProgressDisplay } from './progress-bar.js';
+import type { Run } from './runner.js';
+import { addChecksum } from './checksum.js';
+import { addCompletion } from './completion.js';
+import { addDu } from './du.js';
+import { addLs } from './ls.js';
+import { addMv } from './mv.js';
 
-export interface GlobalFlags extends GfsFlags {
-  json?: boolean;
-  quiet?: boolean;
-}
-
-/** What a command prints: a JSON object for --json, else text (possibly none). */
-interface Outcome {
-  readonly json: Record<string, unknown>;
-  readonly text?: string;
-}
-
-export type Runner = (client: GfsClient, flags: GlobalFlags, progress: (label: string) => ProgressDisplay) => Promise<Outcome>;
+export type { GlobalFlags, Runner } from './runner.js';
 
 const STDIO = '-';
 
@@ -42,7 +36,7 @@ function transfer<T>(display: ProgressDisplay, run: (onProgress: ProgressDisplay
   return run(display.onProgress).finally(() => display.stop());
 }
 
-export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Promise<void>): Command {
+export function buildProgram(run: Run): Command {
   const program = new Command('gfs')
     .description('Put, get, list and remove files in a GFS-style cluster (a master and its chunk servers).')
     .usage('[options] <command> [args]')
@@ -111,16 +105,7 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
       }),
     );
 
-  program
-    .command('ls')
-    .description('list files (size in bytes, chunks, path), those under PREFIX if given')
-    .argument('[prefix]', 'only paths starting with this', '')
-    .action((prefix: string) =>
-      run(async (client) => {
-        const files = await client.list(prefix);
-        return { json: { files }, text: formatList(files) };
-      }),
-    );
+  addLs(program, run);
 
   program
     .command('stat')
@@ -156,12 +141,14 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
 
   program
     .command('decommission')
-    .description('take a chunk server out of service: the master copies its chunks elsewhere')
+    .description('take a chunk server out of service: the master copies its chunks elsewhere (refused, with why, when the other servers could never hold them)')
     .argument('<address>', 'the server, HOST:PORT')
-    .action((address: string) =>
+    .option('-f, --force', 'decommission even so (it goes as far as the other servers allow)')
+    .action((address: string, opts: { force?: boolean }) =>
       run(async (client) => {
-        await client.decommission(address);
-        return { json: { decommissioned: address }, text: `decommissioning ${address}: the master is moving its chunks to other servers\n` };
+        const p = await client.decommission(address, { force: opts.force ?? false });
+        const left = p.chunks_left === null ? '' : `, ${p.chunks_left} chunk${p.chunks_left === 1 ? '' : 's'} to copy`;
+        return { json: { decommissioning: address, ...p }, text: `decommissioning ${address}${left}: the master is moving its chunks to other servers (gfs servers shows how far it is)\n` };
       }),
     );
 
@@ -175,6 +162,10 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
         return { json: { forgotten: address }, text: `forgot ${address}\n` };
       }),
     );
+  addMv(program, run);
+  addDu(program, run);
+  addChecksum(program, run);
+  addCompletion(program);
 
   return program;
 }

@@ -1,5 +1,5 @@
 // Text output of the gfs command, for people; --json output is the library's objects.
-import type { FileEntry, FileStat, ServerEntry } from '../../client/index.js';
+import type { FileStat, ServerEntry } from '../../client/index.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -13,15 +13,10 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${UNITS[u]}`;
 }
 
-/** One line per file: size in bytes, chunk count, path (tab-separated, for cut and awk). */
-export function formatList(files: FileEntry[]): string {
-  return files.map((f) => `${f.size}\t${f.chunks}\t${f.path}\n`).join('');
-}
-
 export function formatStat(s: FileStat): string {
   const lines = [`path    ${s.path}`, `size    ${s.size} bytes (${formatBytes(s.size)})`, `chunks  ${s.chunks.length}`];
   for (const c of s.chunks) {
-    const holders = c.holders.length === 0 ? 'no holder' : c.holders.map((h) => `${h.address} (${h.live ? 'live' : 'down'})`).join(', ');
+    const holders = c.holders.length === 0 ? 'no holder' : c.holders.map((h) => `${h.address} (${h.state})`).join(', ');
     lines.push(`  ${c.index}\t${c.chunk_id}\t${c.size}\t${holders}`);
   }
   return lines.join('\n') + '\n';
@@ -30,6 +25,14 @@ export function formatStat(s: FileStat): string {
 function pad(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
+}
+
+/** "12 chunks left, ETA 2m30s"; "done" once nothing there is needed. */
+function decommissionLeft(d: NonNullable<ServerEntry['decommission']>): string {
+  if (d.chunks_left === 0) return 'done: can be stopped';
+  const s = d.eta_s;
+  const eta = s === null ? 'ETA --' : `ETA ${s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`}`;
+  return `${d.chunks_left} chunk${d.chunks_left === 1 ? '' : 's'} left, ${eta}`;
 }
 
 export function formatServers(servers: ServerEntry[]): string {
@@ -41,7 +44,7 @@ export function formatServers(servers: ServerEntry[]): string {
       s.used === null ? '-' : formatBytes(s.used),
       s.total === null ? '-' : formatBytes(s.total),
       s.chunks === null ? '-' : String(s.chunks),
-      s.state,
+      s.decommission ? `${s.state} (${decommissionLeft(s.decommission)})` : s.state,
     ]);
   }
   return pad(rows);

@@ -1,5 +1,5 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
-import { chunkIds, filePath } from '../../commands/fields.js';
+import { chunkIds, newPath } from '../../commands/fields.js';
 import { shape, uint } from '../../commands/shape.js';
 import type { MasterContext } from './context.js';
 
@@ -7,7 +7,7 @@ import type { MasterContext } from './context.js';
 const MAX_FILE_CHUNKS = 1_000_000;
 
 // chunk_ids is checked first, as it always was.
-const request = shape({ chunk_ids: chunkIds({ max: MAX_FILE_CHUNKS }), file_path: filePath(), total_size: uint() });
+const request = shape({ chunk_ids: chunkIds({ max: MAX_FILE_CHUNKS }), file_path: newPath(), total_size: uint() });
 
 async function addFile(req: RequestOf<'add_file', typeof request>, ctx: MasterContext): Promise<OkReply> {
   await ctx.ns.addFile(req.file_path, req.total_size, req.chunk_ids);

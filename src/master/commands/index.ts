@@ -15,6 +15,7 @@ import heartbeat from './heartbeat.js';
 import listFiles from './list-files.js';
 import registerChunkServer from './register-chunk-server.js';
 import registerClient from './register-client.js';
+import renameFile from './rename-file.js';
 import updateChunkOffset from './update-chunk-offset.js';
 import updateFileMetadata from './update-file-metadata.js';
 
@@ -36,4 +37,5 @@ export const masterCommands = defineCommands([
   decommissionServer,
   forgetServer,
   clusterStatus,
+  renameFile,
 ]);

@@ -42,6 +42,7 @@ const STATUS: Record<GfsErrorCode, number> = {
   chunk_corrupt: 502,
   unknown_server: 404,
   server_live: 409,
+  decommission_refused: 409,
   unsupported: 501,
   bad_input: 400,
 };

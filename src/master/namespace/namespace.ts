@@ -1,5 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { ChunkNotFoundError, FileNotFoundError } from '../../errors.js';
+import { ChunkNotFoundError, FileExistsError, FileNotFoundError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
 import { FailPointError, failsAt } from './fail-points.js';
 import { clone, emptyFile, normalise } from './file-record.js';
@@ -226,6 +226,35 @@ export class Namespace {
     if (!old) return null;
     await this.write(filePath, null, old);
     return [...new Set(old.chunk_ids)];
+  }
+
+  /**
+   * rename_file: the file takes its new name in one lmdb transaction (its record and every
+   * index entry), so no reader, crash or restart sees both names or neither. The target
+   * must be free; the check and the pending entries are set in one event turn, so two
+   * renames onto one name cannot both pass.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const old = this.get(from);
+    if (!old) throw new FileNotFoundError();
+    if (from === to || this.get(to)) throw new FileExistsError();
+    const meta = { ...clone(old), file_path: to };
+    this.pending.set(from, null);
+    this.pending.set(to, meta);
+    const ids = new Set(old.chunk_ids);
+    await this.env
+      .transaction(() => {
+        this.files.remove(from);
+        this.files.put(to, meta);
+        for (const id of ids) {
+          this.refs.remove(id, from);
+          this.refs.put(id, to);
+        }
+      })
+      .finally(() => {
+        if (this.pending.get(from) === null) this.pending.delete(from);
+        if (this.pending.get(to) === meta) this.pending.delete(to);
+      });
   }
 
   /** Forgets a chunk no file lists any more. */

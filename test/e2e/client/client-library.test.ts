@@ -51,7 +51,7 @@ t.test('GfsClient', async (t) => {
     t.equal(sink.hash.digest('hex'), createHash('sha256').update(data.subarray(0, 260_000)).digest('hex'));
     const s = await client.stat('/lib/buf.bin');
     t.same(s.chunks.map((ch) => ch.size), [100_000, 100_000, 60_000], 'the last chunk filled, then a new one');
-    t.same((await client.list('/lib/')).map((f) => f.path), ['/lib/buf.bin', '/lib/stream.bin']);
+    t.same((await client.list('/lib/')).files.map((f) => f.path), ['/lib/buf.bin', '/lib/stream.bin']);
   });
 
   t.test('errors carry stable codes', async (t) => {

@@ -25,7 +25,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     }
     await waitAtFactor(h.master.port, FILE, chunks, 3);
     const before = copies(h.master.stdout());
-    t.same(await call(h.master.port, { command: 'decommission_server', address: victim.address }), { status: 'ok' });
+    t.match(await call(h.master.port, { command: 'decommission_server', address: victim.address }), { status: 'ok', state: 'decommissioning' });
     await waitFor('the first copy away from it instructed', async () => (copies(h.master.stdout()) > before ? true : undefined), 60_000, 20);
     const row = ((await status(h.master.port)).servers as Reply[]).find((s) => s.address === victim.address)!;
     t.equal(row.decommissioned, false, 'the master stops before the decommission is done');

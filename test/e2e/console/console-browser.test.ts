@@ -94,7 +94,8 @@ t.test('the console in a real browser: upload, 3 holders, download byte-identica
   // the open page turns it the decommissioning colour of the legend, without a reload.
   const leaving = servers[2]!;
   const loads = requests.filter((u) => u.endsWith('/console.js')).length;
-  await new GfsClient({ master: master.address }).decommission(leaving.address);
+  // Three servers at factor 3: a decommission that could never finish, so it is forced.
+  await new GfsClient({ master: master.address }).decommission(leaving.address, { force: true });
   const leavingSel = `#map g.server[data-address="${leaving.address}"]`;
   await page.waitForSelector(`${leavingSel}[data-state="decommissioning"]`, { timeout: STEP_MS });
   const colours = await page.evaluate((sel) => {

@@ -103,7 +103,7 @@ t.test('master: /metrics counts commands, servers and files; /healthz answers', 
   t.match(health.json(), { status: 'ok', live_servers: 1, files: 2 });
 
   // A decommissioning server is counted as such (cluster_status's word), and its space no longer as free.
-  t.equal((await call(master.port, { command: 'decommission_server', address: '127.0.0.1:1' })).status, 'ok');
+  t.equal((await call(master.port, { command: 'decommission_server', address: '127.0.0.1:1', force: true })).status, 'ok');
   const leaving = await scrape();
   t.equal(sample(leaving, 'master_chunk_servers', { state: 'decommissioning' }), 1);
   t.equal(sample(leaving, 'master_chunk_servers', { state: 'live' }), 0);

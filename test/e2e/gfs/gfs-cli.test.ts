@@ -38,12 +38,13 @@ t.test('gfs against a master and three chunk servers', async (t) => {
     const dash = await gfs(['get', '/dir/a.bin', '-']);
     t.ok(dash.stdout.equals(data), 'get REMOTE - writes stdout');
 
-    const ls = await gfs(['ls']);
+    const ls = await gfs(['ls', '-l', '/dir']);
     t.equal(ls.code, 0);
     t.match(ls.stdout.toString(), `${data.length}\t5\t/dir/a.bin\n`);
+    t.match((await gfs(['ls', '-l', '-h', '/dir'])).stdout.toString(), '1.2 MiB\t5\t/dir/a.bin\n', '-h: sizes in units');
     const lsJson = JSON.parse((await gfs(['--json', 'ls', '/dir/'])).stdout.toString());
-    t.same(lsJson, { status: 'ok', files: [{ path: '/dir/a.bin', size: data.length, chunks: 5 }] });
-    t.same(JSON.parse((await gfs(['ls', '/other', '--json'])).stdout.toString()).files, [], 'a prefix nothing matches; --json after the command');
+    t.same(lsJson, { status: 'ok', files: [{ path: '/dir/a.bin', size: data.length, chunks: 5 }], folders: [] });
+    t.same(JSON.parse((await gfs(['ls', '/other', '--json'])).stdout.toString()).files, [], 'a folder with nothing in it; --json after the command');
 
     const stat = JSON.parse((await gfs(['--json', 'stat', '/dir/a.bin'])).stdout.toString());
     t.equal(stat.size, data.length);
@@ -166,7 +167,7 @@ t.test('gfs against a master and three chunk servers', async (t) => {
   });
 
   t.test('master from GFS_MASTER, then from the config file', async (t) => {
-    const viaEnv = await runWith(['ls'], { GFS_MASTER: c.master.address });
+    const viaEnv = await runWith(['ls', '-R'], { GFS_MASTER: c.master.address });
     t.equal(viaEnv.code, 0, viaEnv.stderr);
     t.match(viaEnv.stdout.toString(), /\/dir\/a\.bin/);
     const [host, port] = c.master.address.split(':');

@@ -152,7 +152,7 @@ t.test('a server being decommissioned is offered for no new chunk', async (t) =>
   for (const [address, x] of [['a:1', 10], ['b:1', 20], ['c:1', 30], ['d:1', 40]] as const) await beat(master.port, address, [x, 0]);
   await call(master.port, { command: 'register_client', client_id: 'c1', location: [10, 0] });
   t.same((await call(master.port, { command: 'get_chunk_servers', client_id: 'c1' })).servers, ['a:1', 'b:1', 'c:1'], 'before: the three nearest');
-  t.same(await call(master.port, { command: 'decommission_server', address: 'a:1' }), { status: 'ok' });
+  t.match(await call(master.port, { command: 'decommission_server', address: 'a:1' }), { status: 'ok', address: 'a:1', state: 'decommissioning', chunks_left: 0 });
   t.same((await call(master.port, { command: 'get_chunk_servers', client_id: 'c1' })).servers, ['b:1', 'c:1', 'd:1'], 'the nearest without it');
   t.same(await call(master.port, { command: 'get_chunk_servers' }), { status: 'ok', servers: ['b:1', 'c:1', 'd:1'], decommissioning: ['a:1'] }, 'nor for an unknown client; named apart');
   t.same((await call(master.port, { command: 'get_replica_locations', excluding: ['b:1'], client_id: 'c1' })).locations, ['c:1', 'd:1'], 'replicas skip it too');

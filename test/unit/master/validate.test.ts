@@ -112,7 +112,9 @@ t.test('clients and placement', async (t) => {
   t.same(v.get_graph_data({}), { command: 'get_graph_data' });
   t.same(v.cluster_status({}), { command: 'cluster_status' });
   t.same(v.list_files({}), { command: 'list_files' });
-  t.same(v.decommission_server({ address: 'h:1' }), { command: 'decommission_server', address: 'h:1' });
+  t.same(v.decommission_server({ address: 'h:1' }), { command: 'decommission_server', address: 'h:1', force: false });
+  t.same(v.decommission_server({ address: 'h:1', force: true }), { command: 'decommission_server', address: 'h:1', force: true });
+  t.throws(() => v.decommission_server({ address: 'h:1', force: 1 }), bad('force'));
   t.throws(() => v.decommission_server({ address: 'h' }), bad('address'));
 });
 
@@ -137,9 +139,9 @@ t.test('files', async (t) => {
   t.throws(() => v.update_file_metadata({ file_path: 'f', chunk_id: '..', chunk_locations: [] }), { message: MSG.invalidChunkId });
   t.throws(() => v.update_file_metadata({ chunk_id: 'c1', chunk_locations: [] }), bad('file_path'));
 
-  t.same(v.add_file({ file_path: 'f', total_size: 3, chunk_ids: ['a', 'b'] }), { command: 'add_file', file_path: 'f', total_size: 3, chunk_ids: ['a', 'b'] });
-  t.throws(() => v.add_file({ file_path: 'f', total_size: 3, chunk_ids: ['a', '../b'] }), { message: MSG.invalidChunkId });
-  t.throws(() => v.add_file({ file_path: 'f', chunk_ids: [] }), bad('total_size'));
+  t.same(v.add_file({ file_path: '/f', total_size: 3, chunk_ids: ['a', 'b'] }), { command: 'add_file', file_path: '/f', total_size: 3, chunk_ids: ['a', 'b'] });
+  t.throws(() => v.add_file({ file_path: '/f', total_size: 3, chunk_ids: ['a', '../b'] }), { message: MSG.invalidChunkId });
+  t.throws(() => v.add_file({ file_path: '/f', chunk_ids: [] }), bad('total_size'));
 
   t.same(v.update_chunk_offset({ file_path: 'f', chunk_id: 'c1', offset: 9 }), { command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9, version: 0, chunk_locations: null });
   const off = v.update_chunk_offset({ file_path: 'f', chunk_id: 'c1', offset: 9, version: 4, chunk_locations: ['a:1'] });
@@ -157,4 +159,13 @@ t.test("a chunk id the namespace could not keep is refused: __proto__ would come
   t.throws(() => v.add_file({ file_path: '/f', total_size: 0, chunk_ids: ['ok1', '__proto__'] }), { message: MSG.invalidChunkId });
   t.throws(() => v.get_chunk_locations({ file_path: '/f', chunk_id: '__proto__' }), { message: MSG.invalidChunkId });
   t.same(v.add_file({ file_path: '/f', total_size: 0, chunk_ids: ['__proto_', 'proto__'] }).chunk_ids, ['__proto_', 'proto__'], 'its neighbours are ordinary ids');
+});
+
+t.test('add_file holds a new name to the path rule; reads and deletes take any name', async (t) => {
+  for (const [path, why] of [['rel/a.txt', 'not absolute'], ['/media/', 'trailing slash'], ['/a//b', 'empty segment'], ['/a/./b', '. or .. segment'], ['/a/..', '. or .. segment'], ['/', 'the root is a folder'], ['', 'empty']]) {
+    t.throws(() => v.add_file({ file_path: path, total_size: 0, chunk_ids: [] }), { message: `invalid_path: ${why}` }, path);
+  }
+  t.throws(() => v.add_file({ file_path: 7, total_size: 0, chunk_ids: [] }), bad('file_path'), 'no str: the usual bad_request');
+  t.same(v.get_file_metadata({ file_path: 'rel/a.txt' }), { command: 'get_file_metadata', file_path: 'rel/a.txt' }, 'a legacy name stays readable');
+  t.same(v.delete_file({ file_path: '/media/' }), { command: 'delete_file', file_path: '/media/' }, 'and deletable');
 });

@@ -39,7 +39,7 @@ t.test('every command is dispatched; unknown ones and bad bodies are refused', a
   t.same(masterCommands.names.slice().sort(), [
     'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
     'get_file_metadata', 'get_graph_data', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
-    'update_chunk_offset', 'update_file_metadata',
+    'rename_file', 'update_chunk_offset', 'update_file_metadata',
   ]);
   t.same(await call({ command: 'store_chunk' }), { status: 'error', message: 'unknown_command: store_chunk' });
   t.same(await call({ command: 'toString' }), { status: 'error', message: 'unknown_command: toString' }, 'inherited names are no commands');
@@ -77,43 +77,43 @@ t.test('a server forgotten and back must send its full report again', async (t) 
 
 t.test('files: add, record, locate, list, offsets, delete', async (t) => {
   const { ctx, call, report } = await master(t);
-  t.same(await call({ command: 'get_file_metadata', file_path: 'f' }), { status: 'ok', metadata: null });
-  t.same(await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' }), { status: 'ok', locations: [] }, 'no such file');
-  t.same(await call({ command: 'add_file', file_path: 'f', total_size: 4, chunk_ids: ['c1'] }), { status: 'ok' });
-  t.same(await call({ command: 'list_files' }), { status: 'ok', files: ['f'] });
+  t.same(await call({ command: 'get_file_metadata', file_path: '/f' }), { status: 'ok', metadata: null });
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: [] }, 'no such file');
+  t.same(await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] }), { status: 'ok' });
+  t.same(await call({ command: 'list_files' }), { status: 'ok', files: ['/f'] });
   await call({ command: 'register_chunk_server', address: 'a:1' });
   await call({ command: 'register_chunk_server', address: 'ref:1' });
-  t.same(await call({ command: 'update_file_metadata', file_path: 'f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4, version: 1 }), { status: 'ok' });
-  t.same(await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'] });
-  t.same(await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'zz' }), { status: 'ok', locations: [] }, 'a chunk the file does not list');
-  const meta = (await call({ command: 'get_file_metadata', file_path: 'f' })).metadata;
+  t.same(await call({ command: 'update_file_metadata', file_path: '/f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4, version: 1 }), { status: 'ok' });
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'] });
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'zz' }), { status: 'ok', locations: [] }, 'a chunk the file does not list');
+  const meta = (await call({ command: 'get_file_metadata', file_path: '/f' })).metadata;
   t.same(meta.chunk_locations, { c1: ['a:1', 'ref:1'] });
   t.same(meta.pending_replication, {}, 'two live holders at factor 2');
   t.same([meta.chunk_offsets.c1, meta.last_chunk_id], [4, 'c1']);
 
   // a:1 reports; ref:1 (a reference server) never does.
   await report('a:1', [['c1', 4]]);
-  t.same(await call({ command: 'update_file_metadata', file_path: 'f', chunk_id: 'c1', chunk_locations: ['a:1'], chunk_size: 4 }), { status: 'ok' });
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'a non-reporting holder the store left out no longer counts');
-  t.same((await call({ command: 'get_file_metadata', file_path: 'f' })).metadata.pending_replication, { c1: 1 });
+  t.same(await call({ command: 'update_file_metadata', file_path: '/f', chunk_id: 'c1', chunk_locations: ['a:1'], chunk_size: 4 }), { status: 'ok' });
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['a:1'], 'a non-reporting holder the store left out no longer counts');
+  t.same((await call({ command: 'get_file_metadata', file_path: '/f' })).metadata.pending_replication, { c1: 1 });
 
-  await call({ command: 'update_file_metadata', file_path: 'f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4 });
-  t.same(await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9 }), { status: 'ok' });
+  await call({ command: 'update_file_metadata', file_path: '/f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4 });
+  t.same(await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 9 }), { status: 'ok' });
   t.same(ctx.map.replicas('c1')!.get('ref:1')!.length, 9, 'a reference client\'s append: a non-reporting holder is taken to have it');
   t.same(ctx.map.replicas('c1')!.get('a:1')!.length, 4, 'a reporting one is judged by its next report');
   t.same(ctx.map.raiseOf('c1')!.explicit, false);
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['ref:1'], 'the shorter copy, not proven stale yet, is not offered while a current one is');
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['ref:1'], 'the shorter copy, not proven stale yet, is not offered while a current one is');
 
-  t.same(await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 12, version: 3, chunk_locations: ['a:1'] }), { status: 'ok' });
+  t.same(await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 12, version: 3, chunk_locations: ['a:1'] }), { status: 'ok' });
   t.same(ctx.map.replicas('c1')!.get('a:1'), { ...ctx.map.replicas('c1')!.get('a:1')!, length: 12, version: 3 });
   t.same(ctx.map.raiseOf('c1')!.explicit, true);
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'the holders named by the primary; any other copy is stale at once');
-  t.same((await call({ command: 'get_file_metadata', file_path: 'f' })).metadata.chunk_offsets, { c1: 12 });
-  t.same(await call({ command: 'update_chunk_offset', file_path: 'g', chunk_id: 'c1', offset: 1 }), { status: 'error', message: MSG.fileNotFound });
-  t.same(await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'zz', offset: 1 }), { status: 'error', message: MSG.chunkNotFound });
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['a:1'], 'the holders named by the primary; any other copy is stale at once');
+  t.same((await call({ command: 'get_file_metadata', file_path: '/f' })).metadata.chunk_offsets, { c1: 12 });
+  t.same(await call({ command: 'update_chunk_offset', file_path: '/g', chunk_id: 'c1', offset: 1 }), { status: 'error', message: MSG.fileNotFound });
+  t.same(await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'zz', offset: 1 }), { status: 'error', message: MSG.chunkNotFound });
 
-  t.same(await call({ command: 'delete_file', file_path: 'f' }), { status: 'ok' });
-  t.same(await call({ command: 'delete_file', file_path: 'f' }), { status: 'error', message: MSG.fileNotFound });
+  t.same(await call({ command: 'delete_file', file_path: '/f' }), { status: 'ok' });
+  t.same(await call({ command: 'delete_file', file_path: '/f' }), { status: 'error', message: MSG.fileNotFound });
   t.same(await call({ command: 'list_files' }), { status: 'ok', files: [] });
   await ctx.repairer.pass();
   t.same((await call({ command: 'heartbeat', address: 'a:1' })).instructions, [{ op: 'delete', chunk_id: 'c1', length: 12 }], 'the deleted file\'s chunk is garbage at once');
@@ -121,7 +121,7 @@ t.test('files: add, record, locate, list, offsets, delete', async (t) => {
 
 t.test('copies instructed through heartbeats; a failed copy is instructed again', async (t) => {
   const { ctx, call, report } = await master(t);
-  await call({ command: 'add_file', file_path: 'f', total_size: 4, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] });
   await report('a:1', [['c1', 4]]);
   await report('b:1', []);
   await ctx.repairer.pass();
@@ -158,10 +158,12 @@ t.test('clients, placement and the graph', async (t) => {
 t.test('decommission and cluster status', async (t) => {
   const { call, report } = await master(t);
   t.same(await call({ command: 'decommission_server', address: 'nobody:1' }), { status: 'error', message: MSG.unknownServer });
-  await call({ command: 'add_file', file_path: 'f', total_size: 4, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] });
   await report('a:1', [['c1', 4]]);
   await report('b:1', [['c1', 4]]);
-  t.same(await call({ command: 'decommission_server', address: 'a:1' }), { status: 'ok' });
+  t.same(await call({ command: 'decommission_server', address: 'a:1' }), { status: 'error', message: 'decommission_refused: 1 other live server cannot hold replication_factor 2' }, 'it could never finish');
+  t.same(await call({ command: 'decommission_server', address: 'a:1', force: true }), { status: 'ok', address: 'a:1', state: 'decommissioning', chunks_left: 1, eta_s: null });
+  t.match(await call({ command: 'decommission_server', address: 'a:1' }), { status: 'ok', chunks_left: 1 }, 'once under way, asked again without force: its progress');
   const s = await call({ command: 'cluster_status' });
   t.equal(s.status, 'ok');
   t.equal(s.replication_factor, 2);
@@ -192,7 +194,7 @@ t.test('a server back from the dead, by registration or by heartbeat, must repor
 t.test('reports settle copies and deletes in flight', async (t) => {
   const { ctx, call, report } = await master(t);
   const status = async () => (await call({ command: 'cluster_status' })).chunks;
-  await call({ command: 'add_file', file_path: 'f', total_size: 4, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] });
   await report('a:1', [['c1', 4]]);
   await report('b:1', []);
   await ctx.repairer.pass();
@@ -205,9 +207,9 @@ t.test('reports settle copies and deletes in flight', async (t) => {
     ['a corrupt report of it', () => call({ command: 'heartbeat', address: 'a:1', corrupt_chunks: ['c1'] })],
   ] as const) {
     await report('a:1', [['c1', 4]]);
-    await call({ command: 'add_file', file_path: 'g', total_size: 0, chunk_ids: ['c1'] });
-    await call({ command: 'delete_file', file_path: 'g' });
-    await call({ command: 'delete_file', file_path: 'f' }).catch(() => undefined);
+    await call({ command: 'add_file', file_path: '/g', total_size: 0, chunk_ids: ['c1'] });
+    await call({ command: 'delete_file', file_path: '/g' });
+    await call({ command: 'delete_file', file_path: '/f' }).catch(() => undefined);
     await ctx.repairer.pass();
     t.ok((await status()).deletes_pending >= 1, `delete asked (${how})`);
     await call({ command: 'heartbeat', address: 'b:1', chunk_changes: [{ chunk_id: 'c1', deleted: true }] });
@@ -218,48 +220,48 @@ t.test('reports settle copies and deletes in flight', async (t) => {
 
 t.test('an empty heartbeat is a report: it proves a shorter copy stale', async (t) => {
   const { call, report } = await master(t, 1);
-  await call({ command: 'add_file', file_path: 'f', total_size: 0, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 0, chunk_ids: ['c1'] });
   await report('a:1', [['c1', 4]]);
   await nextMs();
-  await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9 });
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'not proven stale yet: nothing better to offer');
+  await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 9 });
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['a:1'], 'not proven stale yet: nothing better to offer');
   await nextMs();
   await call({ command: 'heartbeat', address: 'a:1' });
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, [], 'reported after the raise without the append: stale');
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, [], 'reported after the raise without the append: stale');
 });
 
 t.test('after a reference client\'s append, a report within the margin proves nothing', async (t) => {
   const { call, report } = await master(t, 1, { ms: Date.now() }, 60_000);
-  await call({ command: 'add_file', file_path: 'f', total_size: 0, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 0, chunk_ids: ['c1'] });
   await report('a:1', [['c1', 4]]);
-  await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 9 });
+  await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 9 });
   await nextMs();
   await call({ command: 'heartbeat', address: 'a:1' });
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1'], 'its report may predate the append');
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['a:1'], 'its report may predate the append');
 });
 
 t.test('holders recorded before any report; chunks with none', async (t) => {
   const { ctx, call } = await master(t);
   await call({ command: 'heartbeat', address: 'a:1' });
-  await ctx.ns.recordChunk('f', 'c1', ['gone:1', 'a:1'], 4, 0, 0);
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'f', chunk_id: 'c1' })).locations, ['a:1', 'gone:1'], 'as recorded, live first (a restarted master)');
-  t.same((await call({ command: 'get_file_metadata', file_path: 'f' })).metadata.chunk_locations, { c1: ['a:1', 'gone:1'] });
-  await call({ command: 'add_file', file_path: 'e', total_size: 0, chunk_ids: ['n1'] });
-  t.same((await call({ command: 'get_file_metadata', file_path: 'e' })).metadata.chunk_locations, { n1: [] });
-  t.same((await call({ command: 'get_chunk_locations', file_path: 'e', chunk_id: 'n1' })).locations, []);
-  t.same(await call({ command: 'update_file_metadata', file_path: 'e', chunk_id: 'n2', chunk_locations: [], chunk_size: 0 }), { status: 'ok' }, 'a chunk stored on no server');
+  await ctx.ns.recordChunk('/f', 'c1', ['gone:1', 'a:1'], 4, 0, 0);
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' })).locations, ['a:1', 'gone:1'], 'as recorded, live first (a restarted master)');
+  t.same((await call({ command: 'get_file_metadata', file_path: '/f' })).metadata.chunk_locations, { c1: ['a:1', 'gone:1'] });
+  await call({ command: 'add_file', file_path: '/e', total_size: 0, chunk_ids: ['n1'] });
+  t.same((await call({ command: 'get_file_metadata', file_path: '/e' })).metadata.chunk_locations, { n1: [] });
+  t.same((await call({ command: 'get_chunk_locations', file_path: '/e', chunk_id: 'n1' })).locations, []);
+  t.same(await call({ command: 'update_file_metadata', file_path: '/e', chunk_id: 'n2', chunk_locations: [], chunk_size: 0 }), { status: 'ok' }, 'a chunk stored on no server');
 });
 
 t.test('decommission: a known server with no chunks, a forgotten one with chunks', async (t) => {
   const clock = { ms: 1_000_000 };
   const { ctx, call, report } = await master(t, 2, clock);
   await call({ command: 'register_chunk_server', address: 'empty:1' });
-  t.same(await call({ command: 'decommission_server', address: 'empty:1' }), { status: 'ok' });
+  t.match(await call({ command: 'decommission_server', address: 'empty:1', force: true }), { status: 'ok', chunks_left: 0, eta_s: 0 });
   await report('old:1', [['c1', 4]]);
   clock.ms += 60_001;
   ctx.nodes.sweep();
   t.equal(ctx.nodes.server('old:1'), undefined);
-  t.same(await call({ command: 'decommission_server', address: 'old:1' }), { status: 'ok' }, 'its chunks are still known');
+  t.match(await call({ command: 'decommission_server', address: 'old:1', force: true }), { status: 'ok' }, 'its chunks are still known');
 });
 
 t.test('forget_server: refused while the server beats or when unknown; a dead one leaves every list', async (t) => {
