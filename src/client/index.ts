@@ -8,6 +8,7 @@ import type { SpillProvider } from '../wire/payload.js';
 import { splitAddress } from '../net/address.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { append } from './append.js';
+import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
 import { MasterApi } from './master-api.js';
@@ -19,6 +20,7 @@ import { inspectFile, listFiles, listServers, type FileEntry, type FileStat, typ
 
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { FileEntry, FileStat, ServerEntry, ChunkStat } from './views.js';
+export type { CacheStats } from './chunk-cache.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -52,6 +54,12 @@ export interface GfsClientOptions {
   readonly timeoutMs?: number;
   /** A client key file (`<client_id>.key`): every request is signed with it, for clusters under `client_auth`. */
   readonly keyFile?: string;
+  /**
+   * Bytes of chunk data kept between gets (default 0: no cache). Chunks are kept by (chunk
+   * id, version), least recently used dropped first, and served only while the master
+   * still vouches for the proof that verified them.
+   */
+  readonly cacheBytes?: number;
   readonly log?: Logger;
 }
 
@@ -71,6 +79,7 @@ export class GfsClient {
   private readonly chunkSize: number;
   private readonly concurrency: number;
   private readonly log: Logger | undefined;
+  private readonly cache: ChunkCache | null;
 
   constructor(opts: GfsClientOptions) {
     checkAddress(opts.master);
@@ -92,6 +101,14 @@ export class GfsClient {
     this.callOpts = { connectTimeoutMs, idleTimeoutMs: timeoutMs, encode };
     this.masterApi = new MasterApi(opts.master, { ...this.callOpts, deadlineMs: timeoutMs }, this.pool);
     this.log = opts.log;
+    const cacheBytes = opts.cacheBytes ?? 0;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new GfsError('bad_input', `cache size must be a whole number of bytes, got ${cacheBytes}`);
+    this.cache = cacheBytes > 0 ? new ChunkCache(cacheBytes) : null;
+  }
+
+  /** The read cache's counters; null when the client has none. */
+  cacheStats(): CacheStats | null {
+    return this.cache?.stats() ?? null;
   }
 
   private readonly rpc = (address: string, body: Reply): Promise<Reply> => call(address, body, this.callOpts, this.pool);
@@ -137,7 +154,7 @@ export class GfsClient {
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
   async get(remote: string, target: string | Writable, opts: TransferOptions = {}): Promise<number> {
     this.checkRemote(remote);
-    const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency };
+    const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency, cache: this.cache, log: this.log };
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 

@@ -14,6 +14,7 @@ import heartbeat from './heartbeat.js';
 import listFiles from './list-files.js';
 import registerChunkServer from './register-chunk-server.js';
 import registerClient from './register-client.js';
+import reportCorruptChunk from './report-corrupt-chunk.js';
 import updateChunkOffset from './update-chunk-offset.js';
 import updateFileMetadata from './update-file-metadata.js';
 
@@ -34,4 +35,5 @@ export const masterCommands = defineCommands([
   deleteFile,
   decommissionServer,
   clusterStatus,
+  reportCorruptChunk,
 ]);
