@@ -12,7 +12,7 @@ import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
 import { MasterApi } from './master-api.js';
-import { put } from './put.js';
+import { put, type PutResult } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
 import { signedFrame, type Credential } from '../auth/signer.js';
 import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } from './source.js';
@@ -21,10 +21,13 @@ import { inspectFile, listFiles, listServers, type FileEntry, type FileStat, typ
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { FileEntry, FileStat, ServerEntry, ChunkStat } from './views.js';
 export type { CacheStats } from './chunk-cache.js';
+export type { PutResult } from './put.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
 export const DEFAULT_CONCURRENCY = 4;
+/** Copies a put must give every chunk unless told otherwise: fewer than the factor is a warning, not an error. */
+export const DEFAULT_MIN_COPIES = 1;
 /** How long one call may wait, in ms (see GfsClientOptions.timeoutMs). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 // The TCP handshake's limit, in ms, unless the call's timeout is shorter.
@@ -70,6 +73,8 @@ export interface TransferOptions {
 export interface PutOptions extends TransferOptions {
   /** Replace a file already at the remote path (default: fail with file_exists). */
   readonly overwrite?: boolean;
+  /** Fewest copies each chunk must get, else the put fails with under_replicated and keeps nothing (default 1). */
+  readonly minCopies?: number;
 }
 
 export class GfsClient {
@@ -145,10 +150,12 @@ export class GfsClient {
   }
 
   /** Uploads a local file (path), a Buffer or a stream to `remote`. Returns the bytes stored. */
-  async put(source: string | Buffer | Readable, remote: string, opts: PutOptions = {}): Promise<{ size: number; chunks: number }> {
+  async put(source: string | Buffer | Readable, remote: string, opts: PutOptions = {}): Promise<PutResult> {
     this.checkRemote(remote);
+    const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
+    if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
-    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, opts.onProgress));
+    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
   }
 
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
@@ -161,7 +168,7 @@ export class GfsClient {
   /** Appends to `remote`, creating it when missing. Returns the bytes appended. */
   async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<number> {
     this.checkRemote(remote);
-    if (!(await this.masterApi.metadata(remote))) return (await this.put(source, remote, opts)).size;
+    if (!(await this.masterApi.metadata(remote))) return (await this.put(source, remote, { onProgress: opts.onProgress })).size;
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
   }

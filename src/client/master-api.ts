@@ -75,6 +75,12 @@ export class MasterApi {
     return reply.status === 'ok' && reply.dropped === true;
   }
 
+  /** The master's replication_factor (cluster_status, ours), or null when it does not say. */
+  async replicationFactor(): Promise<number | null> {
+    const reply = await this.raw({ command: 'cluster_status' });
+    return reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
+  }
+
   /** Live chunk servers that take new chunks (all of them: the client registers no location). */
   async placementServers(): Promise<string[]> {
     return (await this.serverLists()).servers;
