@@ -56,6 +56,7 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
     register_chunk_server: 'member', heartbeat: 'member', get_replica_locations: 'read', update_file_metadata: 'write', register_client: 'read',
     client_heartbeat: 'read', get_chunk_servers: 'read', get_file_metadata: 'read', get_chunk_locations: 'read', list_files: 'read', add_file: 'write',
     update_chunk_offset: 'write', get_graph_data: 'read', delete_file: 'write', decommission_server: 'write', cluster_status: 'read',
+    report_corrupt_chunk: 'write',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');
   t.equal(masterCommands.policy.claimedSender({ command: 'add_file', address: 'a:1' }), undefined);
