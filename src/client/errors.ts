@@ -26,6 +26,8 @@ export type GfsErrorCode =
   | 'chunk_unavailable'
   /** Every holder of a chunk answered with bytes that failed verification (or corrupt_chunk). */
   | 'chunk_corrupt'
+  /** A put stored some chunk with fewer copies than its minCopies (--min_copies) asked for; nothing was kept. */
+  | 'under_replicated'
   /** decommission or forget of an address the master does not know. */
   | 'unknown_server'
   /** forget of a server that is live (it still sends heartbeats). */

@@ -1,7 +1,10 @@
-// Reading one chunk into a local file, verified end to end, from the first holder that
-// gives good bytes. A copy shorter than the master's recorded length is stale; a longer one
-// (an append committed but not yet recorded) gives its first recorded-length bytes.
+// One holder's copy of a chunk, read into a local file and checked (PROTOCOL.md, "Reads are
+// checked"). A copy shorter than the master's recorded length is stale; a longer one (an
+// append committed but not yet recorded) gives its first recorded-length bytes, and is
+// checked whole.
 import { createHash, type Hash } from 'node:crypto';
+import { ChunkDigester } from '../wire/chunk-digest.js';
+import type { CacheProof, ChunkCheck } from './read-check.js';
 import type { FileHandle } from 'node:fs/promises';
 import type { SpilledBin, SpillProvider, SpillTarget } from '../wire/payload.js';
 import type { Progress } from './bounded.js';
@@ -31,10 +34,12 @@ class RangeTarget implements SpillTarget {
     private readonly expected: number,
     private readonly size: number,
     private readonly hash: Hash,
+    private readonly digester: ChunkDigester,
     private readonly onBytes: (n: number) => void,
   ) {}
 
   write(piece: Buffer): void {
+    if (!this.discarded) this.digester.update(piece);
     const part = piece.subarray(0, Math.max(0, this.expected - this.accepted));
     if (part.length === 0 || this.discarded) return;
     this.accepted += part.length;
@@ -105,6 +110,8 @@ class RangeTarget implements SpillTarget {
 class RangeSink implements SpillProvider {
   target: RangeTarget | null = null;
   readonly hash = createHash('sha256');
+  /** Over every byte of the copy, the recorded length's and any beyond. */
+  readonly digester = new ChunkDigester();
 
   constructor(
     private readonly fh: FileHandle,
@@ -116,7 +123,7 @@ class RangeSink implements SpillProvider {
   open(size: number): SpillTarget {
     if (this.target) throw new Error('more than one large value in the reply');
     if (size < this.expected) throw new Error(`stale copy: ${size} of ${this.expected} bytes`);
-    return (this.target = new RangeTarget(this.fh, this.base, this.expected, size, this.hash, this.onBytes));
+    return (this.target = new RangeTarget(this.fh, this.base, this.expected, size, this.hash, this.digester, this.onBytes));
   }
 }
 
@@ -126,58 +133,63 @@ export interface ChunkRef {
   readonly size: number;
 }
 
+
 /**
- * Retrieves `chunk` from each of `holders` in turn until one copy verifies: its sha256 is
- * the chunk id, or, for a chunk that appends changed (its id is the hash of its first bytes),
- * it has the recorded length; the server checked it against its block sums before sending.
- * A copy reported at version 1 (never changed) must match its hash.
+ * One holder's answer (`prefix`: the sha256 of the recorded-length bytes it gave): `ok` bytes verified and in place; `bad` bytes that fail the check (the
+ * holder is to be reported); `corrupt` the holder found its copy damaged itself (and reports
+ * it); `unverified` bytes of a length the master has no digest for yet (an append it has not
+ * heard of: ask it again); `failed` no usable answer.
  */
-export async function fetchChunk(call: SinkCaller, holders: string[], chunk: ChunkRef, fh: FileHandle, base: number, progress: Progress): Promise<string> {
-  const reasons: string[] = [];
-  let corrupt = 0;
-  for (const holder of holders) {
-    const attempt = progress.attempt();
-    const sink = new RangeSink(fh, base, chunk.size, attempt.add);
-    let reply: Reply;
-    try {
-      reply = await call(holder, { command: 'retrieve_chunk', chunk_id: chunk.chunkId }, sink);
-    } catch (err) {
-      attempt.undo();
-      if (err instanceof GfsError) throw err;
-      reasons.push(err instanceof PeerError ? err.message : `${holder}: ${(err as Error).message}`);
-      continue;
-    }
-    if (reply.status !== 'ok') {
-      attempt.undo();
-      if (replyCode(reply.message)?.code === MSG.corruptChunk) corrupt++;
-      reasons.push(`${holder}: ${String(reply.message)}`);
-      continue;
-    }
-    if (Buffer.isBuffer(reply.data) || reply.data instanceof Uint8Array) {
-      // A small reply arrives whole, not through the sink.
-      const data = Buffer.from(reply.data);
-      if (data.length < chunk.size) {
-        attempt.undo();
-        reasons.push(`${holder}: stale copy: ${data.length} of ${chunk.size} bytes`);
-        continue;
-      }
-      const target = sink.open(data.length) as RangeTarget;
-      target.write(data);
-      await target.finish();
-    }
-    if (!sink.target || sink.target.written !== chunk.size) {
-      attempt.undo();
-      reasons.push(`${holder}: reply without the chunk's bytes`);
-      continue;
-    }
-    const digest = sink.hash.digest('hex');
-    if (digest === chunk.chunkId || reply.version !== 1) return holder;
+export type HolderOutcome =
+  | { kind: 'ok'; proof: CacheProof; prefix: string }
+  | { kind: 'unverified'; reason: string; prefix: string }
+  | { kind: 'bad' | 'corrupt' | 'failed'; reason: string };
+
+/**
+ * Retrieves `chunk` from `holder` into `fh` at `base` and checks it: its first recorded-length
+ * bytes hash to the chunk id (a chunk never appended to), or the whole copy has a length and
+ * digest the master vouches for. The reply's own `version` is the holder's word and decides
+ * nothing.
+ */
+export async function fetchFrom(call: SinkCaller, holder: string, chunk: ChunkRef, check: ChunkCheck, fh: FileHandle, base: number, progress: Progress): Promise<HolderOutcome> {
+  const attempt = progress.attempt();
+  const sink = new RangeSink(fh, base, chunk.size, attempt.add);
+  const outcome = await receive(call, holder, chunk, sink);
+  if (outcome !== null) {
     attempt.undo();
-    corrupt++;
-    reasons.push(`${holder}: bytes do not match the chunk id`);
+    return outcome;
   }
-  if (holders.length === 0) throw new GfsError('chunk_unavailable', `chunk ${chunk.chunkId} has no holder`);
-  if (corrupt === holders.length) throw new GfsError('chunk_corrupt', `chunk ${chunk.chunkId} failed verification on every holder (${reasons.join('; ')})`);
-  throw new GfsError('chunk_unavailable', `chunk ${chunk.chunkId} could not be read from any holder (${reasons.join('; ')})`);
+  const prefix = sink.hash.digest('hex');
+  if (prefix === chunk.chunkId) return { kind: 'ok', proof: 'sha256', prefix };
+  const got = sink.digester.result();
+  const known = check.digests.filter((d) => d.length === got.length);
+  if (known.some((d) => d.digest === got.digest)) return { kind: 'ok', proof: got, prefix };
+  attempt.undo();
+  if (known.length > 0) return { kind: 'bad', reason: `${holder}: bytes fail the chunk's check` };
+  return { kind: 'unverified', reason: `${holder}: the master vouches for no copy of ${got.length} bytes yet`, prefix };
 }
 
+/** Null when the bytes are in place, to be checked; else why not. */
+async function receive(call: SinkCaller, holder: string, chunk: ChunkRef, sink: RangeSink): Promise<HolderOutcome | null> {
+  let reply: Reply;
+  try {
+    reply = await call(holder, { command: 'retrieve_chunk', chunk_id: chunk.chunkId }, sink);
+  } catch (err) {
+    if (err instanceof GfsError) throw err;
+    return { kind: 'failed', reason: err instanceof PeerError ? err.message : `${holder}: ${(err as Error).message}` };
+  }
+  if (reply.status !== 'ok') {
+    const kind = replyCode(reply.message)?.code === MSG.corruptChunk ? 'corrupt' : 'failed';
+    return { kind, reason: `${holder}: ${String(reply.message)}` };
+  }
+  if (Buffer.isBuffer(reply.data) || reply.data instanceof Uint8Array) {
+    // A small reply arrives whole, not through the sink.
+    const data = Buffer.from(reply.data);
+    if (data.length < chunk.size) return { kind: 'failed', reason: `${holder}: stale copy: ${data.length} of ${chunk.size} bytes` };
+    const target = sink.open(data.length) as RangeTarget;
+    target.write(data);
+    await target.finish();
+  }
+  if (!sink.target || sink.target.written !== chunk.size) return { kind: 'failed', reason: `${holder}: reply without the chunk's bytes` };
+  return null;
+}

@@ -6,7 +6,10 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Progress, runBounded } from './bounded.js';
 import { GfsError } from './errors.js';
-import { fetchChunk, type SinkCaller } from './fetch.js';
+import type { SinkCaller } from './fetch.js';
+import type { ChunkCache } from './chunk-cache.js';
+import { readChunk } from './read-chunk.js';
+import type { Logger } from 'pino';
 import type { FileMetadata, MasterApi } from './master-api.js';
 import { Scratch } from './source.js';
 
@@ -23,6 +26,8 @@ export interface GetDeps {
   readonly master: MasterApi;
   readonly call: SinkCaller;
   readonly concurrency: number;
+  readonly cache: ChunkCache | null;
+  readonly log?: Logger | undefined;
 }
 
 function plan(meta: FileMetadata): Planned[] {
@@ -37,8 +42,7 @@ function plan(meta: FileMetadata): Planned[] {
 
 async function fetchPlanned(deps: GetDeps, remote: string, p: Planned, fh: FileHandle, base: number, progress: Progress): Promise<void> {
   if (p.size === 0) return;
-  const holders = await deps.master.chunkLocations(remote, p.chunkId);
-  await fetchChunk(deps.call, holders, { chunkId: p.chunkId, size: p.size }, fh, base, progress);
+  await readChunk(deps, remote, { chunkId: p.chunkId, size: p.size }, fh, base, progress);
 }
 
 async function metadataOf(deps: GetDeps, remote: string): Promise<FileMetadata> {

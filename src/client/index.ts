@@ -8,10 +8,11 @@ import type { SpillProvider } from '../wire/payload.js';
 import { splitAddress } from '../net/address.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { append } from './append.js';
+import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
 import { MasterApi } from './master-api.js';
-import { put } from './put.js';
+import { put, type PutResult } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
 import { signedFrame, type Credential } from '../auth/signer.js';
 import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } from './source.js';
@@ -22,10 +23,14 @@ import { checksum, usage, type Checksum, type Usage } from './tree.js';
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './views.js';
 export type { Checksum, Usage } from './tree.js';
+export type { CacheStats } from './chunk-cache.js';
+export type { PutResult } from './put.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
 export const DEFAULT_CONCURRENCY = 4;
+/** Copies a put must give every chunk unless told otherwise: fewer than the factor is a warning, not an error. */
+export const DEFAULT_MIN_COPIES = 1;
 /** How long one call may wait, in ms (see GfsClientOptions.timeoutMs). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 // The TCP handshake's limit, in ms, unless the call's timeout is shorter.
@@ -55,6 +60,12 @@ export interface GfsClientOptions {
   readonly timeoutMs?: number;
   /** A client key file (`<client_id>.key`): every request is signed with it, for clusters under `client_auth`. */
   readonly keyFile?: string;
+  /**
+   * Bytes of chunk data kept between gets (default 0: no cache). Chunks are kept by (chunk
+   * id, version), least recently used dropped first, and served only while the master
+   * still vouches for the proof that verified them.
+   */
+  readonly cacheBytes?: number;
   readonly log?: Logger;
 }
 
@@ -65,6 +76,8 @@ export interface TransferOptions {
 export interface PutOptions extends TransferOptions {
   /** Replace a file already at the remote path (default: fail with file_exists). */
   readonly overwrite?: boolean;
+  /** Fewest copies each chunk must get, else the put fails with under_replicated and keeps nothing (default 1). */
+  readonly minCopies?: number;
 }
 
 export class GfsClient {
@@ -74,6 +87,7 @@ export class GfsClient {
   private readonly chunkSize: number;
   private readonly concurrency: number;
   private readonly log: Logger | undefined;
+  private readonly cache: ChunkCache | null;
 
   constructor(opts: GfsClientOptions) {
     checkAddress(opts.master);
@@ -95,6 +109,14 @@ export class GfsClient {
     this.callOpts = { connectTimeoutMs, idleTimeoutMs: timeoutMs, encode };
     this.masterApi = new MasterApi(opts.master, { ...this.callOpts, deadlineMs: timeoutMs }, this.pool);
     this.log = opts.log;
+    const cacheBytes = opts.cacheBytes ?? 0;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new GfsError('bad_input', `cache size must be a whole number of bytes, got ${cacheBytes}`);
+    this.cache = cacheBytes > 0 ? new ChunkCache(cacheBytes) : null;
+  }
+
+  /** The read cache's counters; null when the client has none. */
+  cacheStats(): CacheStats | null {
+    return this.cache?.stats() ?? null;
   }
 
   private readonly rpc = (address: string, body: Reply): Promise<Reply> => call(address, body, this.callOpts, this.pool);
@@ -139,16 +161,18 @@ export class GfsClient {
   }
 
   /** Uploads a local file (path), a Buffer or a stream to `remote`. Returns the bytes stored. */
-  async put(source: string | Buffer | Readable, remote: string, opts: PutOptions = {}): Promise<{ size: number; chunks: number }> {
+  async put(source: string | Buffer | Readable, remote: string, opts: PutOptions = {}): Promise<PutResult> {
     this.checkNewPath(remote);
+    const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
+    if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
-    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, opts.onProgress));
+    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
   }
 
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
   async get(remote: string, target: string | Writable, opts: TransferOptions = {}): Promise<number> {
     this.checkRemote(remote);
-    const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency };
+    const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency, cache: this.cache, log: this.log };
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 
@@ -157,7 +181,7 @@ export class GfsClient {
     this.checkRemote(remote);
     if (!(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
-      return (await this.put(source, remote, opts)).size;
+      return (await this.put(source, remote, { onProgress: opts.onProgress })).size;
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));

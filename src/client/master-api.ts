@@ -6,6 +6,7 @@ import { DecommissionRefusedError, InvalidPathError, MSG, PeerError, replyCode, 
 import { ExchangeError } from '../net/exchange.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
+import type { ChunkCheck } from './read-check.js';
 
 /** The reference's FileMetadata, as get_file_metadata returns it. */
 export type FileMetadata = FileMetadataReply;
@@ -50,6 +51,34 @@ export class MasterApi {
   async chunkLocations(filePath: string, chunkId: string): Promise<string[]> {
     const reply = await this.ok({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
     return Array.isArray(reply.locations) ? (reply.locations as string[]) : [];
+  }
+
+  /**
+   * Where to read a chunk and what to check it against: the holders, and (ours) the chunk's
+   * version and the (length, digest) of its current copies; a master without them vouches for none.
+   */
+  async chunkRead(filePath: string, chunkId: string): Promise<{ locations: string[]; check: ChunkCheck }> {
+    const reply = await this.ok({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
+    const locations = Array.isArray(reply.locations) ? reply.locations.filter((a): a is string => typeof a === 'string') : [];
+    const digests = Array.isArray(reply.digests)
+      ? (reply.digests as unknown[]).flatMap((d) => {
+          const { length, digest } = (d ?? {}) as Record<string, unknown>;
+          return typeof length === 'number' && typeof digest === 'string' ? [{ length, digest }] : [];
+        })
+      : [];
+    return { locations, check: { version: typeof reply.version === 'number' ? reply.version : 0, digests } };
+  }
+
+  /** report_corrupt_chunk: `address` served bytes of the chunk that failed their check. Best effort: true when the master dropped that copy. */
+  async reportCorrupt(filePath: string, chunkId: string, address: string): Promise<boolean> {
+    const reply = await this.raw({ command: 'report_corrupt_chunk', file_path: filePath, chunk_id: chunkId, address });
+    return reply.status === 'ok' && reply.dropped === true;
+  }
+
+  /** The master's replication_factor (cluster_status, ours), or null when it does not say. */
+  async replicationFactor(): Promise<number | null> {
+    const reply = await this.raw({ command: 'cluster_status' });
+    return reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
   }
 
   /** Live chunk servers that take new chunks (all of them: the client registers no location). */

@@ -18,6 +18,10 @@ export interface PutDeps {
 export interface PutResult {
   readonly size: number;
   readonly chunks: number;
+  /** Copies each chunk got as the put stored it (the primary's and its replicas'), in file order. */
+  readonly copies: number[];
+  /** The master's replication_factor, or null when it does not say (a reference master). */
+  readonly factor: number | null;
 }
 
 /** Live servers that take new chunks, or no_servers. */
@@ -40,7 +44,11 @@ async function replaceable(master: MasterApi, remote: string): Promise<void> {
   }
 }
 
-export async function put(deps: PutDeps, reader: PieceReader, remote: string, overwrite: boolean, onProgress?: (done: number, total: number | undefined) => void): Promise<PutResult> {
+/**
+ * `minCopies`: a chunk stored with fewer copies fails the put (under_replicated), and what was
+ * stored is removed, so a file is never left with fewer copies than the caller asked for.
+ */
+export async function put(deps: PutDeps, reader: PieceReader, remote: string, overwrite: boolean, minCopies: number, onProgress?: (done: number, total: number | undefined) => void): Promise<PutResult> {
   const { master } = deps;
   if (await master.metadata(remote)) {
     if (!overwrite) throw new GfsError('file_exists', `${remote} already exists (overwrite it with --force)`);
@@ -49,6 +57,7 @@ export async function put(deps: PutDeps, reader: PieceReader, remote: string, ov
   const servers = await writableServers(master);
   const progress = new Progress(reader.size, onProgress);
   const ids: string[] = [];
+  const copies: number[] = [];
   let size = 0;
   let index = 0;
   try {
@@ -62,17 +71,23 @@ export async function put(deps: PutDeps, reader: PieceReader, remote: string, ov
         try {
           const stored = await storeChunk(deps.call, servers, remote, index, piece, progress, deps.log);
           ids[index] = stored.chunkId;
+          copies[index] = 1 + stored.replicas;
           size += piece.size;
         } finally {
           await piece.release();
         }
       },
     );
+    const fewest = Math.min(...copies);
+    if (copies.length > 0 && fewest < minCopies) {
+      const index = copies.indexOf(fewest);
+      throw new GfsError('under_replicated', `chunk ${index} was stored with ${fewest} of the ${minCopies} copies asked for (--min_copies); the upload was removed`);
+    }
     await master.addFile(remote, size, ids);
   } catch (err) {
     // Chunks already stored were recorded under the path: take the half-made file away.
     if (index > 0) await master.deleteFile(remote).catch((e: Error) => deps.log?.warn({ remote, err: e.message }, 'could not remove the partial upload'));
     throw err;
   }
-  return { size, chunks: ids.length };
+  return { size, chunks: ids.length, copies, factor: await master.replicationFactor() };
 }

@@ -92,7 +92,8 @@ export class ChunkMap {
     let holders = this.chunks.get(chunkId);
     if (!holders) this.chunks.set(chunkId, (holders = new Map()));
     const old = holders.get(address);
-    const same = old && old.length === r.length && old.version === r.version && (old.digest === r.digest || r.digest === null);
+    // Version 0 is "not told": a primary's word without one does not undo what a report proved.
+    const same = old && old.length === r.length && (old.version === r.version || r.version === 0) && (old.digest === r.digest || r.digest === null);
     // A digest arriving for bytes a primary announced is the same change, not a new one.
     const filled = old && old.digest === null && old.length === r.length && r.digest !== null;
     if (same) return this.index(chunkId, address);

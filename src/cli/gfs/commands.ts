@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_TIMEOUT_MS, type GfsClient } from '../../client/index.js';
+import { DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, type GfsClient, type PutResult } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
 import { formatServers, formatStat } from './format.js';
@@ -30,6 +30,20 @@ async function intoDirectory(local: string, remote: string): Promise<string> {
   const isDir = await stat(local).then((s) => s.isDirectory(), () => false);
   const name = basename(remote);
   return isDir && name !== '' ? join(local, name) : local;
+}
+
+/** Chunks below the replication factor, one line each run of them, for stderr and --json. */
+function copyWarnings(r: PutResult): string[] {
+  if (r.factor === null) return [];
+  const factor = r.factor;
+  const short = r.copies.flatMap((n, i) => (n < factor ? [`chunk ${i} has ${n} of ${factor} copies`] : []));
+  return short.length === 0 ? [] : [`${short.length} of ${r.copies.length} chunks stored below the replication factor (${short.join(', ')}); the master adds copies when servers have room`];
+}
+
+function wholeNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new GfsError('bad_input', `${flag} takes a whole number from 1, got ${v}`);
+  return n;
 }
 
 function transfer<T>(display: ProgressDisplay, run: (onProgress: ProgressDisplay['onProgress']) => Promise<T>): Promise<T> {
@@ -60,11 +74,15 @@ export function buildProgram(run: Run): Command {
     .argument('<local>', 'local file, or - for stdin')
     .argument('<remote>', 'path in the cluster')
     .option('-f, --force', 'replace REMOTE if it exists')
-    .action((local: string, remote: string, opts: { force?: boolean }) =>
+    .option('--min_copies <n>', `fail (exit 1, nothing kept) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`)
+    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string }) =>
       run(async (client, _flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
-        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, onProgress }));
-        return { json: { remote, local, size: r.size, chunks: r.chunks } };
+        const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
+        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
+        const warnings = copyWarnings(r);
+        for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
+        return { json: { remote, local, size: r.size, chunks: r.chunks, copies: r.copies, replication_factor: r.factor, warnings } };
       }),
     );
 

@@ -16,6 +16,7 @@ import listFiles from './list-files.js';
 import registerChunkServer from './register-chunk-server.js';
 import registerClient from './register-client.js';
 import renameFile from './rename-file.js';
+import reportCorruptChunk from './report-corrupt-chunk.js';
 import updateChunkOffset from './update-chunk-offset.js';
 import updateFileMetadata from './update-file-metadata.js';
 
@@ -38,4 +39,5 @@ export const masterCommands = defineCommands([
   forgetServer,
   clusterStatus,
   renameFile,
+  reportCorruptChunk,
 ]);

@@ -40,6 +40,7 @@ const STATUS: Record<GfsErrorCode, number> = {
   cluster_full: 507,
   chunk_unavailable: 502,
   chunk_corrupt: 502,
+  under_replicated: 507,
   unknown_server: 404,
   server_live: 409,
   decommission_refused: 409,

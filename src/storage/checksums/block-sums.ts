@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import type { BufferPool } from '../../wire/buffer-pool.js';
+import { DIGEST_BLOCK_BYTES, SumsBuilder } from '../../wire/chunk-digest.js';
 
 // Checksums are CRC32 (zlib's polynomial) per 64 KiB block, kept beside the chunk, never in
 // it. Why this choice:
@@ -17,7 +18,8 @@ import type { BufferPool } from '../../wire/buffer-pool.js';
 // CRC32 detects every burst error up to 32 bits and all but 2^-32 of random damage, which
 // is what bit rot and torn sectors look like; it is not a defence against a forger, nor
 // meant to be.
-export const BLOCK_BYTES = 64 * 1024;
+// Defined with the digest readers check (wire/chunk-digest.ts), which is computed over these sums.
+export const BLOCK_BYTES = DIGEST_BLOCK_BYTES;
 
 // Reads for verification go through reused blocks of this size (a multiple of BLOCK_BYTES).
 export const READ_BYTES = 1024 * 1024;
@@ -58,34 +60,7 @@ export function blockCount(size: number): number {
   return Math.ceil(size / BLOCK_BYTES);
 }
 
-/** CRC32 per block of bytes fed in order, in pieces of any size. */
-export class SumsBuilder {
-  private readonly crcs: number[] = [];
-  private current = 0;
-  private filled = 0;
-
-  update(bytes: Buffer): void {
-    let pos = 0;
-    while (pos < bytes.length) {
-      const take = Math.min(BLOCK_BYTES - this.filled, bytes.length - pos);
-      this.current = crc32(bytes.subarray(pos, pos + take), this.current);
-      this.filled += take;
-      pos += take;
-      if (this.filled === BLOCK_BYTES) this.endBlock();
-    }
-  }
-
-  finish(): Uint32Array {
-    if (this.filled > 0) this.endBlock();
-    return Uint32Array.from(this.crcs);
-  }
-
-  private endBlock(): void {
-    this.crcs.push(this.current);
-    this.current = 0;
-    this.filled = 0;
-  }
-}
+export { SumsBuilder } from '../../wire/chunk-digest.js';
 
 /** Sums of a whole buffer, yielding to the event loop between large slices. */
 export async function sumsOfBuffer(data: Buffer): Promise<Uint32Array> {

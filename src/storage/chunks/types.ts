@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ChunkRecord } from './records.js';
 
 export type { ChunkChange, ChunkSummary } from '../../wire/chunk-report.js';
+export { digestOf } from '../../wire/chunk-digest.js';
 
 /** Where a corruption was found; recorded with the quarantined chunk. */
 export type FoundBy = 'retrieve' | 'scrub' | 'append' | 'start-up';
@@ -17,15 +17,6 @@ export interface ChunkIdentity {
 export interface NewVersion {
   readonly data: string;
   readonly sums: string;
-}
-
-/** Digest of (committed length, block sums): equal bytes give equal digests, whatever the history. */
-export function digestOf(size: number, crcs: Uint32Array): string {
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64BE(BigInt(size));
-  const body = Buffer.alloc(crcs.length * 4);
-  crcs.forEach((c, i) => body.writeUInt32BE(c, i * 4));
-  return createHash('sha256').update(head).update(body).digest('hex').slice(0, 32);
 }
 
 export function nextVersion(old: ChunkRecord | undefined, requested: number | undefined): number {

@@ -31,7 +31,7 @@ t.test('GfsClient', async (t) => {
       for (let i = 0; i < data.length; i += 77_777) yield data.subarray(i, i + 77_777);
     })());
     const put = await client.put(source, '/lib/stream.bin', { onProgress: (d, total) => seen.push([d, total]) });
-    t.same(put, { size: data.length, chunks: 11 });
+    t.same(put, { size: data.length, chunks: 11, copies: Array(11).fill(3), factor: 3 }, 'every chunk with the factor of copies');
     t.ok(seen.length > 0 && seen.every(([, total]) => total === undefined), 'a stream has no known total');
     t.equal(seen.at(-1)![0], data.length, 'progress ends at the whole size');
 

@@ -64,7 +64,7 @@ t.test('gfs against a master and three chunk servers', async (t) => {
     const first = bytes(CHUNK + 100, 3);
     const put = await gfs(['--json', 'put', '-', '/stdin.bin'], { input: first });
     t.equal(put.code, 0, put.stderr);
-    t.same(JSON.parse(put.stdout.toString()), { status: 'ok', remote: '/stdin.bin', local: '-', size: first.length, chunks: 2 });
+    t.same(JSON.parse(put.stdout.toString()), { status: 'ok', remote: '/stdin.bin', local: '-', size: first.length, chunks: 2, copies: [3, 3], replication_factor: 3, warnings: [] });
 
     // Fills the last chunk (100 bytes in) and spills into a new one.
     const more = bytes(CHUNK, 4);

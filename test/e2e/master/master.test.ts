@@ -98,8 +98,9 @@ t.test('file metadata: update, read, list, add, offsets; durable in the namespac
     pending_replication: { c0: 3, c1: 3 },
   };
   t.same((await call(p, { command: 'get_file_metadata', file_path: '/f' })).metadata, expected);
-  t.same(await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1'] });
-  t.same(await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'nope' }), { status: 'ok', locations: [] });
+  const c1 = await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' });
+  t.same([c1.status, c1.locations, c1.digests], ['ok', ['a:1'], []], 'no server reported it: nothing to check a read against');
+  t.same(await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'nope' }), { status: 'ok', locations: [], version: 0, digests: [] });
   t.same(await call(p, { command: 'add_file', file_path: '/g', total_size: 7, chunk_ids: ['g0'] }), { status: 'ok' });
   t.same(await call(p, { command: 'list_files' }), { status: 'ok', files: ['/f', '/g'] });
 

@@ -39,7 +39,7 @@ t.test('every command is dispatched; unknown ones and bad bodies are refused', a
   t.same(masterCommands.names.slice().sort(), [
     'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
     'get_file_metadata', 'get_graph_data', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
-    'rename_file', 'update_chunk_offset', 'update_file_metadata',
+    'rename_file', 'report_corrupt_chunk', 'update_chunk_offset', 'update_file_metadata',
   ]);
   t.same(await call({ command: 'store_chunk' }), { status: 'error', message: 'unknown_command: store_chunk' });
   t.same(await call({ command: 'toString' }), { status: 'error', message: 'unknown_command: toString' }, 'inherited names are no commands');
@@ -78,14 +78,14 @@ t.test('a server forgotten and back must send its full report again', async (t) 
 t.test('files: add, record, locate, list, offsets, delete', async (t) => {
   const { ctx, call, report } = await master(t);
   t.same(await call({ command: 'get_file_metadata', file_path: '/f' }), { status: 'ok', metadata: null });
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: [] }, 'no such file');
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: [], version: 0, digests: [] }, 'no such file');
   t.same(await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] }), { status: 'ok' });
   t.same(await call({ command: 'list_files' }), { status: 'ok', files: ['/f'] });
   await call({ command: 'register_chunk_server', address: 'a:1' });
   await call({ command: 'register_chunk_server', address: 'ref:1' });
   t.same(await call({ command: 'update_file_metadata', file_path: '/f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4, version: 1 }), { status: 'ok' });
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'] });
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'zz' }), { status: 'ok', locations: [] }, 'a chunk the file does not list');
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'], version: 1, digests: [] }, 'no digest: only a primary spoke');
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'zz' }), { status: 'ok', locations: [], version: 0, digests: [] }, 'a chunk the file does not list');
   const meta = (await call({ command: 'get_file_metadata', file_path: '/f' })).metadata;
   t.same(meta.chunk_locations, { c1: ['a:1', 'ref:1'] });
   t.same(meta.pending_replication, {}, 'two live holders at factor 2');
