@@ -7,7 +7,7 @@ import { BufferPool } from '../wire/buffer-pool.js';
 import type { SpillProvider } from '../wire/payload.js';
 import { splitAddress } from '../net/address.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
-import { append } from './append.js';
+import { append, type AppendResult } from './append.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
 import { MasterApi } from './master-api.js';
@@ -18,6 +18,7 @@ import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } fro
 import { inspectFile, listFiles, listServers, type FileEntry, type FileStat, type ServerEntry } from './views.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
+export type { AppendResult } from './append.js';
 export type { FileEntry, FileStat, ServerEntry, ChunkStat } from './views.js';
 
 /** The reference's [client] upload_chunk_size default. */
@@ -141,10 +142,14 @@ export class GfsClient {
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 
-  /** Appends to `remote`, creating it when missing. Returns the bytes appended. */
-  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<number> {
+  /**
+   * Appends to `remote`, creating it when missing. Returns the bytes appended, where the first
+   * went, and on how many holders all of them are (`copies`; null when the append created the
+   * file with put).
+   */
+  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<AppendResult | { appended: number; offset: 0; copies: null }> {
     this.checkRemote(remote);
-    if (!(await this.masterApi.metadata(remote))) return (await this.put(source, remote, opts)).size;
+    if (!(await this.masterApi.metadata(remote))) return { appended: (await this.put(source, remote, opts)).size, offset: 0, copies: null };
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
   }

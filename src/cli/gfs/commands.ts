@@ -106,7 +106,7 @@ export function buildProgram(run: (runner: Runner, dataOnStdout?: boolean) => Pr
     .action((remote: string, local: string) =>
       run(async (client, _flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
-        const appended = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
+        const { appended } = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
         return { json: { remote, local, appended } };
       }),
     );
