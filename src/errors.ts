@@ -126,9 +126,14 @@ export class AlreadyCommittedError extends RequestError {
   }
 }
 
+/**
+ * An append that would land below the chunk's committed end (prepare_append), or whose chunk
+ * changed since it was prepared (commit_append); carries the chunk's committed size, where
+ * the sender may prepare again.
+ */
 export class ConflictError extends RequestError {
-  constructor() {
-    super(MSG.conflict);
+  constructor(size?: number) {
+    super(MSG.conflict, undefined, size === undefined ? {} : { size });
   }
 }
 

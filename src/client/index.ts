@@ -7,7 +7,7 @@ import { BufferPool } from '../wire/buffer-pool.js';
 import type { SpillProvider } from '../wire/payload.js';
 import { splitAddress } from '../net/address.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
-import { append } from './append.js';
+import { append, type AppendResult } from './append.js';
 import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
@@ -21,6 +21,7 @@ import { baseName, folderOf, folderProblem, joinPath, pathProblem } from '../pat
 import { checksum, usage, type Checksum, type Usage } from './tree.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
+export type { AppendResult } from './append.js';
 export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './views.js';
 export type { Checksum, Usage } from './tree.js';
 export type { CacheStats } from './chunk-cache.js';
@@ -176,12 +177,16 @@ export class GfsClient {
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 
-  /** Appends to `remote`, creating it when missing. Returns the bytes appended. */
-  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<number> {
+  /**
+   * Appends to `remote`, creating it when missing. Returns the bytes appended, where the first
+   * went, and on how many holders all of them are (`copies`; null when the append created the
+   * file with put).
+   */
+  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<AppendResult | { appended: number; offset: 0; copies: null }> {
     this.checkRemote(remote);
     if (!(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
-      return (await this.put(source, remote, { onProgress: opts.onProgress })).size;
+      return { appended: (await this.put(source, remote, { onProgress: opts.onProgress })).size, offset: 0, copies: null };
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));

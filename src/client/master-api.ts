@@ -113,8 +113,10 @@ export class MasterApi {
     await this.ok({ command: 'add_file', file_path: filePath, total_size: totalSize, chunk_ids: chunkIds });
   }
 
-  async updateChunkOffset(filePath: string, chunkId: string, offset: number): Promise<void> {
-    await this.ok({ command: 'update_chunk_offset', file_path: filePath, chunk_id: chunkId, offset });
+  /** With `current`: only those holders have the chunk at `version`; any other copy is stale. */
+  async updateChunkOffset(filePath: string, chunkId: string, offset: number, current?: { version: number; holders: readonly string[] }): Promise<void> {
+    const named = current ? { version: current.version, chunk_locations: current.holders } : {};
+    await this.ok({ command: 'update_chunk_offset', file_path: filePath, chunk_id: chunkId, offset, ...named });
   }
 
   /** delete_file (INTERFACES.md): file_not_found for an unknown path. */

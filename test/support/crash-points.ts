@@ -8,7 +8,7 @@ import { tempDir } from './temp.js';
 
 // Shared by test/storage/crash-points.test.ts and crash-redo.test.ts. A real server process
 // is killed (SIGKILL, from inside, CHUNKSERVER_CRASH_AT) at each named
-// step of store, append, overwrite (redo), prepare, commit, delete and redo replay, then
+// step of store, append, prepare, commit and delete, then
 // started again: the chunk holds the old version or the new one, whole, and the file on
 // disk holds exactly the committed bytes.
 export type T = Test;
@@ -46,10 +46,7 @@ export const OLD = bytes(70_000, 11);
 export const EXTRA = bytes(5_000, 12);
 /** Larger than the log's records (a quarter of wal_max_kb = 128): flushed on its own, no log. */
 export const BIG_EXTRA = bytes(40_000, 15);
-export const INSIDE = bytes(3_000, 13);
 export const NEW = bytes(40_000, 14);
-export const overwritten = Buffer.from(OLD);
-INSIDE.copy(overwritten, 64_000);
 
 export interface Case {
   point: string;
@@ -81,12 +78,6 @@ export const cases: Case[] = [
     fatal: { command: 'append_chunk', chunk_id: 'c', data: BIG_EXTRA },
     outcomes: [OLD, Buffer.concat([OLD, BIG_EXTRA])],
   },
-  ...['redo.logged', 'redo.written', 'redo.committed'].map((point) => ({
-    point,
-    prepare: { command: 'prepare_append', chunk_id: 'c', transaction_id: 'tx', offset: 64_000, data: INSIDE },
-    fatal: { command: 'commit_append', chunk_id: 'c', transaction_id: 'tx' },
-    outcomes: [overwritten],
-  })),
   {
     point: 'commit.installed',
     prepare: { command: 'prepare_chunk', chunk_id: 'c', transaction_id: 'tx', data: NEW },

@@ -118,7 +118,7 @@ export function buildProgram(run: Run): Command {
     .action((remote: string, local: string) =>
       run(async (client, _flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
-        const appended = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
+        const { appended } = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
         return { json: { remote, local, appended } };
       }),
     );

@@ -13,14 +13,15 @@ const request = shape({
 });
 
 /**
- * update_chunk_offset: the chunk now ends at `offset`. Our primaries add the new `version`
+ * update_chunk_offset: the chunk now ends at `offset`; an offset below the recorded end is
+ * late news of an earlier append (concurrent producers) and changes nothing. Our primaries add the new `version`
  * and the holders that applied the append: any other copy is stale at once. Without them
  * (a reference client), copies on servers that send no reports are taken to have it, and
  * the others are judged by their next report.
  */
 async function updateChunkOffset(req: RequestOf<'update_chunk_offset', typeof request>, ctx: MasterContext): Promise<OkReply> {
   const { ns, map } = ctx;
-  await ns.setOffset(req.file_path, req.chunk_id, req.offset, req.version);
+  if (!(await ns.setOffset(req.file_path, req.chunk_id, req.offset, req.version))) return { status: 'ok' };
   const now = Date.now();
   if (req.chunk_locations !== null) {
     for (const a of req.chunk_locations) map.set(req.chunk_id, a, { length: req.offset, version: req.version, digest: null }, now, true);

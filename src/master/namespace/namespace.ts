@@ -183,11 +183,18 @@ export class Namespace {
   }
 
   /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
-  async setOffset(filePath: string, chunkId: string, offset: number, version: number): Promise<void> {
+  /**
+   * update_chunk_offset: false (and nothing changed) when the chunk already ends past
+   * `offset`: appends never shrink a chunk, so that is the news of an earlier append arriving
+   * after a later one's. Judged before any await, so two updates cannot both pass.
+   */
+  async setOffset(filePath: string, chunkId: string, offset: number, version: number): Promise<boolean> {
     const meta = this.get(filePath);
     if (!meta) throw new FileNotFoundError();
     if (!meta.chunk_ids.includes(chunkId)) throw new ChunkNotFoundError();
+    if (offset < (meta.chunk_offsets[chunkId] ?? 0)) return false;
     await this.setLength(chunkId, offset, version, [filePath]);
+    return true;
   }
 
   /** A chunk's committed length changed (an append, or reports that prove one). */

@@ -106,6 +106,9 @@ export class Transactions {
       const baseVersion = await this.table.withChunkLock(chunkId, async () => {
         const current = this.table.sizeOf(chunkId) ?? 0;
         if (offset > current) throw new BadOffsetError(current);
+        // Never below the end: that would overwrite another producer's acknowledged record
+        // (the reference overwrites; PROTOCOL.md, prepare_append).
+        if (offset < current) throw new ConflictError(current);
         return this.table.versionOf(chunkId);
       });
       const reservation = this.table.space.reserve(txCharge(2, data.length));
@@ -212,7 +215,7 @@ export class Transactions {
   private async conflicted(key: string, tx: PreparedTx): Promise<never> {
     await this.drop(tx);
     this.forget(key, 'rolled_back');
-    throw new ConflictError();
+    throw new ConflictError(this.table.sizeOf(tx.chunkId) ?? 0);
   }
 
   /** commit_append of a format-2 record: applied by the store, then its files go. Runs under the transaction lock. */

@@ -85,20 +85,20 @@ t.test('damage in a late block: the frame is cut short before the bad block, the
   t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'late' }), { status: 'error', message: 'chunk_not_found' }, 'once the master knows, the chunk is simply not here');
 });
 
-t.test('an overwrite committed under a streaming reply: no complete frame mixes versions, nothing is quarantined', async (t) => {
+t.test('a two-phase append committed under a streaming reply: no complete frame mixes versions, nothing is quarantined', async (t) => {
   const dir = await tempDir(t);
   const { server } = await startLoggedServer(t, dir, { spaceMb: 160 });
   // Larger than what the socket buffers of both ends take (~40 MiB here).
   const size = 64 * MIB;
   const old = bytes(size, 6);
-  const at = size - MIB;
+  // At the end: a prepare below it is refused (it would overwrite another producer's record).
+  const at = size;
   const patch = bytes(1000, 7);
-  const fresh = Buffer.from(old);
-  patch.copy(fresh, at);
+  const fresh = Buffer.concat([old, patch]);
   await call(server.port, { command: 'store_chunk', chunk_id: 'ow', data: old });
 
   // The client takes the first bytes and stops reading: the server's stream stalls on
-  // back-pressure far before the end of the chunk, where the overwrite lands.
+  // back-pressure far before the end of the chunk, where the append lands.
   const c = await Client.connect(server.port, t);
   let received = 0;
   let started!: () => void;
@@ -120,7 +120,7 @@ t.test('an overwrite committed under a streaming reply: no complete frame mixes 
   const reply = await c.next();
   if (reply) t.ok(Buffer.from(reply.data).equals(old), 'a complete frame holds the old version whole');
   else t.ok(received < 4 + size, `the frame was cut short (${received} bytes)`);
-  t.same(server.store.corruptChunks(), [], 'an overwrite is not damage');
+  t.same(server.store.corruptChunks(), [], 'an append is not damage');
   const after = await call(server.port, { command: 'retrieve_chunk', chunk_id: 'ow' });
   t.ok(Buffer.from(after.data).equals(fresh), 'the next retrieve gets the new version whole');
   t.equal(after.version, 2);

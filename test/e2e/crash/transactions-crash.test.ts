@@ -70,8 +70,8 @@ t.test('kill -9 right after prepared: after a restart the commits yield the prep
   t.same(await retrieve(second.port, 'app'), Buffer.concat([Buffer.from('base'), tail]));
   t.same(
     await call(second.port, { command: 'commit_append', chunk_id: 'moved', transaction_id: '1700000000003' }),
-    { status: 'error', message: 'conflict' },
-    'an append whose base changed before the crash still conflicts',
+    { status: 'error', message: 'conflict', size: 5 },
+    'an append whose base changed before the crash still conflicts, naming the end',
   );
   t.same(await retrieve(second.port, 'moved'), Buffer.from('base!'));
   t.equal(await usedBytes(second.port), charge(whole.length) + charge(4 + tail.length) + charge(5), 'no prepared bytes left over');

@@ -183,7 +183,7 @@ void Promise.all([cannotMount(), cannotFailExt4()]).then(([skip, failSkip]) => {
     t.same(await call(server.port, { command: 'append_chunk', chunk_id: 'r', data: bytes(10) }), ro, 'append');
     t.same(await call(server.port, { command: 'delete_chunk', chunk_id: 'r' }), ro, 'delete');
     t.same(await call(server.port, { command: 'prepare_chunk', chunk_id: 'n', transaction_id: '1', data: bytes(10) }), ro, 'prepare_chunk');
-    t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'r', transaction_id: '2', data: bytes(10), offset: 0 }), ro, 'prepare_append');
+    t.same(await call(server.port, { command: 'prepare_append', chunk_id: 'r', transaction_id: '2', data: bytes(10), offset: data.length }), ro, 'prepare_append');
     t.same(await call(server.port, { command: 'commit_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'commit');
     t.same(await call(server.port, { command: 'rollback_chunk', chunk_id: 'r', transaction_id: 'p' }), ro, 'rollback');
     t.equal(server.store.space.used, 2 * charge(data.length) + txCharge(1, 10), 'accounting unchanged: the prepared bytes are still held');

@@ -167,7 +167,7 @@ t.test('missing or stale records are rebuilt from the chunk at start-up (a crash
   }
 });
 
-t.test('appends and two-phase appends keep the checksums right', async (t) => {
+t.test('appends and two-phase appends keep the checksums right; a two-phase append below the end is refused', async (t) => {
   const dir = await tempDir(t);
   const chunkDir = join(dir, 'test1');
   const { server } = await startLoggedServer(t, dir);
@@ -197,6 +197,12 @@ t.test('appends and two-phase appends keep the checksums right', async (t) => {
     data.copy(next, offset);
     if (at === 'end' && i % 2 === 0) {
       t.match(await call(server.port, { command: 'append_chunk', chunk_id: id, data }), { status: 'ok', new_offset: next.length });
+    } else if (offset < old.length) {
+      // Below the end: refused (it would overwrite another producer's record), nothing changes.
+      const r = await call(server.port, { command: 'prepare_append', chunk_id: id, transaction_id: `t${i}`, data, offset });
+      t.same(r, { status: 'error', message: 'conflict', size: old.length });
+      await sumsMatchFile(t, server.store, id);
+      continue;
     } else {
       const tx = { chunk_id: id, transaction_id: `t${i}` };
       t.same(await call(server.port, { command: 'prepare_append', ...tx, data, offset }), { status: 'ok', message: 'prepared' });
@@ -227,10 +233,10 @@ t.test('an append never blesses damage: old blocks keep their sums, surviving by
   t.notOk((await readdir(chunkDir)).includes('tail'), 'quarantined by the append');
 
   await call(server.port, { command: 'store_chunk', chunk_id: 'mid', data: bytes(SIZE, 3) });
-  await flipByte(join(chunkDir, 'mid'), BLOCK_BYTES + 7);
+  await flipByte(join(chunkDir, 'mid'), SIZE - 7);
   const tx = { chunk_id: 'mid', transaction_id: '1' };
-  // v2 keeps only the record at prepare; the surviving bytes are checked when it is applied.
-  t.same(await call(server.port, { command: 'prepare_append', ...tx, data: bytes(10), offset: BLOCK_BYTES + 100 }), { status: 'ok', message: 'prepared' });
+  // v2 keeps only the record at prepare; the surviving bytes of the tail block are checked when it is applied.
+  t.same(await call(server.port, { command: 'prepare_append', ...tx, data: bytes(10), offset: SIZE }), { status: 'ok', message: 'prepared' });
   t.same(await call(server.port, { command: 'commit_append', ...tx }), { status: 'error', message: 'corrupt_chunk' });
   t.same(await call(server.port, { command: 'commit_append', ...tx }), { status: 'error', message: 'No prepared data found for commit' });
   t.same(server.store.corruptChunks().sort(), ['early', 'mid', 'tail']);
@@ -243,7 +249,7 @@ t.test('prepared checksums survive a restart and are installed by the commit', a
   const chunkDir = join(dir, 'test1');
   const first = await startLoggedServer(t, dir);
   await call(first.server.port, { command: 'store_chunk', chunk_id: 'p', data: bytes(SIZE, 1) });
-  await call(first.server.port, { command: 'prepare_append', chunk_id: 'p', transaction_id: 'a', data: bytes(50, 2), offset: 100 });
+  await call(first.server.port, { command: 'prepare_append', chunk_id: 'p', transaction_id: 'a', data: bytes(50, 2), offset: SIZE });
   await call(first.server.port, { command: 'prepare_chunk', chunk_id: 'q', transaction_id: 'b', data: bytes(SIZE, 3) });
   await first.server.stop();
   // A prepare from before checksums existed: its sums file is missing. (Prepared appends
@@ -258,7 +264,7 @@ t.test('prepared checksums survive a restart and are installed by the commit', a
   t.match(await call(server.port, { command: 'commit_chunk', chunk_id: 'q', transaction_id: 'b' }), { status: 'ok', message: 'committed' });
   await sumsMatchFile(t, server.store, 'p');
   await sumsMatchFile(t, server.store, 'q');
-  t.equal((await retrieve(server.port, 'p')).data.length, SIZE);
+  t.equal((await retrieve(server.port, 'p')).data.length, SIZE + 50);
 });
 
 t.test('bytes that change under a reply already streaming: the connection closes, no bad data', async (t) => {
