@@ -30,6 +30,9 @@ export const MSG = {
   // a client's proof where only a member's will do, and `auth_failed: <reason>`.
   authRequired: 'auth_required',
   memberRequired: 'member_required',
+  // TLS (protocol/PROTOCOL.md, "TLS"): plain TCP to a port under tls = "all", and
+  // `tls_refused: <reason>` for a certificate the cluster CA does not vouch for.
+  tlsRequired: 'tls_required',
 } as const;
 
 /**
@@ -153,6 +156,20 @@ export class AuthRequiredError extends RequestError {
 export class MemberRequiredError extends RequestError {
   constructor() {
     super(MSG.memberRequired);
+  }
+}
+
+export class TlsRequiredError extends RequestError {
+  constructor() {
+    super(MSG.tlsRequired);
+  }
+}
+
+/** A client certificate the server will not take: expired, from another CA, unreadable. */
+export class TlsRefusedError extends RequestError {
+  static readonly code = 'tls_refused';
+  constructor(reason: string) {
+    super(TlsRefusedError.code, reason);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameHasher } from '../../auth/frame-hasher.js';
 import { guarded } from '../../auth/member.js';
+import { memberOnlyIn } from '../../commands/registry.js';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import type { Dispatch } from '../../net/connection.js';
 import { listen, type RunningServer } from '../../net/server.js';
@@ -55,6 +56,7 @@ export function startListener(
     // the rest of its bytes to arrive, so its client reads insufficient_space, not a frame timeout.
     stream: { spill: o.store.spillProvider(o.pool, (config.frameTimeoutS * 1000) / 2), minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)) },
     takesSpilled: chunkServerCommands.takesSpilled,
+    tls: config.tls && { settings: config.tls, memberOnly: memberOnlyIn(chunkServerCommands.policy) },
     log: o.log,
   });
 }
