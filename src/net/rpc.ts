@@ -175,6 +175,8 @@ export interface CallOptions {
   readonly sink?: SpillProvider;
   /** Encodes each request (a client under `client_auth` signs it, PROTOCOL.md section 7); default: plain. */
   readonly encode?: (body: Reply) => Piece[];
+  /** Speak TLS (PROTOCOL.md section 8) with these options: the CA, a client certificate; absent: plain TCP. */
+  readonly tls?: ConnectionOptions;
 }
 
 /**
@@ -192,6 +194,7 @@ export async function call(address: string, body: Reply, opts: CallOptions, pool
       maxReplyBytes: MAX_CALL_REPLY_BYTES,
       sink: opts.sink,
       connectTimeoutMs: opts.connectTimeoutMs,
+      tls: opts.tls,
       idleTimeoutMs: opts.idleTimeoutMs,
       deadlineMs: opts.deadlineMs,
       accept: (reply) => (isReplyMap(reply) ? null : 'reply is not a map with a status'),
