@@ -51,34 +51,42 @@ export function tlsAcceptor(tls: ServerTls, o: { handshakeTimeoutMs: number; log
     serve({ socket: secure, member: presented && isMemberName(allowedNames, commonName(cert)) });
   });
 
-  return (raw) => {
-    const remote = `${raw.remoteAddress}:${raw.remotePort}`;
-    const timer = setTimeout(() => raw.destroy(), o.handshakeTimeoutMs);
-    const fail = (): void => {
-      clearTimeout(timer);
-      raw.destroy();
-    };
-    raw.on('error', fail);
-    raw.once('end', fail);
-    raw.once('data', (chunk: Buffer) => {
-      clearTimeout(timer);
-      raw.pause();
-      raw.off('end', fail);
-      raw.off('error', fail);
-      raw.unshift(chunk);
-      if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+  return (raw) =>
+    sniffTls(raw, o.handshakeTimeoutMs, (isTls) => {
+      if (isTls) {
         server.emit('connection', raw);
         return;
       }
       if (mode === 'all') {
-        o.log.warn({ remote }, 'plain TCP refused: [security] tls = "all"');
+        o.log.warn({ remote: `${raw.remoteAddress}:${raw.remotePort}` }, 'plain TCP refused: [security] tls = "all"');
         refuseConnection(raw, new TlsRequiredError().toReply());
         return;
       }
       serve({ socket: raw, member: false });
       raw.resume();
     });
+}
+
+/**
+ * Calls `then` with whether the socket's first bytes open a TLS handshake, the bytes put back
+ * and the socket paused; a socket that sends nothing within `timeoutMs` is closed.
+ */
+export function sniffTls(raw: Socket, timeoutMs: number, then: (tls: boolean) => void): void {
+  const timer = setTimeout(() => raw.destroy(), timeoutMs);
+  const fail = (): void => {
+    clearTimeout(timer);
+    raw.destroy();
   };
+  raw.on('error', fail);
+  raw.once('end', fail);
+  raw.once('data', (chunk: Buffer) => {
+    clearTimeout(timer);
+    raw.pause();
+    raw.off('end', fail);
+    raw.off('error', fail);
+    raw.unshift(chunk);
+    then(chunk[0] === TLS_HANDSHAKE_RECORD);
+  });
 }
 
 /** A connection's dispatch when its peer is no member by certificate: member-only requests are refused. */

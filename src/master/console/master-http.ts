@@ -44,7 +44,9 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
   if (cred && security?.clientKeysDir && !new ClientKeys(security.clientKeysDir).get(cred.id)?.some((k) => k.equals(cred.key))) {
     log.warn({ client_id: cred.id, client_keys_dir: security.clientKeysDir }, 'the console key is not in this master\'s client_keys_dir: its signed requests will be refused');
   }
-  const client = new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), keyFile, log });
+  // Under TLS the console is a client with the CA only: the master's certificate would make it a member.
+  const tls = config.tls && { caFile: config.tls.credentials.paths.caFile };
+  const client = new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), keyFile, tls, log });
   return clientIO(client, { clientAuth: security?.clientAuth ?? 'off', signsAs: cred?.id ?? null });
 }
 
@@ -71,8 +73,9 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   };
   const host = config.httpHost ?? config.host;
   try {
-    const http = await listenHttp({ host, port: config.httpPort, routes, log, onResponse: (route, status) => o.metrics.http(route, status) });
-    log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
+    const tls = config.tls?.mode === 'all' ? config.tls.credentials : undefined;
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, tls, onResponse: (route, status) => o.metrics.http(route, status) });
+    log.info({ http_port: http.port, url: `${tls ? 'https' : 'http'}://${host}:${http.port}/` }, 'http listening');
     return {
       port: http.port,
       async close() {
