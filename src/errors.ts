@@ -37,6 +37,9 @@ export const MSG = {
   // A large value from a sender that did not name itself first (auth_id), past the small
   // budget such values share (protocol/PROTOCOL.md, "Where auth_id goes").
   unverifiedTooLarge: 'unverified_too_large',
+  // TLS (protocol/PROTOCOL.md, "TLS"): plain TCP to a port under tls = "all", and
+  // `tls_refused: <reason>` for a certificate the cluster CA does not vouch for.
+  tlsRequired: 'tls_required',
 } as const;
 
 /**
@@ -200,6 +203,20 @@ export class MemberRequiredError extends RequestError {
 export class UnverifiedTooLargeError extends RequestError {
   constructor() {
     super(MSG.unverifiedTooLarge);
+  }
+}
+
+export class TlsRequiredError extends RequestError {
+  constructor() {
+    super(MSG.tlsRequired);
+  }
+}
+
+/** A client certificate the server will not take: expired, from another CA, unreadable. */
+export class TlsRefusedError extends RequestError {
+  static readonly code = 'tls_refused';
+  constructor(reason: string) {
+    super(TlsRefusedError.code, reason);
   }
 }
 

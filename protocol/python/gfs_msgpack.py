@@ -14,6 +14,12 @@ Authentication (protocol/PROTOCOL.md, "Authentication"): when the environment va
 ``GFS_KEY_FILE`` names a client key file, every message sent is signed with its first key
 as the client named by ``GFS_CLIENT_ID`` (default: the file's name without ``.key``), so the
 reference clients work against servers with ``client_auth`` on, unchanged.
+
+TLS (protocol/PROTOCOL.md, "TLS"): when ``GFS_TLS_CA`` names the cluster CA's PEM file,
+every socket this process connects (``socket.socket(...).connect``,
+``socket.create_connection``) speaks TLS, checking the server's certificate against that CA
+and its address; ``GFS_TLS_CERT`` and ``GFS_TLS_KEY`` add a client certificate. Listening
+sockets stay plain.
 """
 
 import dataclasses
@@ -22,6 +28,7 @@ import hmac
 import os
 import secrets
 import socket
+import ssl
 import struct
 import time
 
@@ -302,3 +309,67 @@ def find_free_port(host=''):
 def get_chunk_hash(data):
     """The id the reference gives a new chunk: the sha256 hex digest of its bytes."""
     return hashlib.sha256(data).hexdigest()
+
+
+class _TlsClientSocket(socket.socket):
+    """A socket that speaks TLS once connected, so the reference's own ``socket.socket``
+    and ``connect`` calls get TLS unchanged. The TLS session runs on a duplicate of the
+    descriptor; reads, writes and timeouts go to it."""
+
+    _tls = None
+
+    def connect(self, address):
+        super().connect(address)
+        self._tls = _TLS_CONTEXT.wrap_socket(self.dup(), server_hostname=address[0])
+
+    def sendall(self, data, *flags):
+        return self._tls.sendall(data) if self._tls else super().sendall(data, *flags)
+
+    def send(self, data, *flags):
+        return self._tls.send(data) if self._tls else super().send(data, *flags)
+
+    def sendmsg(self, buffers, *rest):
+        if not self._tls:
+            return super().sendmsg(buffers, *rest)
+        total = 0
+        for b in buffers:
+            self._tls.sendall(b)
+            total += len(b)
+        return total
+
+    def recv(self, size, *flags):
+        return self._tls.recv(size) if self._tls else super().recv(size, *flags)
+
+    def recv_into(self, buffer, nbytes=0, *flags):
+        return self._tls.recv_into(buffer, nbytes) if self._tls else super().recv_into(buffer, nbytes, *flags)
+
+    def settimeout(self, value):
+        super().settimeout(value)
+        if self._tls:
+            self._tls.settimeout(value)
+
+    def shutdown(self, how):
+        # Python's ssl cannot read after it sends its close_notify: a half-close (the
+        # reference's SHUT_WR after a request) is skipped, and our servers reply per frame.
+        if not self._tls:
+            super().shutdown(how)
+        elif how != socket.SHUT_WR:
+            self._tls.shutdown(how)
+
+    def close(self):
+        if self._tls:
+            self._tls.close()
+            self._tls = None
+        super().close()
+
+
+def _tls_context():
+    context = ssl.create_default_context(cafile=os.environ['GFS_TLS_CA'])
+    if os.environ.get('GFS_TLS_CERT'):
+        context.load_cert_chain(os.environ['GFS_TLS_CERT'], os.environ.get('GFS_TLS_KEY') or None)
+    return context
+
+
+if os.environ.get('GFS_TLS_CA'):
+    _TLS_CONTEXT = _tls_context()
+    socket.socket = _TlsClientSocket

@@ -42,6 +42,11 @@ async function start(config: ChunkServerConfig, log: Logger, closers: Closers): 
   closers.add(() => store.close());
   const txLog = openTxLog(config, layout, log);
   closers.add(() => txLog.close());
+  if (config.tls) {
+    const credentials = config.tls.credentials;
+    credentials.watch(log);
+    closers.add(() => credentials.close());
+  }
   const router = new Router();
   const port = config.port ?? (await recordedPort(layout.infoFile, config.serverId)) ?? 0;
   const server = await startListener(config, { layout, port, store, pool, router, log });
@@ -76,6 +81,7 @@ async function start(config: ChunkServerConfig, log: Logger, closers: Closers): 
       chunks,
       master: master?.client.address ?? null,
       client_auth: config.security?.clientAuth ?? 'no cluster key',
+      tls: config.tls?.mode ?? 'off',
     },
     'chunk server listening',
   );

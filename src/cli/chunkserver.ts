@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '../config/file.js';
 import { CHUNK_SERVER_KEYS as C } from '../config/keys/chunk-server.js';
 import { flagOption } from '../config/schema.js';
 import { resolveSecurity } from '../config/security.js';
+import { resolveTls } from '../config/tls.js';
 import { createLogger } from '../logger.js';
 
 function buildProgram(): Command {
@@ -30,7 +31,7 @@ export function main(argv: string[]): Promise<void> {
   return runCli(argv, {
     name: 'chunkserver',
     program: buildProgram(),
-    resolve: (file, flags: CliFlags) => ({ ...resolveConfig(file, flags), security: resolveSecurity(file) }),
+    resolve: (file, flags: CliFlags) => ({ ...resolveConfig(file, flags), security: resolveSecurity(file), tls: resolveTls(file) }),
     logger: (config) => createLogger(config.logLevel, { server_id: config.serverId }),
     start: startChunkServer,
   });

@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     const jsonOut = dataOnStdout ? process.stderr : process.stdout;
     try {
       const settings = resolveSettings(flags, process.env);
-      const client = new GfsClient({ master: settings.master, chunkSize: settings.chunkSize, concurrency: settings.concurrency, keyFile: settings.keyFile, timeoutMs: settings.timeoutMs });
+      const client = new GfsClient({ master: settings.master, chunkSize: settings.chunkSize, concurrency: settings.concurrency, keyFile: settings.keyFile, tls: settings.tls, timeoutMs: settings.timeoutMs });
       const outcome = await runner(client, flags, (label) => progressDisplay(label, process.stderr, !flags.quiet));
       if (flags.json) jsonOut.write(JSON.stringify({ status: 'ok', ...outcome.json }) + '\n');
       else if (outcome.text) process.stdout.write(outcome.text);

@@ -6,6 +6,7 @@ import { MASTER_KEYS as M } from '../config/keys/master.js';
 import { resolveMasterConfig, type MasterConfig, type MasterFlags } from '../config/master.js';
 import { flagOption } from '../config/schema.js';
 import { resolveSecurity } from '../config/security.js';
+import { resolveTls } from '../config/tls.js';
 import { createLogger } from '../logger.js';
 import { exportMetadata, startMaster } from '../master/main.js';
 
@@ -33,7 +34,7 @@ export function main(argv: string[]): Promise<void> {
   return runCli(argv, {
     name: 'master',
     program: buildProgram(),
-    resolve: (file, flags: MasterFlags) => ({ ...resolveMasterConfig(file, flags), security: resolveSecurity(file) }),
+    resolve: (file, flags: MasterFlags) => ({ ...resolveMasterConfig(file, flags), security: resolveSecurity(file), tls: resolveTls(file) }),
     logger: (config) => createLogger(config.logLevel, { role: 'master' }),
     start: (config, log) => (config.exportMetadata === null ? startMaster(config, log) : exportAndExit(config, config.exportMetadata, log)),
   });

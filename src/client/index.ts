@@ -1,6 +1,8 @@
 // The client library: put, get, append, list, stat, remove, servers, decommission over a
 // master and its chunk servers. It knows nothing of terminals or web pages: progress is a
 // callback, failures are GfsErrors with a stable code.
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { BufferPool } from '../wire/buffer-pool.js';
@@ -67,7 +69,18 @@ export interface GfsClientOptions {
    * still vouches for the proof that verified them.
    */
   readonly cacheBytes?: number;
+  /**
+   * TLS to every server (clusters with `[security] tls`): the cluster CA's PEM file, and a
+   * client certificate and key when the cluster asks for one. Absent: plain TCP.
+   */
+  readonly tls?: ClientTlsFiles;
   readonly log?: Logger;
+}
+
+export interface ClientTlsFiles {
+  readonly caFile: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
 }
 
 export interface TransferOptions {
@@ -107,7 +120,7 @@ export class GfsClient {
     }
     const encode = credential && ((body: Reply) => signedFrame(body, credential));
     const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, timeoutMs);
-    this.callOpts = { connectTimeoutMs, idleTimeoutMs: timeoutMs, encode };
+    this.callOpts = { connectTimeoutMs, idleTimeoutMs: timeoutMs, encode, tls: opts.tls && clientTls(opts.tls) };
     this.masterApi = new MasterApi(opts.master, { ...this.callOpts, deadlineMs: timeoutMs }, this.pool);
     this.log = opts.log;
     const cacheBytes = opts.cacheBytes ?? 0;
@@ -262,4 +275,21 @@ export class GfsClient {
 
 function checkAddress(address: string): void {
   if (splitAddress(address) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${address}`);
+}
+
+/** The TLS options of every call: the CA's file and a client certificate, read once. */
+function clientTls(files: ClientTlsFiles): ConnectionOptions {
+  if ((files.certFile === undefined) !== (files.keyFile === undefined)) throw new GfsError('bad_input', 'a TLS client certificate needs both its certificate and its key file');
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new GfsError('bad_input', `TLS ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return {
+    ca: read(files.caFile, 'CA file'),
+    cert: files.certFile === undefined ? undefined : read(files.certFile, 'certificate'),
+    key: files.keyFile === undefined ? undefined : read(files.keyFile, 'key'),
+  };
 }

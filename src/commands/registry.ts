@@ -10,6 +10,11 @@ export interface AccessPolicy {
   claimedSender(fields: Fields): string | undefined;
 }
 
+/** Whether a decoded request is for members only (a TLS connection without a member certificate is refused it). */
+export function memberOnlyIn(policy: AccessPolicy): (decoded: unknown) => boolean {
+  return (decoded) => isMap(decoded) && policy.access(decoded) === 'member';
+}
+
 type AnyCommand = Command<any, any, any>;
 type ContextOf<C> = (C extends Command<any, any, infer Ctx> ? Ctx : never) & { readonly log: Logger };
 

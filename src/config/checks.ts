@@ -84,3 +84,8 @@ export const addressList: Check<string[]> = (where, v) => {
     return s;
   });
 };
+
+export const nameList: Check<string[]> = (where, v) => {
+  if (!Array.isArray(v)) throw new ConfigError(`${where} must be an array of names`);
+  return v.map((n) => text(where, n));
+};

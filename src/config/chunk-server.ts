@@ -1,4 +1,5 @@
 import type { SecuritySettings } from '../auth/settings.js';
+import type { TlsSettings } from '../net/tls.js';
 import { anyNumber, connectPort, hostPort, type Table } from './checks.js';
 import { CHUNK_SERVER_KEYS } from './keys/chunk-server.js';
 import { MASTER_ENABLED, MASTER_KEYS } from './keys/master.js';
@@ -20,6 +21,8 @@ export type ChunkServerConfig = Omit<Settings<typeof CHUNK_SERVER_KEYS>, 'server
   master: MasterLink;
   /** undefined: authentication off (src/config/security.ts resolves [security]). */
   security?: SecuritySettings;
+  /** undefined: tls = \"off\" (src/config/tls.ts resolves [security] tls). */
+  tls?: TlsSettings;
 };
 
 // serverId has no default of its own: unset, it is made from the start time.

@@ -35,14 +35,14 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = Object.fr
   SECTIONS.map((s) => [s, [...ALL_ROWS.filter((r) => r.section === s).map((r) => r.key), ...REFERENCE_ONLY[s]]]),
 );
 
-const NO_TLS = 'TLS is not built in; put a TLS proxy in front (docs/security.md, "Securing a cluster")';
+const RENAMED = (to: string): string => `renamed: ${to} (docs/security.md, "TLS")`;
 const NEVER_USED = 'removed: the master never used it; delete the line';
 
 // Keys people look for, or kept from older files, that we do not have: a pointer instead of a bare "unknown key".
 const EXPLAINED: Readonly<Record<string, string>> = {
-  'security.tls_cert': NO_TLS,
-  'security.tls_key': NO_TLS,
-  'security.tls_ca': NO_TLS,
+  'security.tls_cert': RENAMED('tls_cert_file'),
+  'security.tls_key': RENAMED('tls_key_file'),
+  'security.tls_ca': RENAMED('tls_ca_file'),
   'master.connect_timeout_s': NEVER_USED,
   'master.peer_timeout_s': NEVER_USED,
 };

@@ -1,4 +1,5 @@
 import type { SecuritySettings } from '../auth/settings.js';
+import type { TlsSettings } from '../net/tls.js';
 import { ConfigError, table, text, type Table } from './checks.js';
 import { CHUNK_SERVER_KEYS } from './keys/chunk-server.js';
 import { MASTER_KEYS as M } from './keys/master.js';
@@ -11,6 +12,8 @@ export type MasterConfig = Settings<typeof M> & {
   exportMetadata: string | null;
   /** undefined: authentication off (src/config/security.ts resolves [security]). */
   security?: SecuritySettings;
+  /** undefined: tls = \"off\" (src/config/tls.ts resolves [security] tls). */
+  tls?: TlsSettings;
 };
 
 export const MASTER_DEFAULTS: MasterConfig = { ...defaultsOf(M), exportMetadata: null };

@@ -1,6 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Logger } from 'pino';
 import { listenOn } from '../net/listen.js';
+import type { TlsCredentials } from '../net/tls.js';
+import { sniffTls } from '../net/tls-accept.js';
+
+// How long a connection to an HTTPS port may stay silent before its first byte.
+const FIRST_BYTE_TIMEOUT_MS = 10_000;
+const PLAIN_REFUSAL =
+  'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n' +
+  'This port speaks HTTPS only ([security] tls = "all"): use https://\n';
 
 /** An error a request caused: its status, a stable code and a sentence for people. */
 export class HttpError extends Error {
@@ -111,14 +121,17 @@ export async function listenHttp(opts: {
   guard?: Guard;
   /** Sees each answered request: its route (or `other`), status code, and seconds from request to the response's end. */
   onResponse?: (route: string, status: number, seconds: number) => void;
+  /** Serve HTTPS with these credentials (re-read on change), answering plain HTTP with a 400 that says so. */
+  tls?: TlsCredentials;
 }): Promise<HttpSide> {
-  const { routes, log } = opts;
-  const server: Server = createServer({
+  const { routes, log, tls } = opts;
+  const limits = {
     headersTimeout: HTTP_LIMITS.headersTimeoutMs,
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
     maxHeaderSize: HTTP_LIMITS.maxHeaderBytes,
     connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-  }, (req, res) => {
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (opts.onResponse) {
       const path = (req.url ?? '/').split('?')[0]!;
       const routeName = Object.hasOwn(routes, path) ? path : 'other';
@@ -130,7 +143,10 @@ export async function listenHttp(opts: {
       log.error({ err, path: req.url }, 'http request failed');
       sendError(req, res, new HttpError(500, 'internal_error', 'the server failed to answer; see its log'));
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ ...tls.pems, ...limits }, handle) : createServer(limits, handle);
+  if (tls) tls.onReload((pems) => (server as import('node:https').Server).setSecureContext(pems));
+  const front: Server | TcpServer = tls ? httpsFront(server, log) : server;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // A request node could not take (late headers, oversized headers, bad syntax): say which, then close.
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
@@ -141,18 +157,35 @@ export async function listenHttp(opts: {
   server.on('error', (err) => log.error({ err }, 'http server error'));
   // Browsers keep connections (and event streams) open: a shutdown must not wait for them.
   server.keepAliveTimeout = 5000;
-  server.maxConnections = HTTP_LIMITS.maxConnections;
+  // Counted where connections arrive: the HTTPS front hands its sockets on by hand.
+  front.maxConnections = HTTP_LIMITS.maxConnections;
   // Without a 'timeout' listener node destroys the idle socket.
   server.timeout = HTTP_LIMITS.idleTimeoutMs;
-  const port = await listenOn(server, opts);
+  const port = await listenOn(front, opts);
   return {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        if (front !== server) front.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** The port in front of an HTTPS server: TLS goes through, plain HTTP gets a 400 saying so and a log line. */
+function httpsFront(server: Server, log: Logger): TcpServer {
+  const front = createTcpServer((raw) =>
+    sniffTls(raw, FIRST_BYTE_TIMEOUT_MS, (isTls) => {
+      if (isTls) return void server.emit('connection', raw);
+      log.warn({ remote: `${raw.remoteAddress}:${raw.remotePort}` }, 'plain HTTP refused: [security] tls = "all"');
+      raw.on('error', () => undefined);
+      raw.resume();
+      raw.end(PLAIN_REFUSAL);
+    }),
+  );
+  front.on('error', (err) => log.error({ err }, 'http server error'));
+  return front;
 }
 
 /** The request body, refused beyond `maxBytes`. */

@@ -4,6 +4,7 @@ import { FrameHasher } from '../auth/frame-hasher.js';
 import { guarded, MASTER_ID } from '../auth/member.js';
 import { DEFAULTS as CHUNK_DEFAULTS } from '../config/chunk-server.js';
 import { listen, type RunningServer } from '../net/server.js';
+import { memberOnlyIn } from '../commands/registry.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { ChunkMap } from './chunk-map.js';
 import type { MasterContext } from './commands/context.js';
@@ -125,6 +126,7 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
     // The master keeps no chunks: every frame is assembled in memory.
     stream: null,
     takesSpilled: () => false,
+    tls: config.tls && { settings: config.tls, memberOnly: memberOnlyIn(masterCommands.policy) },
     log,
   });
 }
@@ -175,6 +177,11 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     const ns = await openNamespace(config, log);
     opened.add(() => ns.close());
 
+    if (config.tls) {
+      const credentials = config.tls.credentials;
+      credentials.watch(log);
+      opened.add(() => credentials.close());
+    }
     const ctx = masterContext(config, ns, log);
     const resumed = ctx.repairer.decommissions();
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
@@ -192,7 +199,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     opened.add(startSweeper(config, ctx, view));
     opened.add(startRepairLoop(config, ctx));
 
-    log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
+    log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', tls: config.tls?.mode ?? 'off', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
     return { address, port: server.port, httpPort: http?.port ?? null, stop: () => opened.closeAll() };
   } catch (err) {
     await opened.closeAll();

@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { PeerError } from '../errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import { decodeBody } from '../wire/codec.js';
@@ -20,6 +21,8 @@ const isMapStart = (b: number): boolean => (b & 0xf0) === 0x80 || b === 0xde || 
 export type ExchangeFailure =
   | { reason: 'timeout'; phase: 'connect' | 'idle' | 'deadline'; ms: number }
   | { reason: 'socket-error'; err: NodeJS.ErrnoException }
+  /** The TLS handshake failed: the peer's certificate was refused, or the peer refused ours or speaks no TLS. */
+  | { reason: 'tls'; err: NodeJS.ErrnoException }
   /** The peer shut down its side before replying. */
   | { reason: 'ended' }
   | { reason: 'closed' }
@@ -42,6 +45,8 @@ export interface ExchangeOptions {
   /** Receives the reply's large bin values as they arrive instead of memory (`data` of retrieve_chunk). */
   readonly sink?: SpillProvider;
   readonly connectTimeoutMs: number;
+  /** Speak TLS with these options (context, identity check); absent: plain TCP. Connect time includes the handshake. */
+  readonly tls?: ConnectionOptions;
   /** Longest silence once connected, until the reply is in; absent: no limit. */
   readonly idleTimeoutMs?: number;
   /** Time for the whole exchange from now; absent: no limit. */
@@ -82,7 +87,11 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
     // server, say) at once instead of waiting for a body its prefix only seems to announce.
     const head = Buffer.alloc(LEN_PREFIX_BYTES + 1);
     let headBytes = 0;
-    const socket = connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true });
+    const socket: Socket = opts.tls
+      ? // allowHalfOpen reaches the TLSSocket at run time; @types/node leaves it out of ConnectionOptions.
+        connectTls({ ...opts.tls, host: to.host, port: to.port, allowHalfOpen: true } as ConnectionOptions)
+      : connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true });
+    let connected = false;
     const framer = new LengthFramer(opts.maxReplyBytes, opts.pool, opts.sink ? { spill: opts.sink, minFrameBytes: STREAM_REPLY_MIN_BYTES } : null);
     const frames: DecodedFrame[] = [];
     let sent = false;
@@ -108,17 +117,20 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
       deadlineMs === undefined ? undefined : setTimeout(() => finish(told() ? null : { reason: 'timeout', phase: 'deadline', ms: deadlineMs }), deadlineMs);
 
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!replied) finish({ reason: 'socket-error', err });
+      if (!replied) finish(opts.tls && !connected && err.code !== 'ECONNREFUSED' ? { reason: 'tls', err } : { reason: 'socket-error', err });
     });
     // The peer's end of stream: nothing can follow it, so no reply is coming.
     socket.on('end', () => {
+      if (opts.tls && !connected) return finish({ reason: 'tls', err: new Error('the server closed the connection during the TLS handshake (is its tls off?)') });
       if (!replied) finish(told() ? null : { reason: 'ended' });
     });
     socket.on('close', () => {
       if (!replied) finish({ reason: 'closed' });
     });
-    socket.once('connect', () => {
+    socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+      connected = true;
       clearTimeout(connectTimer);
+      socket.setNoDelay(true);
       if (opts.idleTimeoutMs !== undefined) {
         const ms = opts.idleTimeoutMs;
         socket.setTimeout(ms, () => finish({ reason: 'timeout', phase: 'idle', ms }));

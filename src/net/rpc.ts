@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { PeerError } from '../errors.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { encodeFrame } from '../wire/codec.js';
@@ -5,6 +6,7 @@ import type { Piece, SpillProvider } from '../wire/payload.js';
 import { parseAddress, splitAddress } from './address.js';
 import { exchange, type ExchangeFailure } from './exchange.js';
 import { Slots } from './slots.js';
+import { commonName, isMemberName, type TlsSettings } from './tls.js';
 
 export type Reply = Record<string, unknown>;
 
@@ -19,6 +21,8 @@ export interface RpcOptions {
   readonly maxReplyBytes: number;
   /** A member's proofs on requests and checks of replies (src/auth/member.ts); absent: unsigned. */
   readonly auth?: RpcAuth;
+  /** [security] tls: members speak mutual TLS to each other, each checking the other's name. */
+  readonly tls?: TlsSettings;
 }
 
 export interface RpcAuth {
@@ -83,6 +87,7 @@ export class Rpc {
         pool: this.pool,
         maxReplyBytes: this.opts.maxReplyBytes,
         connectTimeoutMs: Math.min(this.opts.connectTimeoutMs, left),
+        tls: this.opts.tls && memberTls(this.opts.tls),
         deadlineMs: left,
         endAfterRequest: true,
         replyOptional: !needReply,
@@ -110,6 +115,21 @@ export class Rpc {
   }
 }
 
+/**
+ * A member dials another with its own certificate and takes the other's only when the CA
+ * signed it and its name is a member's; the host name is not checked, members are known by
+ * certificate name, not by the address they registered.
+ */
+function memberTls(settings: TlsSettings): ConnectionOptions {
+  return {
+    secureContext: settings.credentials.context,
+    checkServerIdentity: (host, cert) => {
+      const name = commonName(cert);
+      return isMemberName(settings.allowedNames, name) ? undefined : new Error(`certificate of ${host} names ${name ?? 'nobody'}, not a member in tls_allowed_names`);
+    },
+  };
+}
+
 /** How cluster members log a failed exchange; `budgetMs` is the caller's whole time, slot wait included. */
 function memberWords(f: ExchangeFailure, connectTimeoutMs: number, budgetMs: number): string {
   switch (f.reason) {
@@ -117,6 +137,8 @@ function memberWords(f: ExchangeFailure, connectTimeoutMs: number, budgetMs: num
       return f.phase === 'connect' ? `connect timed out after ${connectTimeoutMs} ms` : `no reply within ${budgetMs} ms`;
     case 'socket-error':
       return f.err.code ?? f.err.message;
+    case 'tls':
+      return `TLS handshake failed: ${f.err.message}`;
     case 'ended':
       return 'closed without a reply';
     case 'closed':
@@ -153,6 +175,8 @@ export interface CallOptions {
   readonly sink?: SpillProvider;
   /** Encodes each request (a client under `client_auth` signs it, PROTOCOL.md section 7); default: plain. */
   readonly encode?: (body: Reply) => Piece[];
+  /** Speak TLS (PROTOCOL.md section 8) with these options: the CA, a client certificate; absent: plain TCP. */
+  readonly tls?: ConnectionOptions;
 }
 
 /**
@@ -170,6 +194,7 @@ export async function call(address: string, body: Reply, opts: CallOptions, pool
       maxReplyBytes: MAX_CALL_REPLY_BYTES,
       sink: opts.sink,
       connectTimeoutMs: opts.connectTimeoutMs,
+      tls: opts.tls,
       idleTimeoutMs: opts.idleTimeoutMs,
       deadlineMs: opts.deadlineMs,
       accept: (reply) => (isReplyMap(reply) ? null : 'reply is not a map with a status'),
@@ -193,6 +218,8 @@ function callWords(f: ExchangeFailure): string {
       return `no answer within ${f.ms} ms`;
     case 'socket-error':
       return f.err.code === 'ECONNREFUSED' ? 'connection refused' : f.err.message;
+    case 'tls':
+      return `TLS handshake failed: ${f.err.message}`;
     case 'ended':
     case 'closed':
       return 'connection closed before the reply';

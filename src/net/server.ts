@@ -7,6 +7,7 @@ import { MemoryBudget } from '../wire/memory-budget.js';
 import { Connection, type ConnectionLimits, type Dispatch, type FrameObserver } from './connection.js';
 import { listenOn } from './listen.js';
 import { refuseConnection } from './reply-writer.js';
+import { membersByCertificate, tlsAcceptor, type ServerTls } from './tls-accept.js';
 
 const LISTEN_BACKLOG = 4096;
 // [chunk_server] frame_memory_mb's default, for servers built without one.
@@ -32,6 +33,8 @@ export interface ListenOptions<Seen> {
   readonly log: Logger;
   /** Sees every accepted socket (metrics count their bytes and lives). */
   readonly onSocket?: (socket: Socket) => void;
+  /** [security] tls; absent: plain TCP only. */
+  readonly tls?: ServerTls;
 }
 
 export interface RunningServer {
@@ -52,11 +55,22 @@ export async function listen<Seen>(opts: ListenOptions<Seen>): Promise<RunningSe
       refuseConnection(socket, { status: 'error', message: MSG.tooManyConnections });
       return;
     }
-    const { limits, dispatch, pool, stream, takesSpilled, log } = opts;
+    if (acceptTls) acceptTls(socket);
+    else serve(socket, opts.dispatch);
+  });
+  const tls = opts.tls;
+  const acceptTls =
+    tls &&
+    tlsAcceptor(tls, { handshakeTimeoutMs: opts.limits.frameTimeoutMs, log: opts.log }, ({ socket, member }) => {
+      const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+      serve(socket, member ? opts.dispatch : membersByCertificate(opts.dispatch, tls, { remote, log: opts.log }));
+    });
+  const serve = (socket: Socket, dispatch: Dispatch<Seen>): void => {
+    const { limits, pool, stream, takesSpilled, log } = opts;
     const conn = new Connection(socket, { limits, dispatch, pool, stream, takesSpilled, budget, observer: opts.observeFrames?.(), log });
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));
-  });
+  };
   server.on('error', (err) => opts.log.error({ err }, 'server socket error'));
 
   // A deep accept queue: a burst of connects beyond Node's default 511 would otherwise be

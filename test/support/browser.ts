@@ -8,8 +8,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 type T = { teardown(fn: () => unknown): void };
 
-/** A headless chromium with a fresh profile under `dir`, closed at teardown. Nothing it does reaches the internet. */
-export async function launchBrowser(t: T, dir: string): Promise<Browser> {
+/**
+ * A headless chromium with a fresh profile under `dir`, closed at teardown. Nothing it does
+ * reaches the internet. `trustSpki`: base64 SHA-256 hashes of public keys whose certificates
+ * it takes (a test's own CA is in no trust store).
+ */
+export async function launchBrowser(t: T, dir: string, o: { trustSpki?: string[] } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(dir, 'chromium-profile-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -22,6 +26,7 @@ export async function launchBrowser(t: T, dir: string): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
       `--user-data-dir=${profile}`,
+      ...(o.trustSpki ? [`--ignore-certificate-errors-spki-list=${o.trustSpki.join(',')}`] : []),
     ],
     defaultViewport: { width: 1400, height: 900 },
   });

@@ -1,6 +1,7 @@
 // A framing client that speaks the wire protocol independently of the server's own codec:
 // a 4-byte big-endian length (of the body only), then a msgpack body.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Teardown } from './temp.js';
 
@@ -52,6 +53,18 @@ export class Client {
     const socket = connect({ host: '127.0.0.1', port });
     await new Promise<void>((res, rej) => {
       socket.once('connect', res);
+      socket.once('error', rej);
+    });
+    const client = new Client(socket);
+    t?.teardown(() => socket.destroy());
+    return client;
+  }
+
+  /** A TLS connection (`options`: CA, client certificate); resolves once the handshake is done. */
+  static async connectTls(port: number, options: ConnectionOptions, t?: Teardown): Promise<Client> {
+    const socket = connectTls({ host: '127.0.0.1', port, ...options });
+    await new Promise<void>((res, rej) => {
+      socket.once('secureConnect', res);
       socket.once('error', rej);
     });
     const client = new Client(socket);

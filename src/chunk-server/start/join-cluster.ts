@@ -89,6 +89,7 @@ export function joinCluster(config: ChunkServerConfig, address: string, store: C
     maxPerPeer: config.peerConcurrency,
     maxReplyBytes: layout.maxFrameBytes,
     auth: memberRpcAuth(config.security, `member:${address}`, masterAddress),
+    tls: config.tls,
   });
   const runner = new InstructionRunner({ store, rpc, dataTimeoutMs: config.peerTimeoutS * 1000, parallel: config.peerConcurrency, log });
   const master = config.master.enabled ? new MasterLink({ config, address, store, limitBytes: layout.limitBytes, rpc, runner, log }) : null;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { FrameHasher } from '../../auth/frame-hasher.js';
 import { guarded } from '../../auth/member.js';
 import { provenSpills } from '../../auth/spill-gate.js';
+import { memberOnlyIn } from '../../commands/registry.js';
 import type { ChunkServerConfig } from '../../config/chunk-server.js';
 import type { Dispatch } from '../../net/connection.js';
 import { listen, type RunningServer } from '../../net/server.js';
@@ -64,6 +65,7 @@ export function startListener(
       minFrameBytes: Math.max(1, Math.floor(config.streamThresholdMb * MIB)),
     },
     takesSpilled: chunkServerCommands.takesSpilled,
+    tls: config.tls && { settings: config.tls, memberOnly: memberOnlyIn(chunkServerCommands.policy) },
     log: o.log,
   });
 }

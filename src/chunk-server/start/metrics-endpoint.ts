@@ -15,11 +15,12 @@ export async function serveMetrics(
   const routes = metricsRoutes(o.registry, () => ({ address: o.address, chunks: o.store.chunkCount, master_up: o.master?.linkUp ?? false }));
   const security = config.security;
   const guard = security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, () => false) : undefined;
-  const http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log: o.log, guard }).catch((err: unknown) => {
+  const tls = config.tls?.mode === 'all' ? config.tls.credentials : undefined;
+  const http = await listenHttp({ host: config.host, port: config.metricsPort, routes, log: o.log, guard, tls }).catch((err: unknown) => {
     // Metrics are for operators; a taken port must not keep the chunks offline.
     o.log.error({ err, metrics_port: config.metricsPort }, 'metrics endpoint could not listen; serving without it');
     return null;
   });
-  if (http) o.log.info({ metrics_port: http.port }, 'metrics listening');
+  if (http) o.log.info({ metrics_port: http.port, https: tls !== undefined }, 'metrics listening');
   return http;
 }

@@ -1,7 +1,8 @@
 // Where the gfs command finds its master and chunk size: flags, then the environment, then
 // the config file (the chunk server's TOML, whose [master] and [client] keys are the
 // reference's), then the defaults.
-import { connectPort, hostPort, numberCheck } from '../../config/checks.js';
+import type { ClientTlsFiles } from '../../client/index.js';
+import { ConfigError, connectPort, hostPort, numberCheck } from '../../config/checks.js';
 import { DEFAULT_CONFIG, readConfigFile } from '../../config/file.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
 import { MASTER_KEYS } from '../../config/keys/master.js';
@@ -13,6 +14,9 @@ export interface GfsFlags {
   chunk_size?: string;
   concurrency?: string;
   key_file?: string;
+  tls_ca?: string;
+  tls_cert?: string;
+  tls_key?: string;
   timeout?: string;
 }
 
@@ -22,6 +26,8 @@ export interface GfsSettings {
   readonly concurrency: number | undefined;
   /** --key_file, else $GFS_KEY_FILE (the Python one-file switch's variable); none: requests go unsigned. */
   readonly keyFile: string | undefined;
+  /** --tls_ca (else $GFS_TLS_CA, the Python switch's variable) with --tls_cert/--tls_key; none: plain TCP. */
+  readonly tls: ClientTlsFiles | undefined;
   /** --timeout in ms; none: the library's default. */
   readonly timeoutMs: number | undefined;
 }
@@ -42,7 +48,13 @@ export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSet
   const concurrency = flags.concurrency === undefined ? undefined : concurrencyCheck('--concurrency', flags.concurrency);
   const keyFile = flags.key_file ?? (env.GFS_KEY_FILE || undefined);
   const timeoutMs = flags.timeout === undefined ? undefined : timeoutCheck('--timeout', flags.timeout) * 1000;
-  return { master, chunkSize, concurrency, keyFile, timeoutMs };
+  const caFile = flags.tls_ca ?? (env.GFS_TLS_CA || undefined);
+  const certFile = flags.tls_cert ?? (env.GFS_TLS_CERT || undefined);
+  const tlsKeyFile = flags.tls_key ?? (env.GFS_TLS_KEY || undefined);
+  if (caFile === undefined && (certFile !== undefined || tlsKeyFile !== undefined)) throw new ConfigError('--tls_cert and --tls_key need --tls_ca');
+  if ((certFile === undefined) !== (tlsKeyFile === undefined)) throw new ConfigError('--tls_cert and --tls_key go together');
+  const tls = caFile === undefined ? undefined : { caFile, certFile, keyFile: tlsKeyFile };
+  return { master, chunkSize, concurrency, keyFile, tls, timeoutMs };
 }
 
 function checked(name: string, value: string): string {

@@ -50,7 +50,9 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
   if (cred && security?.clientKeysDir && !new ClientKeys(security.clientKeysDir).get(cred.id)?.some((k) => k.equals(cred.key))) {
     log.warn({ client_id: cred.id, client_keys_dir: security.clientKeysDir }, 'the console key is not in this master\'s client_keys_dir: its signed requests will be refused');
   }
-  const client = new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), keyFile, log });
+  // Under TLS the console is a client with the CA only: the master's certificate would make it a member.
+  const tls = config.tls && { caFile: config.tls.credentials.paths.caFile };
+  const client = new GfsClient({ master: o.masterAddress, chunkSize: Math.floor(config.consoleChunkMb * MIB), keyFile, tls, log });
   return clientIO(client, { clientAuth: security?.clientAuth ?? 'off', signsAs: cred?.id ?? null });
 }
 
@@ -80,8 +82,9 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   // Under "key" the page's own files stay open (they hold no state); what they fetch does not.
   const guard = guards(sameOriginProof, security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, (p) => !isStateRoute(p)) : null);
   try {
-    const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, onResponse: (route, status, seconds) => o.metrics.http(route, status, seconds) });
-    log.info({ http_port: http.port, url: `http://${host}:${http.port}/` }, 'http listening');
+    const tls = config.tls?.mode === 'all' ? config.tls.credentials : undefined;
+    const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, tls, onResponse: (route, status, seconds) => o.metrics.http(route, status, seconds) });
+    log.info({ http_port: http.port, url: `${tls ? 'https' : 'http'}://${host}:${http.port}/` }, 'http listening');
     return {
       port: http.port,
       async close() {

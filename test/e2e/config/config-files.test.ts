@@ -13,7 +13,7 @@ t.test('an unknown section or key stops both servers at start-up, naming it', as
     ['[chunk_server]\nheartbeat_intervall = 5\n', 'unknown key heartbeat_intervall in [chunk_server]'],
     ['[master]\nreplication = 2\n', 'unknown key replication in [master]'],
     ['stray = 1\n', 'unknown top-level key stray'],
-    ['[security]\ntls_cert = "c.pem"\n', '[security] tls_cert: TLS is not built in'],
+    ['[security]\ntls_cert = "c.pem"\n', '[security] tls_cert: renamed: tls_cert_file'],
     ['[master]\nconnect_timeout_s = 2\n', '[master] connect_timeout_s: removed: the master never used it'],
     ['[master]\npeer_timeout_s = 30\n', '[master] peer_timeout_s: removed: the master never used it'],
   ];

@@ -10,9 +10,12 @@ import { charge } from '../../../src/storage/index.js';
 import { spawnChunk } from '../../support/cluster.js';
 import { fileMetadata, waitForServers } from '../../support/cluster-probes.js';
 import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { certFiles, makeCerts, tlsToml } from '../../support/certs.js';
+import { Client, type Reply } from '../../support/frames.js';
 import { spawnMaster } from '../../support/processes.js';
 import { runPython } from '../../support/python.js';
 import { tempDir } from '../../support/temp.js';
+import { waitUntil } from '../../support/waits.js';
 
 const CHUNK = 300_000;
 // Heartbeats every second: short enough for a fast start, and a server is dropped only
@@ -49,9 +52,11 @@ async function txEvents(dir: string, transactionId: string): Promise<string[]> {
     .map((l) => (l.reason ? `${l.msg}:${l.reason}` : String(l.msg)));
 }
 
-t.test('upload, download, two-phase append with rollback, and a replicate_chunk chain from Python through a real cluster', (t) => playFlows(t, false));
+t.test('upload, download, two-phase append with rollback, and a replicate_chunk chain from Python through a real cluster', (t) => playFlows(t, 'plain'));
 
-t.test('the same flows through a cluster with client_auth = "writes", the client signing through the one-file switch', (t) => playFlows(t, true));
+t.test('the same flows through a cluster with client_auth = "writes", the client signing through the one-file switch', (t) => playFlows(t, 'auth'));
+
+t.test('the same flows through a cluster with tls = "all", the client speaking TLS through the one-file switch', (t) => playFlows(t, 'tls'));
 
 /** Key files for a secured cluster in `base`: its [security] section and the client's environment. */
 async function secure(base: string): Promise<{ toml: string; env: Record<string, string> }> {
@@ -64,11 +69,30 @@ async function secure(base: string): Promise<{ toml: string; env: Record<string,
   };
 }
 
-async function playFlows(t: Test, secured: boolean): Promise<void> {
+/**
+ * Certificates for a cluster under tls = "all": the master's, one the chunk servers share,
+ * and the flows' own, a member's (its filler is a replica store, for members only).
+ */
+async function tlsFiles(base: string): Promise<{ master: string; chunk: string; env: Record<string, string> }> {
+  const dir = join(base, 'certs');
+  const names = ['master', 'chunk', 'flows'];
+  await makeCerts(dir, names);
+  const flows = certFiles(dir, 'flows');
+  return {
+    master: tlsToml('all', certFiles(dir, 'master'), names),
+    chunk: tlsToml('all', certFiles(dir, 'chunk'), names),
+    env: { GFS_TLS_CA: flows.ca, GFS_TLS_CERT: flows.cert, GFS_TLS_KEY: flows.key },
+  };
+}
+
+async function playFlows(t: Test, mode: 'plain' | 'auth' | 'tls'): Promise<void> {
   const base = await tempDir(t);
+  const secured = mode === 'auth';
   const security = secured ? await secure(base) : { toml: '', env: {} };
-  const master = await spawnMaster(t, ['--config', await writeToml(base, 'm.toml', masterToml({ beatS: BEAT_S }) + security.toml), '--port', '0', '--metadata', 'meta.json'], base);
-  const config = await writeToml(base, 'c.toml', chunkToml({ beatS: BEAT_S }) + security.toml);
+  const tls = mode === 'tls' ? await tlsFiles(base) : { master: '', chunk: '', env: {} };
+  const env = { ...security.env, ...tls.env };
+  const master = await spawnMaster(t, ['--config', await writeToml(base, 'm.toml', masterToml({ beatS: BEAT_S }) + security.toml + tls.master), '--port', '0', '--metadata', 'meta.json'], base);
+  const config = await writeToml(base, 'c.toml', chunkToml({ beatS: BEAT_S }) + security.toml + tls.chunk);
   // The client sits at (0, 0): `near` is its first choice and has room for three chunks
   // only, so the client falls back to `mid`; every server has its own data directory.
   const specs = [
@@ -83,14 +107,25 @@ async function playFlows(t: Test, secured: boolean): Promise<void> {
     const i = servers.findIndex((s) => s.address === address);
     return [dirs[i]!, specs[i]!.id];
   };
-  await waitForServers(master.port, servers.map((s) => s.address));
+  if (mode === 'tls') await waitUntil('the servers register over TLS', () => servers.every((s) => master.stdout().includes(`"address":"${s.address}"`)));
+  else await waitForServers(master.port, servers.map((s) => s.address));
+  // Under tls = "all" the test's own look at the master goes over TLS too.
+  const metadataOf = async (path: string): Promise<Reply | null> => {
+    if (mode !== 'tls') return fileMetadata(master.port, path);
+    const c = await Client.connectTls(master.port, { ca: await readFile(env.GFS_TLS_CA!) }, t);
+    c.send({ command: 'get_file_metadata', file_path: path });
+    const r = await c.next();
+    c.socket.destroy();
+    return (r?.metadata as Reply | undefined) ?? null;
+  };
 
-  const run = await runPython('test/support/python/gfs_flows.py', [String(master.port)], 60_000, security.env);
+  const run = await runPython('test/support/python/gfs_flows.py', [String(master.port)], 60_000, env);
   t.equal(run.code, 0, 'the flows pass', { stderr: run.stderr.slice(-4000) });
   if (run.code !== 0) return;
   const out = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, any>;
   const { upload, append, chain } = out;
   if (secured) t.notMatch(master.stdout() + servers.map((s) => s.stdout()).join(''), /request refused: authentication/, 'nothing was refused');
+  if (mode === 'tls') t.notMatch(master.stdout() + servers.map((s) => s.stdout()).join(''), /request refused|plain TCP refused|TLS peer refused|TLS handshake failed/, 'all of it over TLS, nothing refused');
 
   t.test('upload with fallback on insufficient_space, download byte-exact', async (t) => {
     t.same(upload.primaries, [near, near, near, mid, mid], 'near takes three chunks, then mid');
@@ -132,7 +167,7 @@ async function playFlows(t: Test, secured: boolean): Promise<void> {
     const b = await readFile(join(dirOf(far)[0], 'data', 'far', append.chunk_id));
     t.ok(a.equals(b), 'both copies hold the same bytes');
 
-    const meta = await fileMetadata(master.port, '/flows/gfs.bin');
+    const meta = await metadataOf('/flows/gfs.bin');
     t.equal(meta?.chunk_offsets[append.chunk_id], CHUNK, 'the master took the new offset');
     t.equal(meta?.last_chunk_id, append.chunk_id);
     t.equal(meta?.last_chunk_offset, CHUNK);
@@ -147,7 +182,7 @@ async function playFlows(t: Test, secured: boolean): Promise<void> {
     t.same(chain.broken_chain.slice(0, 2), [near, mid]);
     for (const s of [near, mid]) t.equal(await sizeOn(...dirOf(s), chain.broken), 20_000, `${dirOf(s)[1]} stored before the dead link`);
     t.equal(await sizeOn(...dirOf(far), chain.broken), null, 'far was not in the broken chain');
-    const files = await fileMetadata(master.port, '/flows/chain.bin');
+    const files = await metadataOf('/flows/chain.bin');
     t.equal(files, null, 'replicate_chunk reports nothing to the master');
   });
 }
