@@ -25,7 +25,9 @@ export const sameOriginProof: Guard = (req) => {
     throw new HttpError(403, 'cross_origin', `a ${site} request cannot change anything here; use the console's own page or send ${PROOF_HEADER}: 1 from a script`);
   }
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+  // The scheme is the one this request came in on: an HTTPS console's own page sends https://.
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (origin !== undefined && origin !== `${scheme}://${req.headers.host ?? ''}`) {
     throw new HttpError(403, 'cross_origin', `a request from ${origin} cannot change anything here; use the console's own page`);
   }
   if (req.headers[PROOF_HEADER] !== '1') {

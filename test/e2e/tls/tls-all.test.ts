@@ -48,7 +48,7 @@ t.test('every port speaks TLS only', async (t) => {
     await writeFile(local, data);
     const put = await runGfs(['--master', master.address, '--tls_ca', ca, '--chunk_size', '100000', 'put', local, '/d.bin'], { cwd: dir });
     t.equal(put.code, 0, put.stderr);
-    const ls = await runGfs(['--master', master.address, 'ls', '/'], { cwd: dir, env: { GFS_TLS_CA: ca } });
+    const ls = await runGfs(['--master', master.address, 'ls', '-l', '/'], { cwd: dir, env: { GFS_TLS_CA: ca } });
     t.match(ls.stdout.toString(), /\t3\t\/d\.bin/);
     const got = await runGfs(['--master', master.address, '--tls_ca', ca, 'get', '/d.bin', '-'], { cwd: dir });
     t.ok(got.stdout.equals(data), 'the bytes come back');

@@ -45,7 +45,7 @@ t.test('members speak mutual TLS; strangers are refused', async (t) => {
     await (await import('node:fs/promises')).writeFile(file, 'hello over members TLS\n');
     const put = await runGfs(['--master', master.address, 'put', file, '/hello.txt'], { cwd: dir });
     t.equal(put.code, 0, put.stderr);
-    const ls = await runGfs(['--master', master.address, 'ls', '/'], { cwd: dir });
+    const ls = await runGfs(['--master', master.address, 'ls', '-l', '/'], { cwd: dir });
     t.match(ls.stdout.toString(), /\t1\t\/hello\.txt/);
     const got = await runGfs(['--master', master.address, 'get', '/hello.txt', '-'], { cwd: dir });
     t.equal(got.stdout.toString(), 'hello over members TLS\n');

@@ -57,6 +57,7 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
     client_heartbeat: 'write', get_chunk_servers: 'read', get_file_metadata: 'read', get_chunk_locations: 'read', list_files: 'read', add_file: 'write',
     update_chunk_offset: 'write', get_graph_data: 'read', delete_file: 'write', decommission_server: 'write', cluster_status: 'read',
     rename_file: 'write',
+    forget_server: 'write',
     report_corrupt_chunk: 'write',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');

@@ -282,11 +282,11 @@ t.test('forget_server: refused while the server beats or when unknown; a dead on
 
 t.test('update_chunk_offset never moves an end back: an earlier append\'s news arriving late changes nothing', async (t) => {
   const { ctx, call } = await master(t, 1);
-  await call({ command: 'add_file', file_path: 'f', total_size: 0, chunk_ids: ['c1'] });
+  await call({ command: 'add_file', file_path: '/f', total_size: 0, chunk_ids: ['c1'] });
   // Two producers appended 4 then 4 more bytes; their updates arrive in the other order.
-  await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 8 });
-  t.same(await call({ command: 'update_chunk_offset', file_path: 'f', chunk_id: 'c1', offset: 4, version: 2, chunk_locations: ['a:1'] }), { status: 'ok' });
-  const meta = (await call({ command: 'get_file_metadata', file_path: 'f' })).metadata;
+  await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 8 });
+  t.same(await call({ command: 'update_chunk_offset', file_path: '/f', chunk_id: 'c1', offset: 4, version: 2, chunk_locations: ['a:1'] }), { status: 'ok' });
+  const meta = (await call({ command: 'get_file_metadata', file_path: '/f' })).metadata;
   t.same([meta.chunk_offsets.c1, meta.last_chunk_offset, meta.total_size], [8, 8, 8], 'readers still see the later record');
   t.equal(ctx.map.replicas('c1')?.get('a:1'), undefined, 'the late news names no holder');
 });
