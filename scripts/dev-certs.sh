@@ -20,7 +20,7 @@ mkdir -p "$dir"
 umask 077
 if [ ! -f "$dir/ca.pem" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-    -keyout "$dir/ca.key" -out "$dir/ca.pem" -subj "/CN=gfs development CA $(date +%s)" 2>/dev/null
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" -subj "/CN=gfs development CA $(date +%s) $(openssl rand -hex 4)" 2>/dev/null
 fi
 for name in "$@"; do
   ext=$(mktemp)

@@ -35,3 +35,12 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     return false;
   }
 }
+
+/**
+ * Whether a child's output shows `re` within the deadline. A child's log line and its reply
+ * travel separately (the reply on the socket, the line through a pipe), so a test that asserts
+ * a line right after a reply must wait for it, not read once.
+ */
+export function logged(output: () => string, re: RegExp, timeoutMs = DEADLINE_MS): Promise<boolean> {
+  return eventually(() => re.test(output()), timeoutMs, 20);
+}

@@ -15,7 +15,7 @@ import { call } from '../../support/frames.js';
 import { http } from '../../support/http.js';
 import { runMaster, spawnMaster, type ChildServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
-import { waitFor } from '../../support/waits.js';
+import { waitFor, logged } from '../../support/waits.js';
 
 const q = (p: string): string => encodeURIComponent(p);
 const key = (): string => `${randomBytes(32).toString('hex')}\n`;
@@ -82,7 +82,7 @@ t.test('the console signs its requests with [master] console_key_file under clie
   // A key the servers do not know: the servers' refusal, in their words.
   master = await startMaster('stranger.key');
   await bothLive();
-  t.match(master.stdout(), /the console key is not in this master's client_keys_dir/, 'the master warns at start-up');
+  t.ok(await logged(() => master.stdout(), /the console key is not in this master's client_keys_dir/), 'the master warns at start-up');
   const unknown = await http(web, 'PUT', `/api/file?path=${q('/stranger')}`, data);
   t.equal(unknown.status, 403);
   t.match(unknown.json(), { error: 'auth_refused', message: /auth_failed: unknown_key.*signed as client "stranger"/ });
