@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { HttpError, type Guard } from './http-server.js';
 
@@ -34,6 +35,28 @@ export const sameOriginProof: Guard = (req) => {
     throw new HttpError(403, 'proof_required', `requests that change something must carry the header ${PROOF_HEADER}: 1 (the console's page sends it)`);
   }
 };
+
+/** The host part of a Host header: `[::1]:80` → `::1`, `Name.example:80` → `name.example`. */
+function hostName(header: string): string {
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(header);
+  if (bracketed) return bracketed[1]!.toLowerCase();
+  return header.replace(/:\d*$/, '').replace(/\.$/, '').toLowerCase();
+}
+
+/**
+ * Refuses with 403 a request whose Host is a name this server was not told it has. A page on
+ * another site can point its own name at this address (DNS rebinding); the browser then calls
+ * it same-origin and the other guards pass, but the Host it sends is still the page's name.
+ * IP literals and localhost are always this server's; other names come from `[master] console_hosts`.
+ */
+export function knownHost(names: readonly string[]): Guard {
+  const known = new Set(['localhost', ...names.map((n) => n.toLowerCase())]);
+  return (req) => {
+    const name = hostName(req.headers.host ?? '');
+    if (isIP(name) !== 0 || known.has(name) || name.endsWith('.localhost')) return;
+    throw new HttpError(403, 'host_not_allowed', `this console does not answer to the name ${JSON.stringify(name)}; add it to [master] console_hosts if it is this master's`);
+  };
+}
 
 // What the read token signs: a purpose of its own, so it proves nothing on the TCP side.
 const READ_TOKEN_PURPOSE = 'gfs http read v1';

@@ -2,7 +2,7 @@
 // the chunk servers too).
 import { resolve } from 'node:path';
 import { loadClientCredential } from '../../auth/client.js';
-import { bool, ConfigError, count, httpPort, listenPort, logLevel, messageMib, numberCheck, seconds, secondsOrZero, text, weight, type Check } from '../checks.js';
+import { bool, ConfigError, count, httpPort, listenPort, logLevel, messageMib, nameList, numberCheck, seconds, secondsOrZero, text, weight, type Check } from '../checks.js';
 import { row, type Rows } from '../schema.js';
 import { CHUNK_SERVER_KEYS, LOG_LEVEL_HELP } from './chunk-server.js';
 
@@ -162,6 +162,17 @@ export const MASTER_KEYS = {
       'polls /api/state instead (docs/security.md, "The HTTP side").',
     ],
     summary: 'open `/api/events` streams at most; past it 503 (see "The HTTP side")',
+  }),
+  consoleHosts: row<string[]>({
+    section: 'master', key: 'console_hosts', default: [], check: nameList,
+    doc: [
+      'Host names the HTTP side answers to besides IP addresses, localhost, the machine\'s',
+      'name and http_host; a request naming another Host gets 403 host_not_allowed, so a',
+      'page that rebinds its own name to this address (DNS rebinding) reaches nothing.',
+    ],
+    summary: 'extra host names the console answers to (DNS rebinding guard; see "The HTTP side")',
+    shown: '`[]`: addresses, localhost and this machine\'s name',
+    example: '["gfs.example.org"]',
   }),
   consoleKeyFile: row<string | null>({
     section: 'master', key: 'console_key_file', default: null, check: consoleKey,

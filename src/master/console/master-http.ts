@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { MasterConfig } from '../../config/master.js';
@@ -11,7 +12,7 @@ import { StateEvents } from './events.js';
 import { listenHttp, type HttpSide } from '../../http/http-server.js';
 import type { MasterMetrics } from './master-metrics.js';
 import { metricsRoutes } from '../../http/metrics-routes.js';
-import { guards, readKeyGuard, sameOriginProof } from '../../http/guards.js';
+import { guards, knownHost, readKeyGuard, sameOriginProof } from '../../http/guards.js';
 import { staticRoutes } from '../../http/static-files.js';
 
 const MIB = 1024 * 1024;
@@ -80,7 +81,8 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   const host = config.httpHost ?? config.host;
   const security = config.security;
   // Under "key" the page's own files stay open (they hold no state); what they fetch does not.
-  const guard = guards(sameOriginProof, security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, (p) => !isStateRoute(p)) : null);
+  const hosts = [hostname(), ...(host ? [host] : []), ...config.consoleHosts];
+  const guard = guards(knownHost(hosts), sameOriginProof, security?.httpRead === 'key' ? readKeyGuard(security.clusterKeys, (p) => !isStateRoute(p)) : null);
   try {
     const tls = config.tls?.mode === 'all' ? config.tls.credentials : undefined;
     const http = await listenHttp({ host, port: config.httpPort, routes, log, guard, tls, onResponse: (route, status, seconds) => o.metrics.http(route, status, seconds) });

@@ -53,3 +53,20 @@ t.test('cross-site and proof-less changes get 403 and change nothing; the page\'
   t.equal(await size(), 'original more!'.length);
   t.equal((await http(web, 'DELETE', `/api/file?path=${q('/victim')}`, undefined, { headers: own })).status, 200, 'the page deletes');
 });
+
+t.test('a page that rebinds its own name to the console (DNS rebinding) reaches nothing', async (t) => {
+  const dir = await tempDir(t, 'console-rebind-');
+  const web = await freePort();
+  const config = await writeToml(dir, 'm.toml', masterToml({ extra: 'console_hosts = ["gfs.example.org"]\n' }));
+  await spawnMaster(t, ['--config', config, '--port', '0', '--metadata', 'meta.json', '--http_port', String(web)], dir);
+  // What the rebinding page's browser sends: its own name as Host and Origin, the proof it may add as same-origin.
+  const rebound = { host: `evil.example:${web}`, origin: `http://evil.example:${web}`, 'sec-fetch-site': 'same-origin' };
+  for (const [method, path] of [['GET', '/api/state'], ['POST', `/api/file/append?path=${q('/x')}`], ['GET', '/']] as const) {
+    const r = await http(web, method, path, method === 'POST' ? 'evil bytes' : undefined, { headers: rebound, proof: true });
+    t.equal(r.status, 403, `${method} ${path} under a foreign name: 403`);
+    t.match(r.json(), { error: 'host_not_allowed', message: /console_hosts/ });
+  }
+  for (const host of [`127.0.0.1:${web}`, `localhost:${web}`, `[::1]:${web}`, `GFS.example.org:${web}`]) {
+    t.equal((await http(web, 'GET', '/api/state', undefined, { headers: { host } })).status, 200, `${host} is this console`);
+  }
+});
