@@ -27,7 +27,8 @@ t.test(`${CLIENTS} clients each storing 64 MiB at once: peak RSS stays under ${B
   const data = bytes(CHUNK, 11);
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => Client.connect(server.port, t)));
   const replies = await Promise.all(clients.map((c, i) => c.call({ command: 'store_chunk', chunk_id: `m${i}`, file_path: '/m', data })));
-  t.ok(replies.every((r, i) => r.status === 'ok' && r.chunk_id === `m${i}`), 'every store succeeded');
+  // The refusals themselves, if any: under heavy load a deadline, not the memory bound, is the usual cause.
+  t.same(replies.filter((r, i) => !(r.status === 'ok' && r.chunk_id === `m${i}`)).map((r) => r.message), [], 'every store succeeded');
   const peak = await peakRss(server.proc.pid!);
   const bound = BASE_MARGIN + CLIENTS * PER_UPLOAD;
   t.ok(peak < bound, `peak RSS ${(peak / MIB).toFixed(0)} MiB < ${(bound / MIB).toFixed(0)} MiB (the chunks alone are ${(CLIENTS * CHUNK) / MIB} MiB)`);
