@@ -11,7 +11,7 @@ import type { ChunkView, ServerState, ServerView } from './replica-policy.js';
 
 /** Work for one chunk server, carried by the reply to its heartbeat. */
 export type Instruction =
-  | { op: 'delete'; chunk_id: string; length: number; digest?: string }
+  | { op: 'delete'; chunk_id: string; length: number; digest?: string; age_ms?: number }
   | { op: 'copy'; chunk_id: string; target: string; version: number; length: number };
 
 export interface RepairSchedulerOptions {
@@ -42,7 +42,8 @@ const MAX_INSTRUCTIONS_PER_BEAT = 1000;
  * deletes asked for are remembered until a report shows them done, or until they time out.
  */
 export class RepairScheduler {
-  private readonly outbox = new Map<string, Instruction[]>();
+  /** Instructions waiting for each server's next heartbeat, with when they were decided. */
+  private readonly outbox = new Map<string, Array<{ op: Instruction; at: number }>>();
   private readonly copies: PendingCopies;
   private readonly deletes: PendingDeletes;
   private readonly orphanSince = new Map<string, number>();
@@ -165,14 +166,32 @@ export class RepairScheduler {
   take(address: string): Instruction[] {
     const queued = this.outbox.get(address);
     if (!queued || queued.length === 0) return [];
-    const out = queued.splice(0, MAX_INSTRUCTIONS_PER_BEAT);
-    return out;
+    const now = this.now();
+    // A delete says how old its judgement is: the server keeps a copy stored since (see stored()).
+    return queued.splice(0, MAX_INSTRUCTIONS_PER_BEAT).map(({ op, at }) => (op.op === 'delete' ? { ...op, age_ms: Math.max(0, now - at) } : op));
   }
 
   /** A report shows the server holding the chunk (a copy landed) or not holding it (a delete done). */
   observed(address: string, chunkId: string, holds: boolean): void {
     if (holds) this.copies.done(chunkId, address);
     else this.deletes.done(chunkId, address);
+  }
+
+  /**
+   * A server reports a copy it just stored or changed. Garbage stored again (the same bytes put
+   * again after their file was deleted: chunk ids are content hashes) is a new upload in
+   * flight: its grace starts over and deletes judged on the old copy are not sent.
+   */
+  stored(address: string, chunkId: string): void {
+    if (this.opts.ns.isReferenced(chunkId) || !this.orphanSince.has(chunkId)) return;
+    this.orphanSince.set(chunkId, this.now());
+    const queued = this.outbox.get(address);
+    if (!queued) return;
+    const kept = queued.filter(({ op }) => !(op.op === 'delete' && op.chunk_id === chunkId));
+    if (kept.length !== queued.length) {
+      this.outbox.set(address, kept);
+      this.deletes.done(chunkId, address);
+    }
   }
 
   copyFailed(chunkId: string, target: string): void {
@@ -306,6 +325,6 @@ export class RepairScheduler {
   private queue(address: string, op: Instruction): void {
     let q = this.outbox.get(address);
     if (!q) this.outbox.set(address, (q = []));
-    q.push(op);
+    q.push({ op, at: this.now() });
   }
 }

@@ -4,19 +4,22 @@ import { isSafeId } from '../../safe-name.js';
 import type { Rpc } from '../../net/rpc.js';
 
 type Instruction =
-  | { op: 'delete'; chunk_id: string; length: number | null; digest: string | null }
+  | { op: 'delete'; chunk_id: string; length: number | null; digest: string | null; decidedBy: number }
   | { op: 'copy'; chunk_id: string; target: string; version: number };
 
 const ADDRESS = /^.+:\d{1,5}$/;
 
 /** An instruction from a heartbeat reply, or null for one this server does not understand (logged). */
-function parse(v: unknown): Instruction | null {
+function parse(v: unknown, sentAt: number): Instruction | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
   if (typeof o.chunk_id !== 'string' || !isSafeId(o.chunk_id)) return null;
   if (o.op === 'delete') {
     const length = typeof o.length === 'number' && Number.isSafeInteger(o.length) ? o.length : null;
-    return { op: 'delete', chunk_id: o.chunk_id, length, digest: typeof o.digest === 'string' ? o.digest : null };
+    // The master says how long ago it decided (age_ms); the beat that brought it left at sentAt,
+    // so the decision was made no later than sentAt - age on this server's clock, whatever the clocks' offset.
+    const age = typeof o.age_ms === 'number' && Number.isFinite(o.age_ms) && o.age_ms > 0 ? o.age_ms : 0;
+    return { op: 'delete', chunk_id: o.chunk_id, length, digest: typeof o.digest === 'string' ? o.digest : null, decidedBy: sentAt - age };
   }
   if (o.op === 'copy' && typeof o.target === 'string' && ADDRESS.test(o.target)) {
     const version = typeof o.version === 'number' && Number.isSafeInteger(o.version) && o.version > 0 ? o.version : 0;
@@ -49,12 +52,22 @@ export class InstructionRunner {
   private failed: { chunk_id: string; target: string }[] = [];
   private stopped = false;
 
-  constructor(private readonly opts: InstructionRunnerOptions) {}
+  /** When each chunk last changed here (stored, appended, copied in), for deletes judged before it. */
+  private readonly changedAt = new Map<string, number>();
+  private readonly unsubscribe: () => void;
 
-  accept(list: unknown): void {
+  constructor(private readonly opts: InstructionRunnerOptions) {
+    this.unsubscribe = opts.store.onChange((c) => {
+      if ('deleted' in c) this.changedAt.delete(c.chunk_id);
+      else this.changedAt.set(c.chunk_id, Date.now());
+    });
+  }
+
+  /** Instructions of a heartbeat's reply; `sentAt`: when that heartbeat left (this server's clock). */
+  accept(list: unknown, sentAt = Date.now()): void {
     if (!Array.isArray(list)) return;
     for (const v of list) {
-      const ins = parse(v);
+      const ins = parse(v, sentAt);
       if (!ins) {
         this.opts.log.warn({ instruction: v }, 'ignored an instruction this server does not understand');
         continue;
@@ -80,6 +93,7 @@ export class InstructionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe();
     this.queue.length = 0;
     if (this.running > 0) await this.idle;
   }
@@ -113,7 +127,11 @@ export class InstructionRunner {
     const existed = await store.deleteUnless(ins.chunk_id, (now) => {
       const differs = (ins.length !== null && now.length !== ins.length) || (ins.digest !== null && now.digest !== ins.digest);
       if (differs) log.info({ chunk_id: ins.chunk_id, length: now.length, judged_length: ins.length }, 'kept a copy the master judged before it changed');
-      return differs;
+      // Same bytes stored again after the master judged the old copy garbage (a file deleted,
+      // then put again): the new copy is not the one judged, and the master judges again.
+      const restored = (this.changedAt.get(ins.chunk_id) ?? -Infinity) >= ins.decidedBy;
+      if (restored && !differs) log.info({ chunk_id: ins.chunk_id }, 'kept a copy stored after the master judged it');
+      return differs || restored;
     });
     if (existed !== null) log.info({ chunk_id: ins.chunk_id, existed }, 'deleted chunk on the master\'s instruction');
   }

@@ -65,6 +65,8 @@ export class MasterLink {
     if (registered) this.reporter.wantFull();
     const failed = this.runner.takeFailed();
     const beat = this.reporter.next({ failed_copies: failed });
+    // Before the beat leaves: a delete the reply carries was decided no later than this, less its age.
+    const sentAt = Date.now();
     return {
       fields: beat.fields,
       settle: (taken, reply) => {
@@ -74,7 +76,7 @@ export class MasterLink {
           this.reporter.wantFull();
           this.client.nudge();
         }
-        this.runner.accept(reply?.instructions);
+        this.runner.accept(reply?.instructions, sentAt);
       },
     };
   }

@@ -74,7 +74,10 @@ async function heartbeat(req: RequestOf<'heartbeat', typeof request>, ctx: Maste
   }
   if (req.chunk_changes.length > 0) {
     map.changes(req.address, req.chunk_changes, now);
-    for (const c of req.chunk_changes) repairer.observed(req.address, c.chunk_id, !('deleted' in c));
+    for (const c of req.chunk_changes) {
+      repairer.observed(req.address, c.chunk_id, !('deleted' in c));
+      if (!('deleted' in c)) repairer.stored(req.address, c.chunk_id);
+    }
   } else if (map.reports(req.address)) {
     map.changes(req.address, [], now);
   }

@@ -64,6 +64,22 @@ t.test('garbage, delete_file and decommission', async (t) => {
     t.pass('freed');
   });
 
+  t.test('a file deleted and its bytes put again at once: the new copy is not collected with the old', async (t) => {
+    // Chunk ids of whole-chunk puts are content hashes: the same bytes put again reuse the id
+    // the master has just judged garbage.
+    const data = bytes(120_000, 80);
+    t.match(await call(s2.port, { command: 'store_chunk', chunk_id: 'again', file_path: '/again', chunk_index: 0, data }), { status: 'ok' });
+    await waitAtFactor(h.master.port, '/again', new Map([['again', data]]), 3);
+    t.same(await call(h.master.port, { command: 'delete_file', file_path: '/again' }), { status: 'ok' });
+    // The put again: its store lands now, its record only when the upload ends.
+    t.match(await call(s2.port, { command: 'store_chunk', chunk_id: 'again', data, replica_servers: true }), { status: 'ok' });
+    // An upload of several chunks takes a few beats before it records the file.
+    await new Promise((r) => setTimeout(r, 6 * 300));
+    t.ok((await bytesOn(s2.address, 'again'))?.equals(data), 'the copy stored again is still there');
+    t.same(await call(h.master.port, { command: 'update_file_metadata', file_path: '/again', chunk_id: 'again', chunk_locations: [s2.address], chunk_size: data.length }), { status: 'ok' });
+    await waitAtFactor(h.master.port, '/again', new Map([['again', data]]), 3);
+  });
+
   t.test('decommission_server: everything it holds is copied first; stopped, nothing is under-replicated', async (t) => {
     const chunks = new Map<string, Buffer>();
     for (let i = 0; i < 4; i++) {

@@ -116,7 +116,7 @@ t.test('files: add, record, locate, list, offsets, delete', async (t) => {
   t.same(await call({ command: 'delete_file', file_path: '/f' }), { status: 'error', message: MSG.fileNotFound });
   t.same(await call({ command: 'list_files' }), { status: 'ok', files: [] });
   await ctx.repairer.pass();
-  t.same((await call({ command: 'heartbeat', address: 'a:1' })).instructions, [{ op: 'delete', chunk_id: 'c1', length: 12 }], 'the deleted file\'s chunk is garbage at once');
+  t.same((await call({ command: 'heartbeat', address: 'a:1' })).instructions, [{ op: 'delete', chunk_id: 'c1', length: 12, age_ms: 0 }], 'the deleted file\'s chunk is garbage at once');
 });
 
 t.test('copies instructed through heartbeats; a failed copy is instructed again', async (t) => {
