@@ -21,6 +21,7 @@ import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } fro
 import { inspectFile, listFolder, listServers, type FileStat, type Listing, type ServerEntry } from './views.js';
 import { baseName, folderOf, folderProblem, joinPath, pathProblem } from '../paths.js';
 import { checksum, usage, type Checksum, type Usage } from './tree.js';
+import { getFolder, putFolder, removeFolder, type FolderResult } from './folders.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { AppendResult } from './append.js';
@@ -28,6 +29,7 @@ export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './vie
 export type { Checksum, Usage } from './tree.js';
 export type { CacheStats } from './chunk-cache.js';
 export type { PutResult } from './put.js';
+export type { FolderResult, FolderFileResult } from './folders.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -222,6 +224,37 @@ export class GfsClient {
   async remove(remote: string): Promise<void> {
     this.checkRemote(remote);
     return this.masterApi.deleteFile(remote);
+  }
+
+  private folderArg(folder: string): string {
+    const f = folderOf(folder);
+    if (f === null) throw new GfsError('bad_input', `invalid folder ${JSON.stringify(folder)}: ${folderProblem(folder)} (paths are absolute, like /folder/name)`);
+    return f;
+  }
+
+  /**
+   * Removes every file under `folder` at any depth (a folder that is itself a file: that
+   * file). The root is refused unless `force`: one slip would empty the cluster. Each file's
+   * outcome is in the result; file_not_found when the folder holds nothing.
+   */
+  async removeFolder(folder: string, opts: { force?: boolean } = {}): Promise<FolderResult> {
+    const f = this.folderArg(folder);
+    if (f === '/' && !opts.force) throw new GfsError('bad_input', 'refusing to remove every file in the cluster (the folder is /); force it to');
+    const r = await removeFolder(this, f);
+    if (r.files.length === 0) throw new GfsError('file_not_found', `no file under ${f}`);
+    return r;
+  }
+
+  /** Uploads every file below `localDir` to the same relative path under `remoteFolder`; each file's outcome is in the result. */
+  async putFolder(localDir: string, remoteFolder: string, opts: Omit<PutOptions, 'onProgress'> & TransferOptions = {}): Promise<FolderResult> {
+    return putFolder(this, localDir, this.folderArg(remoteFolder), { overwrite: opts.overwrite ?? false, minCopies: opts.minCopies, onProgress: opts.onProgress });
+  }
+
+  /** Downloads every file under `remoteFolder` to the same relative path below `localDir`; file_not_found when it holds nothing. */
+  async getFolder(remoteFolder: string, localDir: string, opts: TransferOptions = {}): Promise<FolderResult> {
+    const r = await getFolder(this, this.folderArg(remoteFolder), localDir, opts);
+    if (r.files.length === 0) throw new GfsError('file_not_found', `no file under ${this.folderArg(remoteFolder)}`);
+    return r;
   }
 
   /**

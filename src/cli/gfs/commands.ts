@@ -14,6 +14,7 @@ import { addCompletion } from './completion.js';
 import { addDu } from './du.js';
 import { addLs } from './ls.js';
 import { addMv } from './mv.js';
+import { folderOutcome } from './folders.js';
 
 export type { GlobalFlags, Runner } from './runner.js';
 
@@ -73,15 +74,20 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('put')
-    .description('upload a local file (or stdin) to REMOTE')
-    .argument('<local>', 'local file, or - for stdin')
-    .argument('<remote>', 'path in the cluster')
+    .description('upload a local file (or stdin) to REMOTE; with -r, every file below a local folder to the same paths under REMOTE')
+    .argument('<local>', 'local file, or - for stdin (a folder with -r)')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .option('-r, --recursive', 'LOCAL is a folder: its files go to REMOTE/<their path below LOCAL>; exit 1 if any failed')
     .option('-f, --force', 'replace REMOTE if it exists')
     .option('--min_copies <n>', `fail (exit 1, nothing kept) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`)
-    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string }) =>
+    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string; recursive?: boolean }) =>
       run(async (client, _flags, progress) => {
-        const source = local === STDIO ? process.stdin : local;
         const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
+        if (opts.recursive) {
+          const r = await transfer(progress(`put ${remote}`), (onProgress) => client.putFolder(local, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
+          return folderOutcome('put', remote, r, { remote, local });
+        }
+        const source = local === STDIO ? process.stdin : local;
         const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
         const warnings = copyWarnings(r);
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
@@ -91,15 +97,20 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('get')
-    .description('download REMOTE to a local file (written whole or not at all), or - for stdout')
-    .argument('<remote>', 'path in the cluster')
-    .argument('<local>', 'local file, or - for stdout')
-    .action((remote: string, local: string) =>
+    .description('download REMOTE to a local file (written whole or not at all), or - for stdout; with -r, every file under a remote folder')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .argument('<local>', 'local file, or - for stdout (a folder with -r, made if missing)')
+    .option('-r, --recursive', 'REMOTE is a folder: its files go to LOCAL/<their path below REMOTE>; exit 1 if any failed')
+    .action((remote: string, local: string, opts: { recursive?: boolean }) =>
       run(async (client, _flags, progress) => {
+        if (opts.recursive) {
+          const r = await transfer(progress(`get ${remote}`), (onProgress) => client.getFolder(remote, local, { onProgress }));
+          return folderOutcome('got', remote, r, { remote, local });
+        }
         const target = local === STDIO ? process.stdout : await intoDirectory(local, remote);
         const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { onProgress }));
         return { json: { remote, local, size } };
-      }, local === STDIO),
+      }, local === STDIO && !opts.recursive),
     );
 
   program
@@ -141,10 +152,13 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('rm')
-    .description('remove a file (the master deletes its chunks from the servers)')
-    .argument('<remote>', 'path in the cluster')
-    .action((remote: string) =>
+    .description('remove a file (the master deletes its chunks from the servers); with -r, every file under a folder')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .option('-r, --recursive', 'remove every file under the folder REMOTE, at any depth; exit 1 if any failed')
+    .option('-f, --force', 'with -r, allow the folder / (every file in the cluster)')
+    .action((remote: string, opts: { recursive?: boolean; force?: boolean }) =>
       run(async (client) => {
+        if (opts.recursive) return folderOutcome('removed', remote, await client.removeFolder(remote, { force: opts.force ?? false }), { removed: remote });
         await client.remove(remote);
         return { json: { removed: remote } };
       }),
