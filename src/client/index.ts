@@ -193,18 +193,22 @@ export class GfsClient {
   }
 
   /**
-   * Appends to `remote`, creating it when missing. Returns the bytes appended, where the first
-   * went, and on how many holders all of them are (`copies`; null when the append created the
-   * file with put).
+   * Appends to `remote`, creating it when missing (with put: `minCopies` then fails it as a
+   * put, keeping nothing). Returns the bytes appended, where the first went, the copies each
+   * chunk written reached and the fewest (`copies`). A chunk that reached fewer than
+   * `minCopies` holders stops the append with under_replicated; bytes appended before stay.
    */
-  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<AppendResult | { appended: number; offset: 0; copies: null }> {
+  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions & { minCopies?: number } = {}): Promise<AppendResult> {
     this.checkRemote(remote);
+    const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
+    if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     if (!(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
-      return { appended: (await this.put(source, remote, { onProgress: opts.onProgress })).size, offset: 0, copies: null };
+      const r = await this.put(source, remote, { onProgress: opts.onProgress, minCopies });
+      return { appended: r.size, offset: 0, copies: r.copies.length === 0 ? 0 : Math.min(...r.copies), chunks: r.copies.map((copies, index) => ({ index, copies })), factor: r.factor };
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
-    return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
+    return this.withReader(source, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
   }
 
   /** The folder's files with their sizes and (unless `recursive`) its folders; `/media` and `/media/` are the same folder. */

@@ -34,12 +34,13 @@ async function intoDirectory(local: string, remote: string): Promise<string> {
 }
 
 /** Chunks below the replication factor, one line each run of them, for stderr and --json. */
-function copyWarnings(r: PutResult): string[] {
-  if (r.factor === null) return [];
-  const factor = r.factor;
-  const short = r.copies.flatMap((n, i) => (n < factor ? [`chunk ${i} has ${n} of ${factor} copies`] : []));
-  return short.length === 0 ? [] : [`${short.length} of ${r.copies.length} chunks stored below the replication factor (${short.join(', ')}); the master adds copies when servers have room`];
+function copyWarnings(chunks: ReadonlyArray<{ index: number; copies: number }>, factor: number | null, verb: string): string[] {
+  if (factor === null) return [];
+  const short = chunks.flatMap((c) => (c.copies < factor ? [`chunk ${c.index} has ${c.copies} of ${factor} copies`] : []));
+  return short.length === 0 ? [] : [`${short.length} of ${chunks.length} chunks ${verb} below the replication factor (${short.join(', ')}); the master adds copies when servers have room`];
 }
+
+const MIN_COPIES_HELP = `fail (exit 1) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`;
 
 function wholeNumber(flag: string, v: string): number {
   const n = Number(v);
@@ -79,7 +80,7 @@ export function buildProgram(run: Run): Command {
     .argument('<remote>', 'path in the cluster (a folder with -r)')
     .option('-r, --recursive', 'LOCAL is a folder: its files go to REMOTE/<their path below LOCAL>; exit 1 if any failed')
     .option('-f, --force', 'replace REMOTE if it exists')
-    .option('--min_copies <n>', `fail (exit 1, nothing kept) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`)
+    .option('--min_copies <n>', `${MIN_COPIES_HELP}; nothing is kept`)
     .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string; recursive?: boolean }) =>
       run(async (client, _flags, progress) => {
         const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
@@ -89,7 +90,7 @@ export function buildProgram(run: Run): Command {
         }
         const source = local === STDIO ? process.stdin : local;
         const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
-        const warnings = copyWarnings(r);
+        const warnings = copyWarnings(r.copies.map((copies, index) => ({ index, copies })), r.factor, 'stored');
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
         return { json: { remote, local, size: r.size, chunks: r.chunks, copies: r.copies, replication_factor: r.factor, warnings } };
       }),
@@ -129,11 +130,15 @@ export function buildProgram(run: Run): Command {
     .description('append a local file (or stdin) to REMOTE, creating it if missing')
     .argument('<remote>', 'path in the cluster')
     .argument('<local>', 'local file, or - for stdin')
-    .action((remote: string, local: string) =>
+    .option('--min_copies <n>', `${MIN_COPIES_HELP}; what was appended before stays`)
+    .action((remote: string, local: string, opts: { min_copies?: string }) =>
       run(async (client, _flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
-        const { appended } = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
-        return { json: { remote, local, appended } };
+        const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
+        const r = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress, minCopies }));
+        const warnings = copyWarnings(r.chunks, r.factor, 'took the append');
+        for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
+        return { json: { remote, local, appended: r.appended, offset: r.offset, copies: r.copies, chunks: r.chunks, replication_factor: r.factor, warnings } };
       }),
     );
 
