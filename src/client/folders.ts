@@ -6,6 +6,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { GfsError, type GfsErrorCode } from './errors.js';
 import { joinPath, pathProblem } from '../paths.js';
 import type { Listing } from './views.js';
+import type { EncryptionKey } from './encryption.js';
 
 /** One file's outcome: `error` null when it moved (or was removed). */
 export interface FolderFileResult {
@@ -30,8 +31,8 @@ type Progress = ((done: number, total: number | undefined) => void) | undefined;
 export interface FileOps {
   list(folder: string, opts: { recursive: boolean }): Promise<Listing>;
   remove(remote: string): Promise<void>;
-  put(local: string, remote: string, opts: { overwrite: boolean; minCopies?: number; onProgress?: Progress }): Promise<{ size: number }>;
-  get(remote: string, local: string, opts: { onProgress?: Progress }): Promise<number>;
+  put(local: string, remote: string, opts: { overwrite: boolean; minCopies?: number; encrypt?: EncryptionKey; onProgress?: Progress }): Promise<{ size: number }>;
+  get(remote: string, local: string, opts: { decrypt?: EncryptionKey; onProgress?: Progress }): Promise<number>;
 }
 
 function failure(err: unknown): FolderFileResult['error'] {
@@ -97,7 +98,7 @@ async function localFiles(dir: string): Promise<Array<{ rel: string; size: numbe
  * Uploads every file below `localDir` to the same relative path under `remoteFolder` (a
  * folderOf result): `a/b.txt` goes to `REMOTE/a/b.txt`, as rsync copies a folder's contents.
  */
-export async function putFolder(ops: FileOps, localDir: string, remoteFolder: string, opts: { overwrite: boolean; minCopies?: number; onProgress?: Progress }): Promise<FolderResult> {
+export async function putFolder(ops: FileOps, localDir: string, remoteFolder: string, opts: { overwrite: boolean; minCopies?: number; encrypt?: EncryptionKey; onProgress?: Progress }): Promise<FolderResult> {
   const s = await lstat(localDir).catch(() => null);
   if (!s?.isDirectory()) throw new GfsError('local_io', `cannot read ${localDir}: ${s ? 'not a directory' : 'no such directory'}`);
   let files: Array<{ rel: string; size: number }>;
@@ -112,7 +113,7 @@ export async function putFolder(ops: FileOps, localDir: string, remoteFolder: st
     const remote = joinPath(remoteFolder, f.rel);
     const local = join(localDir, ...f.rel.split('/'));
     try {
-      const r = await ops.put(local, remote, { overwrite: opts.overwrite, minCopies: opts.minCopies, onProgress: progress.file });
+      const r = await ops.put(local, remote, { overwrite: opts.overwrite, minCopies: opts.minCopies, encrypt: opts.encrypt, onProgress: progress.file });
       out.push({ remote, local, size: r.size, error: null });
     } catch (err) {
       out.push({ remote, local, size: f.size, error: failure(err) });
@@ -127,7 +128,7 @@ export async function putFolder(ops: FileOps, localDir: string, remoteFolder: st
  * below `localDir`, making folders as needed. A name that breaks the path rule (stored before
  * it) could climb out of `localDir` with `..`: such files fail rather than being written.
  */
-export async function getFolder(ops: FileOps, remoteFolder: string, localDir: string, opts: { onProgress?: Progress }): Promise<FolderResult> {
+export async function getFolder(ops: FileOps, remoteFolder: string, localDir: string, opts: { decrypt?: EncryptionKey; onProgress?: Progress }): Promise<FolderResult> {
   const { files } = await ops.list(remoteFolder, { recursive: true });
   const root = resolve(localDir);
   const progress = overall(files.reduce((n, f) => n + f.size, 0), opts.onProgress);
@@ -146,7 +147,7 @@ export async function getFolder(ops: FileOps, remoteFolder: string, localDir: st
       } catch (err) {
         throw new GfsError('local_io', `cannot make the folder for ${local}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      const size = await ops.get(f.path, local, { onProgress: progress.file });
+      const size = await ops.get(f.path, local, { decrypt: opts.decrypt, onProgress: progress.file });
       out.push({ remote: f.path, local, size, error: null });
     } catch (err) {
       out.push({ remote: f.path, local, size: f.size, error: failure(err) });

@@ -22,6 +22,8 @@ import { inspectFile, listFolder, listServers, type FileStat, type Listing, type
 import { baseName, folderOf, folderProblem, joinPath, pathProblem } from '../paths.js';
 import { checksum, usage, type Checksum, type Usage } from './tree.js';
 import { getFolder, putFolder, removeFolder, type FolderResult } from './folders.js';
+import { getDecrypted, sealedSource } from './sealed-transfer.js';
+import type { EncryptionKey } from './encryption.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { AppendResult } from './append.js';
@@ -30,6 +32,7 @@ export type { Checksum, Usage } from './tree.js';
 export type { CacheStats } from './chunk-cache.js';
 export type { PutResult } from './put.js';
 export type { FolderResult, FolderFileResult } from './folders.js';
+export { loadKeyFile, passphraseKey, type EncryptionKey } from './encryption.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -89,7 +92,20 @@ export interface TransferOptions {
   readonly onProgress?: ProgressFn;
 }
 
-export interface PutOptions extends TransferOptions {
+export interface EncryptOption {
+  /**
+   * Seal the bytes on this machine before they leave it (docs/operating.md, "Encrypted
+   * files"): servers and master hold only the sealed form. Progress then counts sealed bytes.
+   */
+  readonly encrypt?: EncryptionKey;
+}
+
+export interface DecryptOption {
+  /** Open a file written with `encrypt`: not_encrypted, wrong_key or decrypt_failed, with nothing written, when it cannot be. */
+  readonly decrypt?: EncryptionKey;
+}
+
+export interface PutOptions extends TransferOptions, EncryptOption {
   /** Replace a file already at the remote path (default: fail with file_exists). */
   readonly overwrite?: boolean;
   /** Fewest copies each chunk must get, else the put fails with under_replicated and keeps nothing (default 1). */
@@ -182,13 +198,15 @@ export class GfsClient {
     const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
     if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
-    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
+    const input = opts.encrypt ? await sealedSource(source, opts.encrypt) : source;
+    return this.withReader(input, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
   }
 
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
-  async get(remote: string, target: string | Writable, opts: TransferOptions = {}): Promise<number> {
+  async get(remote: string, target: string | Writable, opts: TransferOptions & DecryptOption = {}): Promise<number> {
     this.checkRemote(remote);
     const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency, cache: this.cache, log: this.log };
+    if (opts.decrypt) return getDecrypted(deps, remote, target, opts.decrypt, opts.onProgress);
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 
@@ -198,17 +216,19 @@ export class GfsClient {
    * chunk written reached and the fewest (`copies`). A chunk that reached fewer than
    * `minCopies` holders stops the append with under_replicated; bytes appended before stay.
    */
-  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions & { minCopies?: number } = {}): Promise<AppendResult> {
+  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions & EncryptOption & { minCopies?: number } = {}): Promise<AppendResult> {
     this.checkRemote(remote);
     const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
     if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     if (!(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
-      const r = await this.put(source, remote, { onProgress: opts.onProgress, minCopies });
+      const r = await this.put(source, remote, { onProgress: opts.onProgress, minCopies, encrypt: opts.encrypt });
       return { appended: r.size, offset: 0, copies: r.copies.length === 0 ? 0 : Math.min(...r.copies), chunks: r.copies.map((copies, index) => ({ index, copies })), factor: r.factor };
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
-    return this.withReader(source, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
+    // An encrypted append is a record of its own, with its own data key (encryption.ts).
+    const input = opts.encrypt ? await sealedSource(source, opts.encrypt) : source;
+    return this.withReader(input, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
   }
 
   /** The folder's files with their sizes and (unless `recursive`) its folders; `/media` and `/media/` are the same folder. */
@@ -251,11 +271,11 @@ export class GfsClient {
 
   /** Uploads every file below `localDir` to the same relative path under `remoteFolder`; each file's outcome is in the result. */
   async putFolder(localDir: string, remoteFolder: string, opts: Omit<PutOptions, 'onProgress'> & TransferOptions = {}): Promise<FolderResult> {
-    return putFolder(this, localDir, this.folderArg(remoteFolder), { overwrite: opts.overwrite ?? false, minCopies: opts.minCopies, onProgress: opts.onProgress });
+    return putFolder(this, localDir, this.folderArg(remoteFolder), { overwrite: opts.overwrite ?? false, minCopies: opts.minCopies, encrypt: opts.encrypt, onProgress: opts.onProgress });
   }
 
   /** Downloads every file under `remoteFolder` to the same relative path below `localDir`; file_not_found when it holds nothing. */
-  async getFolder(remoteFolder: string, localDir: string, opts: TransferOptions = {}): Promise<FolderResult> {
+  async getFolder(remoteFolder: string, localDir: string, opts: TransferOptions & DecryptOption = {}): Promise<FolderResult> {
     const r = await getFolder(this, this.folderArg(remoteFolder), localDir, opts);
     if (r.files.length === 0) throw new GfsError('file_not_found', `no file under ${this.folderArg(remoteFolder)}`);
     return r;

@@ -15,6 +15,7 @@ import { addDu } from './du.js';
 import { addLs } from './ls.js';
 import { addMv } from './mv.js';
 import { folderOutcome } from './folders.js';
+import { encryptionKey } from './encryption-key.js';
 
 export type { GlobalFlags, Runner } from './runner.js';
 
@@ -65,6 +66,7 @@ export function buildProgram(run: Run): Command {
     .option('--tls_cert <path>', 'a client certificate (PEM) signed by that CA, when the cluster asks for one (default: $GFS_TLS_CERT)')
     .option('--tls_key <path>', "the client certificate's key (PEM) (default: $GFS_TLS_KEY)")
     .option('--timeout <seconds>', `how long one call may wait: the master must answer within it, a chunk transfer may stall no longer (default ${DEFAULT_TIMEOUT_MS / 1000})`)
+    .option('--encryption_key_file <path>', 'the key of put/append --encrypt and get/cat --decrypt: 32 bytes, raw or 64 hex digits (default: $GFS_ENCRYPTION_KEY_FILE, else a passphrase in $GFS_PASSPHRASE)')
     .option('--json', 'print the result, or the error, as one JSON object')
     .option('-q, --quiet', 'no progress bar (there is none anyway when stderr is not a terminal)')
     .version(packageVersion(), '-V, --version', 'print the version of gfs')
@@ -80,16 +82,18 @@ export function buildProgram(run: Run): Command {
     .argument('<remote>', 'path in the cluster (a folder with -r)')
     .option('-r, --recursive', 'LOCAL is a folder: its files go to REMOTE/<their path below LOCAL>; exit 1 if any failed')
     .option('-f, --force', 'replace REMOTE if it exists')
+    .option('--encrypt', 'seal the bytes here with AES-256-GCM before they leave (key: --encryption_key_file or $GFS_PASSPHRASE); get them with --decrypt')
     .option('--min_copies <n>', `${MIN_COPIES_HELP}; nothing is kept`)
-    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string; recursive?: boolean }) =>
-      run(async (client, _flags, progress) => {
+    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string; recursive?: boolean; encrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
         const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
+        const encrypt = opts.encrypt ? encryptionKey(flags, process.env, 'put --encrypt') : undefined;
         if (opts.recursive) {
-          const r = await transfer(progress(`put ${remote}`), (onProgress) => client.putFolder(local, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
+          const r = await transfer(progress(`put ${remote}`), (onProgress) => client.putFolder(local, remote, { overwrite: opts.force ?? false, minCopies, encrypt, onProgress }));
           return folderOutcome('put', remote, r, { remote, local });
         }
         const source = local === STDIO ? process.stdin : local;
-        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
+        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, encrypt, onProgress }));
         const warnings = copyWarnings(r.copies.map((copies, index) => ({ index, copies })), r.factor, 'stored');
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
         return { json: { remote, local, size: r.size, chunks: r.chunks, copies: r.copies, replication_factor: r.factor, warnings } };
@@ -102,14 +106,16 @@ export function buildProgram(run: Run): Command {
     .argument('<remote>', 'path in the cluster (a folder with -r)')
     .argument('<local>', 'local file, or - for stdout (a folder with -r, made if missing)')
     .option('-r, --recursive', 'REMOTE is a folder: its files go to LOCAL/<their path below REMOTE>; exit 1 if any failed')
-    .action((remote: string, local: string, opts: { recursive?: boolean }) =>
-      run(async (client, _flags, progress) => {
+    .option('--decrypt', 'open a file put with --encrypt; a wrong key or a changed byte fails with nothing written')
+    .action((remote: string, local: string, opts: { recursive?: boolean; decrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
+        const decrypt = opts.decrypt ? encryptionKey(flags, process.env, 'get --decrypt') : undefined;
         if (opts.recursive) {
-          const r = await transfer(progress(`get ${remote}`), (onProgress) => client.getFolder(remote, local, { onProgress }));
+          const r = await transfer(progress(`get ${remote}`), (onProgress) => client.getFolder(remote, local, { decrypt, onProgress }));
           return folderOutcome('got', remote, r, { remote, local });
         }
         const target = local === STDIO ? process.stdout : await intoDirectory(local, remote);
-        const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { onProgress }));
+        const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { decrypt, onProgress }));
         return { json: { remote, local, size } };
       }, local === STDIO && !opts.recursive),
     );
@@ -118,9 +124,11 @@ export function buildProgram(run: Run): Command {
     .command('cat')
     .description('write REMOTE to stdout')
     .argument('<remote>', 'path in the cluster')
-    .action((remote: string) =>
-      run(async (client, _flags, progress) => {
-        const size = await transfer(progress(`cat ${remote}`), (onProgress) => client.get(remote, process.stdout, { onProgress }));
+    .option('--decrypt', 'open a file put with --encrypt (nothing is written unless all of it verifies)')
+    .action((remote: string, opts: { decrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
+        const decrypt = opts.decrypt ? encryptionKey(flags, process.env, 'cat --decrypt') : undefined;
+        const size = await transfer(progress(`cat ${remote}`), (onProgress) => client.get(remote, process.stdout, { decrypt, onProgress }));
         return { json: { remote, size } };
       }, true),
     );
@@ -130,12 +138,14 @@ export function buildProgram(run: Run): Command {
     .description('append a local file (or stdin) to REMOTE, creating it if missing')
     .argument('<remote>', 'path in the cluster')
     .argument('<local>', 'local file, or - for stdin')
+    .option('--encrypt', 'seal the bytes as put --encrypt does (an encrypted file takes only encrypted appends)')
     .option('--min_copies <n>', `${MIN_COPIES_HELP}; what was appended before stays`)
-    .action((remote: string, local: string, opts: { min_copies?: string }) =>
-      run(async (client, _flags, progress) => {
+    .action((remote: string, local: string, opts: { min_copies?: string; encrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
         const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
-        const r = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress, minCopies }));
+        const encrypt = opts.encrypt ? encryptionKey(flags, process.env, 'append --encrypt') : undefined;
+        const r = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress, minCopies, encrypt }));
         const warnings = copyWarnings(r.chunks, r.factor, 'took the append');
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
         return { json: { remote, local, appended: r.appended, offset: r.offset, copies: r.copies, chunks: r.chunks, replication_factor: r.factor, warnings } };

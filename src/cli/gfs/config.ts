@@ -18,6 +18,7 @@ export interface GfsFlags {
   tls_cert?: string;
   tls_key?: string;
   timeout?: string;
+  encryption_key_file?: string;
 }
 
 export interface GfsSettings {

@@ -45,6 +45,9 @@ const STATUS: Record<GfsErrorCode, number> = {
   server_live: 409,
   decommission_refused: 409,
   unsupported: 501,
+  not_encrypted: 422,
+  wrong_key: 422,
+  decrypt_failed: 422,
   bad_input: 400,
 };
 
