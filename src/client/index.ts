@@ -33,6 +33,7 @@ export type { CacheStats } from './chunk-cache.js';
 export type { PutResult } from './put.js';
 export type { FolderResult, FolderFileResult } from './folders.js';
 export { loadKeyFile, passphraseKey, type EncryptionKey } from './encryption.js';
+export { copyWarnings, indexed } from './copies.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;

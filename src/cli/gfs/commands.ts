@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, type GfsClient, type PutResult } from '../../client/index.js';
+import { copyWarnings, DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, indexed } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
 import { formatServers, formatStat } from './format.js';
@@ -32,13 +32,6 @@ async function intoDirectory(local: string, remote: string): Promise<string> {
   const isDir = await stat(local).then((s) => s.isDirectory(), () => false);
   const name = basename(remote);
   return isDir && name !== '' ? join(local, name) : local;
-}
-
-/** Chunks below the replication factor, one line each run of them, for stderr and --json. */
-function copyWarnings(chunks: ReadonlyArray<{ index: number; copies: number }>, factor: number | null, verb: string): string[] {
-  if (factor === null) return [];
-  const short = chunks.flatMap((c) => (c.copies < factor ? [`chunk ${c.index} has ${c.copies} of ${factor} copies`] : []));
-  return short.length === 0 ? [] : [`${short.length} of ${chunks.length} chunks ${verb} below the replication factor (${short.join(', ')}); the master adds copies when servers have room`];
 }
 
 const MIN_COPIES_HELP = `fail (exit 1) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`;
@@ -94,7 +87,7 @@ export function buildProgram(run: Run): Command {
         }
         const source = local === STDIO ? process.stdin : local;
         const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, encrypt, onProgress }));
-        const warnings = copyWarnings(r.copies.map((copies, index) => ({ index, copies })), r.factor, 'stored');
+        const warnings = copyWarnings(indexed(r.copies), r.factor);
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
         return { json: { remote, local, size: r.size, chunks: r.chunks, copies: r.copies, replication_factor: r.factor, warnings } };
       }),
