@@ -59,7 +59,7 @@ export function buildProgram(run: Run): Command {
     .option('--tls_cert <path>', 'a client certificate (PEM) signed by that CA, when the cluster asks for one (default: $GFS_TLS_CERT)')
     .option('--tls_key <path>', "the client certificate's key (PEM) (default: $GFS_TLS_KEY)")
     .option('--timeout <seconds>', `how long one call may wait: the master must answer within it, a chunk transfer may stall no longer (default ${DEFAULT_TIMEOUT_MS / 1000})`)
-    .option('--encryption_key_file <path>', 'the key of put/append --encrypt and get/cat --decrypt: 32 bytes, raw or 64 hex digits (default: $GFS_ENCRYPTION_KEY_FILE, else a passphrase in $GFS_PASSPHRASE)')
+    .option(...flagOption(CLIENT_KEYS.encryptionKeyFile, 'gfs'))
     .option('--json', 'print the result, or the error, as one JSON object')
     .option('-q, --quiet', 'no progress bar (there is none anyway when stderr is not a terminal)')
     .version(packageVersion(), '-V, --version', 'print the version of gfs')

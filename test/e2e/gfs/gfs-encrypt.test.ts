@@ -74,7 +74,11 @@ t.test('put --encrypt, get --decrypt, wrong keys and tampering', async (t) => {
 
   const noKey = await gfs(['put', '--encrypt', join(local, 'in.bin'), '/x.bin']);
   t.equal(noKey.code, 2);
-  t.equal(noKey.stderr, 'gfs: put --encrypt needs a key: --encryption_key_file FILE (or $GFS_ENCRYPTION_KEY_FILE), or a passphrase in $GFS_PASSPHRASE\n');
+  t.equal(noKey.stderr, 'gfs: put --encrypt needs a key: --encryption_key_file FILE (or $GFS_ENCRYPTION_KEY_FILE, or [client] encryption_key_file), or a passphrase in $GFS_PASSPHRASE\n');
+  const toml = join(local, 'gfs.toml');
+  await writeFile(toml, `[client]\nencryption_key_file = ${JSON.stringify(keyFile)}\n`);
+  t.equal((await gfs(['--config', toml, 'put', '--encrypt', join(local, 'more.txt'), '/cfg.txt'])).code, 0, 'the key from [client] encryption_key_file');
+  t.equal((await gfs([...withKey, 'cat', '--decrypt', '/cfg.txt'])).stdout.toString(), 'more lines\n');
   t.equal((await gfs(['ls', '/x.bin'])).stdout.toString(), '', 'nothing stored');
   t.equal((await gfs(['put', join(local, 'more.txt'), '/plain.txt'])).code, 0);
   const notEnc = await gfs([...withKey, '--json', 'cat', '--decrypt', '/plain.txt']);
