@@ -199,8 +199,12 @@ export class GfsClient {
     const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
     if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
-    const input = opts.encrypt ? await sealedSource(source, opts.encrypt) : source;
-    return this.withReader(input, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
+    const sealed = opts.encrypt && (await sealedSource(source, opts.encrypt));
+    try {
+      return await this.withReader(sealed || source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
+    } finally {
+      sealed?.destroy();
+    }
   }
 
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
@@ -228,8 +232,12 @@ export class GfsClient {
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
     // An encrypted append is a record of its own, with its own data key (encryption.ts).
-    const input = opts.encrypt ? await sealedSource(source, opts.encrypt) : source;
-    return this.withReader(input, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
+    const sealed = opts.encrypt && (await sealedSource(source, opts.encrypt));
+    try {
+      return await this.withReader(sealed || source, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
+    } finally {
+      sealed?.destroy();
+    }
   }
 
   /** The folder's files with their sizes and (unless `recursive`) its folders; `/media` and `/media/` are the same folder. */

@@ -26,6 +26,8 @@ export async function sealedSource(source: string | Buffer | Readable, key: Encr
   } else input = source;
   const seal = await sealingStream(key);
   input.on('error', (err) => seal.destroy(new GfsError('local_io', `cannot read the input: ${err.message}`)));
+  // A file opened here is closed with the sealed stream, also when a put stops before reading it (file_exists).
+  if (typeof source === 'string') seal.once('close', () => input.destroy());
   return input.pipe(seal);
 }
 

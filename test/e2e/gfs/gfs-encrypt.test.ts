@@ -3,7 +3,7 @@
 // gives the bytes back; a wrong key, a plaintext append into an encrypted file, or a plain
 // file fails with its own code, exit 1, and nothing written.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { sealedSize } from '../../../src/client/encryption.js';
@@ -84,6 +84,18 @@ t.test('put --encrypt, get --decrypt, wrong keys and tampering', async (t) => {
   const notEnc = await gfs([...withKey, '--json', 'cat', '--decrypt', '/plain.txt']);
   t.equal(notEnc.code, 1);
   t.match(JSON.parse(notEnc.stderr.split('\n')[0]!), { status: 'error', code: 'not_encrypted' });
+  // Folders: every file sealed on its own, and opened back to the same relative paths.
+  const tree = await tempDir(t, 'gfs-encrypt-tree-');
+  await writeFile(join(tree, 'one.bin'), plain);
+  await mkdir(join(tree, 'sub'));
+  await writeFile(join(tree, 'sub', 'two.txt'), 'two\n');
+  t.equal((await gfs([...withKey, 'put', '-r', '--encrypt', tree, '/enc'])).code, 0);
+  const back = join(tree, 'back');
+  const getR = await gfs([...withKey, 'get', '-r', '--decrypt', '/enc', back]);
+  t.equal(getR.code, 0, getR.stderr);
+  t.ok((await readFile(join(back, 'one.bin'))).equals(plain), 'put -r --encrypt, get -r --decrypt');
+  t.equal(await readFile(join(back, 'sub', 'two.txt'), 'utf8'), 'two\n');
+
   const badKey = await gfs(['--encryption_key_file', join(local, 'more.txt'), 'get', '--decrypt', '/secret.bin', join(local, 'k.bin')]);
   t.equal(badKey.code, 2);
   t.match(badKey.stderr, /expected 32 bytes, raw or as 64 hex digits/);
