@@ -2,7 +2,7 @@
 // file's outcome reported apart so one failure does not hide the rest. The namespace is flat
 // (src/paths.ts): a remote folder is every path under `FOLDER/`.
 import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { GfsError, type GfsErrorCode } from './errors.js';
 import { joinPath, pathProblem } from '../paths.js';
 import type { Listing } from './views.js';
@@ -139,7 +139,8 @@ export async function getFolder(ops: FileOps, remoteFolder: string, localDir: st
     const name = f.path === remoteFolder ? f.path.slice(f.path.lastIndexOf('/') + 1) : rel;
     const local = join(root, ...name.split('/'));
     try {
-      if (pathProblem(f.path) !== null || relative(root, local).startsWith('..') || !local.startsWith(root + sep)) {
+      const below = relative(root, local);
+      if (pathProblem(f.path) !== null || below === '' || below.startsWith('..') || isAbsolute(below)) {
         throw new GfsError('bad_input', `${JSON.stringify(f.path)} is not a name that can be written below ${localDir} (${pathProblem(f.path) ?? 'outside it'})`);
       }
       try {
