@@ -25,8 +25,13 @@ export async function main(argv: string[]): Promise<number> {
       const settings = resolveSettings(flags, process.env);
       const client = new GfsClient({ master: settings.master, chunkSize: settings.chunkSize, concurrency: settings.concurrency, keyFile: settings.keyFile, tls: settings.tls, timeoutMs: settings.timeoutMs });
       const outcome = await runner(client, flags, (label) => progressDisplay(label, process.stderr, !flags.quiet));
-      if (flags.json) jsonOut.write(JSON.stringify({ status: 'ok', ...outcome.json }) + '\n');
+      const failure = outcome.failure;
+      if (flags.json) jsonOut.write(JSON.stringify(failure ? { status: 'error', code: failure.code, message: failure.message, ...outcome.json } : { status: 'ok', ...outcome.json }) + '\n');
       else if (outcome.text) process.stdout.write(outcome.text);
+      if (failure) {
+        process.stderr.write(`gfs: ${failure.message}\n`);
+        status = EXIT_FAILED;
+      }
     } catch (err) {
       const e = errorLine(err);
       if (flags.json) jsonOut.write(JSON.stringify({ status: 'error', code: e.code, message: e.message }) + '\n');

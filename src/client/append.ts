@@ -24,37 +24,56 @@ export interface AppendResult {
   readonly offset: number | null;
   /** Holders that have every appended byte: the fewest any piece reached (0 when nothing was appended). */
   readonly copies: number;
+  /** Each chunk the append wrote to (its index in the file) with the copies it reached there, in order. */
+  readonly chunks: Array<{ readonly index: number; readonly copies: number }>;
+  /** The master's replication_factor, or null when it does not say (a reference master). */
+  readonly factor: number | null;
 }
 
-/** The file must exist (the caller creates it with put). */
-export async function append(deps: AppendDeps, reader: PieceReader, remote: string, onProgress?: (done: number, total: number | undefined) => void): Promise<AppendResult> {
+/**
+ * The file must exist (the caller creates it with put). `minCopies`: a piece that reaches
+ * fewer holders stops the append with under_replicated. Acknowledged bytes cannot be taken
+ * back (another producer may append after them), so what went before stays, and the error
+ * says how much that was; the master adds the missing copies when servers have room.
+ */
+export async function append(deps: AppendDeps, reader: PieceReader, remote: string, minCopies: number, onProgress?: (done: number, total: number | undefined) => void): Promise<AppendResult> {
   const progress = new Progress(reader.size, onProgress);
   let appended = 0;
   let copies = Infinity;
   let offset: number | null = null;
+  const chunks: Array<{ index: number; copies: number }> = [];
   for (;;) {
     const meta = await deps.master.metadata(remote);
     if (!meta) throw new GfsError('file_not_found', `no such file: ${remote}`);
     const last = meta.last_chunk_id;
     const room = last === null ? 0 : deps.chunkSize - meta.last_chunk_offset;
     const piece = await reader.take(room > 0 ? room : deps.chunkSize);
-    if (!piece) return { appended, offset, copies: appended === 0 ? 0 : copies };
+    if (!piece) return { appended, offset, copies: appended === 0 ? 0 : copies, chunks, factor: await deps.master.replicationFactor() };
     // The chunks before the last one are full and never change.
     const before = meta.total_size - (last === null ? 0 : meta.last_chunk_offset);
+    let reached: number;
+    let index: number;
     try {
       if (room > 0 && last !== null) {
         const done = await twoPhaseAppend(deps, { remote, chunkId: last, offset: meta.last_chunk_offset }, piece);
-        copies = Math.min(copies, done.holders.length);
+        reached = done.holders.length;
+        index = meta.chunk_ids.length - 1;
         offset ??= before + done.offset;
       } else {
         const stored = await storeChunk(deps.call, await writableServers(deps.master), remote, meta.chunk_ids.length, piece, new Progress(undefined), deps.log);
-        copies = Math.min(copies, 1 + stored.replicas);
+        reached = 1 + stored.replicas;
+        index = meta.chunk_ids.length;
         offset ??= meta.total_size;
       }
     } finally {
       await piece.release();
     }
+    copies = Math.min(copies, reached);
+    chunks.push({ index, copies: reached });
     appended += piece.size;
     progress.add(piece.size);
+    if (reached < minCopies) {
+      throw new GfsError('under_replicated', `chunk ${index} took the append with ${reached} of the ${minCopies} copies asked for (--min_copies); ${appended} bytes were appended from offset ${offset} and stay (an append cannot be taken back), the rest was not sent`);
+    }
   }
 }

@@ -36,6 +36,12 @@ export type GfsErrorCode =
   | 'decommission_refused'
   /** The master does not have this command (an older master). */
   | 'unsupported'
+  /** get with a decryption key of a file that is not in the encrypted format. */
+  | 'not_encrypted'
+  /** The decryption key (or passphrase) is not the one the file was encrypted with. */
+  | 'wrong_key'
+  /** An encrypted file failed authentication: changed, cut short or damaged. Nothing of it is written. */
+  | 'decrypt_failed'
   /** An argument the library cannot act on (bad address, bad chunk size). */
   | 'bad_input';
 

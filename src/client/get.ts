@@ -91,7 +91,7 @@ export async function getToPath(deps: GetDeps, remote: string, target: string, o
   return total;
 }
 
-function writeTo(out: Writable, block: Buffer): Promise<void> {
+export function writeTo(out: Writable, block: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(new GfsError('local_io', `cannot write the output: ${err.message}`));
     out.once('error', onError);

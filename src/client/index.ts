@@ -21,6 +21,9 @@ import { BufferReader, FileReader, Scratch, StreamReader, type PieceReader } fro
 import { inspectFile, listFolder, listServers, type FileStat, type Listing, type ServerEntry } from './views.js';
 import { baseName, folderOf, folderProblem, joinPath, pathProblem } from '../paths.js';
 import { checksum, usage, type Checksum, type Usage } from './tree.js';
+import { getFolder, putFolder, removeFolder, type FolderResult } from './folders.js';
+import { getDecrypted, sealedSource } from './sealed-transfer.js';
+import type { EncryptionKey } from './encryption.js';
 
 export { GfsError, type GfsErrorCode } from './errors.js';
 export type { AppendResult } from './append.js';
@@ -28,6 +31,9 @@ export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './vie
 export type { Checksum, Usage } from './tree.js';
 export type { CacheStats } from './chunk-cache.js';
 export type { PutResult } from './put.js';
+export type { FolderResult, FolderFileResult } from './folders.js';
+export { loadKeyFile, passphraseKey, type EncryptionKey } from './encryption.js';
+export { copyWarnings, indexed } from './copies.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -87,7 +93,20 @@ export interface TransferOptions {
   readonly onProgress?: ProgressFn;
 }
 
-export interface PutOptions extends TransferOptions {
+export interface EncryptOption {
+  /**
+   * Seal the bytes on this machine before they leave it (docs/operating.md, "Encrypted
+   * files"): servers and master hold only the sealed form. Progress then counts sealed bytes.
+   */
+  readonly encrypt?: EncryptionKey;
+}
+
+export interface DecryptOption {
+  /** Open a file written with `encrypt`: not_encrypted, wrong_key or decrypt_failed, with nothing written, when it cannot be. */
+  readonly decrypt?: EncryptionKey;
+}
+
+export interface PutOptions extends TransferOptions, EncryptOption {
   /** Replace a file already at the remote path (default: fail with file_exists). */
   readonly overwrite?: boolean;
   /** Fewest copies each chunk must get, else the put fails with under_replicated and keeps nothing (default 1). */
@@ -180,29 +199,45 @@ export class GfsClient {
     const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
     if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, concurrency: this.concurrency, log: this.log };
-    return this.withReader(source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
+    const sealed = opts.encrypt && (await sealedSource(source, opts.encrypt));
+    try {
+      return await this.withReader(sealed || source, (reader) => put(deps, reader, remote, opts.overwrite ?? false, minCopies, opts.onProgress));
+    } finally {
+      sealed?.destroy();
+    }
   }
 
   /** Downloads `remote` into a local path (written whole or not at all) or a stream. Returns the bytes. */
-  async get(remote: string, target: string | Writable, opts: TransferOptions = {}): Promise<number> {
+  async get(remote: string, target: string | Writable, opts: TransferOptions & DecryptOption = {}): Promise<number> {
     this.checkRemote(remote);
     const deps = { master: this.masterApi, call: this.rpcInto, concurrency: this.concurrency, cache: this.cache, log: this.log };
+    if (opts.decrypt) return getDecrypted(deps, remote, target, opts.decrypt, opts.onProgress);
     return typeof target === 'string' ? getToPath(deps, remote, target, opts.onProgress) : getToStream(deps, remote, target, opts.onProgress);
   }
 
   /**
-   * Appends to `remote`, creating it when missing. Returns the bytes appended, where the first
-   * went, and on how many holders all of them are (`copies`; null when the append created the
-   * file with put).
+   * Appends to `remote`, creating it when missing (with put: `minCopies` then fails it as a
+   * put, keeping nothing). Returns the bytes appended, where the first went, the copies each
+   * chunk written reached and the fewest (`copies`). A chunk that reached fewer than
+   * `minCopies` holders stops the append with under_replicated; bytes appended before stay.
    */
-  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<AppendResult | { appended: number; offset: 0; copies: null }> {
+  async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions & EncryptOption & { minCopies?: number } = {}): Promise<AppendResult> {
     this.checkRemote(remote);
+    const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
+    if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
     if (!(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
-      return { appended: (await this.put(source, remote, { onProgress: opts.onProgress })).size, offset: 0, copies: null };
+      const r = await this.put(source, remote, { onProgress: opts.onProgress, minCopies, encrypt: opts.encrypt });
+      return { appended: r.size, offset: 0, copies: r.copies.length === 0 ? 0 : Math.min(...r.copies), chunks: r.copies.map((copies, index) => ({ index, copies })), factor: r.factor };
     }
     const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
-    return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
+    // An encrypted append is a record of its own, with its own data key (encryption.ts).
+    const sealed = opts.encrypt && (await sealedSource(source, opts.encrypt));
+    try {
+      return await this.withReader(sealed || source, (reader) => append(deps, reader, remote, minCopies, opts.onProgress));
+    } finally {
+      sealed?.destroy();
+    }
   }
 
   /** The folder's files with their sizes and (unless `recursive`) its folders; `/media` and `/media/` are the same folder. */
@@ -222,6 +257,37 @@ export class GfsClient {
   async remove(remote: string): Promise<void> {
     this.checkRemote(remote);
     return this.masterApi.deleteFile(remote);
+  }
+
+  private folderArg(folder: string): string {
+    const f = folderOf(folder);
+    if (f === null) throw new GfsError('bad_input', `invalid folder ${JSON.stringify(folder)}: ${folderProblem(folder)} (paths are absolute, like /folder/name)`);
+    return f;
+  }
+
+  /**
+   * Removes every file under `folder` at any depth (a folder that is itself a file: that
+   * file). The root is refused unless `force`: one slip would empty the cluster. Each file's
+   * outcome is in the result; file_not_found when the folder holds nothing.
+   */
+  async removeFolder(folder: string, opts: { force?: boolean } = {}): Promise<FolderResult> {
+    const f = this.folderArg(folder);
+    if (f === '/' && !opts.force) throw new GfsError('bad_input', 'refusing to remove every file in the cluster (the folder is /); force it to');
+    const r = await removeFolder(this, f);
+    if (r.files.length === 0) throw new GfsError('file_not_found', `no file under ${f}`);
+    return r;
+  }
+
+  /** Uploads every file below `localDir` to the same relative path under `remoteFolder`; each file's outcome is in the result. */
+  async putFolder(localDir: string, remoteFolder: string, opts: Omit<PutOptions, 'onProgress'> & TransferOptions = {}): Promise<FolderResult> {
+    return putFolder(this, localDir, this.folderArg(remoteFolder), { overwrite: opts.overwrite ?? false, minCopies: opts.minCopies, encrypt: opts.encrypt, onProgress: opts.onProgress });
+  }
+
+  /** Downloads every file under `remoteFolder` to the same relative path below `localDir`; file_not_found when it holds nothing. */
+  async getFolder(remoteFolder: string, localDir: string, opts: TransferOptions & DecryptOption = {}): Promise<FolderResult> {
+    const r = await getFolder(this, this.folderArg(remoteFolder), localDir, opts);
+    if (r.files.length === 0) throw new GfsError('file_not_found', `no file under ${this.folderArg(remoteFolder)}`);
+    return r;
   }
 
   /**

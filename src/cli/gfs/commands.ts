@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, type GfsClient, type PutResult } from '../../client/index.js';
+import { copyWarnings, DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, indexed } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
 import { formatServers, formatStat } from './format.js';
@@ -14,6 +14,8 @@ import { addCompletion } from './completion.js';
 import { addDu } from './du.js';
 import { addLs } from './ls.js';
 import { addMv } from './mv.js';
+import { folderOutcome } from './folders.js';
+import { encryptionKey } from './encryption-key.js';
 
 export type { GlobalFlags, Runner } from './runner.js';
 
@@ -32,13 +34,7 @@ async function intoDirectory(local: string, remote: string): Promise<string> {
   return isDir && name !== '' ? join(local, name) : local;
 }
 
-/** Chunks below the replication factor, one line each run of them, for stderr and --json. */
-function copyWarnings(r: PutResult): string[] {
-  if (r.factor === null) return [];
-  const factor = r.factor;
-  const short = r.copies.flatMap((n, i) => (n < factor ? [`chunk ${i} has ${n} of ${factor} copies`] : []));
-  return short.length === 0 ? [] : [`${short.length} of ${r.copies.length} chunks stored below the replication factor (${short.join(', ')}); the master adds copies when servers have room`];
-}
+const MIN_COPIES_HELP = `fail (exit 1) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`;
 
 function wholeNumber(flag: string, v: string): number {
   const n = Number(v);
@@ -63,6 +59,7 @@ export function buildProgram(run: Run): Command {
     .option('--tls_cert <path>', 'a client certificate (PEM) signed by that CA, when the cluster asks for one (default: $GFS_TLS_CERT)')
     .option('--tls_key <path>', "the client certificate's key (PEM) (default: $GFS_TLS_KEY)")
     .option('--timeout <seconds>', `how long one call may wait: the master must answer within it, a chunk transfer may stall no longer (default ${DEFAULT_TIMEOUT_MS / 1000})`)
+    .option(...flagOption(CLIENT_KEYS.encryptionKeyFile, 'gfs'))
     .option('--json', 'print the result, or the error, as one JSON object')
     .option('-q, --quiet', 'no progress bar (there is none anyway when stderr is not a terminal)')
     .version(packageVersion(), '-V, --version', 'print the version of gfs')
@@ -73,17 +70,24 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('put')
-    .description('upload a local file (or stdin) to REMOTE')
-    .argument('<local>', 'local file, or - for stdin')
-    .argument('<remote>', 'path in the cluster')
+    .description('upload a local file (or stdin) to REMOTE; with -r, every file below a local folder to the same paths under REMOTE')
+    .argument('<local>', 'local file, or - for stdin (a folder with -r)')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .option('-r, --recursive', 'LOCAL is a folder: its files go to REMOTE/<their path below LOCAL>; exit 1 if any failed')
     .option('-f, --force', 'replace REMOTE if it exists')
-    .option('--min_copies <n>', `fail (exit 1, nothing kept) when a chunk gets fewer copies; fewer than the replication factor is only a warning (default ${DEFAULT_MIN_COPIES})`)
-    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string }) =>
-      run(async (client, _flags, progress) => {
-        const source = local === STDIO ? process.stdin : local;
+    .option('--encrypt', 'seal the bytes here with AES-256-GCM before they leave (key: --encryption_key_file or $GFS_PASSPHRASE); get them with --decrypt')
+    .option('--min_copies <n>', `${MIN_COPIES_HELP}; nothing is kept`)
+    .action((local: string, remote: string, opts: { force?: boolean; min_copies?: string; recursive?: boolean; encrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
         const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
-        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, onProgress }));
-        const warnings = copyWarnings(r);
+        const encrypt = opts.encrypt ? encryptionKey(flags, process.env, 'put --encrypt') : undefined;
+        if (opts.recursive) {
+          const r = await transfer(progress(`put ${remote}`), (onProgress) => client.putFolder(local, remote, { overwrite: opts.force ?? false, minCopies, encrypt, onProgress }));
+          return folderOutcome('put', remote, r, { remote, local });
+        }
+        const source = local === STDIO ? process.stdin : local;
+        const r = await transfer(progress(`put ${remote}`), (onProgress) => client.put(source, remote, { overwrite: opts.force ?? false, minCopies, encrypt, onProgress }));
+        const warnings = copyWarnings(indexed(r.copies), r.factor);
         for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
         return { json: { remote, local, size: r.size, chunks: r.chunks, copies: r.copies, replication_factor: r.factor, warnings } };
       }),
@@ -91,24 +95,33 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('get')
-    .description('download REMOTE to a local file (written whole or not at all), or - for stdout')
-    .argument('<remote>', 'path in the cluster')
-    .argument('<local>', 'local file, or - for stdout')
-    .action((remote: string, local: string) =>
-      run(async (client, _flags, progress) => {
+    .description('download REMOTE to a local file (written whole or not at all), or - for stdout; with -r, every file under a remote folder')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .argument('<local>', 'local file, or - for stdout (a folder with -r, made if missing)')
+    .option('-r, --recursive', 'REMOTE is a folder: its files go to LOCAL/<their path below REMOTE>; exit 1 if any failed')
+    .option('--decrypt', 'open a file put with --encrypt; a wrong key or a changed byte fails with nothing written')
+    .action((remote: string, local: string, opts: { recursive?: boolean; decrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
+        const decrypt = opts.decrypt ? encryptionKey(flags, process.env, 'get --decrypt') : undefined;
+        if (opts.recursive) {
+          const r = await transfer(progress(`get ${remote}`), (onProgress) => client.getFolder(remote, local, { decrypt, onProgress }));
+          return folderOutcome('got', remote, r, { remote, local });
+        }
         const target = local === STDIO ? process.stdout : await intoDirectory(local, remote);
-        const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { onProgress }));
+        const size = await transfer(progress(`get ${remote}`), (onProgress) => client.get(remote, target, { decrypt, onProgress }));
         return { json: { remote, local, size } };
-      }, local === STDIO),
+      }, local === STDIO && !opts.recursive),
     );
 
   program
     .command('cat')
     .description('write REMOTE to stdout')
     .argument('<remote>', 'path in the cluster')
-    .action((remote: string) =>
-      run(async (client, _flags, progress) => {
-        const size = await transfer(progress(`cat ${remote}`), (onProgress) => client.get(remote, process.stdout, { onProgress }));
+    .option('--decrypt', 'open a file put with --encrypt (nothing is written unless all of it verifies)')
+    .action((remote: string, opts: { decrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
+        const decrypt = opts.decrypt ? encryptionKey(flags, process.env, 'cat --decrypt') : undefined;
+        const size = await transfer(progress(`cat ${remote}`), (onProgress) => client.get(remote, process.stdout, { decrypt, onProgress }));
         return { json: { remote, size } };
       }, true),
     );
@@ -118,11 +131,17 @@ export function buildProgram(run: Run): Command {
     .description('append a local file (or stdin) to REMOTE, creating it if missing')
     .argument('<remote>', 'path in the cluster')
     .argument('<local>', 'local file, or - for stdin')
-    .action((remote: string, local: string) =>
-      run(async (client, _flags, progress) => {
+    .option('--encrypt', 'seal the bytes as put --encrypt does (an encrypted file takes only encrypted appends)')
+    .option('--min_copies <n>', `${MIN_COPIES_HELP}; what was appended before stays`)
+    .action((remote: string, local: string, opts: { min_copies?: string; encrypt?: boolean }) =>
+      run(async (client, flags, progress) => {
         const source = local === STDIO ? process.stdin : local;
-        const { appended } = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress }));
-        return { json: { remote, local, appended } };
+        const minCopies = opts.min_copies === undefined ? undefined : wholeNumber('--min_copies', opts.min_copies);
+        const encrypt = opts.encrypt ? encryptionKey(flags, process.env, 'append --encrypt') : undefined;
+        const r = await transfer(progress(`append ${remote}`), (onProgress) => client.append(remote, source, { onProgress, minCopies, encrypt }));
+        const warnings = copyWarnings(r.chunks, r.factor, 'took the append');
+        for (const w of warnings) process.stderr.write(`gfs: warning: ${w}\n`);
+        return { json: { remote, local, appended: r.appended, offset: r.offset, copies: r.copies, chunks: r.chunks, replication_factor: r.factor, warnings } };
       }),
     );
 
@@ -141,10 +160,13 @@ export function buildProgram(run: Run): Command {
 
   program
     .command('rm')
-    .description('remove a file (the master deletes its chunks from the servers)')
-    .argument('<remote>', 'path in the cluster')
-    .action((remote: string) =>
+    .description('remove a file (the master deletes its chunks from the servers); with -r, every file under a folder')
+    .argument('<remote>', 'path in the cluster (a folder with -r)')
+    .option('-r, --recursive', 'remove every file under the folder REMOTE, at any depth; exit 1 if any failed')
+    .option('-f, --force', 'with -r, allow the folder / (every file in the cluster)')
+    .action((remote: string, opts: { recursive?: boolean; force?: boolean }) =>
       run(async (client) => {
+        if (opts.recursive) return folderOutcome('removed', remote, await client.removeFolder(remote, { force: opts.force ?? false }), { removed: remote });
         await client.remove(remote);
         return { json: { removed: remote } };
       }),

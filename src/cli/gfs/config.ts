@@ -18,6 +18,7 @@ export interface GfsFlags {
   tls_cert?: string;
   tls_key?: string;
   timeout?: string;
+  encryption_key_file?: string;
 }
 
 export interface GfsSettings {
@@ -30,6 +31,8 @@ export interface GfsSettings {
   readonly tls: ClientTlsFiles | undefined;
   /** --timeout in ms; none: the library's default. */
   readonly timeoutMs: number | undefined;
+  /** --encryption_key_file, else $GFS_ENCRYPTION_KEY_FILE, else [client] encryption_key_file; none: $GFS_PASSPHRASE, if set. */
+  readonly encryptionKeyFile: string | undefined;
 }
 
 const concurrencyCheck = numberCheck((n) => Number.isInteger(n) && n > 0, 'a positive whole number');
@@ -54,7 +57,8 @@ export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSet
   if (caFile === undefined && (certFile !== undefined || tlsKeyFile !== undefined)) throw new ConfigError('--tls_cert and --tls_key need --tls_ca');
   if ((certFile === undefined) !== (tlsKeyFile === undefined)) throw new ConfigError('--tls_cert and --tls_key go together');
   const tls = caFile === undefined ? undefined : { caFile, certFile, keyFile: tlsKeyFile };
-  return { master, chunkSize, concurrency, keyFile, tls, timeoutMs };
+  const encryptionKeyFile = flags.encryption_key_file ?? (env.GFS_ENCRYPTION_KEY_FILE || undefined) ?? read(CLIENT_KEYS.encryptionKeyFile, file) ?? undefined;
+  return { master, chunkSize, concurrency, keyFile, tls, timeoutMs, encryptionKeyFile };
 }
 
 function checked(name: string, value: string): string {

@@ -9,10 +9,15 @@ export interface GlobalFlags extends GfsFlags {
   quiet?: boolean;
 }
 
-/** What a command prints: a JSON object for --json, else text (possibly none). */
+/**
+ * What a command prints: a JSON object for --json, else text (possibly none). `failure`: the
+ * command did part of its work (some files of a folder failed): it still prints what it did,
+ * then fails as an error would, with this code and one-line message.
+ */
 export interface Outcome {
   readonly json: Record<string, unknown>;
   readonly text?: string;
+  readonly failure?: { readonly code: string; readonly message: string };
 }
 
 export type Runner = (client: GfsClient, flags: GlobalFlags, progress: (label: string) => ProgressDisplay) => Promise<Outcome>;

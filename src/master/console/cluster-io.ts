@@ -7,7 +7,8 @@ import { HttpError } from '../../http/http-server.js';
 export interface ConsoleIO {
   /** Throws why the cluster would refuse this action from the console, before any byte moves. */
   authorize(action: ConsoleAction): void;
-  put(path: string, body: Readable, onProgress: (doneBytes: number) => void): Promise<void>;
+  /** Fails (under_replicated, nothing kept) when a chunk gets fewer than `minCopies` copies, as gfs put does. */
+  put(path: string, body: Readable, onProgress: (doneBytes: number) => void, minCopies: number): Promise<{ copies: number[]; factor: number | null }>;
   get(path: string, out: Writable): Promise<void>;
   append(path: string, data: Buffer): Promise<void>;
   remove(path: string): Promise<void>;
@@ -45,6 +46,9 @@ const STATUS: Record<GfsErrorCode, number> = {
   server_live: 409,
   decommission_refused: 409,
   unsupported: 501,
+  not_encrypted: 422,
+  wrong_key: 422,
+  decrypt_failed: 422,
   bad_input: 400,
 };
 
@@ -88,7 +92,11 @@ async function asHttp<T>(signing: ConsoleSigning, work: () => Promise<T>): Promi
 export function clientIO(client: GfsClient, signing: ConsoleSigning): ConsoleIO {
   return {
     authorize: (action) => checkSigning(signing, action),
-    put: (path, body, onProgress) => asHttp(signing, async () => void (await client.put(body, path, { onProgress: (done) => onProgress(done) }))),
+    put: (path, body, onProgress, minCopies) =>
+      asHttp(signing, async () => {
+        const r = await client.put(body, path, { onProgress: (done) => onProgress(done), minCopies });
+        return { copies: r.copies, factor: r.factor };
+      }),
     get: (path, out) => asHttp(signing, async () => void (await client.get(path, out))),
     append: (path, data) => asHttp(signing, async () => void (await client.append(path, data))),
     remove: (path) => asHttp(signing, () => client.remove(path)),

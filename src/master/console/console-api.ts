@@ -4,6 +4,7 @@ import type { ConsoleIO } from './cluster-io.js';
 import type { StateEvents } from './events.js';
 import { DEFAULT_PAGE_ENTRIES, folderPage, MAX_PAGE_ENTRIES } from './folder-listing.js';
 import { humanBytes } from './human-size.js';
+import { copyWarnings, indexed } from '../../client/copies.js';
 import { HttpError, readBody, sendJson, type RouteRequest, type Routes } from '../../http/http-server.js';
 
 // Longest file path taken (bytes of UTF-8), as a wire request's string fields are bounded.
@@ -71,19 +72,21 @@ function contentLength(r: RouteRequest): number {
   return n;
 }
 
-/** Refuses a write of `bytes` that the live servers cannot hold replication_factor times. */
+/**
+ * Refuses a write of `bytes` that the live servers could not hold even once. Fewer copies
+ * than the factor is no refusal: the write goes ahead and reports its copies, as gfs put
+ * does (issue 25 item 3), and `min_copies` makes it strict.
+ */
 function checkRoom(view: ClusterView, bytes: number): void {
   const t = view.totals();
   if (t.servers.live === 0) throw new HttpError(503, 'no_live_servers', 'no chunk server is live; nothing can be stored');
-  const copies = Math.min(view.replicationFactor, t.servers.live);
-  if (bytes * copies > t.capacity.free) {
-    throw new HttpError(
-      413,
-      'insufficient_space',
-      `${humanBytes(bytes)} needs ${humanBytes(bytes * copies)} for ${copies} copies, but the live chunk servers have ${humanBytes(t.capacity.free)} free`,
-    );
+  if (bytes > t.capacity.free) {
+    throw new HttpError(413, 'insufficient_space', `${humanBytes(bytes)} does not fit even once: the live chunk servers have ${humanBytes(t.capacity.free)} free`);
   }
 }
+
+// No cluster has more copies of a chunk than this many servers would give.
+const MAX_MIN_COPIES = 1000;
 
 export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
   const { view, io, events } = o;
@@ -118,6 +121,7 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
         io.authorize('upload');
         if (view.file(path)) throw new HttpError(409, 'file_exists', `${path} exists; delete it first or choose another path`);
         checkRoom(view, size);
+        const minCopies = intParam(r.url, 'min_copies', 1, 1, MAX_MIN_COPIES);
         const upload = r.url.searchParams.get('upload_id') ?? path;
         let received = 0;
         const counted = new Transform({
@@ -127,15 +131,16 @@ export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
           },
         });
         r.req.pipe(counted);
+        let stored: { copies: number[]; factor: number | null };
         try {
-          await io.put(path, counted, (stored) => events.publish('progress', { upload_id: upload, path, stored, total: size }));
+          stored = await io.put(path, counted, (n) => events.publish('progress', { upload_id: upload, path, stored: n, total: size }), minCopies);
           if (received !== size) throw new HttpError(400, 'bad_request', `the body ended after ${received} of ${size} bytes`);
         } catch (err) {
           // No half-uploaded file is left listed: what was stored goes again.
           if (view.file(path)) await io.remove(path).catch(() => undefined);
           throw err;
         }
-        sendJson(r.res, 201, view.file(path));
+        sendJson(r.res, 201, { ...view.file(path), copies: stored.copies, replication_factor: stored.factor, warnings: copyWarnings(indexed(stored.copies), stored.factor) });
       },
       DELETE: async ({ res, url }) => {
         const path = filePath(url);

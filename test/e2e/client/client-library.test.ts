@@ -45,7 +45,7 @@ t.test('GfsClient', async (t) => {
 
   t.test('put of a Buffer, append of a Buffer, list and stat', async (t) => {
     await client.put(data.subarray(0, 150_000), '/lib/buf.bin');
-    t.same(await client.append('/lib/buf.bin', data.subarray(150_000, 260_000)), { appended: 110_000, offset: 150_000, copies: 3 }, 'bytes appended, where, on how many holders (three servers, factor 3)');
+    t.same(await client.append('/lib/buf.bin', data.subarray(150_000, 260_000)), { appended: 110_000, offset: 150_000, copies: 3, chunks: [{ index: 1, copies: 3 }, { index: 2, copies: 3 }], factor: 3 }, 'bytes appended, where, on how many holders per chunk written (three servers, factor 3)');
     const sink = new HashSink();
     await client.get('/lib/buf.bin', sink);
     t.equal(sink.hash.digest('hex'), createHash('sha256').update(data.subarray(0, 260_000)).digest('hex'));

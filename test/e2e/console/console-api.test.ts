@@ -54,13 +54,19 @@ t.test('bad input: 404, 405, 400 with a message, 411, 409, 413 for an upload lar
   t.match(await err('PUT', `/api/file?path=${q('/c')}`, 'abc', { chunked: true }), { status: 411, error: 'length_required' });
   t.match(await err('POST', `/api/file/append?path=${q('/missing')}`, 'abc'), { status: 404, error: 'file_not_found' });
 
-  // Three servers of 2 MiB: 6 MiB free, so 3 MiB (three copies: 9 MiB) cannot fit.
-  const big = bytes(3 * MIB);
-  t.match(await err('PUT', `/api/file?path=${q('/big')}`, big), { status: 413, error: 'insufficient_space', message: /for 3 copies/ });
+  // Three servers of 2 MiB: 6 MiB free, so 7 MiB cannot fit even once.
+  const big = bytes(7 * MIB);
+  t.match(await err('PUT', `/api/file?path=${q('/big')}`, big), { status: 413, error: 'insufficient_space', message: /^7\.0 MiB does not fit even once: the live chunk servers have \d+\.\d MiB free$/ });
   t.equal((await http(web, 'GET', `/api/file?path=${q('/big')}`)).status, 404, 'nothing of the refused upload is listed');
   t.same((await call(master, { command: 'list_files' })).files, [], 'nor known to the master');
 
-  t.equal((await http(web, 'PUT', `/api/file?path=${q('/small')}`, 'hello')).status, 201);
+  // The copies rule of gfs put (issue 25 item 3): min_copies past the servers there are fails and keeps nothing.
+  t.match(await err('PUT', `/api/file?path=${q('/strict')}&min_copies=4`, 'hello'), { status: 507, error: 'under_replicated', message: /^chunk 0 was stored with 3 of the 4 copies asked for/ });
+  t.equal((await http(web, 'GET', `/api/file?path=${q('/strict')}`)).status, 404, 'nothing of the strict upload is kept');
+  t.match(await err('PUT', `/api/file?path=${q('/strict')}&min_copies=0`, 'hello'), { status: 400, message: /min_copies must be a whole number from 1/ });
+  const small = await http(web, 'PUT', `/api/file?path=${q('/small')}`, 'hello');
+  t.equal(small.status, 201);
+  t.match(small.json(), { path: '/small', copies: [3], replication_factor: 3, warnings: [] }, 'the copies each chunk got, as gfs put --json says');
   t.match(await err('PUT', `/api/file?path=${q('/small')}`, 'again'), { status: 409, error: 'file_exists' });
   t.match(await err('POST', `/api/file/append?path=${q('/small')}`, ''), { status: 400, message: /empty/ });
   t.equal((await call(master, { command: 'get_chunk_servers' })).status, 'ok', 'the TCP side answers throughout');

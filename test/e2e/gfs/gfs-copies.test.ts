@@ -32,6 +32,23 @@ t.test('copies per chunk, warnings and --min_copies', async (t) => {
   t.equal(enough.code, 0, enough.stderr);
   t.same(JSON.parse(enough.stdout.toString()).copies, [2, 2, 2]);
 
+  // Appends say the same: the chunk the bytes went to, its copies, the warning.
+  const more = join(c.base, 'more.bin');
+  await writeFile(more, bytes(1000, 4));
+  const app = await gfs(['--json', 'append', '/two.bin', more]);
+  t.equal(app.code, 0, app.stderr);
+  t.match(JSON.parse(app.stdout.toString()), { status: 'ok', appended: 1000, offset: 250_000, copies: 2, chunks: [{ index: 2, copies: 2 }], replication_factor: 3, warnings: [/^1 of 1 chunks took the append below the replication factor \(chunk 2 has 2 of 3 copies\)/] });
+  t.match(app.stderr, /^gfs: warning: 1 of 1 chunks took the append below/);
+  const strictAppend = await gfs(['append', '--min_copies', '3', '/two.bin', more]);
+  t.equal(strictAppend.code, 1);
+  t.equal(strictAppend.stderr, 'gfs: chunk 2 took the append with 2 of the 3 copies asked for (--min_copies); 1000 bytes were appended from offset 251000 and stay (an append cannot be taken back), the rest was not sent\n');
+  t.equal(JSON.parse((await gfs(['--json', 'stat', '/two.bin'])).stdout.toString()).size, 252_000, 'an append cannot be taken back: the error says so');
+  const newAppend = await gfs(['--json', 'append', '--min_copies', '3', '/new.bin', more]);
+  t.equal(newAppend.code, 1, 'an append that creates the file is a put: nothing kept');
+  t.match(JSON.parse(newAppend.stdout.toString()), { status: 'error', code: 'under_replicated' });
+  t.equal((await gfs(['stat', '/new.bin'])).code, 1);
+  t.equal((await gfs(['append', '--min_copies', '2', '/two.bin', more])).code, 0);
+
   const bad = await gfs(['put', '--min_copies', 'x', local, '/bad.bin']);
   t.equal(bad.code, 2);
   t.equal(bad.stderr, 'gfs: --min_copies takes a whole number from 1, got x\n');
