@@ -35,7 +35,7 @@ export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['r
   corruptPending: number;
 }
 
-/** spillProvider's bound on a staged value's wait for room, in ms. */
+/** The default bound on a stored value's wait for room, in ms (staged or whole). */
 export const DEFAULT_SPACE_WAIT_MS = 60_000;
 
 export interface StoreOptions {
@@ -51,6 +51,8 @@ export interface StoreOptions {
   readonly maxPrepared?: number;
   /** Bytes of one write-ahead log file (`[chunk_server] wal_max_kb`); 0 turns the log off. Default DEFAULT_WAL_BYTES. */
   readonly walBytes?: number;
+  /** How long a store whose value arrived whole waits in line for room, in ms. Default DEFAULT_SPACE_WAIT_MS. */
+  readonly spaceWaitMs?: number;
 }
 
 /**
@@ -104,7 +106,7 @@ export class ChunkStore implements ScrubTarget {
     let checkpointer: Checkpointer | null = null;
     const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request()) : null;
     if (wal) checkpointer = new Checkpointer(table, wal, fsync, log);
-    const installer = new VersionInstaller(table, corrupt, pool);
+    const installer = new VersionInstaller(table, corrupt, pool, options.spaceWaitMs ?? DEFAULT_SPACE_WAIT_MS);
     const appender = new ChunkAppender(table, installer, corrupt, wal);
     for (const { chunkId, reason } of recovered.damaged) await corrupt.quarantineLocked(chunkId, 'start-up', reason);
     const transactions = await Transactions.recover({ table, installer, appender, pool, log }, scanned, options.maxPrepared ?? 1000);

@@ -39,9 +39,10 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   const { store, cluster, log } = ctx;
   const size = payloadSize(req.data);
   // Refuse before asking anyone: the client falls back to another server on this error.
-  // An overwrite needs room only for its growth, as the store charges it. A spilled payload
-  // already holds a reservation for all its bytes, so it has proved that it fits.
-  if (Buffer.isBuffer(req.data) && !store.space.fits(chargeDelta(store.sizeOf(req.chunk_id), size))) {
+  // An overwrite needs room only for its growth, as the store charges it. Room that stores in
+  // flight hold may come back: only a value that could never fit is refused here, the store
+  // waits in line for the rest (issue 22 item 5). A spilled payload already passed this.
+  if (Buffer.isBuffer(req.data) && !store.space.couldFit(chargeDelta(store.sizeOf(req.chunk_id), size))) {
     throw new InsufficientSpaceError(store.space.available);
   }
   if (req.file_path === null) {

@@ -14,6 +14,8 @@ export async function openStore(config: ChunkServerConfig, layout: Layout, pool:
     fsync: config.fsync,
     maxPrepared: config.maxPrepared,
     walBytes: config.walMaxKb * 1024,
+    // The bound a staged value's wait has (listener.ts), so whole and staged stores wait alike.
+    spaceWaitMs: (config.frameTimeoutS * 1000) / 2,
   });
   if (report.recomputedSums > 0) log.warn({ chunks: report.recomputedSums }, 'recomputed checksums of chunks whose records were missing or stale');
   if (report.quarantined > 0) log.error({ chunks: report.quarantined }, 'quarantined chunks found damaged at start-up');

@@ -167,6 +167,28 @@ export function boundaryBlocks(oldSize: number, offset: number, length: number):
 }
 
 /**
+ * Sums of the old bytes with `data` appended at their end, without reading anything back
+ * (issue 22 item 3): CRC-32 extends, crc(a ‖ b) = crc32(b, crc(a)), so the tail block's sum
+ * goes on from its recorded value. The sum stays that of the bytes the chunk was given:
+ * damage in the tail block's old bytes is not blessed, it stays a mismatch for the next
+ * retrieve or scrub to find (they check the tail block as every other).
+ */
+export function appendSums(old: Uint32Array, oldSize: number, data: Buffer): Uint32Array {
+  const out = new Uint32Array(blockCount(oldSize + data.length));
+  out.set(old.subarray(0, Math.min(old.length, out.length)));
+  let block = Math.floor(oldSize / BLOCK_BYTES);
+  let pos = 0;
+  const inTail = oldSize - block * BLOCK_BYTES;
+  if (inTail > 0 && data.length > 0) {
+    pos = Math.min(BLOCK_BYTES - inTail, data.length);
+    out[block] = crc32(data.subarray(0, pos), old[block]);
+    block++;
+  }
+  for (; pos < data.length; pos += BLOCK_BYTES, block++) out[block] = crc32(data.subarray(pos, pos + BLOCK_BYTES));
+  return out;
+}
+
+/**
  * Sums of the old bytes with `data` written at `offset` (at most the old size), without
  * reading what did not change: untouched blocks keep their old sums (so damage in them
  * stays detectable), touched ones are summed from `data` and the surviving bytes of the

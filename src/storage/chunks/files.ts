@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { identityOf, sumsOfBuffer, type FileIdentity } from '../checksums/block-sums.js';
 import { crashPoint, type CrashPoint } from '../io/crash-points.js';
 import { DirSyncer } from '../io/dir-syncer.js';
+import { HandleCache } from '../io/handle-cache.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.
@@ -20,10 +21,13 @@ export interface WrittenFile {
  * The chunk directory's data files: every chunk is a plain file named by its id. New
  * chunks (and whole-chunk replacements) are written under a temp name, fsynced and renamed
  * into place; appends and overwrites write into the chunk file itself, and only the record
- * in the metadata store says how much of it is committed.
+ * in the metadata store says how much of it is committed. Chunk files written in place stay
+ * open in a bounded cache (an append is then one write); every rename over a chunk, move and
+ * removal goes through here and closes its handle first.
  */
 export class ChunkFiles {
   private readonly dirSync: DirSyncer;
+  private readonly handles: HandleCache;
 
   constructor(
     readonly dir: string,
@@ -32,6 +36,17 @@ export class ChunkFiles {
     readonly fsync: boolean,
   ) {
     this.dirSync = new DirSyncer(dirHandle);
+    this.handles = new HandleCache((chunkId) => this.path(chunkId));
+  }
+
+  /** Chunk files open in the cache now. */
+  get openFiles(): number {
+    return this.handles.size;
+  }
+
+  /** Closes the chunk's cached handle: its file is about to be renamed over, moved aside or removed. */
+  forget(chunkId: string): Promise<void> {
+    return this.handles.forget(chunkId);
   }
 
   path(chunkId: string): string {
@@ -60,6 +75,7 @@ export class ChunkFiles {
   }
 
   async install(from: string, chunkId: string): Promise<void> {
+    await this.forget(chunkId);
     await rename(from, this.path(chunkId));
   }
 
@@ -67,73 +83,55 @@ export class ChunkFiles {
    * Writes `data` at `offset` of the chunk file and makes it durable (fdatasync: the size
    * change is data too). `written` and `synced` name the crash points on either side.
    */
-  async writeAt(chunkId: string, offset: number, data: Buffer, written: CrashPoint, synced: CrashPoint): Promise<void> {
-    const fh = await open(this.path(chunkId), 'r+');
-    try {
-      for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
+  writeAt(chunkId: string, offset: number, data: Buffer, written: CrashPoint, synced: CrashPoint): Promise<void> {
+    return this.handles.use(chunkId, async (fh) => {
+      await writeAt(fh, offset, data);
       crashPoint(written);
       if (this.fsync) await fh.datasync();
       crashPoint(synced);
-    } finally {
-      await fh.close();
-    }
+    });
   }
 
   /**
    * Writes `data` at `offset` of the chunk file, not flushed: for appends whose durability
    * is the write-ahead log's record (replay writes them again after a power loss).
    */
-  async writeInPlace(chunkId: string, offset: number, data: Buffer): Promise<void> {
-    const fh = await open(this.path(chunkId), 'r+');
-    try {
-      for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
-    } finally {
-      await fh.close();
-    }
+  writeInPlace(chunkId: string, offset: number, data: Buffer): Promise<void> {
+    return this.handles.use(chunkId, (fh) => writeAt(fh, offset, data));
   }
 
   /** fdatasync of the chunk file (a log checkpoint); false when there is no such file. */
   async syncData(chunkId: string): Promise<boolean> {
-    let fh: FileHandle;
     try {
-      fh = await open(this.path(chunkId), 'r');
+      await this.handles.use(chunkId, (fh) => fh.datasync());
+      return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-    try {
-      await fh.datasync();
-      return true;
-    } finally {
-      await fh.close();
-    }
   }
 
   /** The bytes [start, start + length) of the chunk file; fewer if it is shorter. */
-  async read(chunkId: string, start: number, length: number): Promise<Buffer> {
-    const fh = await open(this.path(chunkId), 'r');
-    try {
+  read(chunkId: string, start: number, length: number): Promise<Buffer> {
+    return this.handles.use(chunkId, async (fh) => {
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await fh.read(buf, 0, length, start);
       return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    });
   }
 
   /** Cuts the chunk file back to its committed length (bytes of an append that never committed). */
-  async truncate(chunkId: string, size: number): Promise<void> {
-    const fh = await open(this.path(chunkId), 'r+');
-    try {
+  truncate(chunkId: string, size: number): Promise<void> {
+    return this.handles.use(chunkId, async (fh) => {
       await fh.truncate(size);
       await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    });
   }
 
   /** false when there was no such file. */
   async remove(chunkId: string): Promise<boolean> {
+    // Closed first: an unlinked file's blocks stay taken while a handle holds it open.
+    await this.forget(chunkId);
     try {
       await unlink(this.path(chunkId));
       return true;
@@ -143,7 +141,12 @@ export class ChunkFiles {
     }
   }
 
-  close(): Promise<void> {
-    return this.dirHandle.close();
+  async close(): Promise<void> {
+    await this.handles.close();
+    await this.dirHandle.close();
   }
+}
+
+async function writeAt(fh: FileHandle, offset: number, data: Buffer): Promise<void> {
+  for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, offset + done)).bytesWritten;
 }

@@ -50,6 +50,8 @@ export class CorruptChunks {
     const entry = this.quarantine.newEntry(chunkId);
     let moveError: unknown = null;
     try {
+      // Its open handle goes first: appends must not follow the file into quarantine.
+      await this.table.files.forget(chunkId);
       await this.quarantine.admit(entry, chunkId, this.table.files.path(chunkId), null, { found_by: foundBy, reason, size, block_crcs: blockCrcs, detected_at: new Date().toISOString() });
     } catch (err) {
       moveError = err;

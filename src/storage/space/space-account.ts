@@ -20,7 +20,7 @@ interface Ledger {
 // only by reservations, so no request ever walks the directory and two writers can never
 // both pass the check and overfill the limit (a reference defect).
 //
-// Growing reservations (streamed stores, issue 22 item 5) wait in arrival order for room
+// Growing reservations (stores, streamed or whole: issue 22 item 5) wait in arrival order for room
 // instead of failing at once, because the room they lack is often held by others that are
 // about to fail and give it back. The rule, stated in PROTOCOL.md "Limits":
 //  1. refused at once when its whole need does not fit beside the settled bytes (everything
@@ -85,6 +85,11 @@ export class SpaceAccount {
     return bytes <= this.available;
   }
 
+  /** Whether `bytes` would fit once every growing reservation gave its bytes back (rule 1 above). */
+  couldFit(bytes: number): boolean {
+    return this.settled + bytes <= this.limitBytes;
+  }
+
   /** Claims `bytes` (nothing when not positive), or fails with insufficient_space when they do not fit. */
   reserve(bytes: number): Reservation {
     const reservation = new Reservation(this.ledger);
@@ -98,7 +103,7 @@ export class SpaceAccount {
    * when `needBytes` could not fit even if every growing reservation gave its bytes back.
    */
   reserveGrowing(needBytes: number, waitMs: number): GrowingReservation {
-    if (this.settled + needBytes > this.limitBytes) throw new InsufficientSpaceError(this.available);
+    if (!this.couldFit(needBytes)) throw new InsufficientSpaceError(this.available);
     const r = new GrowingReservation(this.ledger, needBytes, Date.now() + waitMs);
     this.growing.add(r);
     return r;

@@ -1,5 +1,5 @@
 import { BadOffsetError, CorruptChunkError } from '../../errors.js';
-import { BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from '../checksums/block-sums.js';
+import { appendSums, BLOCK_BYTES, BlockChecker, boundaryBlocks, describeMismatch, spliceSums, type Mismatch } from '../checksums/block-sums.js';
 import type { ChunkRecord } from '../chunks/records.js';
 import type { ChunkTable } from '../chunks/table.js';
 import { nextVersion } from '../chunks/types.js';
@@ -17,8 +17,9 @@ import type { LogRoom, WriteAheadLog } from '../wal/writer.js';
 const ENTRY_OVERHEAD_BYTES = 512;
 
 /**
- * Changes chunks in place (append_chunk, commit_append): only the new bytes and the blocks
- * they share with old bytes are written and read, whatever the chunk's size.
+ * Changes chunks in place (append_chunk, commit_append): only the new bytes are written,
+ * whatever the chunk's size; an append reads nothing back (its tail block's sum is extended
+ * from the recorded one), an overwrite reads the boundary blocks it changes in part.
  * - append up to the log's record size: the bytes go at the committed end (not flushed),
  *   then a log entry (bytes and new record) is made durable with the group commit of the
  *   write-ahead log: one shared fdatasync acknowledges it. The metadata store learns the
@@ -40,8 +41,9 @@ export class ChunkAppender {
   /**
    * Appends `data` at the chunk's committed end (creating the chunk if missing): the bytes
    * go into the chunk file in place, then one record commit publishes the new length, the
-   * touched blocks' sums and the new version. Cost: the record plus the tail block, whatever
-   * the chunk's size. A tail block that no longer matches its sums quarantines the chunk.
+   * touched blocks' sums and the new version. Cost: one write and the record, whatever
+   * the chunk's size. The tail block is not read back: its sum is extended from the recorded
+   * one (appendSums), so damage in it stays visible to the next retrieve and the scrubber.
    * With `at`, a copy that does not end there is refused (bad_offset) and left as it is:
    * judged under the lock, so no other change slips in between the check and the append.
    */
@@ -100,8 +102,7 @@ export class ChunkAppender {
   private async appendReservedLocked(chunkId: string, data: Buffer, reservation: Reservation, version: number | undefined, lastTx: string | undefined, room: LogRoom | null): Promise<number> {
     const old = this.table.get(chunkId);
     if (!old) return this.installer.writeWholeLocked(chunkId, data, reservation, version, lastTx);
-    const boundary = await this.checkBoundaryLocked(chunkId, old, old.size, data.length);
-    const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: spliceSums(old.crcs, old.size, old.size, data, boundary), lastTx };
+    const after: ChunkRecord = { ...old, size: old.size + data.length, version: nextVersion(old, version), crcs: appendSums(old.crcs, old.size, data), lastTx };
     await this.table.commit(chunkId, after, reservation, async () => {
       if (room) {
         await this.table.files.writeInPlace(chunkId, old.size, data);

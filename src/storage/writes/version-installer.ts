@@ -10,7 +10,7 @@ import { nextVersion, type NewVersion } from '../chunks/types.js';
 import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
 import { crashPoint } from '../io/crash-points.js';
 import { chargeDelta } from '../space/charges.js';
-import type { Reservation } from '../space/space-account.js';
+import { GrowingReservation, type Reservation } from '../space/space-account.js';
 import { StagedFile } from './staged-file.js';
 
 /**
@@ -23,6 +23,8 @@ export class VersionInstaller {
     private readonly table: ChunkTable,
     private readonly corrupt: CorruptChunks,
     private readonly pool: BufferPool,
+    /** How long a whole value short of room waits in line for it (SpaceAccount's rule). */
+    private readonly spaceWaitMs: number,
   ) {}
 
   /** `spaceWaitMs`: how long a staged file may wait in line for room (SpaceAccount's rule). */
@@ -44,9 +46,13 @@ export class VersionInstaller {
       if (!(data instanceof StagedFile)) throw new TypeError('staged data from another store');
       return this.installStagedLocked(chunkId, data, version);
     }
-    // An overwrite is charged only for growth: the old file goes when the rename lands.
-    const reservation = this.table.space.reserve(chargeDelta(this.table.sizeOf(chunkId), data.length));
+    // An overwrite is charged only for growth: the old file goes when the rename lands. A
+    // value small enough to arrive whole (not staged) takes its place in the same line as
+    // the staged ones (issue 22 item 5): refused at once only when it could never fit.
+    const need = chargeDelta(this.table.sizeOf(chunkId), data.length);
+    const reservation = need > 0 ? this.table.space.reserveGrowing(need, this.spaceWaitMs) : this.table.space.reserve(need);
     try {
+      if (reservation instanceof GrowingReservation) await reservation.growWhenRoom(need);
       return await this.writeWholeLocked(chunkId, data, reservation, version);
     } finally {
       reservation.release();

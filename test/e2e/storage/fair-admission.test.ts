@@ -72,3 +72,27 @@ t.test('a stalled sender holds only what it sent, and gives it back at its frame
   t.match(await waiter, { status: 'ok' }, 'the waiter stores with the room the staller gave back');
   t.ok(answeredAt - stalledAt >= FRAME_TIMEOUT_S * 1000 - 100, 'it waited for that room rather than being refused');
 });
+
+t.test('a value small enough to arrive whole waits in the same line instead of being refused', async (t) => {
+  const FRAME_TIMEOUT_S = 6;
+  const SMALL_BYTES = 48 * 1024; // a frame under stream_threshold_mb (1 MiB): the value arrives whole, in memory
+  const dir = await tempDir(t);
+  const config = await writeToml(dir, 'c.toml', `[chunk_server]\nframe_timeout_s = ${FRAME_TIMEOUT_S}\n`);
+  const server = await spawnServer(t, ['--config', config, '--data_dir', 'data', '--no_master', '--space', '8'], dir);
+  t.match(await call(server.port, { command: 'store_chunk', chunk_id: 'settled', data: bytes(2 * MIB) }), { status: 'ok' });
+  const beside = await available(server.port);
+  // The staller's value fits beside the settled bytes; what it sends leaves less free than the small store needs.
+  const stalledBytes = beside - charge(0);
+  const staller = await Client.connect(server.port, t);
+  const stalled = storeFrame('stalled', bytes(stalledBytes, 2));
+  const held = 16 * 1024;
+  staller.write(stalled.subarray(0, stalled.length - held));
+  t.ok(beside - charge(stalledBytes - held) < charge(SMALL_BYTES), 'the staller holds room the small store needs');
+  t.ok(charge(SMALL_BYTES) <= beside, 'yet the small store fits if the staller fails');
+  const stalledAt = Date.now();
+  await sleep(FRAME_TIMEOUT_S * 750);
+  const small = await call(server.port, { command: 'store_chunk', chunk_id: 'small', data: bytes(SMALL_BYTES, 3) });
+  t.match(small, { status: 'ok' }, 'stored with the room the staller gave back at its deadline');
+  t.ok(Date.now() - stalledAt >= FRAME_TIMEOUT_S * 1000 - 100, 'it waited for that room rather than being refused');
+  t.match(await staller.next(), { status: 'error', message: /frame timeout/ });
+});

@@ -31,6 +31,20 @@ t.test('the scrubber finds a flipped byte within one interval, without any reque
   t.ok(Buffer.from((await call(server.port, { command: 'retrieve_chunk', chunk_id: 'fine' })).data).equals(bytes(300_000, 4)));
 });
 
+t.test('damage in a tail block that appends extended unread is found by the scrubber', async (t) => {
+  // Issue 22 item 3: appends no longer read the tail block back before extending its sum;
+  // the scrubber's schedule is what checks it now, as every other block.
+  const dir = await tempDir(t);
+  const { server, logs } = await startLoggedServer(t, dir, { scrubIntervalS: 0.5 }, 'info');
+  const size = 100_000;
+  await call(server.port, { command: 'store_chunk', chunk_id: 'log', data: bytes(size, 1) });
+  await flipByte(join(server.store.dir, 'log'), size - 3);
+  for (let i = 0; i < 5; i++) t.match(await call(server.port, { command: 'append_chunk', chunk_id: 'log', data: bytes(1000, i) }), { status: 'ok', new_offset: size + 1000 * (i + 1) }, `append ${i} is not refused`);
+  await waitUntil('the scrubber to report the chunk', () => server.store.corruptChunks().includes('log'), 60_000);
+  t.match(logs.find((l) => l.msg === 'corrupt chunk moved to quarantine'), { chunk_id: 'log', found_by: 'scrub', reason: /^block 1 / });
+  t.equal(server.store.space.used, 0, 'its space is back');
+});
+
 t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (t) => {
   const dir = await tempDir(t);
   const first = await startLoggedServer(t, dir, { scrubIntervalS: 0.2, scrubRateMbS: 2 }, 'info');
