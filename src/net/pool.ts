@@ -84,7 +84,8 @@ export class ConnectionPool {
     socket.resume();
     // A peer that closes after each reply (the reference's servers) sends its FIN right behind
     // the reply: one poll of the event loop reads it, so the socket is handed out only after
-    // one, and a request is never written into a connection already closing.
+    // one, and a request is never written into a connection already closing. A caller whose
+    // next request follows its last reply at once therefore uses two connections in turn.
     setImmediate(() => (entry.ready = true));
     list.push(entry);
     while (list.length > this.opts.maxIdlePerAddress) list[0]!.gone();

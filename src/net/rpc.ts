@@ -45,14 +45,14 @@ export class Rpc {
   // Replies outlive the exchange (a retrieved chunk is forwarded elsewhere), so their bodies
   // must not sit in reused slabs: a pool that keeps nothing leaves them to the GC.
   private readonly pool = new BufferPool(0);
-  /** Idle connections, as many per address as may be in flight to it. */
+  /** Idle connections: twice as many per address as may be in flight (see ConnectionPool.give on why a caller may need two). */
   readonly connections: ConnectionPool;
   // Addresses that answered a notify: a reference master answers none and may hold the
   // connection open, so a notify goes on a kept connection only to a peer known to reply.
   private readonly answersNotify = new Set<string>();
 
   constructor(private readonly opts: RpcOptions) {
-    this.connections = new ConnectionPool({ maxIdlePerAddress: opts.maxPerPeer, idleMs: DEFAULT_POOL_IDLE_MS });
+    this.connections = new ConnectionPool({ maxIdlePerAddress: 2 * opts.maxPerPeer, idleMs: DEFAULT_POOL_IDLE_MS });
   }
 
   /** Closes the kept idle connections (shutdown). */
