@@ -112,7 +112,8 @@ async function main(): Promise<void> {
         ...(await tlsComparison({
           work,
           rounds: args.quick ? 2 : 4,
-          storeMs: 1000,
+          // A 64 MiB store over TLS takes ~1 s on a loaded machine: 3 s gives each round a few.
+          storeMs: 3000,
           pairMs,
           start: async (dataDir, serverId, extra) => {
             const child = await startServer(dataDir, serverId, [], extra);

@@ -10,7 +10,7 @@ import { call, type CallOptions, type Reply } from '../src/net/rpc.js';
 import { BufferPool } from '../src/wire/buffer-pool.js';
 import { ROOT } from './children.js';
 import { MIB, now } from './measure.js';
-import type { TargetRow } from './row.js';
+import type { ComparedRow, TargetRow } from './row.js';
 
 const STORE_BYTES = 64 * MIB;
 const PAIR_BYTES = 4 * 1024;
@@ -64,7 +64,7 @@ async function pairs(side: Side, pool: BufferPool, data: Buffer, ms: number, tag
   return { pairs: done, seconds: (now() - start) / 1000 };
 }
 
-export async function tlsComparison(o: TlsBenchOptions): Promise<TargetRow[]> {
+export async function tlsComparison(o: TlsBenchOptions): Promise<Array<TargetRow | ComparedRow>> {
   const dir = join(o.work, 'tls');
   const certs = join(dir, 'certs');
   await mkdir(certs, { recursive: true });
@@ -83,6 +83,8 @@ export async function tlsComparison(o: TlsBenchOptions): Promise<TargetRow[]> {
   };
   const off = side(offPort, undefined);
   const on = side(onPort, { ca: await readFile(join(certs, 'ca.pem')) });
+  // What the kept connections save: the same TLS pairs with a handshake per request.
+  const onFresh: Side = { ...on, opts: { ...on.opts, connections: undefined } };
   const pool = new BufferPool(SLAB_BYTES);
 
   o.log(`tls: ${o.rounds} alternating rounds of 64 MiB stores and 4 KiB pairs (${PAIR_CLIENTS} clients), plain and tls = "all"`);
@@ -93,7 +95,7 @@ export async function tlsComparison(o: TlsBenchOptions): Promise<TargetRow[]> {
     await stores(s, pool, big, 0, 'warm');
     await pairs(s, pool, small, 50, 'warm');
   }
-  const sum = { storeOff: [0, 0], storeOn: [0, 0], pairsOff: [0, 0], pairsOn: [0, 0] };
+  const sum = { storeOff: [0, 0], storeOn: [0, 0], pairsOff: [0, 0], pairsOn: [0, 0], pairsFresh: [0, 0] };
   const add = (k: keyof typeof sum, n: number, s: number): void => void ((sum[k][0]! += n), (sum[k][1]! += s));
   for (let r = 0; r < o.rounds; r++) {
     let x = await stores(off, pool, big, o.storeMs, `off${r}`);
@@ -104,6 +106,8 @@ export async function tlsComparison(o: TlsBenchOptions): Promise<TargetRow[]> {
     add('pairsOff', p.pairs, p.seconds);
     p = await pairs(on, pool, small, o.pairMs, `on${r}`);
     add('pairsOn', p.pairs, p.seconds);
+    p = await pairs(onFresh, pool, small, o.pairMs, `fresh${r}`);
+    add('pairsFresh', p.pairs, p.seconds);
   }
   const handshakes = `${on.connections.opened} TLS connections for ${on.connections.opened + on.connections.reused} requests`;
   off.connections.close();
@@ -123,5 +127,13 @@ export async function tlsComparison(o: TlsBenchOptions): Promise<TargetRow[]> {
   return [
     row('store 64 MiB, tls = "all", kept connections', 'MiB/s', rate('storeOn'), rate('storeOff'), 0.7),
     row(`4 KiB store+retrieve pairs, ${PAIR_CLIENTS} clients, tls = "all", kept connections`, 'pairs/s', rate('pairsOn'), rate('pairsOff'), 0.8),
+    {
+      figure: `4 KiB store+retrieve pairs, ${PAIR_CLIENTS} clients, tls = "all", a connection (and handshake) per request`,
+      value: rate('pairsFresh'),
+      unit: 'pairs/s',
+      baseline: 'kept connections over plain TCP',
+      baselineValue: rate('pairsOff'),
+      ratio: rate('pairsFresh') / rate('pairsOff'),
+    },
   ];
 }
