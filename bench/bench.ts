@@ -12,6 +12,7 @@ import type { BenchRow } from './row.js';
 import { rssFigures } from './rss-bench.js';
 import { printTable } from './table.js';
 import { throughputFigures, type BenchContext } from './throughput-bench.js';
+import { tlsComparison } from './tls-bench.js';
 
 interface Args {
   quick: boolean;
@@ -23,7 +24,7 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,append,pairs,rss,auth]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,append,pairs,rss,auth,tls]\n`);
   process.exit(2);
 }
 
@@ -103,6 +104,27 @@ async function main(): Promise<void> {
         })),
       );
       await Promise.all(authChildren.map(stopChild));
+    }
+
+    if (wants('tls')) {
+      const tlsChildren: Child[] = [];
+      rows.push(
+        ...(await tlsComparison({
+          work,
+          rounds: args.quick ? 2 : 4,
+          // A 64 MiB store over TLS takes ~1 s on a loaded machine: 3 s gives each round a few.
+          storeMs: 3000,
+          pairMs,
+          start: async (dataDir, serverId, extra) => {
+            const child = await startServer(dataDir, serverId, [], extra);
+            children.push(child);
+            tlsChildren.push(child);
+            return child.port;
+          },
+          log,
+        })),
+      );
+      await Promise.all(tlsChildren.map(stopChild));
     }
 
     const total = (now() - started) / 1000;

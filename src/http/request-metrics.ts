@@ -38,6 +38,7 @@ export function replyCodeLabel(reply: Record<string, unknown>): string {
 export class RequestMetrics {
   private readonly requests: Counter<'command' | 'outcome' | 'code'>;
   private readonly latency: Histogram<'command'>;
+  private readonly accepted: Counter;
   private readonly sockets = new Set<Socket>();
   private closedRead = 0;
   private closedWritten = 0;
@@ -58,6 +59,13 @@ export class RequestMetrics {
       help: 'Time from a whole request frame to its reply, by command',
       labelNames: ['command'],
       buckets: LATENCY_BUCKETS_S,
+      registers: [registry],
+    });
+    // Under [security] tls each accepted connection is one TLS handshake: with members and
+    // clients keeping their connections (src/net/pool.ts) it grows far slower than requests.
+    this.accepted = new Counter({
+      name: `${prefix}_connections_total`,
+      help: 'TCP connections accepted (under tls, each one TLS handshake)',
       registers: [registry],
     });
     const sockets = this.sockets;
@@ -97,6 +105,7 @@ export class RequestMetrics {
 
   /** Every accepted socket, so its bytes and its life are counted. */
   watch(socket: Socket): void {
+    this.accepted.inc();
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);

@@ -6,6 +6,7 @@ import { decodeBody } from '../wire/codec.js';
 import { LEN_PREFIX_BYTES, LengthFramer, type DecodedFrame } from '../wire/length-framer.js';
 import type { Piece, SpillProvider } from '../wire/payload.js';
 import type { HostPort } from './address.js';
+import type { ConnectionPool } from './pool.js';
 import { writePieces } from './frame-writer.js';
 
 // Replies at least this large are walked as they arrive and their large values go to the sink.
@@ -62,6 +63,12 @@ export interface ExchangeOptions {
   readonly accept?: (reply: unknown, body: Buffer) => string | null;
   /** The caller's words for a failure; the exchange rejects with a PeerError saying them. */
   readonly describe: (failure: ExchangeFailure) => string;
+  /**
+   * Keep the connection for the next exchange to the same address: take an idle one from
+   * here, and give it back after a whole reply. `endAfterRequest` is ignored then (a
+   * half-closed connection cannot carry another request).
+   */
+  readonly connections?: ConnectionPool;
 }
 
 /** An exchange's failure: the caller's words as the message, the reason for callers that branch on it. */
@@ -75,23 +82,54 @@ export class ExchangeError extends PeerError {
   }
 }
 
+/** A kept connection that turned out closed before any byte of its reply: the request is sent again on a new one. */
+class StaleConnection extends Error {}
+
+// What a kept connection the peer has just closed or reset looks like; the request did not
+// reach a server that would answer it (servers close only idle connections, section 4).
+const STALE_CODES: ReadonlySet<string | undefined> = new Set(['ECONNRESET', 'EPIPE']);
+function isStale(f: ExchangeFailure): boolean {
+  return f.reason === 'ended' || f.reason === 'closed' || f.reason === 'send-failed' || (f.reason === 'socket-error' && STALE_CODES.has(f.err.code));
+}
+
 /**
- * One request on its own connection, as every party of the reference protocol sends them:
- * connect, write the request's pieces, read one reply frame. Resolves with the decoded reply
- * (null only when the reply was optional and none came); every failure rejects with a
- * PeerError, and nothing outlives its timeouts. The pieces stay open: their owner closes them.
+ * One request and its reply frame: on a connection of its own, as every party of the
+ * reference protocol sends them (connect, write the request's pieces, read one reply frame),
+ * or, with `connections`, on a kept one. Resolves with the decoded reply (null only when the
+ * reply was optional and none came); every failure rejects with a PeerError, and nothing
+ * outlives its timeouts. The pieces stay open: their owner closes them.
+ *
+ * Only requests all in memory go on a kept connection: if it proves closed before any reply
+ * byte, they are sent again on a new one, which a file streamed once could not be.
  */
-export function exchange(address: string, to: HostPort, pieces: readonly Piece[], opts: ExchangeOptions): Promise<unknown> {
+export async function exchange(address: string, to: HostPort, pieces: readonly Piece[], opts: ExchangeOptions): Promise<unknown> {
+  const kept = opts.connections && pieces.every((p) => Buffer.isBuffer(p)) ? opts.connections.take(address) : null;
+  if (kept === null) return exchangeOn(address, to, pieces, opts, null);
+  const started = Date.now();
+  try {
+    return await exchangeOn(address, to, pieces, opts, kept);
+  } catch (err) {
+    if (!(err instanceof StaleConnection)) throw err;
+    const deadlineMs = opts.deadlineMs === undefined ? undefined : Math.max(1, opts.deadlineMs - (Date.now() - started));
+    return exchangeOn(address, to, pieces, { ...opts, deadlineMs }, null);
+  }
+}
+
+function exchangeOn(address: string, to: HostPort, pieces: readonly Piece[], opts: ExchangeOptions, kept: Socket | null): Promise<unknown> {
   return new Promise((resolve, reject) => {
     // The prefix and the body's first byte: enough to tell a stranger (an HTTP or SMTP
     // server, say) at once instead of waiting for a body its prefix only seems to announce.
     const head = Buffer.alloc(LEN_PREFIX_BYTES + 1);
     let headBytes = 0;
-    const socket: Socket = opts.tls
-      ? // allowHalfOpen reaches the TLSSocket at run time; @types/node leaves it out of ConnectionOptions.
-        connectTls({ ...opts.tls, host: to.host, port: to.port, allowHalfOpen: true } as ConnectionOptions)
-      : connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true });
-    let connected = false;
+    const socket: Socket =
+      kept ??
+      (opts.tls
+        ? // allowHalfOpen reaches the TLSSocket at run time; @types/node leaves it out of ConnectionOptions.
+          connectTls({ ...opts.tls, host: to.host, port: to.port, allowHalfOpen: true } as ConnectionOptions)
+        : connect({ host: to.host, port: to.port, noDelay: true, allowHalfOpen: true }));
+    if (kept === null && opts.connections) opts.connections.opened++;
+    const endAfterRequest = opts.endAfterRequest === true && !opts.connections;
+    let connected = kept !== null;
     const framer = new LengthFramer(opts.maxReplyBytes, opts.pool, opts.sink ? { spill: opts.sink, minFrameBytes: STREAM_REPLY_MIN_BYTES } : null);
     const frames: DecodedFrame[] = [];
     let sent = false;
@@ -99,51 +137,58 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
     let replied = false;
     let settled = false;
 
-    const finish = (failure: ExchangeFailure | null, reply: unknown = null): void => {
+    const finish = (failure: ExchangeFailure | null, reply: unknown = null, reusable = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(deadline);
-      socket.destroy();
       framer.dispose();
-      if (failure) reject(new ExchangeError(address, opts.describe(failure), failure));
+      if (reusable && opts.connections) {
+        listen(false);
+        socket.off(opts.tls ? 'secureConnect' : 'connect', start);
+        opts.connections.give(address, socket);
+      } else {
+        socket.destroy();
+      }
+      if (failure && kept !== null && headBytes === 0 && isStale(failure)) reject(new StaleConnection());
+      else if (failure) reject(new ExchangeError(address, opts.describe(failure), failure));
       else resolve(reply);
     };
     const told = (): boolean => opts.replyOptional === true && sent;
 
-    const connectTimer = setTimeout(() => finish({ reason: 'timeout', phase: 'connect', ms: opts.connectTimeoutMs }), opts.connectTimeoutMs);
+    const connectTimer = kept ? undefined : setTimeout(() => finish({ reason: 'timeout', phase: 'connect', ms: opts.connectTimeoutMs }), opts.connectTimeoutMs);
     const deadlineMs = opts.deadlineMs;
     const deadline =
       deadlineMs === undefined ? undefined : setTimeout(() => finish(told() ? null : { reason: 'timeout', phase: 'deadline', ms: deadlineMs }), deadlineMs);
 
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
       if (!replied) finish(opts.tls && !connected && err.code !== 'ECONNREFUSED' ? { reason: 'tls', err } : { reason: 'socket-error', err });
-    });
+    };
     // The peer's end of stream: nothing can follow it, so no reply is coming.
-    socket.on('end', () => {
+    const onEnd = (): void => {
       if (opts.tls && !connected) return finish({ reason: 'tls', err: new Error('the server closed the connection during the TLS handshake (is its tls off?)') });
       if (!replied) finish(told() ? null : { reason: 'ended' });
-    });
-    socket.on('close', () => {
+    };
+    const onClose = (): void => {
       if (!replied) finish({ reason: 'closed' });
-    });
-    socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+    };
+    const onTimeout = (): void => {
+      if (!replied) finish({ reason: 'timeout', phase: 'idle', ms: opts.idleTimeoutMs ?? 0 });
+    };
+    const start = (): void => {
       connected = true;
       clearTimeout(connectTimer);
       socket.setNoDelay(true);
-      if (opts.idleTimeoutMs !== undefined) {
-        const ms = opts.idleTimeoutMs;
-        socket.setTimeout(ms, () => finish({ reason: 'timeout', phase: 'idle', ms }));
-      }
+      if (opts.idleTimeoutMs !== undefined) socket.setTimeout(opts.idleTimeoutMs);
       writePieces(socket, pieces).then(
         () => {
           sent = true;
-          if (opts.endAfterRequest) socket.end();
+          if (endAfterRequest) socket.end();
         },
         (err: Error) => finish({ reason: 'send-failed', err }),
       );
-    });
-    socket.on('data', (chunk: Buffer) => {
+    };
+    const onData = (chunk: Buffer): void => {
       if (replied) return;
       if (headBytes < head.length) {
         headBytes += chunk.copy(head, headBytes);
@@ -162,7 +207,9 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
         replied = true;
         socket.setTimeout(0);
         socket.pause();
-        void readReply(frame, opts).then((r) => ('failure' in r ? finish(r.failure) : finish(null, r.reply)));
+        // A kept connection goes back only when the reply ended exactly where this read did.
+        const clean = sent && frames.length === 0 && !framer.inFrame;
+        void readReply(frame, opts).then((r) => ('failure' in r ? finish(r.failure) : finish(null, r.reply, clean)));
         return;
       }
       const spill = framer.activeSpill;
@@ -170,7 +217,22 @@ export function exchange(address: string, to: HostPort, pieces: readonly Piece[]
         socket.pause();
         void spill.drained(SINK_LOW_BYTES).then(() => socket.resume());
       }
-    });
+    };
+    const listen = (on: boolean): void => {
+      const f = on ? socket.on.bind(socket) : socket.off.bind(socket);
+      f('error', onError);
+      f('end', onEnd);
+      f('close', onClose);
+      f('timeout', onTimeout);
+      f('data', onData);
+    };
+    listen(true);
+    if (kept) {
+      start();
+      socket.resume();
+    } else {
+      socket.once(opts.tls ? 'secureConnect' : 'connect', start);
+    }
   });
 }
 

@@ -1,6 +1,11 @@
 import type { Socket } from 'node:net';
 import type { Piece } from '../wire/payload.js';
 
+// TLS encrypts a write whole before any of it leaves: one 64 MiB write ran at a quarter of
+// the speed of the same bytes in 1 MiB writes, each after the socket drained the last
+// (measured on loopback between Node 20 processes, 2026-12). Plain TCP takes large writes as they are.
+const TLS_WRITE_SLICE_BYTES = 1024 * 1024;
+
 /** A bound on each wait for the peer to take bytes; `expired` runs (and should close the socket) when one is passed. */
 export interface WriteDeadline {
   readonly ms: number;
@@ -17,8 +22,18 @@ export interface WriteDeadline {
 export async function writePieces(socket: Socket, pieces: readonly Piece[], deadline?: WriteDeadline): Promise<void> {
   let needDrain = false;
   socket.cork();
+  const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
   try {
     for (const piece of pieces) {
+      if (Buffer.isBuffer(piece) && encrypted && piece.length > TLS_WRITE_SLICE_BYTES) {
+        socket.uncork();
+        for (let at = 0; at < piece.length; at += TLS_WRITE_SLICE_BYTES) {
+          if (!socket.write(piece.subarray(at, at + TLS_WRITE_SLICE_BYTES))) await drained(socket, deadline);
+        }
+        socket.cork();
+        needDrain = socket.writableNeedDrain;
+        continue;
+      }
       if (Buffer.isBuffer(piece)) {
         needDrain = !socket.write(piece);
         continue;

@@ -5,6 +5,7 @@ import { encodeFrame } from '../wire/codec.js';
 import type { Piece, SpillProvider } from '../wire/payload.js';
 import { parseAddress, splitAddress } from './address.js';
 import { exchange, type ExchangeFailure } from './exchange.js';
+import { ConnectionPool, DEFAULT_POOL_IDLE_MS } from './pool.js';
 import { Slots } from './slots.js';
 import { commonName, isMemberName, type TlsSettings } from './tls.js';
 
@@ -33,18 +34,31 @@ export interface RpcAuth {
 }
 
 /**
- * Outbound calls of cluster members, to the master and to other chunk servers: one request
- * per fresh TCP connection, at most `maxPerPeer` at once per address, each within a deadline.
- * Every failure (refused, timed out, closed early, bad reply) rejects with a PeerError;
- * nothing here throws anything else or hangs past its deadline.
+ * Outbound calls of cluster members, to the master and to other chunk servers: at most
+ * `maxPerPeer` at once per address, each within a deadline, on connections kept between
+ * requests (a TLS handshake per connection, not per request). Every failure (refused, timed
+ * out, closed early, bad reply) rejects with a PeerError; nothing here throws anything else
+ * or hangs past its deadline.
  */
 export class Rpc {
   private readonly slots = new Map<string, Slots>();
   // Replies outlive the exchange (a retrieved chunk is forwarded elsewhere), so their bodies
   // must not sit in reused slabs: a pool that keeps nothing leaves them to the GC.
   private readonly pool = new BufferPool(0);
+  /** Idle connections: twice as many per address as may be in flight (see ConnectionPool.give on why a caller may need two). */
+  readonly connections: ConnectionPool;
+  // Addresses that answered a notify: a reference master answers none and may hold the
+  // connection open, so a notify goes on a kept connection only to a peer known to reply.
+  private readonly answersNotify = new Set<string>();
 
-  constructor(private readonly opts: RpcOptions) {}
+  constructor(private readonly opts: RpcOptions) {
+    this.connections = new ConnectionPool({ maxIdlePerAddress: 2 * opts.maxPerPeer, idleMs: DEFAULT_POOL_IDLE_MS });
+  }
+
+  /** Closes the kept idle connections (shutdown). */
+  close(): void {
+    this.connections.close();
+  }
 
   /** Sends `body` and resolves with the one reply frame. */
   async request(address: string, body: Reply, timeoutMs = this.opts.requestTimeoutMs): Promise<Reply> {
@@ -91,12 +105,14 @@ export class Rpc {
         deadlineMs: left,
         endAfterRequest: true,
         replyOptional: !needReply,
+        connections: needReply || this.answersNotify.has(address) ? this.connections : undefined,
         accept: (reply, bytes) => {
           if (typeof reply !== 'object' || reply === null || Array.isArray(reply) || Buffer.isBuffer(reply)) return 'reply is not a map';
           return signed ? auth!.checkReply(address, bytes, reply as Reply, signed.proof()) : null;
         },
         describe: (failure) => memberWords(failure, this.opts.connectTimeoutMs, timeoutMs),
       });
+      if (!needReply && reply !== null) this.answersNotify.add(address);
       return reply as Reply | null;
     } finally {
       slots.release();
@@ -177,6 +193,8 @@ export interface CallOptions {
   readonly encode?: (body: Reply) => Piece[];
   /** Speak TLS (PROTOCOL.md section 8) with these options: the CA, a client certificate; absent: plain TCP. */
   readonly tls?: ConnectionOptions;
+  /** Keep connections between calls (one per call otherwise). */
+  readonly connections?: ConnectionPool;
 }
 
 /**
@@ -195,6 +213,7 @@ export async function call(address: string, body: Reply, opts: CallOptions, pool
       sink: opts.sink,
       connectTimeoutMs: opts.connectTimeoutMs,
       tls: opts.tls,
+      connections: opts.connections,
       idleTimeoutMs: opts.idleTimeoutMs,
       deadlineMs: opts.deadlineMs,
       accept: (reply) => (isReplyMap(reply) ? null : 'reply is not a map with a status'),

@@ -1,6 +1,6 @@
 // gfs du: bytes under a folder, in total and per folder directly in it (from the master's records).
 import type { Command } from 'commander';
-import { formatBytes } from './format.js';
+import { humanBytes } from '../../units.js';
 import type { Run } from './runner.js';
 
 export function addDu(program: Command, run: Run): void {
@@ -14,7 +14,7 @@ export function addDu(program: Command, run: Run): void {
     .action((folder: string, opts: { human?: boolean; summarize?: boolean }) =>
       run(async (client) => {
         const u = await client.usage(folder);
-        const size = (n: number) => (opts.human ? formatBytes(n) : String(n));
+        const size = (n: number) => (opts.human ? humanBytes(n) : String(n));
         const rows = [...(opts.summarize ? [] : u.folders), u.total];
         const text = rows.map((r) => `${size(r.size)}\t${r.files}\t${r.path}\n`).join('');
         return { json: { ...u.total, folders: u.folders }, text };

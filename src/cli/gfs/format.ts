@@ -1,20 +1,9 @@
 // Text output of the gfs command, for people; --json output is the library's objects.
 import type { FileStat, ServerEntry } from '../../client/index.js';
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${UNITS[u]}`;
-}
+import { humanBytes } from '../../units.js';
 
 export function formatStat(s: FileStat): string {
-  const lines = [`path    ${s.path}`, `size    ${s.size} bytes (${formatBytes(s.size)})`, `chunks  ${s.chunks.length}`];
+  const lines = [`path    ${s.path}`, `size    ${s.size} bytes (${humanBytes(s.size)})`, `chunks  ${s.chunks.length}`];
   for (const c of s.chunks) {
     const holders = c.holders.length === 0 ? 'no holder' : c.holders.map((h) => `${h.address} (${h.state})`).join(', ');
     lines.push(`  ${c.index}\t${c.chunk_id}\t${c.size}\t${holders}`);
@@ -41,8 +30,8 @@ export function formatServers(servers: ServerEntry[]): string {
     rows.push([
       s.address,
       s.location ? `${s.location[0]},${s.location[1]}` : '-',
-      s.used === null ? '-' : formatBytes(s.used),
-      s.total === null ? '-' : formatBytes(s.total),
+      s.used === null ? '-' : humanBytes(s.used),
+      s.total === null ? '-' : humanBytes(s.total),
       s.chunks === null ? '-' : String(s.chunks),
       s.decommission ? `${s.state} (${decommissionLeft(s.decommission)})` : s.state,
     ]);

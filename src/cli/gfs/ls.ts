@@ -2,7 +2,7 @@
 // folder is every path under `folder/`).
 import type { Command } from 'commander';
 import type { Listing } from '../../client/index.js';
-import { formatBytes } from './format.js';
+import { humanBytes } from '../../units.js';
 import type { Run } from './runner.js';
 
 interface LsFlags {
@@ -13,7 +13,7 @@ interface LsFlags {
 
 /** Folders end in `/`; -l adds size (bytes, or -h units) and chunks, tab-separated for cut and awk. */
 export function formatListing(listing: Listing, flags: LsFlags): string {
-  const size = (n: number) => (flags.human ? formatBytes(n) : String(n));
+  const size = (n: number) => (flags.human ? humanBytes(n) : String(n));
   const rows = [
     ...listing.folders.map((path) => ({ path: `${path}/`, long: `-\t-\t${path}/` })),
     ...listing.files.map((f) => ({ path: f.path, long: `${size(f.size)}\t${f.chunks}\t${f.path}` })),

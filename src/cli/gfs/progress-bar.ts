@@ -2,7 +2,7 @@
 // only when stderr is a terminal; for input of unknown length, bytes and rate only.
 import cliProgress from 'cli-progress';
 import type { ProgressFn } from '../../client/index.js';
-import { formatBytes } from './format.js';
+import { humanBytes } from '../../units.js';
 
 export interface ProgressDisplay {
   readonly onProgress: ProgressFn | undefined;
@@ -26,9 +26,9 @@ export function progressDisplay(label: string, stream: NodeJS.WriteStream, enabl
     const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
     return {
       label,
-      done: formatBytes(done),
-      size: total === undefined ? '?' : formatBytes(total),
-      rate: `${formatBytes(rate)}/s`,
+      done: humanBytes(done),
+      size: total === undefined ? '?' : humanBytes(total),
+      rate: `${humanBytes(rate)}/s`,
       left: total === undefined ? '--' : eta(total - done, rate),
     };
   };

@@ -3,7 +3,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { ConsoleIO } from './cluster-io.js';
 import type { StateEvents } from './events.js';
 import { DEFAULT_PAGE_ENTRIES, folderPage, MAX_PAGE_ENTRIES } from './folder-listing.js';
-import { humanBytes } from './human-size.js';
+import { humanBytes } from '../../units.js';
 import { copyWarnings, indexed } from '../../client/copies.js';
 import { HttpError, readBody, sendJson, type RouteRequest, type Routes } from '../../http/http-server.js';
 

@@ -2,40 +2,20 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChunkNotFoundError, FileExistsError, FileNotFoundError } from '../../errors.js';
 import type { FileMetadata } from '../../wire/file-metadata.js';
 import { FailPointError, failsAt } from './fail-points.js';
+import { withChunkLength, withChunkRecorded, renameInStore } from './chunk-changes.js';
 import { clone, emptyFile, normalise } from './file-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
+import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js';
 
 /**
  * Files are stored as recorded; get_file_metadata overlays the live holders from chunk
  * reports (chunk-map.ts).
  */
 export type { FileMetadata };
-
-/** What the master records of a chunk itself, whatever file lists it. */
-export interface ChunkRecord {
-  /** Committed length: the chunk's true end. */
-  length: number;
-  /** Version of the last mutation the master heard of; 0 when no chunk server told one. */
-  version: number;
-}
+export type { ChunkRecord, DecommissionRecord, MemberRecord };
 
 // Files per transaction when importing a metadata.json.
 const IMPORT_BATCH = 20_000;
-
-/** A decommission the master was asked for and has not finished (kept across restarts). */
-export interface DecommissionRecord {
-  /** ms when decommission_server was accepted. */
-  since: number;
-}
-
-/** A chunk server the master has known (the cluster remembers its members; kept across restarts). */
-export interface MemberRecord {
-  location: [number, number];
-  /** ms of its last heartbeat the master recorded (at registration, now and then while live, and when it fell silent). */
-  last_seen: number;
-  /** Its space at that time, null when it never told. */
-  space: { total: number; used: number } | null;
-}
 
 /**
  * The file namespace in lmdb: `files` (path -> FileMetadata), `refs` (chunk_id -> paths that
@@ -168,21 +148,10 @@ export class Namespace {
    */
   async recordChunk(filePath: string, chunkId: string, locations: string[], chunkSize: number, chunkIndex: number | null, version: number): Promise<void> {
     const old = this.get(filePath);
-    const meta = old ? clone(old) : emptyFile(filePath);
-    const repeat = chunkIndex !== null && chunkIndex === meta.chunk_ids.length && meta.chunk_ids.includes(chunkId);
-    const known = !repeat && meta.chunk_ids.includes(chunkId);
-    if (!known) meta.chunk_ids.push(chunkId);
-    meta.total_size += known ? chunkSize - (meta.chunk_offsets[chunkId] ?? 0) : chunkSize;
-    meta.chunk_offsets[chunkId] = chunkSize;
-    meta.chunk_locations[chunkId] = [...new Set([...(repeat ? meta.chunk_locations[chunkId]! : []), ...locations])];
-    if (!known || meta.last_chunk_id === chunkId) {
-      meta.last_chunk_id = chunkId;
-      meta.last_chunk_offset = chunkSize;
-    }
+    const meta = withChunkRecorded(filePath, old, chunkId, locations, chunkSize, chunkIndex);
     await Promise.all([this.write(filePath, meta, old), this.commit([() => this.chunks.put(chunkId, { length: chunkSize, version })])]);
   }
 
-  /** update_chunk_offset: the chunk now ends at `offset` in every file that lists it. */
   /**
    * update_chunk_offset: false (and nothing changed) when the chunk already ends past
    * `offset`: appends never shrink a chunk, so that is the news of an earlier append arriving
@@ -203,10 +172,7 @@ export class Namespace {
     for (const path of new Set([...alsoFiles, ...this.filesOf(chunkId)])) {
       const old = this.get(path);
       if (!old || !old.chunk_ids.includes(chunkId)) continue;
-      const meta = clone(old);
-      meta.total_size += length - (meta.chunk_offsets[chunkId] ?? 0);
-      meta.chunk_offsets[chunkId] = length;
-      if (meta.last_chunk_id === chunkId) meta.last_chunk_offset = length;
+      const meta = withChunkLength(old, chunkId, length);
       writes.push(this.write(path, meta, old));
     }
     const was = this.chunks.get(chunkId);
@@ -249,16 +215,7 @@ export class Namespace {
     this.pending.set(from, null);
     this.pending.set(to, meta);
     const ids = new Set(old.chunk_ids);
-    await this.env
-      .transaction(() => {
-        this.files.remove(from);
-        this.files.put(to, meta);
-        for (const id of ids) {
-          this.refs.remove(id, from);
-          this.refs.put(id, to);
-        }
-      })
-      .finally(() => {
+    await renameInStore({ env: this.env, files: this.files, refs: this.refs }, from, to, meta, ids).finally(() => {
         if (this.pending.get(from) === null) this.pending.delete(from);
         if (this.pending.get(to) === meta) this.pending.delete(to);
       });

@@ -1,7 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
 import t from 'tap';
 import { writePieces } from '../../../src/net/frame-writer.js';
 import type { FileBody, Piece } from '../../../src/wire/payload.js';
+import { makeCerts } from '../../support/certs.js';
+import { tempDir } from '../../support/temp.js';
 
 type T = { teardown(fn: () => unknown): void };
 
@@ -74,4 +80,38 @@ t.test('the socket closing ends the wait', async (t) => {
   const writing = writePieces(ours, [file(Buffer.alloc(64 << 20), 1 << 20)]);
   setTimeout(() => ours.destroy(), 100);
   await t.rejects(writing, { message: /socket closed|write/ });
+});
+
+t.test('over TLS a large in-memory piece goes out in slices, whole and in order', async (t) => {
+  const dir = await tempDir(t);
+  await makeCerts(dir, ['w']);
+  const [key, cert, ca] = await Promise.all(['w.key', 'w.pem', 'ca.pem'].map((f) => readFile(join(dir, f))));
+  const head = Buffer.from('head');
+  const body = randomBytes(5 * 1024 * 1024 + 3);
+  const tail = Buffer.from('tail');
+  const total = head.length + body.length + tail.length;
+  const received = new Promise<Buffer>((resolve) => {
+    const server = tls.createServer({ key, cert }, (s) => {
+      const parts: Buffer[] = [];
+      let n = 0;
+      s.on('data', (c: Buffer) => {
+        parts.push(c);
+        n += c.length;
+        if (n >= total) {
+          resolve(Buffer.concat(parts));
+          s.destroy();
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      const ours = tls.connect({ host: '127.0.0.1', port: typeof a === 'object' && a ? a.port : 0, ca });
+      ours.once('secureConnect', () => void writePieces(ours, [head, body, tail]));
+      t.teardown(() => {
+        ours.destroy();
+        return new Promise((r) => server.close(r));
+      });
+    });
+  });
+  t.ok((await received).equals(Buffer.concat([head, body, tail])), 'the bytes arrive as written');
 });
