@@ -9,12 +9,15 @@ import type { PieceReader } from './source.js';
 import { storeChunk, type Caller } from './store.js';
 import { twoPhaseAppend } from './two-phase.js';
 import { writableServers } from './put.js';
+import { locateLast, maxRecordBytes, recordAppend, type LeaseCache } from './record-append.js';
 
 export interface AppendDeps {
   readonly master: MasterApi;
   readonly call: Caller;
   readonly chunkSize: number;
   readonly log?: Logger | undefined;
+  /** Where files' last chunks and primaries are kept between appends; absent: two phases only. */
+  readonly cache?: LeaseCache;
 }
 
 export interface AppendResult {
@@ -26,9 +29,14 @@ export interface AppendResult {
   readonly copies: number;
 }
 
-/** The file must exist (the caller creates it with put). */
+/**
+ * The file must exist (the caller creates it with put). With record_append when the master
+ * names a primary for the file's last chunk (records of at most a quarter chunk; a larger
+ * input is split), else in two phases.
+ */
 export async function append(deps: AppendDeps, reader: PieceReader, remote: string, onProgress?: (done: number, total: number | undefined) => void): Promise<AppendResult> {
   const progress = new Progress(reader.size, onProgress);
+  if (deps.cache && (await locateLast({ ...deps, cache: deps.cache }, remote))) return appendRecords({ ...deps, cache: deps.cache }, reader, remote, progress);
   let appended = 0;
   let copies = Infinity;
   let offset: number | null = null;
@@ -51,6 +59,27 @@ export async function append(deps: AppendDeps, reader: PieceReader, remote: stri
         copies = Math.min(copies, 1 + stored.replicas);
         offset ??= meta.total_size;
       }
+    } finally {
+      await piece.release();
+    }
+    appended += piece.size;
+    progress.add(piece.size);
+  }
+}
+
+async function appendRecords(deps: AppendDeps & { cache: LeaseCache }, reader: PieceReader, remote: string, progress: Progress): Promise<AppendResult> {
+  let appended = 0;
+  let copies = Infinity;
+  let offset: number | null = null;
+  for (;;) {
+    const piece = await reader.take(maxRecordBytes(deps.chunkSize));
+    if (!piece) return { appended, offset, copies: appended === 0 ? 0 : copies };
+    try {
+      const done = await recordAppend(deps, remote, piece);
+      // The master named a primary a moment ago and none now: its lease lapsed; ask again.
+      if (!done) throw new GfsError('chunk_unavailable', `no primary for the last chunk of ${remote}; ${appended} bytes were appended`);
+      offset ??= done.offset;
+      copies = Math.min(copies, done.copies);
     } finally {
       await piece.release();
     }

@@ -10,6 +10,7 @@ import type { SpillProvider } from '../wire/payload.js';
 import { splitAddress } from '../net/address.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { append, type AppendResult } from './append.js';
+import { LeaseCache } from './record-append.js';
 import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
@@ -97,6 +98,8 @@ export interface PutOptions extends TransferOptions {
 export class GfsClient {
   private readonly pool = new BufferPool(POOL_BYTES);
   private readonly callOpts: CallOptions;
+  /** Files' last chunks and primaries, for record appends. */
+  private readonly leases = new LeaseCache();
   private readonly masterApi: MasterApi;
   private readonly chunkSize: number;
   private readonly concurrency: number;
@@ -201,7 +204,7 @@ export class GfsClient {
       this.checkNewPath(remote);
       return { appended: (await this.put(source, remote, { onProgress: opts.onProgress })).size, offset: 0, copies: null };
     }
-    const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
+    const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log, cache: this.leases };
     return this.withReader(source, (reader) => append(deps, reader, remote, opts.onProgress));
   }
 

@@ -12,7 +12,11 @@ export interface Lease {
   readonly primary: string;
   /** When it ends, in ms of the monotonic clock (performance.now()). */
   readonly end: number;
-  /** Grants of this chunk so far, this one included (1 for the first); new primary, new epoch. */
+  /**
+   * Wall-clock ms of the grant, raised past the chunk's last one: grows with every new grant,
+   * across restarts too (a restarted master grants only after the old leases ran out). Holders
+   * refuse records forwarded under an older epoch than one they have seen.
+   */
   readonly epoch: number;
 }
 
@@ -34,7 +38,7 @@ const HORIZON_FILE_VERSION = 1;
 
 export class Leases {
   private readonly leases = new Map<string, Lease>();
-  private readonly epochs = new Map<string, number>();
+  private lastEpoch = 0;
   /** No grant before this (monotonic ms): a restart's wait. */
   private readonly quietUntil: number;
   /** Wall-clock ms up to which grants are covered by the horizon file. */
@@ -109,15 +113,13 @@ export class Leases {
     if (now < this.quietUntil || holders.length === 0) return { kind: 'none' };
     const primary = requester !== null && holders.includes(requester) ? requester : held && holders.includes(held.primary) ? held.primary : requester === null ? holders[0]! : null;
     if (primary === null) return { kind: 'none' };
-    const epoch = (this.epochs.get(chunkId) ?? 0) + 1;
-    this.epochs.set(chunkId, epoch);
+    const epoch = (this.lastEpoch = Math.max(Date.now(), this.lastEpoch + 1));
     return { kind: 'granted', lease: await this.extend(chunkId, { primary, end: now, epoch }) };
   }
 
   /** The chunk is gone (its file deleted): its lease goes with it. */
   forget(chunkId: string): void {
     this.leases.delete(chunkId);
-    this.epochs.delete(chunkId);
   }
 
   private async extend(chunkId: string, l: Lease): Promise<LeaseGrant> {

@@ -19,7 +19,8 @@ t.test('one primary at a time; a new one only once the old lease ran out', async
   const first = await l.acquire('x', ['a', 'b', 'c'], null);
   t.equal(first.kind, 'granted');
   t.equal(first.kind !== 'none' && first.lease.primary, 'a', 'a client asking: the first current holder');
-  t.equal(first.kind !== 'none' && first.lease.epoch, 1);
+  const epoch1 = first.kind !== 'none' ? first.lease.epoch : 0;
+  t.ok(epoch1 > 0);
   const other = await l.acquire('x', ['a', 'b', 'c'], 'b');
   t.equal(other.kind, 'held', 'another holder asking while the lease is in force is told who holds it');
   t.equal(other.kind !== 'none' && other.lease.primary, 'a');
@@ -31,7 +32,7 @@ t.test('one primary at a time; a new one only once the old lease ran out', async
   const toB = await l.acquire('x', ['b', 'c'], 'b');
   t.equal(toB.kind, 'granted');
   t.equal(toB.kind !== 'none' && toB.lease.primary, 'b');
-  t.equal(toB.kind !== 'none' && toB.lease.epoch, 2, 'each new grant is a new epoch');
+  t.ok(toB.kind !== 'none' && toB.lease.epoch > epoch1, 'each new grant is a later epoch');
 });
 
 t.test('the holder renews; a server that is not a current holder gets nothing', async (t) => {
@@ -45,7 +46,7 @@ t.test('the holder renews; a server that is not a current holder gets nothing', 
   const r = await l.acquire('x', ['a', 'b'], 'b');
   t.equal(r.kind, 'granted');
   t.equal(r.kind !== 'none' && r.lease.remainingMs, LEASE_MS, 'renewed for a whole lease');
-  t.equal(r.kind !== 'none' && r.lease.epoch, 1, 'a renewal is no new grant');
+  t.equal(r.kind !== 'none' && r.lease.epoch, g.kind !== 'none' && g.lease.epoch, 'a renewal is no new grant');
   c.advance(LEASE_MS - 1);
   t.equal(l.current('x')?.primary, 'b');
 });
