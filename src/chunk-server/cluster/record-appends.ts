@@ -55,7 +55,7 @@ export class RecordAppends {
   async lease(filePath: string, chunkId: string): Promise<HeldLease> {
     const now = performance.now();
     const mine = this.held.get(chunkId);
-    if (mine && mine.end > now) {
+    if (mine && mine.end > now && !this.stale.has(chunkId)) {
       const leaseMs = mine.end - now;
       if (leaseMs < (mine.end - (this.grantedAt.get(chunkId) ?? now)) / 2) void this.ask(filePath, chunkId).catch(() => undefined);
       return mine;
@@ -69,13 +69,16 @@ export class RecordAppends {
     return mine !== undefined && mine.epoch === epoch && mine.end > performance.now();
   }
 
-  /** Forget the lease's holders: the next record asks the master again (a holder failed and was reported stale). */
+  /**
+   * The lease's holders are out of date (one failed and was reported stale): the next record
+   * asks the master again. Records already on their way keep the lease they hold.
+   */
   refresh(chunkId: string): void {
-    const mine = this.held.get(chunkId);
-    if (mine) this.held.set(chunkId, { ...mine, end: 0 });
+    this.stale.add(chunkId);
   }
 
   private readonly grantedAt = new Map<string, number>();
+  private readonly stale = new Set<string>();
 
   private ask(filePath: string, chunkId: string): Promise<HeldLease> {
     const pending = this.asking.get(chunkId);
@@ -103,6 +106,7 @@ export class RecordAppends {
     this.saw(chunkId, epoch);
     this.held.set(chunkId, lease);
     this.grantedAt.set(chunkId, sent);
+    this.stale.delete(chunkId);
     return lease;
   }
 

@@ -56,6 +56,9 @@ async function recordAppend(req: RecordAppendRequest, ctx: HandlerContext): Prom
     await records.reportEnd(req.file_path, req.chunk_id, r.size, r.version, have);
     ctx.log.debug({ chunk_id: req.chunk_id, offset: r.offset, bytes: r.data.length, padded: r.padded }, 'record appended as primary');
   }
+  // Full already (padded by an earlier record): its end may still be on its way to the master,
+  // and a writer told chunk_full reads the file's layout there next.
+  else await records.reportEnd(req.file_path, req.chunk_id, r.size, r.version, [ctx.cluster.address, ...lease.holders]);
   if (r.padded) throw new ChunkFullError(r.size);
   return { status: 'ok', offset: r.offset, version: r.version };
 }
