@@ -3,7 +3,7 @@ import { address, chunkId, filePath } from '../../commands/fields.js';
 import { shape } from '../../commands/shape.js';
 import { NoLeaseError, NotPrimaryError } from '../../errors.js';
 import type { MasterContext } from './context.js';
-import { leaseHolders } from './lease-holders.js';
+import { forwardHolders, leaseHolders } from './lease-holders.js';
 
 const request = shape({ address: address(), file_path: filePath(), chunk_id: chunkId() });
 
@@ -17,12 +17,13 @@ const request = shape({ address: address(), file_path: filePath(), chunk_id: chu
 async function getLease(req: RequestOf<'get_lease', typeof request>, ctx: MasterContext): Promise<OkReply> {
   const meta = ctx.ns.get(req.file_path);
   if (!meta || !meta.chunk_ids.includes(req.chunk_id)) throw new NoLeaseError('unknown chunk');
-  const holders = leaseHolders(ctx, req.chunk_id, meta.chunk_locations[req.chunk_id] ?? []);
+  const recorded = meta.chunk_locations[req.chunk_id] ?? [];
+  const holders = leaseHolders(ctx, req.chunk_id, recorded);
   const answer = await ctx.leases.acquire(req.chunk_id, holders, req.address);
   if (answer.kind === 'none') throw new NoLeaseError(ctx.leases.restartWaitMs > 0 ? 'master restarted, waiting out old leases' : 'not a current holder');
   if (answer.kind === 'held' || answer.lease.primary !== req.address) throw new NotPrimaryError(answer.lease.primary, Math.floor(answer.lease.endEpochMs));
   const l = answer.lease;
-  return { status: 'ok', primary: l.primary, lease_ms: Math.floor(l.remainingMs), lease_end: Math.floor(l.endEpochMs), epoch: l.epoch, holders: holders.filter((a) => a !== req.address) };
+  return { status: 'ok', primary: l.primary, lease_ms: Math.floor(l.remainingMs), lease_end: Math.floor(l.endEpochMs), epoch: l.epoch, holders: forwardHolders(ctx, req.chunk_id, recorded).filter((a) => a !== req.address) };
 }
 
 export default defineCommand({ name: 'get_lease', access: 'member', sender: 'address', request, handle: getLease });

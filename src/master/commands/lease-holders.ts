@@ -16,6 +16,19 @@ export function leaseHolders(ctx: MasterContext, chunkId: string, recorded: read
   return repairer.holders(chunkId, recorded, servers).filter((a) => current.has(a) && servers.get(a)?.state === 'live');
 }
 
+/**
+ * The copies a primary forwards records to: the current ones and those merely behind (their
+ * last report predates the newest records; not proven stale). Leaving one of those out would
+ * make it miss records while it is still in step, and stale for nothing.
+ */
+export function forwardHolders(ctx: MasterContext, chunkId: string, recorded: readonly string[]): string[] {
+  const { map, nodes, repairer } = ctx;
+  if (!map.replicas(chunkId)) return recorded.filter((a) => nodes.isLive(a));
+  const servers = repairer.servers();
+  const c = classify(repairer.chunkView(chunkId), servers);
+  return [...c.current, ...c.behind].filter((a) => servers.get(a)?.state !== 'dead');
+}
+
 /** `primary` and `lease_end` (wall-clock ms) of a reply; null both when no lease is in force. */
 export function leaseFields(answer: LeaseAnswer): { primary: string | null; lease_end: number | null } {
   if (answer.kind === 'none') return { primary: null, lease_end: null };
