@@ -185,7 +185,7 @@ def chunk_server_cases():
             chunk_size=67108864),
         req('record_append', ' (primary, to another holder)', chunk_id=CHUNK_ID, file_path='/docs/a.txt', data=b' again',
             offset=11, version=3, epoch=1764763200000, replica_servers=True),
-        rep('record_append', '', status='ok', offset=11, version=3),
+        rep('record_append', '', status='ok', offset=11, version=3, written=6, copies=3),
         err('record_append', ' chunk_full', 'chunk_full', size=67108864),
         err('record_append', ' record_too_large', 'record_too_large', max_record_bytes=16777216),
         err('record_append', ' not_primary', 'not_primary', primary=B, lease_end=1764763260000),

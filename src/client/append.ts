@@ -9,7 +9,7 @@ import type { PieceReader } from './source.js';
 import { storeChunk, type Caller } from './store.js';
 import { twoPhaseAppend } from './two-phase.js';
 import { writableServers } from './put.js';
-import { locateLast, maxRecordBytes, recordAppend, type LeaseCache } from './record-append.js';
+import { bytesOf, locateLast, maxRecordBytes, recordAppend, type LeaseCache } from './record-append.js';
 
 export interface AppendDeps {
   readonly master: MasterApi;
@@ -67,19 +67,35 @@ export async function append(deps: AppendDeps, reader: PieceReader, remote: stri
   }
 }
 
+/**
+ * An input of at most a quarter chunk is one record, atomic (GFS 3.3): whole at one offset,
+ * or the chunk padded and the record sent to the next. A larger input is a byte stream cut
+ * into records, each cut again where a chunk's room ends, so a lone appender's bytes follow
+ * each other unpadded (with other appenders at work, theirs may come between its pieces).
+ */
 async function appendRecords(deps: AppendDeps & { cache: LeaseCache }, reader: PieceReader, remote: string, progress: Progress): Promise<AppendResult> {
   let appended = 0;
   let copies = Infinity;
   let offset: number | null = null;
+  const max = maxRecordBytes(deps.chunkSize);
+  let next = await reader.take(max);
+  // More than one record's worth: a byte stream.
+  let stream = false;
   for (;;) {
-    const piece = await reader.take(maxRecordBytes(deps.chunkSize));
+    const piece = next;
     if (!piece) return { appended, offset, copies: appended === 0 ? 0 : copies };
     try {
-      const done = await recordAppend(deps, remote, piece);
-      // The master named a primary a moment ago and none now: its lease lapsed; ask again.
-      if (!done) throw new GfsError('chunk_unavailable', `no primary for the last chunk of ${remote}; ${appended} bytes were appended`);
-      offset ??= done.offset;
-      copies = Math.min(copies, done.copies);
+      let rest = await bytesOf(piece);
+      next = await reader.take(max);
+      stream ||= next !== null;
+      while (rest.length > 0) {
+        const done = await recordAppend(deps, remote, rest, stream);
+        // The master named a primary a moment ago and none now: its lease lapsed; ask again.
+        if (!done) throw new GfsError('chunk_unavailable', `no primary for the last chunk of ${remote}; ${appended} bytes were appended`);
+        offset ??= done.offset;
+        copies = Math.min(copies, done.copies);
+        rest = rest.subarray(done.written);
+      }
     } finally {
       await piece.release();
     }

@@ -115,26 +115,42 @@ async function nextChunk(deps: RecordAppendDeps, remote: string, full: LastChunk
   if (e) deps.cache.set(remote, e);
 }
 
+/** The piece's bytes in memory (a record is at most a quarter chunk). */
+export async function bytesOf(piece: ChunkPiece): Promise<Buffer> {
+  const body = piece.body();
+  if (Buffer.isBuffer(body)) return body;
+  const parts: Buffer[] = [];
+  try {
+    // Blocks come from a reused pool: copied.
+    await body.pipe(async (block) => void parts.push(Buffer.from(block)));
+  } finally {
+    await body.close();
+  }
+  return Buffer.concat(parts);
+}
+
 /**
  * Appends one record (at most maxRecordBytes) with record_append; resolves with its file
- * offset and the holders it is on. null: no primary is named (fall back to two phases).
+ * offset, the holders it is on and the bytes written (all of them, unless `partial`: a byte
+ * stream, of which only what fits in the chunk's room went in). null: no primary is named
+ * (fall back to two phases).
  */
-export async function recordAppend(deps: RecordAppendDeps, remote: string, piece: ChunkPiece): Promise<{ offset: number; copies: number } | null> {
+export async function recordAppend(deps: RecordAppendDeps, remote: string, data: Buffer, partial = false): Promise<{ offset: number; copies: number; written: number } | null> {
   let why = '';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const at = await locateLast(deps, remote);
     if (!at) return null;
     let reply: Reply;
     try {
-      reply = await deps.call(at.primary, { command: 'record_append', chunk_id: at.chunkId, file_path: remote, data: piece.body(), chunk_size: deps.chunkSize });
+      reply = await deps.call(at.primary, { command: 'record_append', chunk_id: at.chunkId, file_path: remote, data, chunk_size: deps.chunkSize, ...(partial ? { partial } : {}) });
     } catch (err) {
       reply = { status: 'error', message: (err as Error).message };
     }
-    if (reply.status === 'ok') return { offset: at.start + Number(reply.offset), copies: at.holders };
+    if (reply.status === 'ok') return { offset: at.start + Number(reply.offset), copies: typeof reply.copies === 'number' ? reply.copies : at.holders, written: typeof reply.written === 'number' ? reply.written : data.length };
     const code = replyCode(reply.message)?.code;
     why = `${at.primary}: ${String(reply.message)}`;
     if (code === 'unknown_command') return null;
-    if (code === MSG.recordTooLarge) throw new GfsError('chunk_unavailable', `record of ${piece.size} bytes refused: ${why}`);
+    if (code === MSG.recordTooLarge) throw new GfsError('chunk_unavailable', `record of ${data.length} bytes refused: ${why}`);
     if (code === MSG.chunkFull) {
       await nextChunk(deps, remote, at, Number(reply.size ?? deps.chunkSize));
       continue;

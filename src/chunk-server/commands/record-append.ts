@@ -1,6 +1,6 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { chunkId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
-import { bytes, optional, shape, uint } from '../../commands/shape.js';
+import { bytes, flag, optional, shape, uint } from '../../commands/shape.js';
 import { BadRequestError, ChunkFullError, NotPrimaryError, RecordTooLargeError, ReplicaFailedError } from '../../errors.js';
 import type { HandlerContext } from './context.js';
 
@@ -14,6 +14,11 @@ const request = shape({
   data: bytes({ maxBytes: MAX_BIN_BYTES }),
   /** From a client: the chunk size its writers use; a record must fit in a quarter of it. */
   chunk_size: optional(uint({ max: MAX_BIN_BYTES })),
+  /**
+   * A byte stream rather than records: what does not fit is cut, the part that fits written
+   * (`written` in the reply), instead of padding the chunk. Ours, for `gfs append`.
+   */
+  partial: optional(flag(), false),
   /** True when the primary forwards a record to the other holders. */
   isReplica: replicaFlag(),
   /** Forwarded: where the primary put the record, its new version and its lease's epoch. */
@@ -38,7 +43,7 @@ async function recordAppend(req: RecordAppendRequest, ctx: HandlerContext): Prom
   if (capacity === null || capacity < 4) throw new BadRequestError('chunk_size');
   if (req.data.length > Math.floor(capacity / 4)) throw new RecordTooLargeError(Math.floor(capacity / 4));
   const lease = await records.lease(req.file_path, req.chunk_id);
-  const r = await ctx.store.appendRecord(req.chunk_id, req.data, capacity);
+  const r = await ctx.store.appendRecord(req.chunk_id, req.data, capacity, req.partial);
   if (r.data.length > 0) {
     const failed = await records.forward(lease.holders, {
       command: 'record_append', chunk_id: req.chunk_id, file_path: req.file_path, data: r.data,
@@ -60,7 +65,7 @@ async function recordAppend(req: RecordAppendRequest, ctx: HandlerContext): Prom
   // and a writer told chunk_full reads the file's layout there next.
   else await records.reportEnd(req.file_path, req.chunk_id, r.size, r.version, [ctx.cluster.address, ...lease.holders]);
   if (r.padded) throw new ChunkFullError(r.size);
-  return { status: 'ok', offset: r.offset, version: r.version };
+  return { status: 'ok', offset: r.offset, version: r.version, written: r.data.length, copies: 1 + lease.holders.length };
 }
 
 /** A holder applies a forwarded record at the primary's offset, in offset order, unless a newer primary was seen. */

@@ -65,14 +65,16 @@ export class ChunkAppender {
    * chunk's lock. A record that does not fit below `capacity` is not written: the chunk is
    * padded with zero bytes to `capacity` instead (`padded`; `data` is then the padding, for the
    * other holders). The padding is shorter than the record, so the log room taken for the
-   * record covers either.
+   * record covers either. `partial` (a byte stream, not records): the part that fits is
+   * written instead of padding, and `data` is that part.
    */
-  appendRecord(chunkId: string, record: Buffer, capacity: number): Promise<{ offset: number; size: number; version: number; data: Buffer; padded: boolean }> {
+  appendRecord(chunkId: string, record: Buffer, capacity: number, partial = false): Promise<{ offset: number; size: number; version: number; data: Buffer; padded: boolean }> {
     return this.withLogRoom(chunkId, record.length, undefined, (room) => this.table.withChunkLock(chunkId, async () => {
       const old = this.table.sizeOf(chunkId);
       const offset = old ?? 0;
-      const fits = offset + record.length <= capacity;
-      const data = fits ? record : Buffer.alloc(Math.max(0, capacity - offset));
+      const left = Math.max(0, capacity - offset);
+      const fits = record.length <= left || (partial && left > 0);
+      const data = record.length <= left ? record : partial && left > 0 ? record.subarray(0, left) : Buffer.alloc(left);
       if (data.length === 0) return { offset, size: offset, version: this.table.versionOf(chunkId), data, padded: true };
       const reservation = this.table.space.reserve(chargeDelta(old, offset + data.length));
       try {
