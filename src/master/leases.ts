@@ -117,11 +117,6 @@ export class Leases {
     return { kind: 'granted', lease: await this.extend(chunkId, { primary, end: now, epoch }) };
   }
 
-  /** The chunk is gone (its file deleted): its lease goes with it. */
-  forget(chunkId: string): void {
-    this.leases.delete(chunkId);
-  }
-
   private async extend(chunkId: string, l: Lease): Promise<LeaseGrant> {
     await this.cover(Date.now() + this.leaseMs);
     const now = this.now();
