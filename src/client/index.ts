@@ -200,7 +200,8 @@ export class GfsClient {
    */
   async append(remote: string, source: string | Buffer | Readable, opts: TransferOptions = {}): Promise<AppendResult | { appended: number; offset: 0; copies: null }> {
     this.checkRemote(remote);
-    if (!(await this.masterApi.metadata(remote))) {
+    // A file whose last chunk is cached exists: no master round trip before the record.
+    if (!this.leases.get(remote) && !(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
       return { appended: (await this.put(source, remote, { onProgress: opts.onProgress })).size, offset: 0, copies: null };
     }
