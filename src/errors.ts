@@ -40,6 +40,12 @@ export const MSG = {
   // TLS (protocol/PROTOCOL.md, "TLS"): plain TCP to a port under tls = "all", and
   // `tls_refused: <reason>` for a certificate the cluster CA does not vouch for.
   tlsRequired: 'tls_required',
+  // Leases and record_append (protocol/PROTOCOL.md, "Leases and record_append").
+  notPrimary: 'not_primary',
+  noLease: 'no_lease',
+  chunkFull: 'chunk_full',
+  recordTooLarge: 'record_too_large',
+  replicaFailed: 'replica_failed',
 } as const;
 
 /**
@@ -244,6 +250,45 @@ export class ForwardRefusedError extends RequestError {
   static readonly code = 'forward_refused';
   constructor(address: string) {
     super(ForwardRefusedError.code, address, { stored_locally: true });
+  }
+}
+
+/**
+ * record_append to a server that holds no lease on the chunk, or get_lease while another
+ * holds one; carries the primary the master named (null when it named none) and, from the
+ * master, when that lease ends.
+ */
+export class NotPrimaryError extends RequestError {
+  constructor(primary: string | null, leaseEnd: number | null = null) {
+    super(MSG.notPrimary, undefined, { primary, lease_end: leaseEnd });
+  }
+}
+
+/** get_lease: no current holder on a live server, or a restarted master still waiting out the leases it may have granted. */
+export class NoLeaseError extends RequestError {
+  constructor(why: string) {
+    super(MSG.noLease, why);
+  }
+}
+
+/** record_append: the record does not fit in the chunk's room; the chunk was padded to its end on every holder. */
+export class ChunkFullError extends RequestError {
+  constructor(size: number) {
+    super(MSG.chunkFull, undefined, { size });
+  }
+}
+
+/** record_append of more than a quarter of the chunk size (GFS 3.3). */
+export class RecordTooLargeError extends RequestError {
+  constructor(max: number) {
+    super(MSG.recordTooLarge, undefined, { max_record_bytes: max });
+  }
+}
+
+/** record_append: the primary wrote the record, a current holder did not; it is reported stale and the client retries. */
+export class ReplicaFailedError extends RequestError {
+  constructor(addresses: readonly string[]) {
+    super(MSG.replicaFailed, addresses.join(', '));
   }
 }
 

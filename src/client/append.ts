@@ -9,12 +9,15 @@ import type { PieceReader } from './source.js';
 import { storeChunk, type Caller } from './store.js';
 import { twoPhaseAppend } from './two-phase.js';
 import { writableServers } from './put.js';
+import { bytesOf, locateLast, maxRecordBytes, recordAppend, type LeaseCache } from './record-append.js';
 
 export interface AppendDeps {
   readonly master: MasterApi;
   readonly call: Caller;
   readonly chunkSize: number;
   readonly log?: Logger | undefined;
+  /** Where files' last chunks and primaries are kept between appends; absent: two phases only. */
+  readonly cache?: LeaseCache;
 }
 
 export interface AppendResult {
@@ -31,13 +34,17 @@ export interface AppendResult {
 }
 
 /**
- * The file must exist (the caller creates it with put). `minCopies`: a piece that reaches
- * fewer holders stops the append with under_replicated. Acknowledged bytes cannot be taken
- * back (another producer may append after them), so what went before stays, and the error
- * says how much that was; the master adds the missing copies when servers have room.
+/**
+ * The file must exist (the caller creates it with put). With record_append when the master
+ * names a primary for the file's last chunk (records of at most a quarter chunk; a larger
+ * input is split), else in two phases. `minCopies`: a piece that reaches fewer holders stops
+ * the append with under_replicated. Acknowledged bytes cannot be taken back (another producer
+ * may append after them), so what went before stays, and the error says how much that was;
+ * the master adds the missing copies when servers have room.
  */
 export async function append(deps: AppendDeps, reader: PieceReader, remote: string, minCopies: number, onProgress?: (done: number, total: number | undefined) => void): Promise<AppendResult> {
   const progress = new Progress(reader.size, onProgress);
+  if (deps.cache && (await locateLast({ ...deps, cache: deps.cache }, remote))) return appendRecords({ ...deps, cache: deps.cache }, reader, remote, minCopies, progress);
   let appended = 0;
   let copies = Infinity;
   let offset: number | null = null;
@@ -75,5 +82,50 @@ export async function append(deps: AppendDeps, reader: PieceReader, remote: stri
     if (reached < minCopies) {
       throw new GfsError('under_replicated', `chunk ${index} took the append with ${reached} of the ${minCopies} copies asked for (--min_copies); ${appended} bytes were appended from offset ${offset} and stay (an append cannot be taken back), the rest was not sent`);
     }
+  }
+}
+
+/**
+ * An input of at most a quarter chunk is one record, atomic (GFS 3.3): whole at one offset,
+ * or the chunk padded and the record sent to the next. A larger input is a byte stream cut
+ * into records, each cut again where a chunk's room ends, so a lone appender's bytes follow
+ * each other unpadded (with other appenders at work, theirs may come between its pieces).
+ */
+async function appendRecords(deps: AppendDeps & { cache: LeaseCache }, reader: PieceReader, remote: string, minCopies: number, progress: Progress): Promise<AppendResult> {
+  let appended = 0;
+  let copies = Infinity;
+  let offset: number | null = null;
+  // Each chunk written, with the fewest copies any of its records reached.
+  const chunks: Array<{ index: number; copies: number }> = [];
+  const max = maxRecordBytes(deps.chunkSize);
+  let next = await reader.take(max);
+  // More than one record's worth: a byte stream.
+  let stream = false;
+  for (;;) {
+    const piece = next;
+    if (!piece) return { appended, offset, copies: appended === 0 ? 0 : copies, chunks, factor: await deps.master.replicationFactor() };
+    try {
+      let rest = await bytesOf(piece);
+      next = await reader.take(max);
+      stream ||= next !== null;
+      while (rest.length > 0) {
+        const done = await recordAppend(deps, remote, rest, stream);
+        // The master named a primary a moment ago and none now: its lease lapsed; ask again.
+        if (!done) throw new GfsError('chunk_unavailable', `no primary for the last chunk of ${remote}; ${appended} bytes were appended`);
+        offset ??= done.offset;
+        copies = Math.min(copies, done.copies);
+        const last = chunks[chunks.length - 1];
+        if (last?.index === done.index) last.copies = Math.min(last.copies, done.copies);
+        else chunks.push({ index: done.index, copies: done.copies });
+        rest = rest.subarray(done.written);
+        if (done.copies < minCopies) {
+          throw new GfsError('under_replicated', `chunk ${done.index} took the append with ${done.copies} of the ${minCopies} copies asked for (--min_copies); ${appended + piece.size - rest.length} bytes were appended from offset ${offset} and stay (an append cannot be taken back), the rest was not sent`);
+        }
+      }
+    } finally {
+      await piece.release();
+    }
+    appended += piece.size;
+    progress.add(piece.size);
   }
 }

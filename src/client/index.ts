@@ -11,6 +11,7 @@ import { splitAddress } from '../net/address.js';
 import { ConnectionPool, DEFAULT_POOL_IDLE_MS } from '../net/pool.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { append, type AppendResult } from './append.js';
+import { LeaseCache } from './record-append.js';
 import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
@@ -117,6 +118,8 @@ export interface PutOptions extends TransferOptions, EncryptOption {
 export class GfsClient {
   private readonly pool = new BufferPool(POOL_BYTES);
   private readonly callOpts: CallOptions;
+  /** Files' last chunks and primaries, for record appends. */
+  private readonly leases = new LeaseCache();
   private readonly masterApi: MasterApi;
   private readonly chunkSize: number;
   private readonly concurrency: number;
@@ -229,12 +232,13 @@ export class GfsClient {
     this.checkRemote(remote);
     const minCopies = opts.minCopies ?? DEFAULT_MIN_COPIES;
     if (!Number.isSafeInteger(minCopies) || minCopies < 1) throw new GfsError('bad_input', `min copies must be a whole number from 1, got ${minCopies}`);
-    if (!(await this.masterApi.metadata(remote))) {
+    // A file whose last chunk is cached exists: no master round trip before the record.
+    if (!this.leases.get(remote) && !(await this.masterApi.metadata(remote))) {
       this.checkNewPath(remote);
       const r = await this.put(source, remote, { onProgress: opts.onProgress, minCopies, encrypt: opts.encrypt });
       return { appended: r.size, offset: 0, copies: r.copies.length === 0 ? 0 : Math.min(...r.copies), chunks: r.copies.map((copies, index) => ({ index, copies })), factor: r.factor };
     }
-    const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log };
+    const deps = { master: this.masterApi, call: this.rpc, chunkSize: this.chunkSize, log: this.log, cache: this.leases };
     // An encrypted append is a record of its own, with its own data key (encryption.ts).
     const sealed = opts.encrypt && (await sealedSource(source, opts.encrypt));
     try {

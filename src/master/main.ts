@@ -11,6 +11,7 @@ import type { MasterContext } from './commands/context.js';
 import { masterCommands } from './commands/index.js';
 import type { MasterConfig } from '../config/master.js';
 import { ClusterView, type NamespaceReader } from './console/cluster-view.js';
+import { Leases } from './leases.js';
 import { Members } from './members.js';
 import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
@@ -21,6 +22,8 @@ import { RepairScheduler } from './repair-scheduler.js';
 const MIB = 1024 * 1024;
 // Idle slabs kept for large incoming frames (full chunk reports are the largest).
 const POOL_BYTES = 16 * MIB;
+// Beside the namespace's lmdb files: how far ahead this master may have granted leases.
+const LEASE_HORIZON_FILE = 'lease-horizon.json';
 
 export interface Master {
   readonly address: string;
@@ -45,7 +48,7 @@ export async function exportMetadata(config: MasterConfig, file: string): Promis
 }
 
 /** What the handlers work on, over an open namespace (also used by the master benchmark, without sockets). */
-export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
+export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, leases = Leases.inMemory(config.leaseS * 1000)): MasterContext {
   const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
   const members = new Members(ns);
@@ -64,7 +67,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger):
     ...placement,
     log,
   });
-  return { nodes, members, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, members, ns, map, repairer, leases, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
 }
 
 /** What start-up opened, closed in the reverse order by stop(), or when a later step fails. */
@@ -182,7 +185,9 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       credentials.watch(log);
       opened.add(() => credentials.close());
     }
-    const ctx = masterContext(config, ns, log);
+    const leases = await Leases.open(config.leaseS * 1000, join(namespaceDir(config), LEASE_HORIZON_FILE));
+    if (leases.restartWaitMs > 0) log.info({ wait_ms: Math.round(leases.restartWaitMs) }, 'no chunk lease granted until the ones granted before the restart have run out');
+    const ctx = masterContext(config, ns, log, leases);
     const resumed = ctx.repairer.decommissions();
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
     const shown = shownNamespace(ctx);

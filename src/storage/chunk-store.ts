@@ -223,6 +223,11 @@ export class ChunkStore implements ScrubTarget {
   }
 
   /** The committed version of a chunk, opened for checked reads (retrieve, copies, scrub). */
+  /** record_append as primary: at the committed end, or padding to `capacity` when the record does not fit (writes/appender.ts). */
+  appendRecord(chunkId: string, record: Buffer, capacity: number, partial = false): Promise<{ offset: number; size: number; version: number; data: Buffer; padded: boolean }> {
+    return this.appender.appendRecord(chunkId, record, capacity, partial);
+  }
+
   openVerified(chunkId: string): Promise<VerifiedChunk> {
     return openVerified({ table: this.table, corrupt: this.corrupt, pool: this.pool }, chunkId);
   }

@@ -139,6 +139,11 @@ export class MasterClient {
     return this.addresses(reply.locations);
   }
 
+  /** get_lease, answered as it came (an error reply names the primary that holds it). */
+  async lease(filePath: string, chunkId: string): Promise<Reply> {
+    return this.opts.rpc.request(this.opts.master, { command: 'get_lease', address: this.opts.address, file_path: filePath, chunk_id: chunkId }, this.opts.timeoutMs);
+  }
+
   /** update_file_metadata. The reference master sends no reply; ours may, and an error one is a failure. */
   async updateFileMetadata(report: ChunkReport): Promise<void> {
     await this.tell({ command: 'update_file_metadata', ...report });

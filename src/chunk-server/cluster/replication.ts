@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Payload } from '../../wire/payload.js';
 import type { ChunkReport, MasterClient } from './master-client.js';
 import type { Members } from './members.js';
+import { RecordAppends } from './record-appends.js';
 import type { Reply, Rpc } from '../../net/rpc.js';
 
 /** What a primary hands on of a store or an append its command module took. */
@@ -32,7 +33,12 @@ export interface ClusterOptions {
  * `forwardChain`, whose caller reports the failing link).
  */
 export class Cluster {
-  constructor(private readonly opts: ClusterOptions) {}
+  /** Leases held as primary, the order of forwarded records, reports of new ends (record_append). */
+  readonly records: RecordAppends;
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.records = new RecordAppends(opts);
+  }
 
   get address(): string {
     return this.opts.address;

@@ -7,6 +7,7 @@ import commitChunk from './commit-chunk.js';
 import deleteChunk from './delete-chunk.js';
 import prepareAppend from './prepare-append.js';
 import prepareChunk from './prepare-chunk.js';
+import recordAppend from './record-append.js';
 import replicateChunk from './replicate-chunk.js';
 import retrieveChunk from './retrieve-chunk.js';
 import rollbackAppend from './rollback-append.js';
@@ -26,4 +27,5 @@ export const chunkServerCommands = defineCommands([
   commitAppend,
   rollbackAppend,
   replicateChunk,
+  recordAppend,
 ]);

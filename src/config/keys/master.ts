@@ -113,6 +113,16 @@ export const MASTER_KEYS = {
     ],
     summary: 's before an instruction not seen done is given up',
   }),
+  leaseS: row({
+    section: 'master', key: 'lease_s', default: 60, check: seconds,
+    doc: [
+      'Seconds a chunk lease lasts (GFS 3.1): the primary that holds it picks record_append',
+      'offsets; renewed while it appends. A new primary is named only after the old lease ran',
+      'out as the master measures it, and a restarted master grants none before the longest',
+      'lease it may have granted has run out.',
+    ],
+    summary: 's a chunk lease (the primary of record_append) lasts',
+  }),
   clientTimeoutS: row({
     section: 'master', key: 'client_timeout', default: 60, check: seconds,
     doc: ['Seconds after its last client_heartbeat that a client is forgotten.'],

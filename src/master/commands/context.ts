@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChunkMap } from '../chunk-map.js';
+import type { Leases } from '../leases.js';
 import type { Members } from '../members.js';
 import type { Namespace } from '../namespace/namespace.js';
 import type { Nodes } from '../nodes.js';
@@ -15,6 +16,8 @@ export interface MasterContext {
   /** Who holds which chunk, from the servers' reports. */
   readonly map: ChunkMap;
   readonly repairer: RepairScheduler;
+  /** Chunk leases: who is primary of a chunk for record_append. */
+  readonly leases: Leases;
   /** The weights of get_replica_locations' score, as repair places copies. */
   readonly placement: PlacementWeights;
   readonly replicationFactor: number;

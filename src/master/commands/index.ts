@@ -1,6 +1,7 @@
 // The master's commands (protocol/PROTOCOL.md, "Master commands"), one module each.
 import { defineCommands } from '../../commands/registry.js';
 import addFile from './add-file.js';
+import allocateChunk from './allocate-chunk.js';
 import clientHeartbeat from './client-heartbeat.js';
 import clusterStatus from './cluster-status.js';
 import decommissionServer from './decommission-server.js';
@@ -10,6 +11,7 @@ import getChunkLocations from './get-chunk-locations.js';
 import getChunkServers from './get-chunk-servers.js';
 import getFileMetadata from './get-file-metadata.js';
 import getGraphData from './get-graph-data.js';
+import getLease from './get-lease.js';
 import getReplicaLocations from './get-replica-locations.js';
 import heartbeat from './heartbeat.js';
 import listFiles from './list-files.js';
@@ -40,4 +42,6 @@ export const masterCommands = defineCommands([
   clusterStatus,
   renameFile,
   reportCorruptChunk,
+  getLease,
+  allocateChunk,
 ]);

@@ -63,6 +63,32 @@ export class ChunkAppender {
   }
 
   /**
+   * record_append on the primary (GFS 3.3): the offset is the committed end, picked under the
+   * chunk's lock. A record that does not fit below `capacity` is not written: the chunk is
+   * padded with zero bytes to `capacity` instead (`padded`; `data` is then the padding, for the
+   * other holders). The padding is shorter than the record, so the log room taken for the
+   * record covers either. `partial` (a byte stream, not records): the part that fits is
+   * written instead of padding, and `data` is that part.
+   */
+  appendRecord(chunkId: string, record: Buffer, capacity: number, partial = false): Promise<{ offset: number; size: number; version: number; data: Buffer; padded: boolean }> {
+    return this.withLogRoom(chunkId, record.length, undefined, (room) => this.table.withChunkLock(chunkId, async () => {
+      const old = this.table.sizeOf(chunkId);
+      const offset = old ?? 0;
+      const left = Math.max(0, capacity - offset);
+      const fits = record.length <= left || (partial && left > 0);
+      const data = record.length <= left ? record : partial && left > 0 ? record.subarray(0, left) : Buffer.alloc(left);
+      if (data.length === 0) return { offset, size: offset, version: this.table.versionOf(chunkId), data, padded: true };
+      const reservation = this.table.space.reserve(chargeDelta(old, offset + data.length));
+      try {
+        const version = await this.appendReservedLocked(chunkId, data, reservation, undefined, undefined, room);
+        return { offset, size: offset + data.length, version, data, padded: !fits };
+      } finally {
+        reservation.release();
+      }
+    }));
+  }
+
+  /**
    * commit_append of a prepared record: applies `data` at `offset` if the chunk is still the
    * version the record was prepared on (else null: conflict). The transaction's reservation
    * is settled by a commit and left to it otherwise. Returns the bytes the chunk had

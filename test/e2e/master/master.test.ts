@@ -100,7 +100,7 @@ t.test('file metadata: update, read, list, add, offsets; durable in the namespac
   t.same((await call(p, { command: 'get_file_metadata', file_path: '/f' })).metadata, expected);
   const c1 = await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' });
   t.same([c1.status, c1.locations, c1.digests], ['ok', ['a:1'], []], 'no server reported it: nothing to check a read against');
-  t.same(await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'nope' }), { status: 'ok', locations: [], version: 0, digests: [] });
+  t.same(await call(p, { command: 'get_chunk_locations', file_path: '/f', chunk_id: 'nope' }), { status: 'ok', locations: [], version: 0, digests: [], primary: null, lease_end: null });
   t.same(await call(p, { command: 'add_file', file_path: '/g', total_size: 7, chunk_ids: ['g0'] }), { status: 'ok' });
   t.same(await call(p, { command: 'list_files' }), { status: 'ok', files: ['/f', '/g'] });
 

@@ -45,6 +45,7 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
   t.same(access(chunkServerCommands.names, chunkServerCommands.policy), {
     store_chunk: 'write', retrieve_chunk: 'read', delete_chunk: 'write', check_space: 'read', prepare_chunk: 'write', commit_chunk: 'write',
     rollback_chunk: 'write', append_chunk: 'write', prepare_append: 'write', commit_append: 'write', rollback_append: 'write', replicate_chunk: 'write',
+    record_append: 'write',
   });
   t.equal(chunkServerCommands.policy.access({ command: 'store_chunk', replica_servers: true }), 'member');
   t.equal(chunkServerCommands.policy.access({ command: 'store_chunk', replica_servers: [] }), 'write');
@@ -59,6 +60,8 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
     rename_file: 'write',
     forget_server: 'write',
     report_corrupt_chunk: 'write',
+    get_lease: 'member',
+    allocate_chunk: 'write',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');
   t.equal(masterCommands.policy.claimedSender({ command: 'add_file', address: 'a:1' }), undefined);

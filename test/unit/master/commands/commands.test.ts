@@ -13,6 +13,7 @@ import { Namespace } from '../../../../src/master/namespace/namespace.js';
 import { Nodes } from '../../../../src/master/nodes.js';
 import { RepairScheduler } from '../../../../src/master/repair-scheduler.js';
 import { tempDir } from '../../../support/temp.js';
+import { Leases } from '../../../../src/master/leases.js';
 
 const log = pino({ level: 'silent' });
 const D1 = 'aa';
@@ -27,7 +28,7 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
     ns, map, nodes, members, factor, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
     instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => clock.ms,
   });
-  const ctx: MasterContext = { nodes, members, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
+  const ctx: MasterContext = { nodes, members, ns, map, repairer, leases: Leases.inMemory(60_000), placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: factor, reportMarginMs, log };
   const call = (body: Record<string, unknown>): Promise<Record<string, any>> => masterCommands.dispatch(body, ctx);
   const report = (address: string, chunks: [string, number, string?][]) =>
     call({ command: 'heartbeat', address, chunk_report: chunks.map(([chunk_id, length, digest]) => ({ chunk_id, length, version: 0, digest: digest ?? D1 })) });
@@ -37,8 +38,8 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
 t.test('every command is dispatched; unknown ones and bad bodies are refused', async (t) => {
   const { call } = await master(t);
   t.same(masterCommands.names.slice().sort(), [
-    'add_file', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
-    'get_file_metadata', 'get_graph_data', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
+    'add_file', 'allocate_chunk', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
+    'get_file_metadata', 'get_graph_data', 'get_lease', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
     'rename_file', 'report_corrupt_chunk', 'update_chunk_offset', 'update_file_metadata',
   ]);
   t.same(await call({ command: 'store_chunk' }), { status: 'error', message: 'unknown_command: store_chunk' });
@@ -78,14 +79,14 @@ t.test('a server forgotten and back must send its full report again', async (t) 
 t.test('files: add, record, locate, list, offsets, delete', async (t) => {
   const { ctx, call, report } = await master(t);
   t.same(await call({ command: 'get_file_metadata', file_path: '/f' }), { status: 'ok', metadata: null });
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: [], version: 0, digests: [] }, 'no such file');
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: [], version: 0, digests: [], primary: null, lease_end: null }, 'no such file');
   t.same(await call({ command: 'add_file', file_path: '/f', total_size: 4, chunk_ids: ['c1'] }), { status: 'ok' });
   t.same(await call({ command: 'list_files' }), { status: 'ok', files: ['/f'] });
   await call({ command: 'register_chunk_server', address: 'a:1' });
   await call({ command: 'register_chunk_server', address: 'ref:1' });
   t.same(await call({ command: 'update_file_metadata', file_path: '/f', chunk_id: 'c1', chunk_locations: ['a:1', 'ref:1'], chunk_size: 4, version: 1 }), { status: 'ok' });
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'], version: 1, digests: [] }, 'no digest: only a primary spoke');
-  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'zz' }), { status: 'ok', locations: [], version: 0, digests: [] }, 'a chunk the file does not list');
+  t.match(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'c1' }), { status: 'ok', locations: ['a:1', 'ref:1'], version: 1, digests: [], primary: 'a:1', lease_end: Number }, 'no digest: only a primary spoke; the last chunk gets a lease');
+  t.same(await call({ command: 'get_chunk_locations', file_path: '/f', chunk_id: 'zz' }), { status: 'ok', locations: [], version: 0, digests: [], primary: null, lease_end: null }, 'a chunk the file does not list');
   const meta = (await call({ command: 'get_file_metadata', file_path: '/f' })).metadata;
   t.same(meta.chunk_locations, { c1: ['a:1', 'ref:1'] });
   t.same(meta.pending_replication, {}, 'two live holders at factor 2');

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { ChunkMap } from '../../../../src/master/chunk-map.js';
 import type { MasterContext } from '../../../../src/master/commands/context.js';
+import { Leases } from '../../../../src/master/leases.js';
 import { masterCommands } from '../../../../src/master/commands/index.js';
 import { Members } from '../../../../src/master/members.js';
 import { Namespace } from '../../../../src/master/namespace/namespace.js';
@@ -26,7 +27,7 @@ async function master(t: Test) {
     ns, map, nodes, members, factor: 2, maxCopiesPerServer: 2, gcGraceMs: 3_600_000, settleMs: 0, reportMarginMs: 0,
     instructionTimeoutMs: 60_000, distanceWeight: 0.6, spaceWeight: 0.4, log, now: () => Date.now(),
   });
-  const ctx: MasterContext = { nodes, members, ns, map, repairer, placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: 2, reportMarginMs: 0, log };
+  const ctx: MasterContext = { nodes, members, ns, map, repairer, leases: Leases.inMemory(60_000), placement: { distanceWeight: 0.6, spaceWeight: 0.4 }, replicationFactor: 2, reportMarginMs: 0, log };
   const call = (body: Record<string, unknown>): Promise<Record<string, any>> => masterCommands.dispatch(body, ctx);
   const report = (address: string, length: number, digest: string, version = 1) =>
     call({ command: 'heartbeat', address, chunk_report: [{ chunk_id: 'c1', length, version, digest }] });
@@ -41,9 +42,9 @@ t.test('get_chunk_locations hands out the version and the digests of the current
   const { call, report } = await master(t);
   await report('a:1', 4, D1);
   await report('b:1', 4, D1);
-  t.same(await call(locate), { status: 'ok', locations: ['a:1', 'b:1'], version: 1, digests: [{ length: 4, digest: D1 }] });
+  t.match(await call(locate), { status: 'ok', locations: ['a:1', 'b:1'], version: 1, digests: [{ length: 4, digest: D1 }], primary: 'a:1', lease_end: Number });
   await report('b:1', 6, D2, 2);
-  t.same(await call(locate), { status: 'ok', locations: ['b:1'], version: 2, digests: [{ length: 6, digest: D2 }] }, 'a stale copy vouches for nothing');
+  t.match(await call(locate), { status: 'ok', locations: ['b:1'], version: 2, digests: [{ length: 6, digest: D2 }], primary: 'a:1' }, 'a stale copy vouches for nothing');
 });
 
 t.test("a primary's word without a version does not wipe a reported digest", async (t) => {
