@@ -273,8 +273,9 @@ export class GfsClient {
   close(): void {}
 }
 
+/** One "host:port", or several masters over etcd as "a,b,c". */
 function checkAddress(address: string): void {
-  if (splitAddress(address) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${address}`);
+  for (const one of address.split(',')) if (splitAddress(one.trim()) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${one}`);
 }
 
 /** The TLS options of every call: the CA's file and a client certificate, read once. */

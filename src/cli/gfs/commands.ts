@@ -54,7 +54,7 @@ export function buildProgram(run: Run): Command {
   const program = new Command('gfs')
     .description('Put, get, list and remove files in a GFS-style cluster (a master and its chunk servers).')
     .usage('[options] <command> [args]')
-    .option('--master <host:port>', 'the master (default: $GFS_MASTER, else [master] host and port of the config, else localhost:5000)')
+    .option('--master <host:port>', 'the master, or several as a,b,c (masters over etcd: the leader is found) (default: $GFS_MASTER, else [master] host and port of the config, else localhost:5000)')
     .option('--config <path>', 'TOML config; its [master] host/port and [client] upload_chunk_size are read (default ./chunk_server.toml, if present)')
     .option(...flagOption(CLIENT_KEYS.chunkSize, 'gfs'))
     .option('--concurrency <n>', 'chunks in flight at once (default 4)')
