@@ -39,7 +39,7 @@ async function answers(endpoints: string[]): Promise<boolean> {
 
 /** Starts `size` etcd members in `dir`; resolves once the cluster answers reads. */
 export async function startEtcd(t: Teardown, dir: string, size: 1 | 3 = 1): Promise<EtcdCluster> {
-  const ports = [];
+  const ports: { client: number; peer: number }[] = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
   const names = ports.map((_, i) => `e${i + 1}`);
   const initial = ports.map((p, i) => `${names[i]}=http://127.0.0.1:${p.peer}`).join(',');
@@ -56,7 +56,7 @@ export async function startEtcd(t: Teardown, dir: string, size: 1 | 3 = 1): Prom
         '--initial-advertise-peer-urls', `http://127.0.0.1:${p.peer}`,
         '--initial-cluster', initial,
         '--initial-cluster-state', 'new',
-        '--initial-cluster-token', `test-${p.client}`,
+        '--initial-cluster-token', `test-${ports[0]!.client}`,
         '--log-level', 'warn',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },

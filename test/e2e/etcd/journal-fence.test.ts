@@ -14,7 +14,7 @@ import { waitFor, waitUntil } from '../../support/waits.js';
 const PREFIX = '/fence-test';
 
 async function master(dir: string, name: string, endpoints: string[]) {
-  const config: MasterConfig = { ...MASTER_DEFAULTS, etcdEndpoints: endpoints, etcdPrefix: PREFIX, etcdLeaseTtlS: 6 };
+  const config: MasterConfig = { ...MASTER_DEFAULTS, etcdEndpoints: endpoints, etcdPrefix: PREFIX, etcdLeaseTtlS: 6, etcdSafeModeS: 1 };
   const { ns } = await Namespace.open(join(dir, name), null);
   const rep = startReplication(config, ns, pino({ level: 'silent' }));
   t.teardown(async () => {
@@ -33,10 +33,13 @@ t.test('changes go through etcd, are batched, tailed by a standby, and fenced', 
   const a = await master(dir, 'a', etcd.endpoints);
   a.rep.start('127.0.0.1:1001');
   await waitUntil('a leads', () => a.rep.leadership.isLeader());
+  t.notOk(a.rep.repairsAllowed(), 'a new leader starts in safe mode: no repairs');
+  await waitUntil('safe mode to end (etcd_safe_mode_s = 1)', () => a.rep.repairsAllowed());
   const b = await master(dir, 'b', etcd.endpoints);
   b.rep.start('127.0.0.1:1002');
   await waitUntil('b stands by behind a', () => b.rep.leadership.leader() === '127.0.0.1:1001');
   t.notOk(b.rep.leadership.isLeader());
+  t.notOk(b.rep.repairsAllowed(), 'a standby never repairs');
 
   const paths = Array.from({ length: 40 }, (_, i) => `/f${i}`);
   await Promise.all(paths.map((p, i) => a.ns.addFile(p, i, [])));
