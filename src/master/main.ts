@@ -16,6 +16,7 @@ import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
+import { registerEtcdMetrics } from './etcd/etcd-metrics.js';
 import { leaderOnly } from './etcd/leader-only.js';
 import type { Leadership } from './etcd/leadership.js';
 import { startReplication, type Replication } from './etcd/replicated.js';
@@ -200,6 +201,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     const view = new ClusterView(ctx.nodes, shown, config.replicationFactor, () => ctx.repairer.status());
     const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status(), () => ctx.repairer.copyCounts());
 
+    if (replication) registerEtcdMetrics(metrics.registry, replication);
     const server = await listenTcp(config, ctx, metrics, replication?.leadership ?? null);
     opened.add(() => server.close(config.shutdownGraceS * 1000));
     const address = `${config.host}:${server.port}`;

@@ -29,6 +29,8 @@ export class EtcdJournal implements JournalSink {
   private nextSeq = 1;
   private queue: Waiter[] = [];
   private flushing: Promise<void> | null = null;
+  /** Told the time of every transaction, in s, and how it ended (metrics). */
+  observe: (seconds: number, outcome: 'committed' | 'refused' | 'failed') => void = () => undefined;
 
   constructor(
     private readonly client: Etcd3,
@@ -83,6 +85,8 @@ export class EtcdJournal implements JournalSink {
       const seq = this.nextSeq;
       const key = journalKey(this.prefix, seq);
       let succeeded: boolean;
+      const startedAt = performance.now();
+      const took = (): number => (performance.now() - startedAt) / 1000;
       try {
         const res = await this.client
           .if(fence.key, 'Create', '==', fence.createRevision)
@@ -90,7 +94,9 @@ export class EtcdJournal implements JournalSink {
           .then(this.client.put(key).value(`[${batch.map((w) => w.json.slice(1, -1)).filter((s) => s.length > 0).join(',')}]`))
           .commit();
         succeeded = res.succeeded;
+        this.observe(took(), succeeded ? 'committed' : 'refused');
       } catch (err) {
+        this.observe(took(), 'failed');
         this.log.error({ err: (err as Error).message, seq }, 'journal write to etcd failed; outcome unknown');
         this.leadership.stepDown('journal write failed');
         this.fail(batch, new EtcdUnavailableError());

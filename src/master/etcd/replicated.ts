@@ -10,6 +10,8 @@ export interface Replication {
   readonly leadership: Leadership;
   /** Whether repairs may run: leading, and past safe mode (a new leader waits for chunk reports). */
   repairsAllowed(): boolean;
+  /** Told the time and outcome of every journal transaction (metrics). */
+  onJournalWrite(observe: (seconds: number, outcome: 'committed' | 'refused' | 'failed') => void): void;
   /** Starts campaigning as `address` once the master listens there. */
   start(address: string): void;
   close(): Promise<void>;
@@ -46,6 +48,9 @@ export function startReplication(config: MasterConfig, ns: Namespace, log: Logge
     repairsAllowed() {
       const since = leadership.since();
       return leadership.isLeader() && since !== null && Date.now() - since >= safeModeMs;
+    },
+    onJournalWrite(observe) {
+      journal!.observe = observe;
     },
     start: (address) => leadership.start(address),
     async close() {

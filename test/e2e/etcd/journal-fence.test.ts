@@ -3,8 +3,10 @@
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import t from 'tap';
 import { MASTER_DEFAULTS, type MasterConfig } from '../../../src/config/master.js';
+import { registerEtcdMetrics } from '../../../src/master/etcd/etcd-metrics.js';
 import { startReplication } from '../../../src/master/etcd/replicated.js';
 import { Namespace } from '../../../src/master/namespace/namespace.js';
 import { startEtcd } from '../../support/etcd.js';
@@ -31,6 +33,8 @@ t.test('changes go through etcd, are batched, tailed by a standby, and fenced', 
   t.teardown(() => probe.close());
 
   const a = await master(dir, 'a', etcd.endpoints);
+  const registry = new Registry();
+  registerEtcdMetrics(registry, a.rep);
   a.rep.start('127.0.0.1:1001');
   await waitUntil('a leads', () => a.rep.leadership.isLeader());
   t.notOk(a.rep.repairsAllowed(), 'a new leader starts in safe mode: no repairs');
@@ -69,4 +73,10 @@ t.test('changes go through etcd, are batched, tailed by a standby, and fenced', 
   await waitFor('a, now a standby, tails the new leader', () => a.ns.get('/after') ?? undefined);
   t.equal(b.ns.get('/stale'), null);
   t.equal(b.ns.get('/f7')?.total_size, 7, 'the new leader has what the old one acknowledged');
+
+  const metrics = await registry.metrics();
+  t.match(metrics, /master_leader 0\n/, 'the deposed leader reports it stands by');
+  t.match(metrics, /master_leadership_changes_total\{event="elected"\} 1\n/);
+  t.match(metrics, /master_leadership_changes_total\{event="stepped_down"\} 1\n/);
+  t.match(metrics, /master_etcd_journal_seconds_count\{outcome="committed"\} [1-9]/, 'journal transactions are timed');
 });
