@@ -13,7 +13,7 @@ import { append, type AppendResult } from './append.js';
 import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
-import { MasterApi } from './master-api.js';
+import { MasterApi, type MasterState } from './master-api.js';
 import { put, type PutResult } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
 import { signedFrame, type Credential } from '../auth/signer.js';
@@ -28,6 +28,7 @@ export type { FileEntry, FileStat, Listing, ServerEntry, ChunkStat } from './vie
 export type { Checksum, Usage } from './tree.js';
 export type { CacheStats } from './chunk-cache.js';
 export type { PutResult } from './put.js';
+export type { MasterState } from './master-api.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -264,6 +265,11 @@ export class GfsClient {
   }
 
   /** The master's forget_server: a dead server leaves its lists (it remembers servers across restarts). */
+  /** Each master given (`master: "a,b,c"`): its role, the leader it knows, since when it leads. */
+  masters(): Promise<MasterState[]> {
+    return this.masterApi.statusOfEach();
+  }
+
   async forget(address: string): Promise<void> {
     checkAddress(address);
     return this.masterApi.forget(address);

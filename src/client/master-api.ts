@@ -24,6 +24,16 @@ export interface GraphNode {
 const LEADER_WAIT_MS = 30_000;
 const LEADER_RETRY_MS = 200;
 
+/** One master as `gfs masters` shows it (master_status). */
+export interface MasterState {
+  address: string;
+  role: 'single' | 'leader' | 'standby' | 'unreachable';
+  leader: string | null;
+  /** ms since the epoch when it began to lead. */
+  since: number | null;
+  error?: string;
+}
+
 export class MasterApi {
   private readonly masters: string[];
   private current = 0;
@@ -187,6 +197,22 @@ export class MasterApi {
   }
 
   /** forget_server: a dead server leaves the master's lists; refused for a live or unknown one. */
+  /** master_status of every master this client was given, each asked directly; one that does not answer is `unreachable`. */
+  async statusOfEach(): Promise<MasterState[]> {
+    return Promise.all(
+      [...this.masters].map(async (address): Promise<MasterState> => {
+        try {
+          const r = await call(address, { command: 'master_status' }, this.opts, this.pool);
+          if (r.status !== 'ok') return { address, role: 'unreachable', leader: null, since: null, error: String(r.message) };
+          const role = r.role === 'single' || r.role === 'leader' || r.role === 'standby' ? r.role : 'unreachable';
+          return { address, role, leader: typeof r.leader === 'string' ? r.leader : null, since: typeof r.since === 'number' ? r.since : null };
+        } catch (err) {
+          return { address, role: 'unreachable', leader: null, since: null, error: masterFailure(address, err).message };
+        }
+      }),
+    );
+  }
+
   async forget(address: string): Promise<void> {
     const reply = await this.raw({ command: 'forget_server', address });
     if (reply.status === 'ok') return;

@@ -49,7 +49,7 @@ export async function exportMetadata(config: MasterConfig, file: string): Promis
 }
 
 /** What the handlers work on, over an open namespace (also used by the master benchmark, without sockets). */
-export function masterContext(config: MasterConfig, ns: Namespace, log: Logger): MasterContext {
+export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, leadership?: Leadership): MasterContext {
   const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
   const members = new Members(ns);
@@ -68,7 +68,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger):
     ...placement,
     log,
   });
-  return { nodes, members, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, members, ns, map, repairer, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log, leadership };
 }
 
 /** What start-up opened, closed in the reverse order by stop(), or when a later step fails. */
@@ -194,7 +194,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       credentials.watch(log);
       opened.add(() => credentials.close());
     }
-    const ctx = masterContext(config, ns, log);
+    const ctx = masterContext(config, ns, log, replication?.leadership);
     const resumed = ctx.repairer.decommissions();
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
     const shown = shownNamespace(ctx);

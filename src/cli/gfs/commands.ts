@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, type GfsClient, type PutResult } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
-import { formatServers, formatStat } from './format.js';
+import { formatMasters, formatServers, formatStat } from './format.js';
 import type { ProgressDisplay } from './progress-bar.js';
 import type { Run } from './runner.js';
 import { addChecksum } from './checksum.js';
@@ -157,6 +157,16 @@ export function buildProgram(run: Run): Command {
       run(async (client) => {
         const servers = await client.servers();
         return { json: { servers }, text: formatServers(servers) };
+      }),
+    );
+
+  program
+    .command('masters')
+    .description('list the masters given to --master (a,b,c): each one\'s role (leader, standby, single), the leader it knows, how long it has led')
+    .action(() =>
+      run(async (client) => {
+        const masters = await client.masters();
+        return { json: { masters }, text: formatMasters(masters) };
       }),
     );
 

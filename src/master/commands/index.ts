@@ -13,6 +13,7 @@ import getGraphData from './get-graph-data.js';
 import getReplicaLocations from './get-replica-locations.js';
 import heartbeat from './heartbeat.js';
 import listFiles from './list-files.js';
+import masterStatus from './master-status.js';
 import registerChunkServer from './register-chunk-server.js';
 import registerClient from './register-client.js';
 import renameFile from './rename-file.js';
@@ -40,4 +41,5 @@ export const masterCommands = defineCommands([
   clusterStatus,
   renameFile,
   reportCorruptChunk,
+  masterStatus,
 ]);

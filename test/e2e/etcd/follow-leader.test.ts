@@ -10,7 +10,7 @@ import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
 import { bytes } from '../../support/data.js';
 import { startEtcd } from '../../support/etcd.js';
 import { call } from '../../support/frames.js';
-import { spawnMaster, type ChildServer } from '../../support/processes.js';
+import { runGfs, spawnMaster, type ChildServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
 import { waitFor, waitUntil } from '../../support/waits.js';
 
@@ -51,6 +51,9 @@ t.test('a chunk server and a client pointed at a standby follow the leader acros
   await client.put(before, '/before.bin');
   t.same(await read('/before.bin'), before, 'a client given the standby first writes and reads through the leader');
 
+  const roles = (await client.masters()).map((m) => [m.address, m.role, m.leader]);
+  t.same(roles, [[standby.address, 'standby', leader.address], [leader.address, 'leader', leader.address]], 'master_status: each master says its role and the leader');
+
   leader.proc.kill('SIGKILL');
   await waitUntil('the standby to take over', () => serves(standby));
   await waitUntil('the chunk server to find the new leader', () => knowsServer(standby, server.address));
@@ -58,4 +61,12 @@ t.test('a chunk server and a client pointed at a standby follow the leader acros
   await client.put(after, '/after.bin');
   t.same(await read('/after.bin'), after, 'the client finds the new leader');
   t.same(await read('/before.bin'), before, 'what was written before the failover is read after it');
+
+  const shown = await runGfs(['--master', `${standby.address},${leader.address}`, '--json', 'masters'], { cwd: dir });
+  t.equal(shown.code, 0);
+  t.same(
+    (JSON.parse(shown.stdout.toString()) as { masters: { address: string; role: string }[] }).masters.map((m) => [m.address, m.role]),
+    [[standby.address, 'leader'], [leader.address, 'unreachable']],
+    'gfs masters after the failover',
+  );
 });
