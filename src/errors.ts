@@ -46,6 +46,11 @@ export const MSG = {
   chunkFull: 'chunk_full',
   recordTooLarge: 'record_too_large',
   replicaFailed: 'replica_failed',
+  // Several masters over etcd (protocol/PROTOCOL.md, "Several masters"): this master is not
+  // the leader (the reply names the one it knows in `leader`), and a leader that could not
+  // make a change durable in etcd.
+  notLeader: 'not_leader',
+  etcdUnavailable: 'etcd_unavailable',
 } as const;
 
 /**
@@ -302,6 +307,20 @@ export function replyCode(message: unknown): { code: string; detail: string | nu
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.
 const DISK_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE']);
+
+/** A standby master, or a leader deposed while it worked; `leader` is the leader it knows ("host:port"), or null. */
+export class NotLeaderError extends RequestError {
+  constructor(leader: string | null) {
+    super(MSG.notLeader, undefined, { leader });
+  }
+}
+
+/** The leader could not reach etcd (or a majority of it) to make a change durable; the change was not applied. */
+export class EtcdUnavailableError extends RequestError {
+  constructor() {
+    super(MSG.etcdUnavailable);
+  }
+}
 
 /** Maps anything a handler threw to the reply the client gets. */
 export function errorToReply(err: unknown): { reply: ErrorReply; expected: boolean } {

@@ -15,7 +15,7 @@ import { LeaseCache } from './record-append.js';
 import { ChunkCache, type CacheStats } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { getToPath, getToStream } from './get.js';
-import { MasterApi } from './master-api.js';
+import { MasterApi, type MasterState } from './master-api.js';
 import { put, type PutResult } from './put.js';
 import { loadClientCredential } from '../auth/client.js';
 import { signedFrame, type Credential } from '../auth/signer.js';
@@ -36,6 +36,7 @@ export type { PutResult } from './put.js';
 export type { FolderResult, FolderFileResult } from './folders.js';
 export { loadKeyFile, passphraseKey, type EncryptionKey } from './encryption.js';
 export { copyWarnings, indexed } from './copies.js';
+export type { MasterState } from './master-api.js';
 
 /** The reference's [client] upload_chunk_size default. */
 export const DEFAULT_CHUNK_SIZE = 64_000_000;
@@ -338,6 +339,11 @@ export class GfsClient {
   }
 
   /** The master's forget_server: a dead server leaves its lists (it remembers servers across restarts). */
+  /** Each master given (`master: "a,b,c"`): its role, the leader it knows, since when it leads. */
+  masters(): Promise<MasterState[]> {
+    return this.masterApi.statusOfEach();
+  }
+
   async forget(address: string): Promise<void> {
     checkAddress(address);
     return this.masterApi.forget(address);
@@ -354,8 +360,9 @@ export class GfsClient {
   }
 }
 
+/** One "host:port", or several masters over etcd as "a,b,c". */
 function checkAddress(address: string): void {
-  if (splitAddress(address) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${address}`);
+  for (const one of address.split(',')) if (splitAddress(one.trim()) === null) throw new GfsError('bad_input', `not a HOST:PORT address: ${one}`);
 }
 
 /** The TLS options of every call: the CA's file and a client certificate, read once. */

@@ -18,19 +18,71 @@ export interface GraphNode {
   space_info: { total?: number; used?: number } | null;
 }
 
+// Several masters over etcd: how long a command keeps looking for the leader while masters
+// answer not_leader without naming one (an election takes about one lease TTL), and the
+// pause between tries.
+const LEADER_WAIT_MS = 30_000;
+const LEADER_RETRY_MS = 200;
+
+/** One master as `gfs masters` shows it (master_status). */
+export interface MasterState {
+  address: string;
+  role: 'single' | 'leader' | 'standby' | 'unreachable';
+  leader: string | null;
+  /** ms since the epoch when it began to lead. */
+  since: number | null;
+  error?: string;
+}
+
 export class MasterApi {
+  private readonly masters: string[];
+  private current = 0;
+
+  /** `masters`: one "host:port", or several separated by commas (a cluster over etcd: any of them, the client finds the leader). */
   constructor(
-    readonly address: string,
+    masters: string,
     private readonly opts: CallOptions,
     private readonly pool: BufferPool,
-  ) {}
+  ) {
+    this.masters = masters.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+    if (this.masters.length === 0) this.masters.push(masters);
+  }
 
-  /** Sends one command; an error reply is returned for the caller to judge. */
+  /** The master commands go to: the leader last found. */
+  get address(): string {
+    return this.masters[this.current]!;
+  }
+
+  /**
+   * Sends one command; an error reply is returned for the caller to judge. With several
+   * masters, a not_leader reply sends it on to the leader it names (protocol/PROTOCOL.md,
+   * "Several masters"), and a master that cannot be reached to the next one listed.
+   */
   async raw(body: Reply): Promise<Reply> {
-    try {
-      return await call(this.address, body, this.opts, this.pool);
-    } catch (err) {
-      throw masterFailure(this.address, err);
+    const deadline = Date.now() + LEADER_WAIT_MS;
+    let unreachable = 0;
+    for (;;) {
+      const address = this.address;
+      let reply: Reply;
+      try {
+        reply = await call(address, body, this.opts, this.pool);
+      } catch (err) {
+        if (this.masters.length === 1 || ++unreachable >= this.masters.length) throw masterFailure(address, err);
+        this.current = (this.current + 1) % this.masters.length;
+        await new Promise((r) => setTimeout(r, LEADER_RETRY_MS));
+        continue;
+      }
+      if (reply.message !== 'not_leader' || (this.masters.length === 1 && typeof reply.leader !== 'string')) return reply;
+      if (Date.now() > deadline) return reply;
+      unreachable = 0;
+      if (typeof reply.leader === 'string' && reply.leader !== address) {
+        if (!this.masters.includes(reply.leader)) this.masters.push(reply.leader);
+        this.current = this.masters.indexOf(reply.leader);
+        continue;
+      }
+      // An election under way: ask the next one after a pause.
+      this.current = (this.current + 1) % this.masters.length;
+      await new Promise((r) => setTimeout(r, LEADER_RETRY_MS));
     }
   }
 
@@ -145,6 +197,22 @@ export class MasterApi {
   }
 
   /** forget_server: a dead server leaves the master's lists; refused for a live or unknown one. */
+  /** master_status of every master this client was given, each asked directly; one that does not answer is `unreachable`. */
+  async statusOfEach(): Promise<MasterState[]> {
+    return Promise.all(
+      [...this.masters].map(async (address): Promise<MasterState> => {
+        try {
+          const r = await call(address, { command: 'master_status' }, this.opts, this.pool);
+          if (r.status !== 'ok') return { address, role: 'unreachable', leader: null, since: null, error: String(r.message) };
+          const role = r.role === 'single' || r.role === 'leader' || r.role === 'standby' ? r.role : 'unreachable';
+          return { address, role, leader: typeof r.leader === 'string' ? r.leader : null, since: typeof r.since === 'number' ? r.since : null };
+        } catch (err) {
+          return { address, role: 'unreachable', leader: null, since: null, error: masterFailure(address, err).message };
+        }
+      }),
+    );
+  }
+
   async forget(address: string): Promise<void> {
     const reply = await this.raw({ command: 'forget_server', address });
     if (reply.status === 'ok') return;

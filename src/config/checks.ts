@@ -89,3 +89,13 @@ export const nameList: Check<string[]> = (where, v) => {
   if (!Array.isArray(v)) throw new ConfigError(`${where} must be an array of names`);
   return v.map((n) => text(where, n));
 };
+
+/** etcd client URLs: `http://host:port` or `https://host:port` (etcd3 takes no other scheme). */
+export const etcdEndpointList: Check<string[]> = (where, v) => {
+  if (!Array.isArray(v)) throw new ConfigError(`${where} must be an array of "http://host:port" strings`);
+  return v.map((e) => {
+    const s = text(where, e);
+    if (!/^https?:\/\/[^/]+:\d+$/.test(s)) throw new ConfigError(`${where} must be an array of "http://host:port" strings, got ${JSON.stringify(s)}`);
+    return s;
+  });
+};

@@ -17,6 +17,10 @@ import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
+import { registerEtcdMetrics } from './etcd/etcd-metrics.js';
+import { leaderOnly } from './etcd/leader-only.js';
+import type { Leadership } from './etcd/leadership.js';
+import { startReplication, type Replication } from './etcd/replicated.js';
 import { RepairScheduler } from './repair-scheduler.js';
 
 const MIB = 1024 * 1024;
@@ -48,7 +52,7 @@ export async function exportMetadata(config: MasterConfig, file: string): Promis
 }
 
 /** What the handlers work on, over an open namespace (also used by the master benchmark, without sockets). */
-export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, leases = Leases.inMemory(config.leaseS * 1000)): MasterContext {
+export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, leases = Leases.inMemory(config.leaseS * 1000), leadership?: Leadership): MasterContext {
   const nodes = new Nodes({ deadAfterMs: config.deadAfterS * 1000, clientTimeoutMs: config.clientTimeoutS * 1000 });
   const map = new ChunkMap();
   const members = new Members(ns);
@@ -67,7 +71,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, 
     ...placement,
     log,
   });
-  return { nodes, members, ns, map, repairer, leases, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log };
+  return { nodes, members, ns, map, repairer, leases, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log, leadership };
 }
 
 /** What start-up opened, closed in the reverse order by stop(), or when a later step fails. */
@@ -107,8 +111,9 @@ function shownNamespace(ctx: MasterContext): NamespaceReader {
   };
 }
 
-function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics): Promise<RunningServer> {
+function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics, leadership: Leadership | null): Promise<RunningServer> {
   const { log } = ctx;
+  const dispatch = (decoded: unknown) => masterCommands.dispatch(decoded, ctx);
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
   return listen({
     host: config.host,
@@ -122,7 +127,7 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap((decoded) => masterCommands.dispatch(decoded, ctx))),
+    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap(leadership ? leaderOnly(leadership, dispatch) : dispatch)),
     onSocket: (socket) => metrics.requests.watch(socket),
     observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
     pool: new BufferPool(POOL_BYTES),
@@ -153,12 +158,17 @@ function startSweeper(config: MasterConfig, ctx: MasterContext, view: ClusterVie
 }
 
 /** A repair pass every replication interval, the next one timed from the end of the last; stopping waits for a pass under way. */
-function startRepairLoop(config: MasterConfig, ctx: MasterContext): () => Promise<void> {
+function startRepairLoop(config: MasterConfig, ctx: MasterContext, replication: Replication | null): () => Promise<void> {
   const { repairer, log } = ctx;
   const loop: { stopped: boolean; passing: Promise<void>; timer: NodeJS.Timeout | null } = { stopped: false, passing: Promise.resolve(), timer: null };
   const schedule = (): void => {
     if (loop.stopped) return;
     loop.timer = setTimeout(() => {
+      // Over etcd only the leader repairs, and not in safe mode: a new leader has not yet heard every holder.
+      if (replication && !replication.repairsAllowed()) {
+        schedule();
+        return;
+      }
       loop.passing = repairer
         .pass()
         .catch((err: unknown) => log.error({ err }, 'repair pass failed'))
@@ -179,6 +189,8 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
   try {
     const ns = await openNamespace(config, log);
     opened.add(() => ns.close());
+    const replication = config.etcdEndpoints.length > 0 ? startReplication(config, ns, log) : null;
+    if (replication) opened.add(() => replication.close());
 
     if (config.tls) {
       const credentials = config.tls.credentials;
@@ -187,14 +199,15 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     }
     const leases = await Leases.open(config.leaseS * 1000, join(namespaceDir(config), LEASE_HORIZON_FILE));
     if (leases.restartWaitMs > 0) log.info({ wait_ms: Math.round(leases.restartWaitMs) }, 'no chunk lease granted until the ones granted before the restart have run out');
-    const ctx = masterContext(config, ns, log, leases);
+    const ctx = masterContext(config, ns, log, leases, replication?.leadership);
     const resumed = ctx.repairer.decommissions();
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');
     const shown = shownNamespace(ctx);
     const view = new ClusterView(ctx.nodes, shown, config.replicationFactor, () => ctx.repairer.status());
     const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status(), () => ctx.repairer.copyCounts());
 
-    const server = await listenTcp(config, ctx, metrics);
+    if (replication) registerEtcdMetrics(metrics.registry, replication);
+    const server = await listenTcp(config, ctx, metrics, replication?.leadership ?? null);
     opened.add(() => server.close(config.shutdownGraceS * 1000));
     const address = `${config.host}:${server.port}`;
 
@@ -202,9 +215,10 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     if (http) opened.add(() => http.close());
 
     opened.add(startSweeper(config, ctx, view));
-    opened.add(startRepairLoop(config, ctx));
+    opened.add(startRepairLoop(config, ctx, replication));
+    replication?.start(address);
 
-    log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', tls: config.tls?.mode ?? 'off', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
+    log.info({ address, client_auth: config.security?.clientAuth ?? 'no cluster key', tls: config.tls?.mode ?? 'off', etcd: config.etcdEndpoints.length > 0 ? config.etcdEndpoints : 'off', namespace: namespaceDir(config), files: ns.size, replication_factor: config.replicationFactor }, 'master listening');
     return { address, port: server.port, httpPort: http?.port ?? null, stop: () => opened.closeAll() };
   } catch (err) {
     await opened.closeAll();

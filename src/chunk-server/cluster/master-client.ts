@@ -5,6 +5,8 @@ import type { Reply, Rpc } from '../../net/rpc.js';
 export interface MasterClientOptions {
   /** The master's `host:port`. */
   readonly master: string;
+  /** Further masters of a cluster over etcd ([chunk_server] other_masters), tried in turn when the current one does not answer. */
+  readonly otherMasters?: readonly string[];
   /** This server's advertised `host:port`. */
   readonly address: string;
   readonly location: readonly [number, number];
@@ -73,11 +75,15 @@ export class MasterClient {
   private beatsStarted = 0;
   private beatsDone = 0;
   private readonly flushes: { after: number; done: () => void }[] = [];
+  /** The master talked to: the configured one, another of the list, or the leader a standby named. */
+  private master: string;
 
-  constructor(private readonly opts: MasterClientOptions) {}
+  constructor(private readonly opts: MasterClientOptions) {
+    this.master = opts.master;
+  }
 
   get address(): string {
-    return this.opts.master;
+    return this.master;
   }
 
   /** Whether the last exchange with the master succeeded (metrics: master link up). */
@@ -193,7 +199,7 @@ export class MasterClient {
       // Back only once a whole round was taken: a master that takes the registration and
       // refuses or drops the beat is still the same outage, not a flap logged every round.
       if (registering) {
-        this.opts.log.info({ master: this.opts.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
+        this.opts.log.info({ master: this.master, address, location }, this.everRegistered ? 'master is back; registered again' : 'registered with master');
         this.everRegistered = true;
       }
       this.reachable = true;
@@ -204,7 +210,7 @@ export class MasterClient {
       // Whatever the master knew of us may be gone by the time it answers again.
       this.registered = false;
       if (this.reachable !== false) {
-        this.opts.log.warn({ master: this.opts.master, err: (err as Error).message }, 'master unreachable; serving without it and retrying');
+        this.opts.log.warn({ master: this.master, err: (err as Error).message }, 'master unreachable; serving without it and retrying');
       }
       this.reachable = false;
       return false;
@@ -219,22 +225,45 @@ export class MasterClient {
   }
 
   private async call(body: Reply): Promise<Reply> {
-    const reply = await this.opts.rpc.request(this.opts.master, body, this.opts.timeoutMs);
-    if (reply.status !== 'ok') throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
+    const reply = await this.reach(() => this.opts.rpc.request(this.master, body, this.opts.timeoutMs));
+    if (reply.status !== 'ok') throw this.refused(body, reply);
     return reply;
   }
 
   /** The master's ok reply, or null when it sent none (the reference never does). */
   private async tell(body: Reply): Promise<Reply | null> {
-    const reply = await this.opts.rpc.notify(this.opts.master, body, this.opts.timeoutMs);
-    if (reply !== null && reply.status !== 'ok') {
-      throw new PeerError(this.opts.master, `${String(body.command)} refused: ${String(reply.message)}`);
-    }
+    const reply = await this.reach(() => this.opts.rpc.notify(this.master, body, this.opts.timeoutMs));
+    if (reply !== null && reply.status !== 'ok') throw this.refused(body, reply);
     return reply;
   }
 
+  /** A master that does not answer: the next call goes to the next one listed (a cluster over etcd). */
+  private async reach<R>(exchange: () => Promise<R>): Promise<R> {
+    const asked = this.master;
+    try {
+      return await exchange();
+    } catch (err) {
+      const all = [this.opts.master, ...(this.opts.otherMasters ?? [])];
+      if (all.length > 1 && this.master === asked) this.master = all[(all.indexOf(asked) + 1) % all.length]!;
+      throw err;
+    }
+  }
+
+  /**
+   * A refusal to fail the call with. A standby's not_leader names the leader: the next call
+   * goes there, and the round that failed registers with it (protocol/PROTOCOL.md, "Several masters").
+   */
+  private refused(body: Reply, reply: Reply): PeerError {
+    const err = new PeerError(this.master, `${String(body.command)} refused: ${String(reply.message)}`);
+    if (reply.message === 'not_leader' && typeof reply.leader === 'string' && reply.leader !== this.master) {
+      this.opts.log.info({ standby: this.master, leader: reply.leader }, 'master is a standby; following it to the leader');
+      this.master = reply.leader;
+    }
+    return err;
+  }
+
   private addresses(v: unknown): string[] {
-    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new PeerError(this.opts.master, 'locations is not a list of addresses');
+    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) throw new PeerError(this.master, 'locations is not a list of addresses');
     return v as string[];
   }
 }

@@ -45,6 +45,7 @@ export class MasterLink {
     this.runner = o.runner;
     this.client = new MasterClient({
       master: `${config.master.host}:${config.master.port}`,
+      otherMasters: config.otherMasters,
       address: o.address,
       location: [config.x, config.y],
       heartbeatMs: config.heartbeatIntervalS * 1000,

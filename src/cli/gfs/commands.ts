@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { copyWarnings, DEFAULT_MIN_COPIES, DEFAULT_TIMEOUT_MS, GfsError, indexed } from '../../client/index.js';
 import { flagOption } from '../../config/schema.js';
 import { CLIENT_KEYS } from '../../config/keys/client.js';
-import { formatServers, formatStat } from './format.js';
+import { formatMasters, formatServers, formatStat } from './format.js';
 import type { ProgressDisplay } from './progress-bar.js';
 import type { Run } from './runner.js';
 import { addChecksum } from './checksum.js';
@@ -50,7 +50,7 @@ export function buildProgram(run: Run): Command {
   const program = new Command('gfs')
     .description('Put, get, list and remove files in a GFS-style cluster (a master and its chunk servers).')
     .usage('[options] <command> [args]')
-    .option('--master <host:port>', 'the master (default: $GFS_MASTER, else [master] host and port of the config, else localhost:5000)')
+    .option('--master <host:port>', 'the master, or several as a,b,c (masters over etcd: the leader is found) (default: $GFS_MASTER, else [master] host and port of the config, else localhost:5000)')
     .option('--config <path>', 'TOML config; its [master] host/port and [client] upload_chunk_size are read (default ./chunk_server.toml, if present)')
     .option(...flagOption(CLIENT_KEYS.chunkSize, 'gfs'))
     .option('--concurrency <n>', 'chunks in flight at once (default 4)')
@@ -179,6 +179,16 @@ export function buildProgram(run: Run): Command {
       run(async (client) => {
         const servers = await client.servers();
         return { json: { servers }, text: formatServers(servers) };
+      }),
+    );
+
+  program
+    .command('masters')
+    .description('list the masters given to --master (a,b,c): each one\'s role (leader, standby, single), the leader it knows, how long it has led')
+    .action(() =>
+      run(async (client) => {
+        const masters = await client.masters();
+        return { json: { masters }, text: formatMasters(masters) };
       }),
     );
 

@@ -61,7 +61,13 @@ export function resolveSettings(flags: GfsFlags, env: NodeJS.ProcessEnv): GfsSet
   return { master, chunkSize, concurrency, keyFile, tls, timeoutMs, encryptionKeyFile };
 }
 
+/** One "host:port", or several separated by commas (several masters over etcd: the client finds the leader). */
 function checked(name: string, value: string): string {
-  const { host, port } = hostPort(name, value);
-  return `${host}:${port}`;
+  return value
+    .split(',')
+    .map((one) => {
+      const { host, port } = hostPort(name, one.trim());
+      return `${host}:${port}`;
+    })
+    .join(',');
 }

@@ -1,5 +1,5 @@
 // Text output of the gfs command, for people; --json output is the library's objects.
-import type { FileStat, ServerEntry } from '../../client/index.js';
+import type { FileStat, MasterState, ServerEntry } from '../../client/index.js';
 import { humanBytes } from '../../units.js';
 
 export function formatStat(s: FileStat): string {
@@ -22,6 +22,15 @@ function decommissionLeft(d: NonNullable<ServerEntry['decommission']>): string {
   const s = d.eta_s;
   const eta = s === null ? 'ETA --' : `ETA ${s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`}`;
   return `${d.chunks_left} chunk${d.chunks_left === 1 ? '' : 's'} left, ${eta}`;
+}
+
+/** gfs masters: one row per master given, the leader's with since when it leads. */
+export function formatMasters(masters: MasterState[], now = Date.now()): string {
+  const rows = [['ADDRESS', 'ROLE', 'LEADER', 'LEADING FOR']];
+  for (const m of masters) {
+    rows.push([m.address, m.role, m.leader ?? '-', m.since === null ? '-' : `${Math.max(0, Math.round((now - m.since) / 1000))} s`]);
+  }
+  return pad(rows);
 }
 
 export function formatServers(servers: ServerEntry[]): string {

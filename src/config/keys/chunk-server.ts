@@ -111,6 +111,15 @@ export const CHUNK_SERVER_KEYS = {
     ],
     summary: 'standalone only: the `host:port` servers `replicate_chunk` may forward to',
   }),
+  otherMasters: row<string[]>({
+    section: 'chunk_server', key: 'other_masters', default: [], check: addressList,
+    doc: [
+      'Further "host:port" masters of a cluster of several masters over etcd: tried in turn',
+      'when the master does not answer. A standby that answers not_leader names the leader,',
+      'and the server follows it whatever this lists.',
+    ],
+    summary: 'other masters (several masters over etcd), tried when the master does not answer',
+  }),
   streamThresholdMb: row({
     section: 'chunk_server', key: 'stream_threshold_mb', default: 1, check: mib,
     doc: [

@@ -2,7 +2,7 @@
 // the chunk servers too).
 import { resolve } from 'node:path';
 import { loadClientCredential } from '../../auth/client.js';
-import { bool, ConfigError, count, httpPort, listenPort, logLevel, messageMib, nameList, numberCheck, seconds, secondsOrZero, text, weight, type Check } from '../checks.js';
+import { bool, ConfigError, count, etcdEndpointList, httpPort, listenPort, logLevel, messageMib, nameList, numberCheck, seconds, secondsOrZero, text, weight, type Check } from '../checks.js';
 import { row, type Rows } from '../schema.js';
 import { CHUNK_SERVER_KEYS, LOG_LEVEL_HELP } from './chunk-server.js';
 
@@ -193,6 +193,40 @@ export const MASTER_KEYS = {
     summary: 'a client key (`<client_id>.key`) the console signs its requests with, for clusters under `client_auth` (see "The console under client_auth")',
     shown: 'unset: unsigned',
     example: '"/etc/gfs/clients/console.key"',
+  }),
+  etcdEndpoints: row<string[]>({
+    section: 'master', key: 'etcd_endpoints', default: [], check: etcdEndpointList,
+    doc: [
+      'etcd client URLs (http://host:port); set, several masters run over etcd: one leads',
+      'by an etcd lease, the others stand by and answer not_leader (README, "Several masters").',
+      'Empty: one master, its namespace in lmdb only.',
+    ],
+    summary: 'etcd client URLs; set: several masters, one leader by etcd lease',
+    shown: '`[]`: one master, no etcd',
+    example: '["http://127.0.0.1:2379"]',
+  }),
+  etcdPrefix: row({
+    section: 'master', key: 'etcd_prefix', default: '/gfs', check: text,
+    doc: ['Key prefix of this cluster in etcd (leader key, journal); clusters sharing an etcd differ in it.'],
+    summary: 'key prefix of this cluster in etcd',
+  }),
+  etcdLeaseTtlS: row({
+    section: 'master', key: 'etcd_lease_ttl_s', default: 5, check: numberCheck((n) => Number.isInteger(n) && n >= 1, 'a whole number of seconds >= 1'),
+    doc: [
+      'TTL of the leader\'s etcd lease, whole seconds: a leader that stops renewing it (crash,',
+      'pause, partition) is replaced after about this long.',
+    ],
+    summary: "TTL of the leader's etcd lease, s",
+  }),
+  etcdSafeModeS: row<number | null>({
+    section: 'master', key: 'etcd_safe_mode_s', default: null, check: secondsOrZero,
+    doc: [
+      'Seconds a newly elected leader waits for chunk reports before it deletes or',
+      're-replicates anything (safe mode); unset: dead_after_s.',
+    ],
+    summary: 's a new leader waits for reports before repairs (safe mode)',
+    shown: 'dead_after_s',
+    example: '20',
   }),
 } satisfies Rows;
 

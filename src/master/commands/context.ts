@@ -7,6 +7,13 @@ import type { Nodes } from '../nodes.js';
 import type { PlacementWeights } from '../placement-policy.js';
 import type { RepairScheduler } from '../repair-scheduler.js';
 
+/** A master's leadership over etcd, as master_status reports it (src/master/etcd/leadership.ts). */
+export interface LeadershipInfo {
+  isLeader(): boolean;
+  leader(): string | null;
+  since(): number | null;
+}
+
 /** What a master handler may use. */
 export interface MasterContext {
   readonly nodes: Nodes;
@@ -24,4 +31,6 @@ export interface MasterContext {
   /** A report proves a copy stale only if it came this long after the length was raised (one heartbeat: time for the change to be reported). */
   readonly reportMarginMs: number;
   readonly log: Logger;
+  /** Set with [master] etcd_endpoints. */
+  readonly leadership?: LeadershipInfo;
 }

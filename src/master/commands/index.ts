@@ -15,6 +15,7 @@ import getLease from './get-lease.js';
 import getReplicaLocations from './get-replica-locations.js';
 import heartbeat from './heartbeat.js';
 import listFiles from './list-files.js';
+import masterStatus from './master-status.js';
 import registerChunkServer from './register-chunk-server.js';
 import registerClient from './register-client.js';
 import renameFile from './rename-file.js';
@@ -44,4 +45,5 @@ export const masterCommands = defineCommands([
   reportCorruptChunk,
   getLease,
   allocateChunk,
+  masterStatus,
 ]);

@@ -52,7 +52,7 @@ export interface RenameStores {
  * rename_file's write: the record under its new name and every index entry of its chunks,
  * in one lmdb transaction, so no reader, crash or restart sees both names or neither.
  */
-export function renameInStore(stores: RenameStores, from: string, to: string, meta: FileMetadata, chunkIds: ReadonlySet<string>): Promise<unknown> {
+export function renameInStore(stores: RenameStores, from: string, to: string, meta: FileMetadata, chunkIds: ReadonlySet<string>, also: () => void = () => undefined): Promise<unknown> {
   return stores.env.transaction(() => {
     stores.files.remove(from);
     stores.files.put(to, meta);
@@ -60,5 +60,6 @@ export function renameInStore(stores: RenameStores, from: string, to: string, me
       stores.refs.remove(id, from);
       stores.refs.put(id, to);
     }
+    also();
   });
 }

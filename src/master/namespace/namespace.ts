@@ -4,6 +4,7 @@ import type { FileMetadata } from '../../wire/file-metadata.js';
 import { FailPointError, failsAt } from './fail-points.js';
 import { withChunkLength, withChunkRecorded, renameInStore } from './chunk-changes.js';
 import { clone, emptyFile, normalise } from './file-record.js';
+import type { JournalRecord, JournalSink } from './journal-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
 import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js';
 
@@ -13,6 +14,9 @@ import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js
  */
 export type { FileMetadata };
 export type { ChunkRecord, DecommissionRecord, MemberRecord };
+
+// Key in `meta` of the last journal entry applied ([master] etcd_endpoints).
+const JOURNAL_SEQ = 'journal_seq';
 
 // Files per transaction when importing a metadata.json.
 const IMPORT_BATCH = 20_000;
@@ -34,6 +38,8 @@ const IMPORT_BATCH = 20_000;
  */
 export class Namespace {
   private readonly pending = new Map<string, FileMetadata | null>();
+  /** Set with [master] etcd_endpoints: every change is durable there before it is applied here. */
+  private journal: JournalSink | null = null;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -42,6 +48,7 @@ export class Namespace {
     private readonly chunks: Database<ChunkRecord, string>,
     private readonly decommissions: Database<DecommissionRecord, string>,
     private readonly servers: Database<MemberRecord, string>,
+    private readonly meta: Database<unknown, string>,
   ) {}
 
   /**
@@ -58,8 +65,9 @@ export class Namespace {
       env.openDB<ChunkRecord, string>({ name: 'chunks' }),
       env.openDB<DecommissionRecord, string>({ name: 'decommissions' }),
       env.openDB<MemberRecord, string>({ name: 'servers' }),
+      env.openDB<unknown, string>({ name: 'meta' }),
     );
-    const meta = env.openDB<unknown, string>({ name: 'meta' });
+    const meta = ns.meta;
     if (imported === null || meta.get('imported') !== undefined) return { ns, imported: null };
     const entries = Object.entries(imported);
     for (let i = 0; i < entries.length; i += IMPORT_BATCH) ns.importFiles(entries.slice(i, i + IMPORT_BATCH).map(([path, m]) => normalise(path, m)));
@@ -149,7 +157,8 @@ export class Namespace {
   async recordChunk(filePath: string, chunkId: string, locations: string[], chunkSize: number, chunkIndex: number | null, version: number): Promise<void> {
     const old = this.get(filePath);
     const meta = withChunkRecorded(filePath, old, chunkId, locations, chunkSize, chunkIndex);
-    await Promise.all([this.write(filePath, meta, old), this.commit([() => this.chunks.put(chunkId, { length: chunkSize, version })])]);
+    const rec = { length: chunkSize, version };
+    await Promise.all([this.write(filePath, meta, old), this.commit([() => this.chunks.put(chunkId, rec)], [{ t: 'chunk', id: chunkId, rec }])]);
   }
 
   /**
@@ -176,7 +185,8 @@ export class Namespace {
       writes.push(this.write(path, meta, old));
     }
     const was = this.chunks.get(chunkId);
-    writes.push(this.commit([() => this.chunks.put(chunkId, { length, version: Math.max(version, was?.version ?? 0) })]));
+    const rec = { length, version: Math.max(version, was?.version ?? 0) };
+    writes.push(this.commit([() => this.chunks.put(chunkId, rec)], [{ t: 'chunk', id: chunkId, rec }]));
     await Promise.all(writes);
   }
 
@@ -215,7 +225,13 @@ export class Namespace {
     this.pending.set(from, null);
     this.pending.set(to, meta);
     const ids = new Set(old.chunk_ids);
-    await renameInStore({ env: this.env, files: this.files, refs: this.refs }, from, to, meta, ids).finally(() => {
+    await this.journaled([
+      { t: 'file', path: from, meta: null },
+      { t: 'file', path: to, meta },
+    ])
+      // The journal's position moves in the same lmdb transaction as the rename.
+      .then((seq) => renameInStore({ env: this.env, files: this.files, refs: this.refs }, from, to, meta, ids, () => seq !== null && void this.meta.put(JOURNAL_SEQ, seq)))
+      .finally(() => {
         if (this.pending.get(from) === null) this.pending.delete(from);
         if (this.pending.get(to) === meta) this.pending.delete(to);
       });
@@ -223,7 +239,7 @@ export class Namespace {
 
   /** Forgets a chunk no file lists any more. */
   async forgetChunk(chunkId: string): Promise<void> {
-    if (!this.isReferenced(chunkId)) await this.commit([() => this.chunks.remove(chunkId)]);
+    if (!this.isReferenced(chunkId)) await this.commit([() => this.chunks.remove(chunkId)], [{ t: 'chunk', id: chunkId, rec: null }]);
   }
 
   /** Servers being decommissioned, as recorded (decommission_server, not finished yet). */
@@ -259,6 +275,11 @@ export class Namespace {
     return writeMetadataJson(file, this.files.getRange());
   }
 
+  /** Resolves once every write issued so far is on disk. */
+  async settled(): Promise<void> {
+    await this.env.flushed;
+  }
+
   async close(): Promise<void> {
     await this.env.flushed;
     await this.env.close();
@@ -271,7 +292,7 @@ export class Namespace {
     const ops: Array<() => Promise<unknown>> = [meta === null ? () => this.files.remove(path) : () => this.files.put(path, meta)];
     for (const id of before) if (!after.has(id)) ops.push(() => this.refs.remove(id, path));
     for (const id of after) if (!before.has(id)) ops.push(() => this.refs.put(id, path));
-    const committed = this.commit(ops);
+    const committed = this.commit(ops, [{ t: 'file', path, meta }]);
     this.pending.set(path, meta);
     return committed.finally(() => {
       if (this.pending.get(path) === meta) this.pending.delete(path);
@@ -282,8 +303,51 @@ export class Namespace {
    * Issues one change's puts and removes in one event turn, so they share a transaction
    * and one outcome. Armed, the fail point issues none and fails as a failed commit would.
    */
-  private commit(ops: ReadonlyArray<() => Promise<unknown>>): Promise<unknown> {
+  private commit(ops: ReadonlyArray<() => Promise<unknown>>, records: readonly JournalRecord[]): Promise<unknown> {
     if (failsAt('namespace.commit')) return Promise.reject(new FailPointError('namespace.commit'));
-    return Promise.all(ops.map((op) => op()));
+    if (this.journal === null) return Promise.all(ops.map((op) => op()));
+    // Issued together when the journal answers: changes of one etcd transaction share one lmdb one.
+    return this.journaled(records).then((seq) => Promise.all([...ops.map((op) => op()), this.meta.put(JOURNAL_SEQ, seq)]));
+  }
+
+  /** The change's journal sequence number once it is durable there; null without a journal. */
+  private journaled(records: readonly JournalRecord[]): Promise<number | null> {
+    return this.journal === null ? Promise.resolve(null) : this.journal.append(records);
+  }
+
+  /** From now on every change goes to `journal` first ([master] etcd_endpoints). */
+  useJournal(journal: JournalSink): void {
+    this.journal = journal;
+  }
+
+  /** The last journal entry applied to this store; 0 before any. */
+  journalSeq(): number {
+    const seq = this.meta.get(JOURNAL_SEQ);
+    return typeof seq === 'number' ? seq : 0;
+  }
+
+  /**
+   * Applies a journal entry another master wrote (a standby tailing the leader, a new
+   * leader catching up), with its sequence number, in one synchronous transaction.
+   * Entries are whole values, so one applied twice changes nothing.
+   */
+  applyJournal(seq: number, records: readonly JournalRecord[]): void {
+    this.env.transactionSync(() => {
+      for (const r of records) {
+        if (r.t === 'chunk') {
+          if (r.rec === null) this.chunks.removeSync(r.id);
+          else this.chunks.putSync(r.id, r.rec);
+          continue;
+        }
+        const old = this.files.get(r.path) ?? null;
+        const before = new Set(old?.chunk_ids ?? []);
+        const after = new Set(r.meta?.chunk_ids ?? []);
+        if (r.meta === null) this.files.removeSync(r.path);
+        else this.files.putSync(r.path, r.meta);
+        for (const id of before) if (!after.has(id)) this.refs.removeSync(id, r.path);
+        for (const id of after) if (!before.has(id)) this.refs.putSync(id, r.path);
+      }
+      this.meta.putSync(JOURNAL_SEQ, seq);
+    });
   }
 }

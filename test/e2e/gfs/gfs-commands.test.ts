@@ -40,7 +40,7 @@ t.test('mv, du, checksum, completion', async (t) => {
   t.equal((await gfs(['mv', '/other.bin', 'rel.bin'])).code, 2, 'a target that breaks the path rule');
 
   const script = (await runText('bash', ['-c', `source <(${JSON.stringify(join(process.cwd(), 'bin', 'gfs'))} completion bash); COMP_WORDS=(gfs --json m); COMP_CWORD=2; _gfs; echo "\${COMPREPLY[@]}"; COMP_WORDS=(gfs ls -); COMP_CWORD=2; _gfs; echo "\${COMPREPLY[@]}"`])).stdout;
-  t.equal(script, 'mv\n-l --long -h --human -R --recursive --help\n', 'bash completes commands and their options');
+  t.equal(script, 'masters mv\n-l --long -h --human -R --recursive --help\n', 'bash completes commands and their options');
   const zsh = (await gfs(['completion', 'zsh'])).stdout.toString();
   t.match(zsh, /^#compdef gfs\n/);
   t.match(zsh, "'checksum:print a checksum");

@@ -7,7 +7,7 @@ import t from 'tap';
 import { BIN, GFS_BIN, MASTER_BIN, ROOT } from '../../support/paths.js';
 import { runText } from '../../support/processes.js';
 
-const GFS_COMMANDS = ['put', 'get', 'cat', 'append', 'ls', 'stat', 'rm', 'servers', 'decommission', 'forget', 'mv', 'du', 'checksum', 'completion'];
+const GFS_COMMANDS = ['put', 'get', 'cat', 'append', 'ls', 'stat', 'rm', 'servers', 'masters', 'decommission', 'forget', 'mv', 'du', 'checksum', 'completion'];
 
 t.test('docs/operating.md holds every --help as the programs print it', async (t) => {
   const page = await readFile(join(ROOT, 'docs', 'operating.md'), 'utf8');

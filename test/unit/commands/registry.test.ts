@@ -62,6 +62,7 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
     report_corrupt_chunk: 'write',
     get_lease: 'member',
     allocate_chunk: 'write',
+    master_status: 'read',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');
   t.equal(masterCommands.policy.claimedSender({ command: 'add_file', address: 'a:1' }), undefined);

@@ -39,7 +39,7 @@ t.test('every command is dispatched; unknown ones and bad bodies are refused', a
   const { call } = await master(t);
   t.same(masterCommands.names.slice().sort(), [
     'add_file', 'allocate_chunk', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
-    'get_file_metadata', 'get_graph_data', 'get_lease', 'get_replica_locations', 'heartbeat', 'list_files', 'register_chunk_server', 'register_client',
+    'get_file_metadata', 'get_graph_data', 'get_lease', 'get_replica_locations', 'heartbeat', 'list_files', 'master_status', 'register_chunk_server', 'register_client',
     'rename_file', 'report_corrupt_chunk', 'update_chunk_offset', 'update_file_metadata',
   ]);
   t.same(await call({ command: 'store_chunk' }), { status: 'error', message: 'unknown_command: store_chunk' });
@@ -74,6 +74,11 @@ t.test('a server forgotten and back must send its full report again', async (t) 
   // Simulate what the sweep does for a dead server, without waiting for one to die.
   ctx.map.unreported('a:1');
   t.same(await call({ command: 'heartbeat', address: 'a:1' }), { status: 'ok', report_wanted: true });
+});
+
+t.test('master_status of a master without etcd', async (t) => {
+  const { call } = await master(t);
+  t.same(await call({ command: 'master_status' }), { status: 'ok', role: 'single', leader: null, since: null });
 });
 
 t.test('files: add, record, locate, list, offsets, delete', async (t) => {

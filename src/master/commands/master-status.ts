@@ -1,0 +1,19 @@
+import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
+import { shape } from '../../commands/shape.js';
+import type { MasterContext } from './context.js';
+
+const request = shape({});
+
+/**
+ * master_status: this master's role (`single` without etcd, else `leader` or `standby`),
+ * the leader it knows and since when it leads. The one command a standby answers itself
+ * (protocol/PROTOCOL.md, "master_status"), so `gfs masters` can ask each master.
+ */
+async function masterStatus(_req: RequestOf<'master_status', typeof request>, ctx: MasterContext): Promise<OkReply> {
+  const l = ctx.leadership;
+  if (!l) return { status: 'ok', role: 'single', leader: null, since: null };
+  const leading = l.isLeader();
+  return { status: 'ok', role: leading ? 'leader' : 'standby', leader: l.leader(), since: leading ? l.since() : null };
+}
+
+export default defineCommand({ name: 'master_status', access: 'read', request, handle: masterStatus });

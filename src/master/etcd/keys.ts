@@ -1,0 +1,17 @@
+// The keys one cluster keeps in etcd, under [master] etcd_prefix (README, "Several masters").
+
+/** Holds the leader's "host:port", bound to its lease: gone when the lease is. */
+export function leaderKey(prefix: string): string {
+  return `${prefix}/leader`;
+}
+
+export function journalPrefix(prefix: string): string {
+  return `${prefix}/journal/`;
+}
+
+// Zero-padded so that key order is sequence order (a range read returns entries in turn).
+const SEQ_DIGITS = 16;
+
+export function journalKey(prefix: string, seq: number): string {
+  return journalPrefix(prefix) + String(seq).padStart(SEQ_DIGITS, '0');
+}

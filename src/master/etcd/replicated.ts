@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { MasterConfig } from '../../config/master.js';
+import type { Namespace } from '../namespace/namespace.js';
+import { openEtcd } from './client.js';
+import { EtcdJournal } from './journal.js';
+import { Leadership } from './leadership.js';
+
+/** A master run over etcd ([master] etcd_endpoints): its leadership and the namespace journal. */
+export interface Replication {
+  readonly leadership: Leadership;
+  /** Whether repairs may run: leading, and past safe mode (a new leader waits for chunk reports). */
+  repairsAllowed(): boolean;
+  /** Told the time and outcome of every journal transaction (metrics). */
+  onJournalWrite(observe: (seconds: number, outcome: 'committed' | 'refused' | 'failed') => void): void;
+  /** Starts campaigning as `address` once the master listens there. */
+  start(address: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the namespace to the journal and the leadership: every change goes to etcd first;
+ * a standby tails the journal into its lmdb on every tick, and a newly elected leader
+ * catches up with it before it serves. Tailing waits for this master's own writes still in
+ * flight (one that stepped down while writing), so an older value never lands on a newer one.
+ */
+export function startReplication(config: MasterConfig, ns: Namespace, log: Logger): Replication {
+  const client = openEtcd(config.etcdEndpoints, config.etcdLeaseTtlS);
+  const safeModeMs = (config.etcdSafeModeS ?? config.deadAfterS) * 1000;
+  let journal: EtcdJournal | null = null;
+  const catchUp = async (): Promise<void> => {
+    await journal!.idle();
+    await ns.settled();
+    const from = ns.journalSeq();
+    const last = await journal!.catchUp(from, (seq, records) => ns.applyJournal(seq, records));
+    if (last > from) log.debug({ from, to: last }, 'applied journal entries');
+  };
+  const leadership = new Leadership(client, {
+    prefix: config.etcdPrefix,
+    ttlS: config.etcdLeaseTtlS,
+    log: log.child({ part: 'leadership' }),
+    onElected: catchUp,
+    onStandby: catchUp,
+  });
+  journal = new EtcdJournal(client, config.etcdPrefix, leadership, log.child({ part: 'journal' }));
+  ns.useJournal(journal);
+  return {
+    leadership,
+    repairsAllowed() {
+      const since = leadership.since();
+      return leadership.isLeader() && since !== null && Date.now() - since >= safeModeMs;
+    },
+    onJournalWrite(observe) {
+      journal!.observe = observe;
+    },
+    start: (address) => leadership.start(address),
+    async close() {
+      await leadership.stop();
+      client.close();
+    },
+  };
+}
