@@ -1,5 +1,6 @@
 import type { FileMetadata } from '../../wire/file-metadata.js';
-import type { ChunkRecord } from './namespace.js';
+import type { Database } from 'lmdb';
+import type { ChunkRecord } from './records.js';
 
 /**
  * One change of the namespace as the journal carries it (README, "Several masters"): the
@@ -18,4 +19,29 @@ export type JournalRecord =
  */
 export interface JournalSink {
   append(records: readonly JournalRecord[]): Promise<number>;
+}
+
+/** The stores a journal entry changes: files by path, chunk records, and the chunk -> files index. */
+export interface JournalStores {
+  readonly files: Database<FileMetadata, string>;
+  readonly chunks: Database<ChunkRecord, string>;
+  readonly refs: Database<string, string>;
+}
+
+/** Applies `records` synchronously; the caller holds the transaction (and moves the sequence number in it). */
+export function applyRecords(stores: JournalStores, records: readonly JournalRecord[]): void {
+  for (const r of records) {
+    if (r.t === 'chunk') {
+      if (r.rec === null) stores.chunks.removeSync(r.id);
+      else stores.chunks.putSync(r.id, r.rec);
+      continue;
+    }
+    const old = stores.files.get(r.path) ?? null;
+    const before = new Set(old?.chunk_ids ?? []);
+    const after = new Set(r.meta?.chunk_ids ?? []);
+    if (r.meta === null) stores.files.removeSync(r.path);
+    else stores.files.putSync(r.path, r.meta);
+    for (const id of before) if (!after.has(id)) stores.refs.removeSync(id, r.path);
+    for (const id of after) if (!before.has(id)) stores.refs.putSync(id, r.path);
+  }
 }

@@ -4,7 +4,7 @@ import type { FileMetadata } from '../../wire/file-metadata.js';
 import { FailPointError, failsAt } from './fail-points.js';
 import { withChunkLength, withChunkRecorded, renameInStore } from './chunk-changes.js';
 import { clone, emptyFile, normalise } from './file-record.js';
-import type { JournalRecord, JournalSink } from './journal-record.js';
+import { applyRecords, type JournalRecord, type JournalSink } from './journal-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
 import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js';
 
@@ -333,20 +333,7 @@ export class Namespace {
    */
   applyJournal(seq: number, records: readonly JournalRecord[]): void {
     this.env.transactionSync(() => {
-      for (const r of records) {
-        if (r.t === 'chunk') {
-          if (r.rec === null) this.chunks.removeSync(r.id);
-          else this.chunks.putSync(r.id, r.rec);
-          continue;
-        }
-        const old = this.files.get(r.path) ?? null;
-        const before = new Set(old?.chunk_ids ?? []);
-        const after = new Set(r.meta?.chunk_ids ?? []);
-        if (r.meta === null) this.files.removeSync(r.path);
-        else this.files.putSync(r.path, r.meta);
-        for (const id of before) if (!after.has(id)) this.refs.removeSync(id, r.path);
-        for (const id of after) if (!before.has(id)) this.refs.putSync(id, r.path);
-      }
+      applyRecords({ files: this.files, chunks: this.chunks, refs: this.refs }, records);
       this.meta.putSync(JOURNAL_SEQ, seq);
     });
   }
