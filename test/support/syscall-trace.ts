@@ -2,7 +2,26 @@
 // everything the server changed on disk under a directory was durable before it replied.
 // Written against syscalls and paths, not against our storage code: any engine passes
 // (temp file + rename, appends in place, an lmdb commit) that really flushes what it wrote.
+import { execFileSync } from 'node:child_process';
 import { dirname, isAbsolute, join } from 'node:path';
+
+/** Whether strace runs here (.ci/run installs it); tests that need it skip, saying so, without. */
+export function hasStrace(): boolean {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The skip option of a test that needs strace. */
+export const NEEDS_STRACE = { skip: hasStrace() ? false : 'strace is not installed (.ci/run installs it)' } as const;
+
+/** A spawn wrapper that traces `syscalls` of the process and its threads into `file` (paths shown, signals not). */
+export function straceWrapper(file: string, syscalls: string): string[] {
+  return ['strace', '-f', '-qq', '-yy', '-e', 'signal=none', '-e', `trace=${syscalls}`, '-o', file];
+}
 
 /** What strace must record for `durabilityFindings` (pass to `strace -e trace=`). */
 export const TRACED_SYSCALLS = [

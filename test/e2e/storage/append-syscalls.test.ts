@@ -3,14 +3,13 @@
 // opened, read back nor closed per append (its handle stays in the cache, its tail block's
 // sum is extended from the recorded one). Counted with `strace -f -yy`, as the durability
 // test reads its trace.
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { bytes } from '../../support/data.js';
 import { Client, type Reply } from '../../support/frames.js';
 import { spawnServer } from '../../support/processes.js';
-import { parseTrace } from '../../support/syscall-trace.js';
+import { NEEDS_STRACE, parseTrace, straceWrapper } from '../../support/syscall-trace.js';
 import { tempDir } from '../../support/temp.js';
 
 const TRACED = ['accept', 'accept4', 'openat', 'close', 'read', 'pread64', 'preadv', 'write', 'writev', 'pwrite64', 'pwritev', 'fsync', 'fdatasync'].join(',');
@@ -19,21 +18,12 @@ const APPENDS = 8;
 const FIRST_BYTES = 100_000;
 const RECORD_BYTES = 4096;
 
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-t.test('a 4 KiB append is one write to its chunk file and one log flush', { skip: hasStrace() ? false : 'strace is not installed (.ci/run installs it)' }, async (t) => {
+t.test('a 4 KiB append is one write to its chunk file and one log flush', NEEDS_STRACE, async (t) => {
   const dir = await tempDir(t);
   const trace = join(dir, 'trace.txt');
   const dataDir = join(dir, 'data');
   const server = await spawnServer(t, ['--server_id', 's1', '--data_dir', dataDir, '--no_master'], dir, {
-    wrapper: ['strace', '-f', '-qq', '-yy', '-e', 'signal=none', '-e', `trace=${TRACED}`, '-o', trace],
+    wrapper: straceWrapper(trace, TRACED),
   });
   const pid = Number(/"pid":(\d+)/.exec(server.stdout())![1]);
   const chunkFile = join(dataDir, 's1', 'hot');

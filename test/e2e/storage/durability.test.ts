@@ -2,7 +2,6 @@
 // missing fsync; this one runs the server under `strace -f` and checks, for every
 // acknowledged mutation, that everything the server changed under its chunk directory (file
 // data, and directory entries it created or renamed) was flushed before the reply left.
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -10,23 +9,14 @@ import { bytes, MIB } from '../../support/data.js';
 import { Client, type Reply } from '../../support/frames.js';
 import { spawnServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
-import { durabilityFindings, parseTrace, TRACED_SYSCALLS } from '../../support/syscall-trace.js';
+import { durabilityFindings, NEEDS_STRACE, parseTrace, straceWrapper, TRACED_SYSCALLS } from '../../support/syscall-trace.js';
 
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-t.test('every acknowledged mutation is on disk, flushed, before its reply is sent', { skip: hasStrace() ? false : 'strace is not installed (.ci/run installs it)' }, async (t) => {
+t.test('every acknowledged mutation is on disk, flushed, before its reply is sent', NEEDS_STRACE, async (t) => {
   const dir = await tempDir(t);
   const trace = join(dir, 'trace.txt');
   const dataDir = join(dir, 'data');
   const server = await spawnServer(t, ['--server_id', 's1', '--data_dir', dataDir, '--no_master'], dir, {
-    wrapper: ['strace', '-f', '-qq', '-yy', '-e', 'signal=none', '-e', `trace=${TRACED_SYSCALLS}`, '-o', trace],
+    wrapper: straceWrapper(trace, TRACED_SYSCALLS),
   });
   const pid = Number(/"pid":(\d+)/.exec(server.stdout())![1]);
   const chunkDir = join(dataDir, 's1');
