@@ -4,7 +4,7 @@
 // and no holder the master names serves the old bytes.
 import t, { type Test } from 'tap';
 import { healing, startCluster, type Cluster, type Member } from '../../support/cluster.js';
-import { bytesOn, fileMetadata, locations, waitAtFactor } from '../../support/cluster-probes.js';
+import { bytesOn, fileMetadata, locations, status, waitAtFactor } from '../../support/cluster-probes.js';
 import { bytes } from '../../support/data.js';
 import { call, type Reply } from '../../support/frames.js';
 import { waitFor } from '../../support/waits.js';
@@ -15,6 +15,13 @@ async function storeOne(h: Cluster, file: string, id: string): Promise<{ data: B
   const data = bytes(BASE, id.length + 3);
   const r = await call(h.servers[0]!.port, { command: 'store_chunk', chunk_id: id, file_path: file, chunk_index: 0, data });
   if (r.status !== 'ok') throw new Error(`store: ${r.message}`);
+  await waitAtFactor(h.master.port, file, new Map([[id, data]]), 3);
+  // A slow chain makes the master copy too, and then delete the extra copy: the tests below
+  // need the holders settled, or a holder's copy may go in the middle of their prepare/commit.
+  await waitFor('no copy or delete in flight', async () => {
+    const c = (await status(h.master.port)).chunks as Reply;
+    return c.copies_in_flight === 0 && c.deletes_pending === 0 ? true : undefined;
+  }, 60_000, 100);
   const held = await waitAtFactor(h.master.port, file, new Map([[id, data]]), 3);
   return { data, holders: held.get(id)!.slice(0, 3) };
 }
