@@ -31,6 +31,8 @@ const DOCUMENTED = new Set<string>([
   'bad_request: command is not a string',
   'bad_request: undecodable body',
   ...FIELDS.map((f) => `bad_request: ${f}`),
+  // record_append's own fields (PROTOCOL.md, "Leases and record_append").
+  ...['chunk_size', 'partial', 'epoch', 'version'].map((f) => `bad_request: ${f}`),
 ]);
 const DOCUMENTED_PATTERNS = [
   /^unknown_command: /s,
