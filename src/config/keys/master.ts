@@ -228,6 +228,23 @@ export const MASTER_KEYS = {
     shown: 'dead_after_s',
     example: '20',
   }),
+  etcdProxyTimeoutS: row({
+    section: 'master', key: 'etcd_proxy_timeout_s', default: 10, check: seconds,
+    doc: [
+      'A standby proxies to the leader the requests of clients that do not follow not_leader',
+      '(the reference\'s; protocol/PROTOCOL.md, section 9): the time it waits for the leader\'s',
+      'reply, after which it answers proxy_failed.',
+    ],
+    summary: 's a standby waits for the leader when it proxies a request',
+  }),
+  etcdProxyMaxInFlight: row({
+    section: 'master', key: 'etcd_proxy_max_in_flight', default: 64, check: numberCheck((n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+    doc: [
+      'Requests a standby proxies to the leader at once; more are answered proxy_failed at once.',
+      '0: a standby proxies nothing and answers every request not_leader.',
+    ],
+    summary: 'requests a standby proxies to the leader at once (0: none, all answered not_leader)',
+  }),
 } satisfies Rows;
 
 /** Read by the chunk servers only: whether to have a master at all. */
