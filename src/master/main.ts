@@ -20,6 +20,7 @@ import { Nodes } from './nodes.js';
 import { registerEtcdMetrics } from './etcd/etcd-metrics.js';
 import { leaderOnly, type StandbyForwarding } from './etcd/leader-only.js';
 import { LeaderProxy } from './etcd/leader-proxy.js';
+import { roleOf } from './etcd/role.js';
 import type { Leadership } from './etcd/leadership.js';
 import { startReplication, type Replication } from './etcd/replicated.js';
 import { RepairScheduler } from './repair-scheduler.js';
@@ -225,7 +226,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     opened.add(() => server.close(config.shutdownGraceS * 1000));
     const address = `${config.host}:${server.port}`;
 
-    const http = config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, log }) : null;
+    const http = config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, role: () => roleOf(replication?.leadership), log }) : null;
     if (http) opened.add(() => http.close());
 
     opened.add(startSweeper(config, ctx, view));

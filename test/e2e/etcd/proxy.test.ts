@@ -7,10 +7,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { spawnChunk } from '../../support/cluster.js';
-import { chunkToml, masterToml, writeToml } from '../../support/configs.js';
+import { chunkToml, freePort, masterToml, writeToml } from '../../support/configs.js';
 import { bytes } from '../../support/data.js';
 import { startEtcd } from '../../support/etcd.js';
 import { call } from '../../support/frames.js';
+import { http } from '../../support/http.js';
 import { spawnMaster, type ChildServer } from '../../support/processes.js';
 import { runPython } from '../../support/python.js';
 import { tempDir } from '../../support/temp.js';
@@ -31,13 +32,27 @@ async function knowsServers(m: ChildServer, addresses: string[]): Promise<boolea
 t.test('the reference client pointed at a standby works through its proxy, and after a failover reads every acknowledged file', async (t) => {
   const dir = await tempDir(t);
   const etcd = await startEtcd(t, dir);
-  const mconfig = await writeToml(dir, 'master.toml', masterToml({ beatS: 0.5, extra: `replication_factor = 2\netcd_endpoints = ${etcd.toml}\netcd_prefix = "/proxy"\netcd_lease_ttl_s = 2\netcd_safe_mode_s = 1\n` }));
-  const start = (name: string) => spawnMaster(t, ['--config', mconfig, '--port', '0', '--namespace', join(dir, name), '--metadata', join(dir, `${name}.json`)], dir);
+  const mconfig = await writeToml(dir, 'master.toml', masterToml({ beatS: 0.5, extra: `replication_factor = 2\netcd_endpoints = ${etcd.toml}\netcd_prefix = "/proxy"\netcd_lease_ttl_s = 3\netcd_safe_mode_s = 1\n` }));
+  const web = new Map<string, number>();
+  const start = async (name: string) => {
+    const httpPort = await freePort();
+    const m = await spawnMaster(t, ['--config', mconfig, '--port', '0', '--namespace', join(dir, name), '--metadata', join(dir, `${name}.json`), '--http_port', String(httpPort)], dir);
+    web.set(m.address, httpPort);
+    return m;
+  };
+  // The console's state names this master's role and the leader it knows (master_status).
+  const shown = async (m: ChildServer) => {
+    const s = (await http(web.get(m.address)!, 'GET', '/api/state')).json() as Record<string, unknown>;
+    return { role: s.role, leader: s.leader, leading: typeof s.leader_since === 'number' };
+  };
   const a = await start('a');
   const b = await start('b');
   const leader = await waitFor('a leader', async () => ((await serves(a)) ? a : (await serves(b)) ? b : undefined));
   const standby = leader === a ? b : a;
   await waitUntil('the standby to know the leader', async () => (await call(standby.port, { command: 'add_file', file_path: '/x', total_size: 0, chunk_ids: [], follows_leader: true })).leader === leader.address);
+
+  t.same(await shown(leader), { role: 'leader', leader: leader.address, leading: true }, 'the leader\'s console says it leads');
+  t.same(await shown(standby), { role: 'standby', leader: leader.address, leading: false }, 'a standby\'s console names the leader');
 
   const servers = await Promise.all(
     ['s1', 's2'].map(async (id, i) => {
@@ -73,6 +88,7 @@ t.test('the reference client pointed at a standby works through its proxy, and a
   leader.proc.kill('SIGKILL');
   await waitUntil('the standby to take over', () => serves(standby));
   await waitUntil('the chunk servers to report to the new leader', () => knowsServers(standby, addresses));
+  t.same(await shown(standby), { role: 'leader', leader: standby.address, leading: true }, 'the new leader\'s console says it leads');
   for (const { path, data } of acked) {
     const out = join(dir, `after-${path.slice(1)}`);
     // Chunk locations are rebuilt from reports after the failover: poll until they are in.
