@@ -17,7 +17,7 @@ import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
-import { registerEtcdMetrics } from './etcd/etcd-metrics.js';
+import { registerEtcdMetrics, registerProxyMetrics } from './etcd/etcd-metrics.js';
 import { leaderOnly, type StandbyForwarding } from './etcd/leader-only.js';
 import { LeaderProxy } from './etcd/leader-proxy.js';
 import { roleOf } from './etcd/role.js';
@@ -118,9 +118,11 @@ function shownNamespace(ctx: MasterContext): NamespaceReader {
  * [master] etcd_proxy_max_in_flight = 0, or under [security], where a request's proof covers
  * the bytes of its frame as its sender wrote them and a re-encoded copy would not verify.
  */
-function standbyForwarding(config: MasterConfig, maxFrameBytes: number): StandbyForwarding | undefined {
+function standbyForwarding(config: MasterConfig, maxFrameBytes: number, metrics: MasterMetrics): StandbyForwarding | undefined {
   if (config.etcdProxyMaxInFlight === 0 || config.security || config.tls) return undefined;
-  const proxy = new LeaderProxy({ timeoutMs: config.etcdProxyTimeoutS * 1000, maxInFlight: config.etcdProxyMaxInFlight, maxReplyBytes: maxFrameBytes });
+  let proxy: LeaderProxy | null = null;
+  const onOutcome = registerProxyMetrics(metrics.registry, () => proxy?.proxying ?? 0);
+  proxy = new LeaderProxy({ timeoutMs: config.etcdProxyTimeoutS * 1000, maxInFlight: config.etcdProxyMaxInFlight, maxReplyBytes: maxFrameBytes, onOutcome });
   return { proxy, memberOnly: memberOnlyIn(masterCommands.policy) };
 }
 
@@ -220,7 +222,7 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status(), () => ctx.repairer.copyCounts());
 
     if (replication) registerEtcdMetrics(metrics.registry, replication);
-    const forwarding = replication ? standbyForwarding(config, Math.floor(config.maxMessageMb * MIB)) : undefined;
+    const forwarding = replication ? standbyForwarding(config, Math.floor(config.maxMessageMb * MIB), metrics) : undefined;
     if (forwarding) opened.add(() => forwarding.proxy.close());
     const server = await listenTcp(config, ctx, metrics, replication?.leadership ?? null, forwarding);
     opened.add(() => server.close(config.shutdownGraceS * 1000));

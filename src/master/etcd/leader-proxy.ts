@@ -10,7 +10,11 @@ export interface LeaderProxyOptions {
   readonly maxInFlight: number;
   /** Largest reply relayed, bytes (the master's own frame limit). */
   readonly maxReplyBytes: number;
+  /** Told how each request ended: the leader's reply relayed, no reply got, or refused past the cap (metrics). */
+  readonly onOutcome?: (outcome: ProxyOutcome) => void;
 }
+
+export type ProxyOutcome = 'relayed' | 'failed' | 'over_cap';
 
 /**
  * A standby's forwarding of a request it cannot serve to the leader, for senders that do not
@@ -38,11 +42,17 @@ export class LeaderProxy {
    * instead of proxying again, so two standbys with stale views cannot bounce it around.
    */
   async forward(leader: string, request: Record<string, unknown>): Promise<Reply> {
-    if (this.inFlight >= this.opts.maxInFlight) return new ProxyFailedError(`${this.opts.maxInFlight} requests already in flight to the leader`, leader).toReply();
+    if (this.inFlight >= this.opts.maxInFlight) {
+      this.opts.onOutcome?.('over_cap');
+      return new ProxyFailedError(`${this.opts.maxInFlight} requests already in flight to the leader`, leader).toReply();
+    }
     this.inFlight++;
     try {
-      return await this.rpc.request(leader, following(request), this.opts.timeoutMs);
+      const reply = await this.rpc.request(leader, following(request), this.opts.timeoutMs);
+      this.opts.onOutcome?.('relayed');
+      return reply;
     } catch (err) {
+      this.opts.onOutcome?.('failed');
       return new ProxyFailedError((err as Error).message, leader).toReply();
     } finally {
       this.inFlight--;

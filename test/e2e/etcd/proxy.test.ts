@@ -85,6 +85,11 @@ t.test('the reference client pointed at a standby works through its proxy, and a
   t.equal(down.code, 0, down.stderr.slice(-3000));
   t.ok((await readFile(join(dir, 'via-standby'))).equals(acked[0]!.data), 'the reference client read through the standby what it wrote');
 
+  const metrics = (await http(web.get(standby.address)!, 'GET', '/metrics')).body.toString();
+  const relayed = Number(/master_proxied_requests_total\{outcome="relayed"\} (\d+)/.exec(metrics)?.[1]);
+  t.ok(relayed >= 10, `the standby counts what it relayed (${relayed})`);
+  t.match(metrics, /master_proxied_requests_total\{outcome="failed"\} 0\n/, 'and nothing failed');
+
   leader.proc.kill('SIGKILL');
   await waitUntil('the standby to take over', () => serves(standby));
   await waitUntil('the chunk servers to report to the new leader', () => knowsServers(standby, addresses));

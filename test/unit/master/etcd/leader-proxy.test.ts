@@ -19,7 +19,8 @@ t.test('relays the leader\'s reply and marks what it forwards', async (t) => {
 
 t.test('a leader that never answers: proxy_failed after the timeout; past the cap, refused at once', async (t) => {
   const leader = await scriptedPeer(t, () => undefined);
-  const proxy = new LeaderProxy({ timeoutMs: 400, maxInFlight: 1, maxReplyBytes: MAX_REPLY });
+  const outcomes: string[] = [];
+  const proxy = new LeaderProxy({ timeoutMs: 400, maxInFlight: 1, maxReplyBytes: MAX_REPLY, onOutcome: (o) => outcomes.push(o) });
   t.teardown(() => proxy.close());
   const started = Date.now();
   const hanging = proxy.forward(leader.address, { command: 'list_files' });
@@ -34,6 +35,7 @@ t.test('a leader that never answers: proxy_failed after the timeout; past the ca
   t.equal(late.leader, leader.address, 'naming the leader, for a client that can follow it');
   t.equal(proxy.proxying, 0, 'the slot is free again');
   t.equal(leader.got.length, 1, 'the refused request never reached the leader');
+  t.same(outcomes, ['over_cap', 'failed'], 'each outcome told, for the metrics');
 });
 
 t.test('an unreachable leader: proxy_failed', async (t) => {
