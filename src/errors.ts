@@ -51,6 +51,9 @@ export const MSG = {
   // make a change durable in etcd.
   notLeader: 'not_leader',
   etcdUnavailable: 'etcd_unavailable',
+  // A standby could not relay a request to the leader for a sender that does not follow
+  // not_leader: `proxy_failed: <reason>`, with `leader`.
+  proxyFailed: 'proxy_failed',
 } as const;
 
 /**
@@ -312,6 +315,13 @@ const DISK_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROF
 export class NotLeaderError extends RequestError {
   constructor(leader: string | null) {
     super(MSG.notLeader, undefined, { leader });
+  }
+}
+
+/** A standby could not get the leader's reply to a request it proxies (timeout, leader unreachable, too many in flight); the request may or may not have been applied by the leader. */
+export class ProxyFailedError extends RequestError {
+  constructor(reason: string, leader: string) {
+    super(MSG.proxyFailed, reason, { leader });
   }
 }
 

@@ -4,6 +4,7 @@ import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
 import { DecommissionRefusedError, InvalidPathError, MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
 import { ExchangeError } from '../net/exchange.js';
+import { following } from '../net/follow-leader.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
 import type { ChunkCheck } from './read-check.js';
@@ -65,7 +66,8 @@ export class MasterApi {
       const address = this.address;
       let reply: Reply;
       try {
-        reply = await call(address, body, this.opts, this.pool);
+        // Marked as following not_leader: a standby answers it so, instead of proxying it.
+        reply = await call(address, following(body), this.opts, this.pool);
       } catch (err) {
         if (this.masters.length === 1 || ++unreachable >= this.masters.length) throw masterFailure(address, err);
         this.current = (this.current + 1) % this.masters.length;

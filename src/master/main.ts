@@ -17,8 +17,10 @@ import { startMasterHttp } from './console/master-http.js';
 import { masterMetrics, type MasterMetrics } from './console/master-metrics.js';
 import { Namespace } from './namespace/namespace.js';
 import { Nodes } from './nodes.js';
-import { registerEtcdMetrics } from './etcd/etcd-metrics.js';
-import { leaderOnly } from './etcd/leader-only.js';
+import { registerEtcdMetrics, registerProxyMetrics } from './etcd/etcd-metrics.js';
+import { leaderOnly, type StandbyForwarding } from './etcd/leader-only.js';
+import { LeaderProxy } from './etcd/leader-proxy.js';
+import { roleOf } from './etcd/role.js';
 import type { Leadership } from './etcd/leadership.js';
 import { startReplication, type Replication } from './etcd/replicated.js';
 import { RepairScheduler } from './repair-scheduler.js';
@@ -111,7 +113,20 @@ function shownNamespace(ctx: MasterContext): NamespaceReader {
   };
 }
 
-function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics, leadership: Leadership | null): Promise<RunningServer> {
+/**
+ * How a standby proxies clients that do not follow not_leader; null when it proxies nothing:
+ * [master] etcd_proxy_max_in_flight = 0, or under [security], where a request's proof covers
+ * the bytes of its frame as its sender wrote them and a re-encoded copy would not verify.
+ */
+function standbyForwarding(config: MasterConfig, maxFrameBytes: number, metrics: MasterMetrics): StandbyForwarding | undefined {
+  if (config.etcdProxyMaxInFlight === 0 || config.security || config.tls) return undefined;
+  let proxy: LeaderProxy | null = null;
+  const onOutcome = registerProxyMetrics(metrics.registry, () => proxy?.proxying ?? 0);
+  proxy = new LeaderProxy({ timeoutMs: config.etcdProxyTimeoutS * 1000, maxInFlight: config.etcdProxyMaxInFlight, maxReplyBytes: maxFrameBytes, onOutcome });
+  return { proxy, memberOnly: memberOnlyIn(masterCommands.policy) };
+}
+
+function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetrics, leadership: Leadership | null, forwarding: StandbyForwarding | undefined): Promise<RunningServer> {
   const { log } = ctx;
   const dispatch = (decoded: unknown) => masterCommands.dispatch(decoded, ctx);
   const maxFrameBytes = Math.floor(config.maxMessageMb * MIB);
@@ -127,7 +142,7 @@ function listenTcp(config: MasterConfig, ctx: MasterContext, metrics: MasterMetr
     },
     frameMemoryBytes: CHUNK_DEFAULTS.frameMemoryMb * MIB,
     maxConnections: CHUNK_DEFAULTS.maxConnections,
-    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap(leadership ? leaderOnly(leadership, dispatch) : dispatch)),
+    dispatch: guarded(config.security, { policy: masterCommands.policy, log, signRepliesAs: MASTER_ID }, metrics.requests.wrap(leadership ? leaderOnly(leadership, dispatch, forwarding) : dispatch)),
     onSocket: (socket) => metrics.requests.watch(socket),
     observeFrames: config.security ? () => new FrameHasher(maxFrameBytes) : undefined,
     pool: new BufferPool(POOL_BYTES),
@@ -207,11 +222,13 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
     const metrics = masterMetrics(view, masterCommands.names, () => ctx.repairer.status(), () => ctx.repairer.copyCounts());
 
     if (replication) registerEtcdMetrics(metrics.registry, replication);
-    const server = await listenTcp(config, ctx, metrics, replication?.leadership ?? null);
+    const forwarding = replication ? standbyForwarding(config, Math.floor(config.maxMessageMb * MIB), metrics) : undefined;
+    if (forwarding) opened.add(() => forwarding.proxy.close());
+    const server = await listenTcp(config, ctx, metrics, replication?.leadership ?? null, forwarding);
     opened.add(() => server.close(config.shutdownGraceS * 1000));
     const address = `${config.host}:${server.port}`;
 
-    const http = config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, log }) : null;
+    const http = config.httpPort > 0 ? await startMasterHttp({ config, meta: shown, view, metrics, masterAddress: address, role: () => roleOf(replication?.leadership), log }) : null;
     if (http) opened.add(() => http.close());
 
     opened.add(startSweeper(config, ctx, view));

@@ -198,7 +198,8 @@ export const MASTER_KEYS = {
     section: 'master', key: 'etcd_endpoints', default: [], check: etcdEndpointList,
     doc: [
       'etcd client URLs (http://host:port); set, several masters run over etcd: one leads',
-      'by an etcd lease, the others stand by and answer not_leader (README, "Several masters").',
+      'by an etcd lease, the others stand by and answer not_leader, or proxy to the leader',
+      'for clients that do not follow it (README, "Several masters").',
       'Empty: one master, its namespace in lmdb only.',
     ],
     summary: 'etcd client URLs; set: several masters, one leader by etcd lease',
@@ -227,6 +228,23 @@ export const MASTER_KEYS = {
     summary: 's a new leader waits for reports before repairs (safe mode)',
     shown: 'dead_after_s',
     example: '20',
+  }),
+  etcdProxyTimeoutS: row({
+    section: 'master', key: 'etcd_proxy_timeout_s', default: 10, check: seconds,
+    doc: [
+      'A standby proxies to the leader the requests of clients that do not follow not_leader',
+      '(the reference\'s; protocol/PROTOCOL.md, section 9): the time it waits for the leader\'s',
+      'reply, after which it answers proxy_failed.',
+    ],
+    summary: 's a standby waits for the leader when it proxies a request',
+  }),
+  etcdProxyMaxInFlight: row({
+    section: 'master', key: 'etcd_proxy_max_in_flight', default: 64, check: numberCheck((n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+    doc: [
+      'Requests a standby proxies to the leader at once; more are answered proxy_failed at once.',
+      '0: a standby proxies nothing and answers every request not_leader.',
+    ],
+    summary: 'requests a standby proxies to the leader at once (0: none, all answered not_leader)',
   }),
 } satisfies Rows;
 

@@ -1,5 +1,6 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { shape } from '../../commands/shape.js';
+import { roleOf } from '../etcd/role.js';
 import type { MasterContext } from './context.js';
 
 const request = shape({});
@@ -10,10 +11,7 @@ const request = shape({});
  * (protocol/PROTOCOL.md, "master_status"), so `gfs masters` can ask each master.
  */
 async function masterStatus(_req: RequestOf<'master_status', typeof request>, ctx: MasterContext): Promise<OkReply> {
-  const l = ctx.leadership;
-  if (!l) return { status: 'ok', role: 'single', leader: null, since: null };
-  const leading = l.isLeader();
-  return { status: 'ok', role: leading ? 'leader' : 'standby', leader: l.leader(), since: leading ? l.since() : null };
+  return { status: 'ok', ...roleOf(ctx.leadership) };
 }
 
 export default defineCommand({ name: 'master_status', access: 'read', request, handle: masterStatus });

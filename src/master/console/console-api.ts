@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import type { MasterRole } from '../etcd/role.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ConsoleIO } from './cluster-io.js';
 import type { StateEvents } from './events.js';
@@ -20,6 +21,8 @@ const MAX_OFFSET = 100_000_000;
 export interface ConsoleApiOptions {
   /** The master's TCP address, which the page names in its title. */
   readonly master: string;
+  /** This master's role and the leader it knows (master_status), which the page shows. */
+  readonly role: () => MasterRole;
   readonly view: ClusterView;
   readonly io: ConsoleIO;
   readonly events: StateEvents;
@@ -34,8 +37,8 @@ export const MAX_CLIENTS_SHOWN = 200;
  * in it (a namespace of 100k files would be megabytes per change): the page reads them a
  * folder page at a time from /api/folder.
  */
-export function consoleState(view: ClusterView, master: string): Record<string, unknown> {
-  return { master, replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(MAX_CLIENTS_SHOWN), totals: view.totals() };
+export function consoleState(view: ClusterView, master: string, role: MasterRole): Record<string, unknown> {
+  return { master, role: role.role, leader: role.leader, leader_since: role.since, replication_factor: view.replicationFactor, servers: view.servers(), clients: view.clients(MAX_CLIENTS_SHOWN), totals: view.totals() };
 }
 
 /** A whole number from the query, `fallback` when absent, refused outside [min, max]. */
@@ -91,7 +94,7 @@ const MAX_MIN_COPIES = 1000;
 export function consoleApiRoutes(o: ConsoleApiOptions): Routes {
   const { view, io, events } = o;
   return {
-    '/api/state': { GET: ({ res }) => sendJson(res, 200, consoleState(view, o.master)) },
+    '/api/state': { GET: ({ res }) => sendJson(res, 200, consoleState(view, o.master, o.role())) },
     '/api/folder': {
       GET: ({ res, url }) => {
         const match = url.searchParams.get('match') ?? '';

@@ -11,6 +11,7 @@ import { consoleApiRoutes, consoleState } from './console-api.js';
 import { StateEvents } from './events.js';
 import { listenHttp, type HttpSide } from '../../http/http-server.js';
 import type { MasterMetrics } from './master-metrics.js';
+import type { MasterRole } from '../etcd/role.js';
 import { metricsRoutes } from '../../http/metrics-routes.js';
 import { guards, knownHost, readKeyGuard, sameOriginProof } from '../../http/guards.js';
 import { staticRoutes } from '../../http/static-files.js';
@@ -33,6 +34,8 @@ export interface MasterHttpOptions {
   readonly metrics: MasterMetrics;
   /** The master's own TCP address: the console's client library talks to it as any client does. */
   readonly masterAddress: string;
+  /** This master's role over etcd (`single` without it), for the page's header. */
+  readonly role: () => MasterRole;
   readonly log: Logger;
 }
 
@@ -64,7 +67,7 @@ function consoleIO(o: MasterHttpOptions): ConsoleIO {
  */
 export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | null> {
   const { config, view, log } = o;
-  const events = new StateEvents(() => consoleState(view, o.masterAddress), { maxStreams: config.consoleMaxStreams, log });
+  const events = new StateEvents(() => consoleState(view, o.masterAddress, o.role()), { maxStreams: config.consoleMaxStreams, log });
   let io: ConsoleIO;
   try {
     io = consoleIO(o);
@@ -76,7 +79,7 @@ export async function startMasterHttp(o: MasterHttpOptions): Promise<HttpSide | 
   const routes = {
     ...metricsRoutes(o.metrics.registry, () => ({ live_servers: view.totals().servers.live, files: o.meta.size })),
     ...staticRoutes(WEB_DIR),
-    ...consoleApiRoutes({ master: o.masterAddress, view, io, events }),
+    ...consoleApiRoutes({ master: o.masterAddress, role: o.role, view, io, events }),
   };
   const host = config.httpHost ?? config.host;
   const security = config.security;

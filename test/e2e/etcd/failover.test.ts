@@ -12,8 +12,12 @@ import { waitFor } from '../../support/waits.js';
 
 const TTL_S = 2;
 
+// Every request here says it follows not_leader (as our client does): a standby answers it
+// not_leader instead of proxying it to the leader (test/e2e/etcd/proxy.test.ts).
+const asClient = (req: object): object => ({ ...req, follows_leader: true });
+
 async function reply(m: ChildServer, req: object): Promise<Reply | null> {
-  return call(m.port, req).catch(() => null);
+  return call(m.port, asClient(req)).catch(() => null);
 }
 
 /** The one of `masters` that serves; polls until one does. */
@@ -25,7 +29,7 @@ function leaderOf(masters: ChildServer[]): Promise<ChildServer> {
 }
 
 async function files(m: ChildServer): Promise<string[]> {
-  const r = await call(m.port, { command: 'list_files' });
+  const r = await call(m.port, asClient({ command: 'list_files' }));
   return r.files as string[];
 }
 
@@ -67,7 +71,7 @@ t.test('failover: kill -9, then a leader paused past its lease', async (t) => {
   t.comment(`kill -9 to the standby serving: ${tookMs} ms (lease TTL ${TTL_S} s)`);
   t.ok(tookMs < 60_000, 'the standby took over');
   t.same((await files(second)).sort(), acked.sort(), 'every acknowledged file is on the new leader');
-  t.equal((await call(second.port, { command: 'get_file_metadata', file_path: '/f7' })).metadata?.total_size, 7, 'with its size');
+  t.equal((await call(second.port, asClient({ command: 'get_file_metadata', file_path: '/f7' }))).metadata?.total_size, 7, 'with its size');
   t.notOk((await files(second)).includes('/refused'), 'what the standby refused was never written');
 
   // The killed master comes back on its old namespace, as a standby.
@@ -78,10 +82,10 @@ t.test('failover: kill -9, then a leader paused past its lease', async (t) => {
   const stoppedAt = Date.now();
   const successor = await leaderOf([third]);
   t.comment(`SIGSTOP of the leader to the standby serving: ${Date.now() - stoppedAt} ms`);
-  t.equal((await call(successor.port, { command: 'add_file', file_path: '/after', total_size: 1, chunk_ids: [] })).status, 'ok');
+  t.equal((await call(successor.port, asClient({ command: 'add_file', file_path: '/after', total_size: 1, chunk_ids: [] }))).status, 'ok');
 
   second.proc.kill('SIGCONT');
-  const late = await call(second.port, { command: 'add_file', file_path: '/late', total_size: 1, chunk_ids: [] });
+  const late = await call(second.port, asClient({ command: 'add_file', file_path: '/late', total_size: 1, chunk_ids: [] }));
   t.equal(late.status, 'error', 'the paused leader, awake, does not commit');
   t.match(late.message, /^(not_leader|etcd_unavailable)$/);
   await waitFor('the paused leader to step down and name the new one', async () => ((await reply(second, { command: 'list_files' }))?.leader === successor.address ? true : undefined));

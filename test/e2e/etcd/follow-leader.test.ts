@@ -14,12 +14,13 @@ import { runGfs, spawnMaster, type ChildServer } from '../../support/processes.j
 import { tempDir } from '../../support/temp.js';
 import { waitFor, waitUntil } from '../../support/waits.js';
 
+// Marked as following not_leader, as our client is: a standby answers it so rather than proxy it.
 async function serves(m: ChildServer): Promise<boolean> {
-  return (await call(m.port, { command: 'list_files' }).catch(() => null))?.status === 'ok';
+  return (await call(m.port, { command: 'list_files', follows_leader: true }).catch(() => null))?.status === 'ok';
 }
 
 async function knowsServer(m: ChildServer, address: string): Promise<boolean> {
-  const r = await call(m.port, { command: 'get_chunk_servers' }).catch(() => null);
+  const r = await call(m.port, { command: 'get_chunk_servers', follows_leader: true }).catch(() => null);
   return Array.isArray(r?.servers) && (r.servers as string[]).includes(address);
 }
 

@@ -39,6 +39,17 @@ function drawReachability() {
   const name = state ? `GFS console · ${state.master}` : 'GFS console';
   document.title = reachable ? name : `(unreachable) ${name}`;
   if (state) $('cluster-name').textContent = state.master;
+  drawRole();
+}
+
+// Several masters over etcd (master_status): which one leads. A standby's page shows no
+// servers (they report to the leader), so it names the leader to go to instead.
+function drawRole() {
+  const role = $('master-role');
+  role.hidden = !state || state.role === 'single' || state.role === undefined;
+  if (role.hidden) return;
+  if (state.role === 'leader') role.textContent = `leader since ${clock(state.leader_since)}`;
+  else role.textContent = state.leader ? `standby: the leader is ${state.leader}` : 'standby: no leader (an election is under way)';
 }
 
 function render() {
