@@ -300,13 +300,6 @@ export class ReplicaFailedError extends RequestError {
   }
 }
 
-/** A peer's error reply as code and detail (`code: detail`), for matching what another server answered. */
-export function replyCode(message: unknown): { code: string; detail: string | null } | null {
-  if (typeof message !== 'string') return null;
-  const at = message.indexOf(': ');
-  return at < 0 ? { code: message, detail: null } : { code: message.slice(0, at), detail: message.slice(at + 2) };
-}
-
 // Disk errors a client can trigger by filling or breaking the disk; named in the reply so an
 // operator can tell a full disk from a failing one.
 const DISK_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE']);
@@ -340,15 +333,4 @@ export function errorToReply(err: unknown): { reply: ErrorReply; expected: boole
     return { reply: { status: 'error', message: `io_error: ${code}` }, expected: false };
   }
   return { reply: { status: 'error', message: MSG.internal }, expected: false };
-}
-
-/** Transport failures on outbound calls (master, peers); never sent to a client as-is. */
-export class PeerError extends Error {
-  constructor(
-    readonly address: string,
-    message: string,
-  ) {
-    super(`${address}: ${message}`);
-    this.name = 'PeerError';
-  }
 }

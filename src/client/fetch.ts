@@ -8,7 +8,8 @@ import type { CacheProof, ChunkCheck } from './read-check.js';
 import type { FileHandle } from 'node:fs/promises';
 import type { SpilledBin, SpillProvider, SpillTarget } from '../wire/payload.js';
 import type { Progress } from './bounded.js';
-import { MSG, PeerError, replyCode } from '../errors.js';
+import { MSG } from '../errors.js';
+import { PeerError, replyCode } from '../net/peer-errors.js';
 import { GfsError } from './errors.js';
 import type { Reply } from '../net/rpc.js';
 

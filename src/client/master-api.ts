@@ -2,7 +2,8 @@
 // into GfsErrors. Field names are the reference's (shared/reference-protocol.md).
 import type { BufferPool } from '../wire/buffer-pool.js';
 import type { FileMetadataReply } from '../wire/file-metadata.js';
-import { DecommissionRefusedError, InvalidPathError, MSG, PeerError, replyCode, UnknownCommandError } from '../errors.js';
+import { DecommissionRefusedError, InvalidPathError, MSG, UnknownCommandError } from '../errors.js';
+import { PeerError, replyCode } from '../net/peer-errors.js';
 import { ExchangeError } from '../net/exchange.js';
 import { following } from '../net/follow-leader.js';
 import { call, type CallOptions, type Reply } from '../net/rpc.js';

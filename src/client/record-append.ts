@@ -5,7 +5,8 @@
 // a stream of appends costs one round trip each.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { MSG, replyCode } from '../errors.js';
+import { MSG } from '../errors.js';
+import { replyCode } from '../net/peer-errors.js';
 import type { Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
 import type { FileMetadata, MasterApi } from './master-api.js';

@@ -1,7 +1,8 @@
 // Storing one new chunk the reference's way: store_chunk to a primary, which replicates and
 // tells the master; on insufficient_space or a dead server, the next server.
 import type { Logger } from 'pino';
-import { MSG, PeerError, replyCode } from '../errors.js';
+import { MSG } from '../errors.js';
+import { PeerError, replyCode } from '../net/peer-errors.js';
 import { GfsError } from './errors.js';
 import type { Progress } from './bounded.js';
 import type { Reply } from '../net/rpc.js';

@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { MSG, PeerError, replyCode } from '../errors.js';
+import { MSG } from '../errors.js';
+import { PeerError, replyCode } from '../net/peer-errors.js';
 import type { Reply } from '../net/rpc.js';
 import { GfsError } from './errors.js';
 import type { MasterApi } from './master-api.js';

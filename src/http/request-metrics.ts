@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Dispatch } from '../net/connection.js';
-import { MSG, replyCode } from '../errors.js';
+import { MSG } from '../errors.js';
+import { replyCode } from '../net/peer-errors.js';
 
 // Seconds: from a 4 KiB store on a warm disk (~1 ms) to a 64 MiB chunk replicated three
 // ways over a slow link.

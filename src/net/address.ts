@@ -1,4 +1,4 @@
-import { PeerError } from '../errors.js';
+import { PeerError } from './peer-errors.js';
 
 export interface HostPort {
   readonly host: string;

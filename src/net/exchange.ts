@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { PeerError } from '../errors.js';
+import { PeerError } from './peer-errors.js';
 import type { BufferPool } from '../wire/buffer-pool.js';
 import { decodeBody } from '../wire/codec.js';
 import { LEN_PREFIX_BYTES, LengthFramer, type DecodedFrame } from '../wire/length-framer.js';

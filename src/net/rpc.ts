@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { PeerError } from '../errors.js';
+import { PeerError } from './peer-errors.js';
 import { BufferPool } from '../wire/buffer-pool.js';
 import { encodeFrame } from '../wire/codec.js';
 import type { Piece, SpillProvider } from '../wire/payload.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { PeerError } from '../../errors.js';
+import { PeerError } from '../../net/peer-errors.js';
 import type { Reply, Rpc } from '../../net/rpc.js';
 
 export interface MasterClientOptions {

@@ -5,7 +5,8 @@
 // and the primary's reports of a chunk's new end to the master, coalesced per chunk.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { BadOffsetError, MSG, NoLeaseError, NotPrimaryError, replyCode } from '../../errors.js';
+import { BadOffsetError, MSG, NoLeaseError, NotPrimaryError } from '../../errors.js';
+import { replyCode } from '../../net/peer-errors.js';
 import type { Reply, Rpc } from '../../net/rpc.js';
 import type { MasterClient } from './master-client.js';
 

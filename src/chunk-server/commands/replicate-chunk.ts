@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { address, chunkId, filePath, MAX_BIN_BYTES } from '../../commands/fields.js';
 import { bytes, list, optional, shape, uint } from '../../commands/shape.js';
-import { BadRequestError, ForwardRefusedError, ReplicationFailedError, replyCode } from '../../errors.js';
+import { BadRequestError, ForwardRefusedError, ReplicationFailedError } from '../../errors.js';
+import { replyCode } from '../../net/peer-errors.js';
 import type { HandlerContext } from './context.js';
 
 // Servers in one chain at most: each hop waits for the rest, so a long chain holds a

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { joinAddress, parseAddress, splitAddress } from '../../../src/net/address.js';
-import { PeerError } from '../../../src/errors.js';
+import { PeerError } from '../../../src/net/peer-errors.js';
 
 t.test('addresses', async (t) => {
   t.same(parseAddress('localhost:5000'), { host: 'localhost', port: 5000 });

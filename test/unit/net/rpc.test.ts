@@ -4,7 +4,7 @@ import { joinAddress } from '../../../src/net/address.js';
 import { ExchangeError } from '../../../src/net/exchange.js';
 import { call, Rpc } from '../../../src/net/rpc.js';
 import { BufferPool } from '../../../src/wire/buffer-pool.js';
-import { PeerError } from '../../../src/errors.js';
+import { PeerError } from '../../../src/net/peer-errors.js';
 import { decodeBody } from '../../../src/wire/codec.js';
 import { freePort } from '../../support/configs.js';
 import { frame } from '../../support/frames.js';
