@@ -28,16 +28,11 @@ const portOf = (address: string): number => Number(address.split(':')[1]);
 const locate = (c: Cluster, chunk: string): Promise<Reply> => call(c.master.port, { command: 'get_chunk_locations', file_path: PATH, chunk_id: chunk });
 const metadata = async (c: Cluster): Promise<Reply> => (await call(c.master.port, { command: 'get_file_metadata', file_path: PATH })).metadata;
 
-// todo (issue 23, open): fails on main. While records stream in, the holders' heartbeat
-// reports race one another and the primary's batched update_chunk_offset: a copy whose last
-// report is shorter than another's is judged stale (classify), left out of the primary's
-// forward list at its next lease refresh (forwardHolders), deleted, and the records after that
-// are acknowledged on fewer copies, down to the primary alone. Killing that primary then
-// loses acknowledged records: a reader gets chunk_unavailable for a full chunk whose only
-// listed holder is the dead server. The fix belongs in the master's stale-copy rule
-// (src/master/replica-policy.ts classify: a copy still growing under a lease is behind, not
-// stale) and is larger than this branch could land.
-t.test('kill -9 of the primary during 16 appenders: they go on with a new primary and nothing acknowledged is lost', { todo: 'acknowledged records lost: racing reports make live holders stale under a lease (see above)' }, async (t) => {
+// Without the master's rule that a copy at the end its primary named is behind, not stale,
+// when a holder's heartbeat runs ahead of that word (src/master/replica-policy.ts), live
+// holders were dropped from the lease's forward list while records streamed in, later records
+// were acknowledged on the primary alone, and killing it lost them.
+t.test('kill -9 of the primary during 16 appenders: they go on with a new primary and nothing acknowledged is lost', async (t) => {
   const c = await startCluster(t, {
     servers: 4,
     // The dead server is dropped within a few seconds, and its copies made again on the fourth.
@@ -100,11 +95,12 @@ t.test('kill -9 of the primary during 16 appenders: they go on with a new primar
   for (const id of meta.chunk_ids as string[]) {
     const length = meta.chunk_offsets[id] as number;
     const mine = acked.filter((a) => a.offset >= start && a.offset < start + length);
-    // Three current copies again (the dead server's made on the fourth), none on the dead one.
-    const holders = await waitFor(`three current holders of ${id}, the dead server not among them`, async () => {
+    // Three current copies on live servers again (the dead server's made on the fourth). The
+    // dead one's copy may still be listed, last (it may come back): it is not read.
+    const holders = await waitFor(`three current holders of ${id} besides the dead server`, async () => {
       const r = await locate(c, id);
-      const l = (r.locations ?? []) as string[];
-      return l.length >= 3 && !l.includes(victim.address) ? l : undefined;
+      const l = ((r.locations ?? []) as string[]).filter((a) => a !== victim.address);
+      return l.length >= 3 ? l : undefined;
     }, 60_000);
     for (const holder of holders) {
       const copy = Buffer.from((await call(portOf(holder), { command: 'retrieve_chunk', chunk_id: id })).data);
