@@ -15,10 +15,14 @@ export interface Replica {
   changedAt: number;
 }
 
-/** The committed length was raised at `at`; `explicit`: the primary named every holder that has it. */
+/**
+ * The committed length was raised at `at`; `explicit`: the primary named every holder that
+ * has it, at `length` (the end it reported; absent: the committed length).
+ */
 export interface Raise {
   at: number;
   explicit: boolean;
+  length?: number;
 }
 
 export class ChunkMap {
@@ -97,6 +101,12 @@ export class ChunkMap {
     // A digest arriving for bytes a primary announced is the same change, not a new one.
     const filled = old && old.digest === null && old.length === r.length && r.digest !== null;
     if (same) return this.index(chunkId, address);
+    // A copy's version only grows on its server. A word of a mutation with an older version
+    // than the one recorded was overtaken on its way: a heartbeat's change taken before a
+    // forwarded record landed, arriving after the primary named this copy with it. Taken, it
+    // would make a copy in step look short of the primary's end: stale, deleted, and left out
+    // of the lease's forward list (issue 23). A full report still replaces what is recorded.
+    if (mutation && old && old.version > 0 && r.version > 0 && r.version < old.version) return this.index(chunkId, address);
     const changedAt = mutation ? now : filled ? old.changedAt : 0;
     holders.set(address, { length: r.length, version: r.version, digest: r.digest, since: filled ? old.since : now, changedAt });
     this.index(chunkId, address);
@@ -118,7 +128,7 @@ export class ChunkMap {
     this.byServer.get(address)?.delete(chunkId);
   }
 
-  raise(chunkId: string, at: number, explicit: boolean): void {
-    this.raises.set(chunkId, { at, explicit });
+  raise(chunkId: string, at: number, explicit: boolean, length?: number): void {
+    this.raises.set(chunkId, length === undefined ? { at, explicit } : { at, explicit, length });
   }
 }

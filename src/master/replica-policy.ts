@@ -101,7 +101,7 @@ export interface Classified {
  * the digest of the copy most recently seen changing (else the one most of them share; a tie
  * decides nothing). A shorter copy is stale once its
  * server reported after the length was raised, or at once when the primary named the holders
- * that applied the change.
+ * that applied the change and it is short of the end they were named at.
  */
 export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>): Classified {
   let length = chunk.length ?? 0;
@@ -132,7 +132,13 @@ export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerVi
       continue;
     }
     const lastReport = servers.get(address)?.lastReport;
-    const proven = chunk.raise === undefined || chunk.raise.explicit || (lastReport !== undefined && lastReport > chunk.raise.at);
+    // The primary's word proves stale only the copies short of the end it named them at. A
+    // copy that has that end but is shorter than a holder's later report is behind: under
+    // streaming record appends the heartbeats run ahead of the primary's batched word, and
+    // judging it stale would drop a holder in step from the next lease's forward list, so
+    // that later records are acknowledged on fewer copies (issue 23).
+    const raise = chunk.raise;
+    const proven = raise === undefined || (raise.explicit ? r.length < (raise.length ?? length) : lastReport !== undefined && lastReport > raise.at);
     (proven ? stale : behind).push(address);
   }
   return { length, version, current, behind, stale, unknown };

@@ -190,7 +190,9 @@ export class RecordAppends {
     if (!entry) this.reports.set(chunkId, (entry = { next: null, sending: false }));
     const e = entry;
     return new Promise<void>((resolve) => {
-      if (!e.next || size >= e.next.size) e.next = { size, version, holders, waiters: [...(e.next?.waiters ?? []), resolve] };
+      // At one end the first report's holders stand: a later one at that end (a full chunk
+      // asked again) names only the primary and must not take the others' names away.
+      if (!e.next || size > e.next.size) e.next = { size, version, holders, waiters: [...(e.next?.waiters ?? []), resolve] };
       else e.next.waiters.push(resolve);
       if (e.sending) return;
       e.sending = true;

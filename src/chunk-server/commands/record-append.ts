@@ -62,8 +62,10 @@ async function recordAppend(req: RecordAppendRequest, ctx: HandlerContext): Prom
     ctx.log.debug({ chunk_id: req.chunk_id, offset: r.offset, bytes: r.data.length, padded: r.padded }, 'record appended as primary');
   }
   // Full already (padded by an earlier record): its end may still be on its way to the master,
-  // and a writer told chunk_full reads the file's layout there next.
-  else await records.reportEnd(req.file_path, req.chunk_id, r.size, r.version, [ctx.cluster.address, ...lease.holders]);
+  // and a writer told chunk_full reads the file's layout there next. Only this server is
+  // named: the lease's holders now may include a copy that refused the padding (a copy made
+  // while records came, behind), and naming it would make the master count it current.
+  else await records.reportEnd(req.file_path, req.chunk_id, r.size, r.version, [ctx.cluster.address]);
   if (r.padded) throw new ChunkFullError(r.size);
   return { status: 'ok', offset: r.offset, version: r.version, written: r.data.length, copies: 1 + lease.holders.length };
 }

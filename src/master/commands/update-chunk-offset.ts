@@ -25,7 +25,7 @@ async function updateChunkOffset(req: RequestOf<'update_chunk_offset', typeof re
   const now = Date.now();
   if (req.chunk_locations !== null) {
     for (const a of req.chunk_locations) map.set(req.chunk_id, a, { length: req.offset, version: req.version, digest: null }, now, true);
-    map.raise(req.chunk_id, now, true);
+    map.raise(req.chunk_id, now, true, req.offset);
   } else {
     for (const [a, r] of map.replicas(req.chunk_id) ?? []) {
       if (!map.reports(a) && r.length < req.offset) map.set(req.chunk_id, a, { length: req.offset, version: req.version, digest: null }, now, true);

@@ -112,3 +112,17 @@ t.test('drop and raise', async (t) => {
   m.raise('y', 10, false);
   t.same(m.raiseOf('y'), { at: 10, explicit: false });
 });
+
+t.test('a word of a mutation older than the copy it names is not taken', async (t) => {
+  const m = new ChunkMap();
+  m.replace('a:1', [sum('x', 10, 'aa', 3)], 100);
+  // The primary names the copy at the end of its latest record, version 5.
+  m.set('x', 'a:1', { length: 30, version: 5, digest: null }, 200, true);
+  // The holder's heartbeat taken before that record landed arrives after the primary's word.
+  m.changes('a:1', [{ chunk_id: 'x', length: 20, version: 4, digest: 'bb' }], 210);
+  t.match(m.replicas('x')!.get('a:1'), { length: 30, version: 5 }, 'the newer word stands');
+  m.changes('a:1', [{ chunk_id: 'x', length: 40, version: 6, digest: 'cc' }], 220);
+  t.match(m.replicas('x')!.get('a:1'), { length: 40, version: 6, digest: 'cc' }, 'a newer change is taken');
+  m.replace('a:1', [sum('x', 8, 'dd', 2)], 300);
+  t.match(m.replicas('x')!.get('a:1'), { length: 8, version: 2 }, 'a full report replaces whatever was recorded');
+});

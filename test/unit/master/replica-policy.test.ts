@@ -9,6 +9,8 @@ t.test('classify: length, digest, version, raises', async (t) => {
   const cases: [string, ChunkView, { current: string[]; stale: string[]; behind?: string[] }][] = [
     ['all equal', chunk('x', 10, { a: rep(10), b: rep(10), c: rep(10) }), { current: ['a', 'b', 'c'], stale: [] }],
     ['a shorter copy after an explicit raise', chunk('x', 20, { a: rep(20), b: rep(20), c: rep(10) }, { raise: { at: NOW, explicit: true } }), { current: ['a', 'b'], stale: ['c'] }],
+    // The primary named a and b at 20; a holder's heartbeat ran ahead of its word to 24.
+    ['short of a report but not of the end the primary named: behind', chunk('x', 24, { a: rep(20), b: rep(20), c: rep(24), d: rep(16) }, { raise: { at: NOW - 5, explicit: true, length: 20 } }), { current: ['c'], stale: ['d'], behind: ['a', 'b'] }],
     ['shorter, its server reported after the raise', chunk('x', 20, { a: rep(20), c: rep(10) }, { raise: { at: NOW - 5, explicit: false } }), { current: ['a'], stale: ['c'] }],
     ['shorter, no report since the raise', chunk('x', 20, { a: rep(20), c: rep(10) }, { raise: { at: NOW + 5, explicit: false } }), { current: ['a'], stale: [], behind: ['c'] }],
     ['reports longer than the record: adopted', chunk('x', 10, { a: rep(15), b: rep(15), c: rep(10) }), { current: ['a', 'b'], stale: ['c'] }],
