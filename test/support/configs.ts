@@ -8,15 +8,27 @@ import { join } from 'node:path';
 export const BEAT_S = 0.3;
 
 /** A port that was free a moment ago (for a master that must start later on a known port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out for a child to bind later come from below the kernel's ephemeral range
+// (32768-60999 here): a port the kernel gives to someone's `listen(0)` or outgoing connection
+// meanwhile can then never be the one we handed out, as it could when freePort took a port
+// from listen(0) and released it.
+const HANDED_OUT_LOW = 20_000;
+const HANDED_OUT_HIGH = 32_767;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/** A port on 127.0.0.1 that is free now, for a child process to bind. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = HANDED_OUT_LOW + Math.floor(Math.random() * (HANDED_OUT_HIGH - HANDED_OUT_LOW + 1));
+    if (await bindable(port)) return port;
+  }
 }
 
 /** Writes a TOML config into `dir` and returns its path. */
