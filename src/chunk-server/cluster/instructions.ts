@@ -8,6 +8,10 @@ type Instruction =
   | { op: 'copy'; chunk_id: string; target: string; version: number };
 
 const ADDRESS = /^.+:\d{1,5}$/;
+// How long a chunk's last change is remembered for judging deletes: far longer than a delete
+// waits in the master's queue (until the next beat; a server silent that long is dead, and
+// the master drops what it queued for it).
+const CHANGES_KEPT_MS = 10 * 60_000;
 
 /** An instruction from a heartbeat reply, or null for one this server does not understand (logged). */
 function parse(v: unknown, sentAt: number): Instruction | null {
@@ -58,8 +62,15 @@ export class InstructionRunner {
 
   constructor(private readonly opts: InstructionRunnerOptions) {
     this.unsubscribe = opts.store.onChange((c) => {
-      if ('deleted' in c) this.changedAt.delete(c.chunk_id);
-      else this.changedAt.set(c.chunk_id, Date.now());
+      // Re-inserted, so the map stays in time order and the oldest go first.
+      this.changedAt.delete(c.chunk_id);
+      if ('deleted' in c) return;
+      const now = Date.now();
+      this.changedAt.set(c.chunk_id, now);
+      for (const [id, at] of this.changedAt) {
+        if (now - at <= CHANGES_KEPT_MS) break;
+        this.changedAt.delete(id);
+      }
     });
   }
 
