@@ -229,6 +229,20 @@ export const MASTER_KEYS = {
     shown: 'dead_after_s',
     example: '20',
   }),
+  etcdSnapshotEntries: row({
+    section: 'master', key: 'etcd_snapshot_entries', default: 10_000, check: numberCheck((n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'),
+    doc: [
+      'Journal entries in etcd after which the leader writes a snapshot of the namespace and',
+      'deletes the entries it covers (README, "Several masters"), whichever of this and',
+      'etcd_snapshot_mb comes first.',
+    ],
+    summary: 'journal entries in etcd between snapshots (compaction)',
+  }),
+  etcdSnapshotMb: row({
+    section: 'master', key: 'etcd_snapshot_mb', default: 64, check: numberCheck((n) => Number.isFinite(n) && n > 0, 'a number of MiB > 0'),
+    doc: ['MiB of journal entries in etcd after which the leader writes a snapshot (see etcd_snapshot_entries).'],
+    summary: 'MiB of journal in etcd between snapshots (compaction)',
+  }),
   etcdProxyTimeoutS: row({
     section: 'master', key: 'etcd_proxy_timeout_s', default: 10, check: seconds,
     doc: [
