@@ -12,7 +12,7 @@ import { waitFor } from './waits.js';
 
 export interface EtcdMastersOptions {
   readonly masters: number;
-  /** Chunk servers s1, s2, ... (their other_masters list every master). */
+  /** Chunk servers s1, s2, ... (pointed at the first master, their other_masters list the rest). */
   readonly servers?: number;
   readonly beatS?: number;
   /** TOML lines appended to the masters' [master] table (after the etcd keys). */
@@ -52,7 +52,8 @@ export async function startEtcdMasters(t: Teardown, o: EtcdMastersOptions): Prom
   const startMaster = (name: string) => spawnMaster(t, ['--config', mconfig, '--port', '0', '--namespace', join(dir, name), '--metadata', join(dir, `${name}.json`)], dir);
   const masters: ChildServer[] = [];
   for (let i = 0; i < o.masters; i++) masters.push(await startMaster(`m${i + 1}`));
-  const others = masters.map((m) => JSON.stringify(m.address)).join(', ');
+  // Beside --master (the first): a master listed twice would be retried instead of the next.
+  const others = masters.slice(1).map((m) => JSON.stringify(m.address)).join(', ');
   const cconfig = await writeToml(dir, 'chunk.toml', chunkToml({ beatS, extra: `other_masters = [${others}]\n${o.chunk ?? ''}` }));
   const servers = await Promise.all(
     Array.from({ length: o.servers ?? 0 }, async (_, i) => {
