@@ -119,7 +119,7 @@ export const MASTER_KEYS = {
       'Seconds a chunk lease lasts (GFS 3.1): the primary that holds it picks record_append',
       'offsets; renewed while it appends. A new primary is named only after the old lease ran',
       'out as the master measures it, and a restarted master grants none before the longest',
-      'lease it may have granted has run out.',
+      'lease it may have granted has run out; over etcd a new leader grants none for lease_s.',
     ],
     summary: 's a chunk lease (the primary of record_append) lasts',
   }),
