@@ -239,3 +239,24 @@ t.test('a master that takes the registration and is gone before the heartbeat: s
   t.equal(messages(OUTAGE).length, 1, 'the registration alone did not end the outage, so its failed beat logged no new one');
   t.same(messages('master is back; registered again'), [], 'never announced before that round');
 });
+
+t.test('a master named in both --master and other_masters does not hide the masters listed after it', async (t) => {
+  const dead = await freePort();
+  const alsoDead = await freePort();
+  const live = await scriptedMaster(t);
+  const dir = await tempDir(t);
+  const { log } = memoryLog();
+  const server = await startChunkServer(
+    testConfig(dir, {
+      heartbeatIntervalS: 0.1,
+      master: { enabled: true, host: '127.0.0.1', port: dead, replicationFactor: 3 },
+      otherMasters: [`127.0.0.1:${dead}`, `127.0.0.1:${alsoDead}`, `127.0.0.1:${live.port}`],
+    }),
+    log,
+  );
+  t.teardown(() => server.stop());
+  await waitFor('the registration reaching the third master listed', async () =>
+    live.messages.some((m) => m.command === 'register_chunk_server') ? true : undefined,
+  );
+  t.pass('registered with the live master');
+});
