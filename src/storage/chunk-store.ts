@@ -21,8 +21,9 @@ import { Transactions } from './transactions/transactions.js';
 import { Checkpointer } from './wal/checkpointer.js';
 import { readLogs } from './wal/reader.js';
 import { replayLog } from './wal/replay.js';
-import { WriteAheadLog } from './wal/writer.js';
+import { WriteAheadLog, type LogRoom } from './wal/writer.js';
 import { ChunkAppender } from './writes/appender.js';
+import { LoggedStores, storeEntryBytes } from './writes/logged-store.js';
 import { VersionInstaller } from './writes/version-installer.js';
 
 export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['report'], 'chunks'> {
@@ -53,7 +54,16 @@ export interface StoreOptions {
   readonly walBytes?: number;
   /** How long a store whose value arrived whole waits in line for room, in ms. Default DEFAULT_SPACE_WAIT_MS. */
   readonly spaceWaitMs?: number;
+  /** Stores up to this many bytes go through the write-ahead log (`[chunk_server] wal_store_max_kb`); 0: none. Default DEFAULT_WAL_STORE_BYTES. */
+  readonly walStoreBytes?: number;
 }
+
+/** Measured (docs/performance.md, "Small stores through the log"). */
+export const DEFAULT_WAL_STORE_BYTES = 64 * 1024;
+
+// Store records a log file may hold beyond wal_max_kb: their bytes are counted in the space
+// account, so they need not fit the disk margin, and 8 of the largest share one flush.
+const STORES_PER_LOG_FILE = 8;
 
 /**
  * Two files of 128 KiB at most: with lmdb they stay inside the disk margin the space limit
@@ -81,6 +91,7 @@ export class ChunkStore implements ScrubTarget {
     readonly transactions: Transactions,
     private readonly checkpointer: Checkpointer | null,
     private readonly wal: WriteAheadLog | null,
+    private readonly logged: LoggedStores | null,
   ) {}
 
   static async open(dir: string, limitBytes: number, options: StoreOptions = {}): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
@@ -104,13 +115,16 @@ export class ChunkStore implements ScrubTarget {
     const corrupt = new CorruptChunks(table, quarantine, log);
     const walBytes = options.walBytes ?? DEFAULT_WAL_BYTES;
     let checkpointer: Checkpointer | null = null;
-    const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request()) : null;
+    const storeBytes = walBytes > 0 ? (options.walStoreBytes ?? DEFAULT_WAL_STORE_BYTES) : 0;
+    const storeCap = storeBytes > 0 ? STORES_PER_LOG_FILE * storeEntryBytes('', storeBytes) : 0;
+    const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request(), storeCap) : null;
     if (wal) checkpointer = new Checkpointer(table, wal, fsync, log);
-    const installer = new VersionInstaller(table, corrupt, pool, options.spaceWaitMs ?? DEFAULT_SPACE_WAIT_MS);
+    const stores = wal && storeBytes > 0 ? new LoggedStores(table, corrupt, wal, storeBytes) : null;
+    const installer = new VersionInstaller(table, corrupt, pool, options.spaceWaitMs ?? DEFAULT_SPACE_WAIT_MS, stores);
     const appender = new ChunkAppender(table, installer, corrupt, wal);
     for (const { chunkId, reason } of recovered.damaged) await corrupt.quarantineLocked(chunkId, 'start-up', reason);
     const transactions = await Transactions.recover({ table, installer, appender, pool, log }, scanned, options.maxPrepared ?? 1000);
-    const store = new ChunkStore(dir, table, corrupt, pool, installer, appender, transactions, checkpointer, wal);
+    const store = new ChunkStore(dir, table, corrupt, pool, installer, appender, transactions, checkpointer, wal, stores);
     const { chunks: _n, ...rest } = recovered.report;
     return {
       store,
@@ -190,7 +204,12 @@ export class ChunkStore implements ScrubTarget {
   }
 
   write(chunkId: string, data: Payload, version?: number): Promise<number> {
-    return this.installer.write(chunkId, data, version);
+    return this.withStoreRoom(chunkId, data, (room) => this.table.withChunkLock(chunkId, () => this.installer.writeLocked(chunkId, data, version, room)));
+  }
+
+  /** A small store's room in the log, taken before the chunk lock (LoggedStores.withRoom). */
+  private withStoreRoom<T>(chunkId: string, data: Payload, work: (room: LogRoom | null) => Promise<T>): Promise<T> {
+    return this.logged ? this.logged.withRoom(chunkId, data, work) : work(null);
   }
 
   /**
@@ -208,11 +227,13 @@ export class ChunkStore implements ScrubTarget {
     // Assigned before the lock's promise settles: the lock always runs its work.
     let copied!: Promise<PromiseSettledResult<T>>;
     const [local] = await Promise.allSettled([
-      this.table.withChunkLock(chunkId, () => {
-        const v = version ?? this.table.versionOf(chunkId) + 1;
-        copied = copies(v).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
-        return this.installer.writeLocked(chunkId, data, v);
-      }),
+      this.withStoreRoom(chunkId, data, (room) =>
+        this.table.withChunkLock(chunkId, () => {
+          const v = version ?? this.table.versionOf(chunkId) + 1;
+          copied = copies(v).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
+          return this.installer.writeLocked(chunkId, data, v, room);
+        }),
+      ),
     ]);
     return { local: local!, copies: await copied };
   }

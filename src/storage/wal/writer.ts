@@ -4,6 +4,7 @@ import { crashPoint } from '../io/crash-points.js';
 import { frameOf } from './frame.js';
 import { packHeader } from './entry.js';
 import { writeAll } from '../io/write-all.js';
+import type { Reservation } from '../space/space-account.js';
 
 // `<chunk dir>/.meta/wal-0.log` and `wal-1.log`: one takes new records while the other,
 // full, waits for its checkpoint; each starts with a header frame naming its generation.
@@ -12,6 +13,8 @@ export const WAL_FILES = ['wal-0.log', 'wal-1.log'] as const;
 interface Pending {
   readonly chunkId: string;
   readonly frame: Buffer;
+  /** A store's log bytes, held against the space limit until its file is emptied. */
+  readonly held: Reservation | null;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -25,12 +28,12 @@ export interface Rotated {
 /** Room held for one record in the active file, taken before any chunk lock (see `room`). */
 export interface LogRoom {
   /** Durable once this resolves: written and fdatasynced, with every record queued beside it. */
-  append(chunkId: string, frame: Buffer): Promise<void>;
+  append(chunkId: string, frame: Buffer, held?: Reservation): Promise<void>;
   release(): void;
 }
 
 /**
- * The server-wide write-ahead log of small appends, with group commit: records queued while
+ * The server-wide write-ahead log of small appends and stores, with group commit: records queued while
  * a write+fdatasync is running go out together in the next one, so N concurrent appenders
  * pay one flush between them instead of N. Bounded: each file holds at most `capBytes`;
  * a record that does not fit waits for the other file's checkpoint and a rotation (asked
@@ -41,6 +44,8 @@ export class WriteAheadLog {
   private active: 0 | 1 = 0;
   private readonly sizes = [0, 0];
   private readonly dirty: [Set<string>, Set<string>] = [new Set(), new Set()];
+  private readonly stored: [Set<string>, Set<string>] = [new Set(), new Set()];
+  private readonly held: [Reservation[], Reservation[]] = [[], []];
   private otherBusy = false;
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -56,17 +61,19 @@ export class WriteAheadLog {
     readonly capBytes: number,
     private readonly fsync: boolean,
     private readonly full: () => void,
+    /** Room beyond capBytes that only store records (counted in the space account) may fill. */
+    readonly storeCapBytes: number,
   ) {}
 
   /** Empty log files (start-up, once replay is committed), the next records under `generation`. */
-  static async create(metaDir: string, generation: number, capBytes: number, fsync: boolean, full: () => void): Promise<WriteAheadLog> {
+  static async create(metaDir: string, generation: number, capBytes: number, fsync: boolean, full: () => void, storeCapBytes = 0): Promise<WriteAheadLog> {
     const handles = await Promise.all(WAL_FILES.map((name) => open(join(metaDir, name), 'w+', 0o644)));
     if (fsync) {
       await Promise.all(handles.map((h) => h.datasync()));
       const dir = await open(metaDir, 'r');
       await dir.sync().finally(() => dir.close());
     }
-    return new WriteAheadLog([handles[0]!, handles[1]!], generation, capBytes, fsync, full);
+    return new WriteAheadLog([handles[0]!, handles[1]!], generation, capBytes, fsync, full, storeCapBytes);
   }
 
   /** The largest append that goes through the log: a quarter of a file, so a full file holds several. */
@@ -74,12 +81,18 @@ export class WriteAheadLog {
     return Math.floor(this.capBytes / 4);
   }
 
-  /** Waits until the active file has `bytes` free, and holds them. */
-  async room(bytes: number): Promise<LogRoom> {
+  /**
+   * Waits until the active file has `bytes` free, and holds them. A store's record
+   * (`counted`: its bytes are held against the space limit) may fill the file past capBytes
+   * by storeCapBytes; every other record fits below capBytes, so what the space account does
+   * not count stays within capBytes per file, inside the disk margin.
+   */
+  async room(bytes: number, counted = false): Promise<LogRoom> {
+    const cap = this.capBytes + (counted ? this.storeCapBytes : 0);
     for (;;) {
       if (this.failed !== null) throw this.failed;
       const used = this.sizes[this.active]! + this.queuedBytes + this.reservedBytes;
-      if (used === 0 || used + bytes <= this.capBytes) break;
+      if (used === 0 || used + bytes <= cap) break;
       if (!this.otherBusy) this.full();
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -93,9 +106,9 @@ export class WriteAheadLog {
     };
     return {
       release,
-      append: (chunkId, frame) => {
+      append: (chunkId, frame, held) => {
         release();
-        return this.enqueue(chunkId, frame);
+        return this.enqueue(chunkId, frame, held ?? null);
       },
     };
   }
@@ -120,14 +133,24 @@ export class WriteAheadLog {
     if (this.fsync) await h.datasync();
     this.sizes[index] = 0;
     this.dirty[index].clear();
+    this.stored[index].clear();
+    for (const r of this.held[index].splice(0)) r.release();
     this.otherBusy = false;
     this.wake();
+  }
+
+  /** Whether a durable store record of either file renamed the chunk's file into place (unflushed until a checkpoint). */
+  renamedUnflushed(chunkId: string): boolean {
+    return this.stored[0].has(chunkId) || this.stored[1].has(chunkId);
   }
 
   /** Every append from now on fails with `err` (a flush that failed: what is on disk is unknown). */
   fail(err: unknown): void {
     this.failed ??= err;
-    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const p of this.queue.splice(0)) {
+      p.held?.release();
+      p.reject(err);
+    }
     this.queuedBytes = 0;
     this.wake();
   }
@@ -137,10 +160,13 @@ export class WriteAheadLog {
     await Promise.all(this.handles.map((h) => h.close()));
   }
 
-  private enqueue(chunkId: string, frame: Buffer): Promise<void> {
-    if (this.failed !== null) return Promise.reject(this.failed);
+  private enqueue(chunkId: string, frame: Buffer, held: Reservation | null): Promise<void> {
+    if (this.failed !== null) {
+      held?.release();
+      return Promise.reject(this.failed);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ chunkId, frame, resolve, reject });
+      this.queue.push({ chunkId, frame, held, resolve, reject });
       this.queuedBytes += frame.length;
       this.kick();
     });
@@ -197,11 +223,20 @@ export class WriteAheadLog {
       crashPoint('wal.synced');
       this.sizes[index]! += bytes;
       this.queuedBytes -= frames;
-      for (const p of batch) p.resolve();
+      for (const p of batch) {
+        if (p.held) {
+          this.held[index].push(p.held);
+          this.stored[index].add(p.chunkId);
+        }
+        p.resolve();
+      }
     } catch (err) {
       // A failed write is rewritten over by the next batch at the same offset: a torn frame never precedes a whole one.
       this.queuedBytes = Math.max(0, this.queuedBytes - frames);
-      for (const p of batch) p.reject(err);
+      for (const p of batch) {
+        p.held?.release();
+        p.reject(err);
+      }
     }
     this.wake();
   }
