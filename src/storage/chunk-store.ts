@@ -23,7 +23,8 @@ import { readLogs } from './wal/reader.js';
 import { replayLog } from './wal/replay.js';
 import { WriteAheadLog, type LogRoom } from './wal/writer.js';
 import { ChunkAppender } from './writes/appender.js';
-import { LoggedStores, storeEntryBytes } from './writes/logged-store.js';
+import { STORE_LOG_BYTES } from './space/charges.js';
+import { LoggedStores } from './writes/logged-store.js';
 import { VersionInstaller } from './writes/version-installer.js';
 
 export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['report'], 'chunks'> {
@@ -61,9 +62,7 @@ export interface StoreOptions {
 /** Measured (docs/performance.md, "Small stores through the log"). */
 export const DEFAULT_WAL_STORE_BYTES = 64 * 1024;
 
-// Store records a log file may hold beyond wal_max_kb: their bytes are counted in the space
-// account, so they need not fit the disk margin, and 8 of the largest share one flush.
-const STORES_PER_LOG_FILE = 8;
+
 
 /**
  * Two files of 128 KiB at most: with lmdb they stay inside the disk margin the space limit
@@ -116,7 +115,7 @@ export class ChunkStore implements ScrubTarget {
     const walBytes = options.walBytes ?? DEFAULT_WAL_BYTES;
     let checkpointer: Checkpointer | null = null;
     const storeBytes = walBytes > 0 ? (options.walStoreBytes ?? DEFAULT_WAL_STORE_BYTES) : 0;
-    const storeCap = storeBytes > 0 ? STORES_PER_LOG_FILE * storeEntryBytes('', storeBytes) : 0;
+    const storeCap = storeBytes > 0 ? STORE_LOG_BYTES : 0;
     const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request(), storeCap) : null;
     if (wal) checkpointer = new Checkpointer(table, wal, fsync, log);
     const stores = wal && storeBytes > 0 ? new LoggedStores(table, corrupt, wal, storeBytes) : null;
@@ -254,12 +253,17 @@ export class ChunkStore implements ScrubTarget {
   }
 
   delete(chunkId: string): Promise<boolean> {
-    return this.table.delete(chunkId);
+    return this.table.delete(chunkId, this.afterDelete);
   }
+
+  /** A chunk deleted while a store of it is in the write-ahead log only (LoggedStores.deletedLocked). */
+  private readonly afterDelete = async (chunkId: string): Promise<void> => {
+    await this.logged?.deletedLocked(chunkId);
+  };
 
   /** Deletes the chunk unless `keep`, asked under the chunk's lock, spares it (null: kept). */
   deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean): Promise<boolean | null> {
-    return this.table.deleteUnless(chunkId, keep);
+    return this.table.deleteUnless(chunkId, keep, this.afterDelete);
   }
 
   lastScrub(): Promise<number | null> {

@@ -31,7 +31,7 @@ export async function readLogs(metaDir: string): Promise<LogContents> {
     const [head, ...rest] = bodies.map(unpack);
     if (head?.kind !== 'header') continue;
     const entries: LogEntry[] = [];
-    for (const u of rest) if (u.kind === 'append' || u.kind === 'store') entries.push(u.entry);
+    for (const u of rest) if (u.kind === 'append' || u.kind === 'store' || u.kind === 'delete') entries.push(u.entry);
     files.push({ generation: head.generation, entries });
     maxGeneration = Math.max(maxGeneration, head.generation);
   }

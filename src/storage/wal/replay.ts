@@ -12,7 +12,8 @@ import { recordOfStore, type StoreEntry } from './store-entry.js';
  * the records it leaves are committed in one transaction. An entry made on another record
  * than the store holds (the store is already past it: checkpointed, or the chunk was
  * replaced or deleted since) is skipped. A store's file gets a new identity here: later
- * entries naming the file the store had made are read as naming this one. Running it twice
+ * entries naming the file the store had made are read as naming this one; a logged delete
+ * takes back what replay made of the chunk before it. Running it twice
  * is harmless, so a crash during it only means it runs again. Returns how many entries were
  * applied.
  */
@@ -21,12 +22,22 @@ export async function replayLog(files: ChunkFiles, records: ChunkRecords, entrie
   const touched = new Map<string, ChunkRecord>();
   const moved = new Map<string, FileIdentity>();
   const resolve = (id: FileIdentity): FileIdentity => moved.get(keyOf(id)) ?? id;
+  const removed = new Set<string>();
   let applied = 0;
   let renamed = false;
   for (const e of entries) {
-    const base = touched.get(e.chunkId) ?? state.get(e.chunkId);
+    const base = touched.get(e.chunkId) ?? (removed.has(e.chunkId) ? undefined : state.get(e.chunkId));
+    if ('kind' in e && e.kind === 'delete') {
+      if (!touched.delete(e.chunkId)) continue;
+      await files.remove(e.chunkId);
+      removed.add(e.chunkId);
+      renamed = true;
+      applied++;
+      continue;
+    }
     if ('kind' in e) {
       if (!storeApplies(e, base, resolve)) continue;
+      removed.delete(e.chunkId);
       const temp = files.tempPath();
       const written = await files.writeNew(temp, e.data);
       await files.install(temp, e.chunkId);
@@ -48,11 +59,11 @@ export async function replayLog(files: ChunkFiles, records: ChunkRecords, entrie
     touched.set(e.chunkId, recordAfter(entry, base));
     applied++;
   }
-  if (touched.size === 0) return 0;
+  if (touched.size === 0 && removed.size === 0) return 0;
   for (const id of touched.keys()) await files.syncData(id);
   if (renamed) await files.syncDir();
   crashPoint('replay.wal-applied');
-  await records.putMany(touched);
+  await records.putMany(touched, removed);
   return applied;
 }
 

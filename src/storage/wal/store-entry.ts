@@ -19,6 +19,20 @@ export interface StoreEntry {
   readonly identity: FileIdentity;
 }
 
+/**
+ * A chunk deleted while a store of it was only in the log: replay must not bring it back
+ * (a store of a new chunk applies wherever the metadata store has no record of it).
+ */
+export interface DeleteEntry {
+  readonly kind: 'delete';
+  readonly chunkId: string;
+}
+
+export interface StoredDelete {
+  k: 'd';
+  c: string;
+}
+
 export interface StoredStore {
   k: 's';
   c: string;

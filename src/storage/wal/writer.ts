@@ -4,7 +4,6 @@ import { crashPoint } from '../io/crash-points.js';
 import { frameOf } from './frame.js';
 import { packHeader } from './entry.js';
 import { writeAll } from '../io/write-all.js';
-import type { Reservation } from '../space/space-account.js';
 
 // `<chunk dir>/.meta/wal-0.log` and `wal-1.log`: one takes new records while the other,
 // full, waits for its checkpoint; each starts with a header frame naming its generation.
@@ -13,8 +12,8 @@ export const WAL_FILES = ['wal-0.log', 'wal-1.log'] as const;
 interface Pending {
   readonly chunkId: string;
   readonly frame: Buffer;
-  /** A store's log bytes, held against the space limit until its file is emptied. */
-  readonly held: Reservation | null;
+  /** A store's record: its file was renamed into place unflushed (see renamedUnflushed). */
+  readonly store: boolean;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -28,7 +27,7 @@ export interface Rotated {
 /** Room held for one record in the active file, taken before any chunk lock (see `room`). */
 export interface LogRoom {
   /** Durable once this resolves: written and fdatasynced, with every record queued beside it. */
-  append(chunkId: string, frame: Buffer, held?: Reservation): Promise<void>;
+  append(chunkId: string, frame: Buffer): Promise<void>;
   release(): void;
 }
 
@@ -45,7 +44,6 @@ export class WriteAheadLog {
   private readonly sizes = [0, 0];
   private readonly dirty: [Set<string>, Set<string>] = [new Set(), new Set()];
   private readonly stored: [Set<string>, Set<string>] = [new Set(), new Set()];
-  private readonly held: [Reservation[], Reservation[]] = [[], []];
   private otherBusy = false;
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -61,7 +59,7 @@ export class WriteAheadLog {
     readonly capBytes: number,
     private readonly fsync: boolean,
     private readonly full: () => void,
-    /** Room beyond capBytes that only store records (counted in the space account) may fill. */
+    /** Room beyond capBytes that only store records may fill (STORE_LOG_BYTES, inside the disk margin). */
     readonly storeCapBytes: number,
   ) {}
 
@@ -82,13 +80,12 @@ export class WriteAheadLog {
   }
 
   /**
-   * Waits until the active file has `bytes` free, and holds them. A store's record
-   * (`counted`: its bytes are held against the space limit) may fill the file past capBytes
-   * by storeCapBytes; every other record fits below capBytes, so what the space account does
-   * not count stays within capBytes per file, inside the disk margin.
+   * Waits until the active file has `bytes` free, and holds them. A `store` record may fill
+   * the file past capBytes by storeCapBytes (a few of the largest stores share a flush);
+   * every other record fits below capBytes, as before logged stores.
    */
-  async room(bytes: number, counted = false): Promise<LogRoom> {
-    const cap = this.capBytes + (counted ? this.storeCapBytes : 0);
+  async room(bytes: number, store = false): Promise<LogRoom> {
+    const cap = this.capBytes + (store ? this.storeCapBytes : 0);
     for (;;) {
       if (this.failed !== null) throw this.failed;
       const used = this.sizes[this.active]! + this.queuedBytes + this.reservedBytes;
@@ -106,9 +103,9 @@ export class WriteAheadLog {
     };
     return {
       release,
-      append: (chunkId, frame, held) => {
+      append: (chunkId, frame) => {
         release();
-        return this.enqueue(chunkId, frame, held ?? null);
+        return this.enqueue(chunkId, frame, store);
       },
     };
   }
@@ -134,9 +131,17 @@ export class WriteAheadLog {
     this.sizes[index] = 0;
     this.dirty[index].clear();
     this.stored[index].clear();
-    for (const r of this.held[index].splice(0)) r.release();
     this.otherBusy = false;
     this.wake();
+  }
+
+  /**
+   * Logs a record of a few dozen bytes (a delete after a logged store) without taking room:
+   * it may be written under a chunk lock, where waiting for a checkpoint could deadlock.
+   * There is at most one per logged store, whose room was far larger.
+   */
+  appendTiny(chunkId: string, frame: Buffer): Promise<void> {
+    return this.enqueue(chunkId, frame, false);
   }
 
   /** Whether a durable store record of either file renamed the chunk's file into place (unflushed until a checkpoint). */
@@ -147,10 +152,7 @@ export class WriteAheadLog {
   /** Every append from now on fails with `err` (a flush that failed: what is on disk is unknown). */
   fail(err: unknown): void {
     this.failed ??= err;
-    for (const p of this.queue.splice(0)) {
-      p.held?.release();
-      p.reject(err);
-    }
+    for (const p of this.queue.splice(0)) p.reject(err);
     this.queuedBytes = 0;
     this.wake();
   }
@@ -160,13 +162,10 @@ export class WriteAheadLog {
     await Promise.all(this.handles.map((h) => h.close()));
   }
 
-  private enqueue(chunkId: string, frame: Buffer, held: Reservation | null): Promise<void> {
-    if (this.failed !== null) {
-      held?.release();
-      return Promise.reject(this.failed);
-    }
+  private enqueue(chunkId: string, frame: Buffer, store: boolean): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ chunkId, frame, held, resolve, reject });
+      this.queue.push({ chunkId, frame, store, resolve, reject });
       this.queuedBytes += frame.length;
       this.kick();
     });
@@ -224,19 +223,13 @@ export class WriteAheadLog {
       this.sizes[index]! += bytes;
       this.queuedBytes -= frames;
       for (const p of batch) {
-        if (p.held) {
-          this.held[index].push(p.held);
-          this.stored[index].add(p.chunkId);
-        }
+        if (p.store) this.stored[index].add(p.chunkId);
         p.resolve();
       }
     } catch (err) {
       // A failed write is rewritten over by the next batch at the same offset: a torn frame never precedes a whole one.
       this.queuedBytes = Math.max(0, this.queuedBytes - frames);
-      for (const p of batch) {
-        p.held?.release();
-        p.reject(err);
-      }
+      for (const p of batch) p.reject(err);
     }
     this.wake();
   }

@@ -6,7 +6,7 @@ import { nextVersion } from '../chunks/types.js';
 import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
 import { crashPoint } from '../io/crash-points.js';
 import type { Reservation } from '../space/space-account.js';
-import { packStore } from '../wal/entry.js';
+import { packDelete, packStore } from '../wal/entry.js';
 import { frameOf } from '../wal/frame.js';
 import { recordOfStore, type StoreEntry } from '../wal/store-entry.js';
 import type { LogRoom, WriteAheadLog } from '../wal/writer.js';
@@ -27,8 +27,8 @@ export function storeEntryBytes(chunkId: string, bytes: number): number {
  * flushed, and the record changed in memory. A read right after finds the new file where
  * every reader looks (no second read path through pending log entries). The checkpoint
  * flushes the file and the directory and commits the record; after a crash, replay
- * writes the file again from the log. Until its log file is emptied, the record's bytes
- * are held against the space limit: the disk holds them twice meanwhile.
+ * writes the file again from the log. The log's copy is not charged: the log is bounded
+ * inside the disk margin (STORE_LOG_BYTES), so the space account stays the chunks' charges.
  */
 export class LoggedStores {
   constructor(
@@ -63,12 +63,16 @@ export class LoggedStores {
   }
 
   /**
-   * Caller holds the chunk lock, `room`, and `reservation` for the new version, which the
-   * commit settles. null: the log's copy has no room under the space limit; the caller
-   * stores the flushed way, which needs none.
+   * The chunk was just deleted, under its lock still held: if a store of it is in the log
+   * only, a delete record follows it there, or replay would bring the chunk back.
    */
-  async storeLocked(chunkId: string, data: Buffer, reservation: Reservation, version: number | undefined, room: LogRoom): Promise<number | null> {
-    const { files, space } = this.table;
+  async deletedLocked(chunkId: string): Promise<void> {
+    if (this.wal.renamedUnflushed(chunkId)) await this.wal.appendTiny(chunkId, frameOf(packDelete(chunkId)));
+  }
+
+  /** Caller holds the chunk lock, `room`, and `reservation` for the new version, which the commit settles. */
+  async storeLocked(chunkId: string, data: Buffer, reservation: Reservation, version: number | undefined, room: LogRoom): Promise<number> {
+    const { files } = this.table;
     const old = this.table.get(chunkId);
     const temp = files.tempPath();
     let installed = false;
@@ -84,10 +88,8 @@ export class LoggedStores {
         identity: written.identity,
       };
       const frame = frameOf(packStore(entry));
-      if (!space.fits(frame.length)) return null;
-      const held = space.reserve(frame.length);
       crashPoint('store.log-queued');
-      await room.append(chunkId, frame, held);
+      await room.append(chunkId, frame);
       crashPoint('store.logged');
       await files.install(temp, chunkId);
       installed = true;

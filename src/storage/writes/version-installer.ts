@@ -57,8 +57,8 @@ export class VersionInstaller {
     const reservation = need > 0 ? this.table.space.reserveGrowing(need, this.spaceWaitMs) : this.table.space.reserve(need);
     try {
       if (reservation instanceof GrowingReservation) await reservation.growWhenRoom(need);
-      const logged = room && this.logged ? await this.logged.storeLocked(chunkId, data, reservation, version, room) : null;
-      return logged ?? (await this.writeWholeLocked(chunkId, data, reservation, version));
+      if (room && this.logged) return await this.logged.storeLocked(chunkId, data, reservation, version, room);
+      return await this.writeWholeLocked(chunkId, data, reservation, version);
     } finally {
       reservation.release();
     }

@@ -110,3 +110,19 @@ t.test('kill -9 at wal.checkpoint-synced with small stores in the log: every ack
   t.ok(inFlight.data === null || inFlight.data.equals(data(acked)), 'the store in flight whole or absent');
   await stop(again);
 });
+
+t.test('a chunk deleted while its small store is in the log only stays deleted after kill -9', async (t) => {
+  const dir = await tempDir(t);
+  const first = await start(t, dir);
+  t.match(await call(first.port, { command: 'store_chunk', chunk_id: 'gone', data: SMALL }), { status: 'ok', version: 1 });
+  t.match(await call(first.port, { command: 'delete_chunk', chunk_id: 'gone' }), { status: 'ok' });
+  // Stored again and deleted again, then a new store: replay must end where the server was.
+  t.match(await call(first.port, { command: 'store_chunk', chunk_id: 'back', data: SMALL }), { status: 'ok' });
+  t.match(await call(first.port, { command: 'delete_chunk', chunk_id: 'back' }), { status: 'ok' });
+  t.match(await call(first.port, { command: 'store_chunk', chunk_id: 'back', data: OLD.subarray(0, 9_000) }), { status: 'ok' });
+  await stop(first);
+  const again = await start(t, dir);
+  t.equal((await retrieve(again.port, 'gone')).data, null, 'the deleted chunk is not brought back by replay');
+  t.ok((await retrieve(again.port, 'back')).data?.equals(OLD.subarray(0, 9_000)), 'the chunk stored after its delete holds the last store');
+  await stop(again);
+});
