@@ -26,9 +26,10 @@ t.test(`${STORES} concurrent 4 KiB stores: one log flush per batch, no other flu
   // reply is these stores'.
   const clients = await Promise.all(Array.from({ length: STORES }, () => Client.connect(server.port)));
   const replies = await Promise.all(clients.map((c, i) => c.call({ command: 'store_chunk', chunk_id: `s${i}`, data: bytes(4096, 1 + i) })));
+  // Read before close, which forgets the socket's address.
+  const ports = new Set(clients.map((c) => `->127.0.0.1:${c.socket.localPort!}]`));
   for (const c of clients) c.close();
   for (const r of replies) t.match(r, { status: 'ok', version: 1 });
-  const ports = new Set(clients.map((c) => `->127.0.0.1:${c.socket.localPort!}]`));
   const check = await Client.connect(server.port);
   for (let i = 0; i < STORES; i++) {
     const r = await check.call({ command: 'retrieve_chunk', chunk_id: `s${i}` });
