@@ -62,8 +62,6 @@ export interface StoreOptions {
 /** Measured (docs/performance.md, "Small stores through the log"). */
 export const DEFAULT_WAL_STORE_BYTES = 64 * 1024;
 
-
-
 /**
  * Two files of 128 KiB at most: with lmdb they stay inside the disk margin the space limit
  * leaves (DISK_MARGIN_BYTES), and a checkpoint every ~30 appends of 4 KiB costs a few

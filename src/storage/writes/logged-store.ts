@@ -15,7 +15,7 @@ import type { LogRoom, WriteAheadLog } from '../wal/writer.js';
 const STORE_ENTRY_OVERHEAD_BYTES = 512;
 
 /** The log room a store of `bytes` holds before its chunk lock: data, its sums and the fixed part. */
-export function storeEntryBytes(chunkId: string, bytes: number): number {
+function storeEntryBytes(chunkId: string, bytes: number): number {
   return bytes + 4 * Math.ceil(bytes / BLOCK_BYTES) + chunkId.length + STORE_ENTRY_OVERHEAD_BYTES;
 }
 

@@ -39,12 +39,11 @@ export class VersionInstaller {
     return { open: (size) => new StagedFile(files.tempPath(), size, space, pool, spaceWaitMs) };
   }
 
-  /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. Returns the new version. */
-  write(chunkId: string, data: Payload, version?: number): Promise<number> {
-    return this.table.withChunkLock(chunkId, () => this.writeLocked(chunkId, data, version));
-  }
-
-  /** `write` for a caller that holds the chunk lock; with `room` (LoggedStores.withRoom) a small store goes through the log. */
+  /**
+   * Stores `data` as chunk `chunkId`, replacing any previous version; durable on return;
+   * returns the new version. The caller holds the chunk lock; with `room` (taken before it,
+   * LoggedStores.withRoom) a small store goes through the log.
+   */
   async writeLocked(chunkId: string, data: Payload, version: number | undefined, room: LogRoom | null = null): Promise<number> {
     if (!Buffer.isBuffer(data)) {
       if (!(data instanceof StagedFile)) throw new TypeError('staged data from another store');
