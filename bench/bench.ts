@@ -24,7 +24,7 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,1m,64m,append,pairs,rss,auth,tls]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--json FILE] [--dir DIR] [--cpu-prof DIR] [--server-config TOML] [--only 64k,128k,256k,1m,64m,append,pairs,rss,auth,tls]\n`);
   process.exit(2);
 }
 

@@ -1,4 +1,4 @@
-// Store and retrieve throughput at 64 KiB, 1 MiB and 64 MiB, one connection per request and
+// Store and retrieve throughput at 64 KiB (and 128, 256 KiB), 1 MiB and 64 MiB, one connection per request and
 // pipelined, against write+fsync files and loopback TCP, in alternating rounds.
 import { BenchConn, expectOk, oneShot, retrieveFrame, storeFrame, type BenchReply } from './bench-client.js';
 import { diskBaseline, loopbackBaseline } from './baselines.js';
@@ -7,6 +7,9 @@ import type { BenchRow } from './row.js';
 
 export const SIZES = [
   { label: '64 KiB', bytes: 64 * KIB, window: 16, kept: 16, group: '64k' },
+  // Around wal_store_max_kb: where a store through the log stops paying (docs/performance.md).
+  { label: '128 KiB', bytes: 128 * KIB, window: 16, kept: 16, group: '128k' },
+  { label: '256 KiB', bytes: 256 * KIB, window: 16, kept: 16, group: '256k' },
   { label: '1 MiB', bytes: MIB, window: 8, kept: 8, group: '1m' },
   { label: '64 MiB', bytes: 64 * MIB, window: 4, kept: 4, group: '64m' },
 ] as const;

@@ -21,8 +21,10 @@ import { Transactions } from './transactions/transactions.js';
 import { Checkpointer } from './wal/checkpointer.js';
 import { readLogs } from './wal/reader.js';
 import { replayLog } from './wal/replay.js';
-import { WriteAheadLog } from './wal/writer.js';
+import { WriteAheadLog, type LogRoom } from './wal/writer.js';
 import { ChunkAppender } from './writes/appender.js';
+import { STORE_LOG_BYTES } from './space/charges.js';
+import { LoggedStores } from './writes/logged-store.js';
 import { VersionInstaller } from './writes/version-installer.js';
 
 export interface StoreOpenReport extends RecoveryReport, Omit<RecoveredChunks['report'], 'chunks'> {
@@ -53,7 +55,12 @@ export interface StoreOptions {
   readonly walBytes?: number;
   /** How long a store whose value arrived whole waits in line for room, in ms. Default DEFAULT_SPACE_WAIT_MS. */
   readonly spaceWaitMs?: number;
+  /** Stores up to this many bytes go through the write-ahead log (`[chunk_server] wal_store_max_kb`); 0: none. Default DEFAULT_WAL_STORE_BYTES. */
+  readonly walStoreBytes?: number;
 }
+
+/** Measured (docs/performance.md, "Small stores through the log"). */
+export const DEFAULT_WAL_STORE_BYTES = 64 * 1024;
 
 /**
  * Two files of 128 KiB at most: with lmdb they stay inside the disk margin the space limit
@@ -81,6 +88,7 @@ export class ChunkStore implements ScrubTarget {
     readonly transactions: Transactions,
     private readonly checkpointer: Checkpointer | null,
     private readonly wal: WriteAheadLog | null,
+    private readonly logged: LoggedStores | null,
   ) {}
 
   static async open(dir: string, limitBytes: number, options: StoreOptions = {}): Promise<{ store: ChunkStore; report: StoreOpenReport }> {
@@ -104,13 +112,16 @@ export class ChunkStore implements ScrubTarget {
     const corrupt = new CorruptChunks(table, quarantine, log);
     const walBytes = options.walBytes ?? DEFAULT_WAL_BYTES;
     let checkpointer: Checkpointer | null = null;
-    const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request()) : null;
+    const storeBytes = walBytes > 0 ? (options.walStoreBytes ?? DEFAULT_WAL_STORE_BYTES) : 0;
+    const storeCap = storeBytes > 0 ? STORE_LOG_BYTES : 0;
+    const wal = walBytes > 0 ? await WriteAheadLog.create(metaDir, logged.nextGeneration, walBytes, fsync, () => checkpointer?.request(), storeCap) : null;
     if (wal) checkpointer = new Checkpointer(table, wal, fsync, log);
-    const installer = new VersionInstaller(table, corrupt, pool, options.spaceWaitMs ?? DEFAULT_SPACE_WAIT_MS);
+    const stores = wal && storeBytes > 0 ? new LoggedStores(table, corrupt, wal, storeBytes) : null;
+    const installer = new VersionInstaller(table, corrupt, pool, options.spaceWaitMs ?? DEFAULT_SPACE_WAIT_MS, stores);
     const appender = new ChunkAppender(table, installer, corrupt, wal);
     for (const { chunkId, reason } of recovered.damaged) await corrupt.quarantineLocked(chunkId, 'start-up', reason);
     const transactions = await Transactions.recover({ table, installer, appender, pool, log }, scanned, options.maxPrepared ?? 1000);
-    const store = new ChunkStore(dir, table, corrupt, pool, installer, appender, transactions, checkpointer, wal);
+    const store = new ChunkStore(dir, table, corrupt, pool, installer, appender, transactions, checkpointer, wal, stores);
     const { chunks: _n, ...rest } = recovered.report;
     return {
       store,
@@ -190,7 +201,12 @@ export class ChunkStore implements ScrubTarget {
   }
 
   write(chunkId: string, data: Payload, version?: number): Promise<number> {
-    return this.installer.write(chunkId, data, version);
+    return this.withStoreRoom(chunkId, data, (room) => this.table.withChunkLock(chunkId, () => this.installer.writeLocked(chunkId, data, version, room)));
+  }
+
+  /** A small store's room in the log, taken before the chunk lock (LoggedStores.withRoom). */
+  private withStoreRoom<T>(chunkId: string, data: Payload, work: (room: LogRoom | null) => Promise<T>): Promise<T> {
+    return this.logged ? this.logged.withRoom(chunkId, data, work) : work(null);
   }
 
   /**
@@ -208,11 +224,13 @@ export class ChunkStore implements ScrubTarget {
     // Assigned before the lock's promise settles: the lock always runs its work.
     let copied!: Promise<PromiseSettledResult<T>>;
     const [local] = await Promise.allSettled([
-      this.table.withChunkLock(chunkId, () => {
-        const v = version ?? this.table.versionOf(chunkId) + 1;
-        copied = copies(v).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
-        return this.installer.writeLocked(chunkId, data, v);
-      }),
+      this.withStoreRoom(chunkId, data, (room) =>
+        this.table.withChunkLock(chunkId, () => {
+          const v = version ?? this.table.versionOf(chunkId) + 1;
+          copied = copies(v).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
+          return this.installer.writeLocked(chunkId, data, v, room);
+        }),
+      ),
     ]);
     return { local: local!, copies: await copied };
   }
@@ -233,12 +251,17 @@ export class ChunkStore implements ScrubTarget {
   }
 
   delete(chunkId: string): Promise<boolean> {
-    return this.table.delete(chunkId);
+    return this.table.delete(chunkId, this.afterDelete);
   }
+
+  /** A chunk deleted while a store of it is in the write-ahead log only (LoggedStores.deletedLocked). */
+  private readonly afterDelete = async (chunkId: string): Promise<void> => {
+    await this.logged?.deletedLocked(chunkId);
+  };
 
   /** Deletes the chunk unless `keep`, asked under the chunk's lock, spares it (null: kept). */
   deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean): Promise<boolean | null> {
-    return this.table.deleteUnless(chunkId, keep);
+    return this.table.deleteUnless(chunkId, keep, this.afterDelete);
   }
 
   lastScrub(): Promise<number | null> {

@@ -47,6 +47,8 @@ export const EXTRA = bytes(5_000, 12);
 /** Larger than the log's records (a quarter of wal_max_kb = 128): flushed on its own, no log. */
 export const BIG_EXTRA = bytes(40_000, 15);
 export const NEW = bytes(40_000, 14);
+/** Larger than wal_store_max_kb (64): a store of it is flushed the whole-file way, not logged. */
+export const BIG_NEW = bytes(100_000, 16);
 
 export interface Case {
   point: string;
@@ -62,8 +64,8 @@ export interface Case {
 export const cases: Case[] = [
   ...['store.data-synced', 'store.renamed', 'store.committed'].map((point) => ({
     point,
-    fatal: { command: 'store_chunk', chunk_id: 'c', data: NEW },
-    outcomes: [OLD, NEW],
+    fatal: { command: 'store_chunk', chunk_id: 'c', data: BIG_NEW },
+    outcomes: [OLD, BIG_NEW],
   })),
   // Small appends go through the write-ahead log: durable (and so surely there after a
   // restart) once the log is synced.

@@ -103,7 +103,10 @@ export interface Finding {
   /** Whether anything under the directory was written and flushed between accept and reply (a reply with no disk work is suspect too). */
   readonly sawDurableWrite: boolean;
   readonly replied: boolean;
-  /** Files left unflushed whose change a write-ahead log record, written after it and flushed before the reply, makes durable. */
+  /**
+   * Files left unflushed whose change a write-ahead log record, written after it and flushed
+   * before the reply, makes durable (under the name a later rename gave them: a logged store).
+   */
   readonly loggedFiles: string[];
 }
 
@@ -188,6 +191,13 @@ export function durabilityFindings(calls: Call[], root: string, clientPort: numb
       case 'linkat': {
         const [from, to] = c.name === 'rename' || c.name === 'link' ? quoted(c.args) : atPaths(c);
         if (!from || !to) break;
+        // A logged store's new file renamed into place after its record was flushed: replay
+        // recreates file and name from that record, so neither needs a flush of its own.
+        if (c.name.startsWith('rename') && logged.has(from) && !dirtyFiles.has(from)) {
+          logged.delete(from);
+          logged.add(to);
+          break;
+        }
         const pending = dirtyFiles.get(from);
         if (c.name.startsWith('rename')) {
           dirtyFiles.delete(from);
@@ -224,6 +234,8 @@ export function durabilityFindings(calls: Call[], root: string, clientPort: numb
             dirtyFiles.delete(p);
             if (at > accepted.start) logged.add(p);
           }
+          // The new file's directory entry too, when the record holds the whole file (a store).
+          for (const [d, at] of dirtyDirs) if (at < record && [...logged].some((p) => dirname(p) === d)) dirtyDirs.delete(d);
         }
         flush(dirtyFiles, target.path, c.start);
         flush(dirtyDirs, target.path, c.start);

@@ -14,6 +14,7 @@ export async function openStore(config: ChunkServerConfig, layout: Layout, pool:
     fsync: config.fsync,
     maxPrepared: config.maxPrepared,
     walBytes: config.walMaxKb * 1024,
+    walStoreBytes: config.walStoreMaxKb * 1024,
     // The bound a staged value's wait has (listener.ts), so whole and staged stores wait alike.
     spaceWaitMs: (config.frameTimeoutS * 1000) / 2,
   });

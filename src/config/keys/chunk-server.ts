@@ -176,6 +176,18 @@ export const CHUNK_SERVER_KEYS = {
     ],
     summary: 'one write-ahead log file, KiB (16 to 128; 0: no log); appends up to a quarter of it go through the log',
   }),
+  walStoreMaxKb: row({
+    section: 'chunk_server', key: 'wal_store_max_kb', default: 64,
+    check: numberCheck((n) => Number.isInteger(n) && n >= 0 && n <= 256, 'an integer: 0 (no logged stores) to 256 KiB'),
+    doc: [
+      'Stores up to this size (KiB, 0 to 256; 0: none) go through the write-ahead log: acknowledged',
+      'after one fdatasync of the log, shared by concurrent stores and appends; the chunk file and its',
+      'record are flushed at the next checkpoint, or rewritten from the log after a crash. Their',
+      'records may fill each log file 512 KiB past wal_max_kb, inside the disk margin. Ignored when',
+      'wal_max_kb is 0. The default was measured (docs/performance.md).',
+    ],
+    summary: 'stores up to this size go through the write-ahead log, KiB (0: none)',
+  }),
   transactionLog: row({
     section: 'chunk_server', key: 'transaction_log', default: 'transactions.log', check: text,
     doc: [

@@ -57,12 +57,15 @@ export class ChunkFiles {
     return join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
   }
 
-  /** Creates `path` holding `data`, fsynced; its sums are computed from `data` as it is written, never read back. */
-  async writeNew(path: string, data: Buffer): Promise<WrittenFile> {
+  /**
+   * Creates `path` holding `data`, fsynced unless `sync` is false (a logged store: the log
+   * holds its bytes); its sums are computed from `data` as it is written, never read back.
+   */
+  async writeNew(path: string, data: Buffer, sync = this.fsync): Promise<WrittenFile> {
     const fh = await open(path, 'wx', 0o644);
     try {
       const identity = identityOf(await fh.stat({ bigint: true }));
-      const [crcs] = await Promise.all([sumsOfBuffer(data), fh.writeFile(data).then(() => (this.fsync ? fh.sync() : undefined))]);
+      const [crcs] = await Promise.all([sumsOfBuffer(data), fh.writeFile(data).then(() => (sync ? fh.sync() : undefined))]);
       return { identity, crcs };
     } finally {
       await fh.close();

@@ -107,23 +107,23 @@ export class ChunkTable {
     this.emit(chunkId);
   }
 
-  /** Removes a chunk; false when there was none. */
-  delete(chunkId: string): Promise<boolean> {
-    return this.withChunkLock(chunkId, () => this.deleteLocked(chunkId));
+  /** Removes a chunk; false when there was none. `after` runs under the lock once it is removed. */
+  delete(chunkId: string, after?: (chunkId: string) => Promise<void>): Promise<boolean> {
+    return this.withChunkLock(chunkId, () => this.deleteLocked(chunkId, after));
   }
 
   /**
    * Removes a chunk unless `keep` spares it (null), judged on the state the lock finds: a
    * change that was committing when the caller decided is seen, not deleted with the copy.
    */
-  deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean): Promise<boolean | null> {
+  deleteUnless(chunkId: string, keep: (now: ChunkSummary) => boolean, after?: (chunkId: string) => Promise<void>): Promise<boolean | null> {
     return this.withChunkLock(chunkId, async () => {
       const now = this.summaryOf(chunkId);
-      return now && keep(now) ? null : this.deleteLocked(chunkId);
+      return now && keep(now) ? null : this.deleteLocked(chunkId, after);
     });
   }
 
-  private async deleteLocked(chunkId: string): Promise<boolean> {
+  private async deleteLocked(chunkId: string, after?: (chunkId: string) => Promise<void>): Promise<boolean> {
     const existed = await this.files.remove(chunkId);
     const had = this.chunks.has(chunkId);
     const persist = async (): Promise<void> => {
@@ -134,6 +134,7 @@ export class ChunkTable {
     };
     if (had || existed) await this.commit(chunkId, null, null, persist, true);
     else await persist();
+    await after?.(chunkId);
     return existed;
   }
 }

@@ -47,13 +47,21 @@ export function txCharge(format: 1 | 2, size: number): number {
 }
 
 /**
+ * Bytes each of the two write-ahead log files may hold beyond `wal_max_kb`, for small stores'
+ * records only (src/storage/writes/logged-store.ts): 8 stores of 64 KiB, or 2 of 256 KiB,
+ * share one flush. Not charged to the limit: part of the disk margin below.
+ */
+export const STORE_LOG_BYTES = 512 * 1024;
+
+/**
  * What the data directory may hold on disk beyond the limit (`du -B1 -s`), stated in
  * PROTOCOL.md "Limits": the fixed part the limit does not count. Mostly the lmdb
  * environment (`.meta/`: its data file grows by pages and keeps freed pages for reuse, its
  * lock file is 8 KiB), then the directories themselves (`.prepared/`, `.quarantine/`, the
- * blocks of their entries) and the per-record sums of very large chunks.
+ * blocks of their entries) and the per-record sums of very large chunks; and the small
+ * stores' records in the two write-ahead log files.
  */
-export const DISK_MARGIN_BYTES = 512 * 1024;
+export const DISK_MARGIN_BYTES = 512 * 1024 + 2 * STORE_LOG_BYTES;
 
 /** The largest chunk whose charge fits in `available` bytes (what check_space says yes to). */
 export function largestFitting(available: number): number {

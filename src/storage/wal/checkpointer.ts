@@ -6,7 +6,7 @@ import type { Rotated, WriteAheadLog } from './writer.js';
 /**
  * Makes a full log file unnecessary, so that it can be emptied: for every chunk its records
  * touched, under the chunk's lock (so no append of it is half-way), the chunk file is
- * fdatasynced and then the chunk's record as it stands in memory is committed to the
+ * fdatasynced (and the directory, when a logged store renamed it into place) and then the chunk's record as it stands in memory is committed to the
  * metadata store. The in-memory record may include appends logged in the newer file too;
  * their bytes are in the file just flushed, and replay skips those entries as already
  * applied. Only then is the file emptied.
@@ -63,6 +63,9 @@ export class Checkpointer {
           const record = this.table.get(chunkId);
           if (!record) return;
           if (this.fsync && !(await this.table.files.syncData(chunkId))) return;
+          // A logged store (in either file: the record committed may be the newer file's) renamed
+          // its file into place unflushed; concurrent callers share the directory's fsync.
+          if (this.log.renamedUnflushed(chunkId)) await this.table.files.syncDir();
           crashPoint('wal.checkpoint-synced');
           // Issued under the lock: lmdb commits in call order, so no later record of the chunk is overwritten.
           commits.push(this.table.records.put(chunkId, record));

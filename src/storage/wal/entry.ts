@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { ChunkRecord } from '../chunks/records.js';
+import { storedOf, storeEntryOf, type DeleteEntry, type StoredDelete, type StoreEntry, type StoredStore } from './store-entry.js';
 
 /**
  * An append as the log holds it: the bytes, where they go, and what the chunk's record
@@ -53,11 +54,24 @@ export function packEntry(e: AppendEntry): Buffer {
   return packr.pack(stored);
 }
 
-export type Unpacked = { kind: 'header'; generation: number } | { kind: 'append'; entry: AppendEntry } | { kind: 'unknown' };
+export function packStore(e: StoreEntry): Buffer {
+  return packr.pack(storedOf(e));
+}
+
+export function packDelete(chunkId: string): Buffer {
+  return packr.pack({ k: 'd', c: chunkId } satisfies StoredDelete);
+}
+
+/** Every kind of record the log holds beside its headers, in the order they were acknowledged. */
+export type LogEntry = AppendEntry | StoreEntry | DeleteEntry;
+
+export type Unpacked = { kind: 'header'; generation: number } | { kind: 'append'; entry: AppendEntry } | { kind: 'store'; entry: StoreEntry } | { kind: 'delete'; entry: DeleteEntry } | { kind: 'unknown' };
 
 export function unpack(body: Buffer): Unpacked {
-  const s = packr.unpack(body) as StoredHeader | StoredEntry;
+  const s = packr.unpack(body) as StoredHeader | StoredEntry | StoredStore | StoredDelete;
   if (s.k === 'h') return { kind: 'header', generation: s.g };
+  if (s.k === 's') return { kind: 'store', entry: storeEntryOf(s) };
+  if (s.k === 'd') return { kind: 'delete', entry: { kind: 'delete', chunkId: s.c } };
   if (s.k !== 'a') return { kind: 'unknown' };
   // Copied: a Uint32Array needs 4-byte alignment, which a decoded Buffer need not have.
   const tailCrcs = new Uint32Array(s.t.byteLength / 4);

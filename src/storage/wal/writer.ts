@@ -12,6 +12,8 @@ export const WAL_FILES = ['wal-0.log', 'wal-1.log'] as const;
 interface Pending {
   readonly chunkId: string;
   readonly frame: Buffer;
+  /** A store's record: its file was renamed into place unflushed (see renamedUnflushed). */
+  readonly store: boolean;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -30,7 +32,7 @@ export interface LogRoom {
 }
 
 /**
- * The server-wide write-ahead log of small appends, with group commit: records queued while
+ * The server-wide write-ahead log of small appends and stores, with group commit: records queued while
  * a write+fdatasync is running go out together in the next one, so N concurrent appenders
  * pay one flush between them instead of N. Bounded: each file holds at most `capBytes`;
  * a record that does not fit waits for the other file's checkpoint and a rotation (asked
@@ -41,6 +43,7 @@ export class WriteAheadLog {
   private active: 0 | 1 = 0;
   private readonly sizes = [0, 0];
   private readonly dirty: [Set<string>, Set<string>] = [new Set(), new Set()];
+  private readonly stored: [Set<string>, Set<string>] = [new Set(), new Set()];
   private otherBusy = false;
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -56,17 +59,19 @@ export class WriteAheadLog {
     readonly capBytes: number,
     private readonly fsync: boolean,
     private readonly full: () => void,
+    /** Room beyond capBytes that only store records may fill (STORE_LOG_BYTES, inside the disk margin). */
+    readonly storeCapBytes: number,
   ) {}
 
   /** Empty log files (start-up, once replay is committed), the next records under `generation`. */
-  static async create(metaDir: string, generation: number, capBytes: number, fsync: boolean, full: () => void): Promise<WriteAheadLog> {
+  static async create(metaDir: string, generation: number, capBytes: number, fsync: boolean, full: () => void, storeCapBytes = 0): Promise<WriteAheadLog> {
     const handles = await Promise.all(WAL_FILES.map((name) => open(join(metaDir, name), 'w+', 0o644)));
     if (fsync) {
       await Promise.all(handles.map((h) => h.datasync()));
       const dir = await open(metaDir, 'r');
       await dir.sync().finally(() => dir.close());
     }
-    return new WriteAheadLog([handles[0]!, handles[1]!], generation, capBytes, fsync, full);
+    return new WriteAheadLog([handles[0]!, handles[1]!], generation, capBytes, fsync, full, storeCapBytes);
   }
 
   /** The largest append that goes through the log: a quarter of a file, so a full file holds several. */
@@ -74,12 +79,17 @@ export class WriteAheadLog {
     return Math.floor(this.capBytes / 4);
   }
 
-  /** Waits until the active file has `bytes` free, and holds them. */
-  async room(bytes: number): Promise<LogRoom> {
+  /**
+   * Waits until the active file has `bytes` free, and holds them. A `store` record may fill
+   * the file past capBytes by storeCapBytes (a few of the largest stores share a flush);
+   * every other record fits below capBytes, as before logged stores.
+   */
+  async room(bytes: number, store = false): Promise<LogRoom> {
+    const cap = this.capBytes + (store ? this.storeCapBytes : 0);
     for (;;) {
       if (this.failed !== null) throw this.failed;
       const used = this.sizes[this.active]! + this.queuedBytes + this.reservedBytes;
-      if (used === 0 || used + bytes <= this.capBytes) break;
+      if (used === 0 || used + bytes <= cap) break;
       if (!this.otherBusy) this.full();
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -95,7 +105,7 @@ export class WriteAheadLog {
       release,
       append: (chunkId, frame) => {
         release();
-        return this.enqueue(chunkId, frame);
+        return this.enqueue(chunkId, frame, store);
       },
     };
   }
@@ -120,8 +130,23 @@ export class WriteAheadLog {
     if (this.fsync) await h.datasync();
     this.sizes[index] = 0;
     this.dirty[index].clear();
+    this.stored[index].clear();
     this.otherBusy = false;
     this.wake();
+  }
+
+  /**
+   * Logs a record of a few dozen bytes (a delete after a logged store) without taking room:
+   * it may be written under a chunk lock, where waiting for a checkpoint could deadlock.
+   * There is at most one per logged store, whose room was far larger.
+   */
+  appendTiny(chunkId: string, frame: Buffer): Promise<void> {
+    return this.enqueue(chunkId, frame, false);
+  }
+
+  /** Whether a durable store record of either file renamed the chunk's file into place (unflushed until a checkpoint). */
+  renamedUnflushed(chunkId: string): boolean {
+    return this.stored[0].has(chunkId) || this.stored[1].has(chunkId);
   }
 
   /** Every append from now on fails with `err` (a flush that failed: what is on disk is unknown). */
@@ -137,10 +162,10 @@ export class WriteAheadLog {
     await Promise.all(this.handles.map((h) => h.close()));
   }
 
-  private enqueue(chunkId: string, frame: Buffer): Promise<void> {
+  private enqueue(chunkId: string, frame: Buffer, store: boolean): Promise<void> {
     if (this.failed !== null) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ chunkId, frame, resolve, reject });
+      this.queue.push({ chunkId, frame, store, resolve, reject });
       this.queuedBytes += frame.length;
       this.kick();
     });
@@ -197,7 +222,10 @@ export class WriteAheadLog {
       crashPoint('wal.synced');
       this.sizes[index]! += bytes;
       this.queuedBytes -= frames;
-      for (const p of batch) p.resolve();
+      for (const p of batch) {
+        if (p.store) this.stored[index].add(p.chunkId);
+        p.resolve();
+      }
     } catch (err) {
       // A failed write is rewritten over by the next batch at the same offset: a torn frame never precedes a whole one.
       this.queuedBytes = Math.max(0, this.queuedBytes - frames);

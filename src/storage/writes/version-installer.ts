@@ -11,6 +11,8 @@ import type { CorruptChunks } from '../integrity/corrupt-chunks.js';
 import { crashPoint } from '../io/crash-points.js';
 import { chargeDelta } from '../space/charges.js';
 import { GrowingReservation, type Reservation } from '../space/space-account.js';
+import type { LogRoom } from '../wal/writer.js';
+import type { LoggedStores } from './logged-store.js';
 import { StagedFile } from './staged-file.js';
 
 /**
@@ -25,6 +27,8 @@ export class VersionInstaller {
     private readonly pool: BufferPool,
     /** How long a whole value short of room waits in line for it (SpaceAccount's rule). */
     private readonly spaceWaitMs: number,
+    /** Small stores acknowledged through the write-ahead log (null: no log). */
+    private readonly logged: LoggedStores | null = null,
   ) {}
 
   /** `spaceWaitMs`: how long a staged file may wait in line for room (SpaceAccount's rule). */
@@ -35,13 +39,12 @@ export class VersionInstaller {
     return { open: (size) => new StagedFile(files.tempPath(), size, space, pool, spaceWaitMs) };
   }
 
-  /** Stores `data` as chunk `chunkId`, replacing any previous version; durable on return. Returns the new version. */
-  write(chunkId: string, data: Payload, version?: number): Promise<number> {
-    return this.table.withChunkLock(chunkId, () => this.writeLocked(chunkId, data, version));
-  }
-
-  /** `write` for a caller that holds the chunk lock. */
-  async writeLocked(chunkId: string, data: Payload, version: number | undefined): Promise<number> {
+  /**
+   * Stores `data` as chunk `chunkId`, replacing any previous version; durable on return;
+   * returns the new version. The caller holds the chunk lock; with `room` (taken before it,
+   * LoggedStores.withRoom) a small store goes through the log.
+   */
+  async writeLocked(chunkId: string, data: Payload, version: number | undefined, room: LogRoom | null = null): Promise<number> {
     if (!Buffer.isBuffer(data)) {
       if (!(data instanceof StagedFile)) throw new TypeError('staged data from another store');
       return this.installStagedLocked(chunkId, data, version);
@@ -53,6 +56,7 @@ export class VersionInstaller {
     const reservation = need > 0 ? this.table.space.reserveGrowing(need, this.spaceWaitMs) : this.table.space.reserve(need);
     try {
       if (reservation instanceof GrowingReservation) await reservation.growWhenRoom(need);
+      if (room && this.logged) return await this.logged.storeLocked(chunkId, data, reservation, version, room);
       return await this.writeWholeLocked(chunkId, data, reservation, version);
     } finally {
       reservation.release();

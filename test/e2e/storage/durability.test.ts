@@ -53,10 +53,13 @@ t.test('every acknowledged mutation is on disk, flushed, before its reply is sen
 
   // Small appends are made durable by their record in the write-ahead log (.meta/wal-*.log),
   // flushed once; their chunk file is flushed later, by a checkpoint.
-  const viaLog = new Set(['append_chunk', 'commit_append']);
+  // So are small stores (up to wal_store_max_kb): their new file, written before the record,
+  // is renamed into place after it, both unflushed until the checkpoint.
+  const viaLog = new Map([['append_chunk', 'mid'], ['commit_append', 'tx'], ['store of a new 4 KiB chunk', 'small']]);
   for (const { what, port } of done) {
     const f = durabilityFindings(calls, chunkDir, port, /\/\.meta\/wal-[01]\.log$/);
-    if (viaLog.has(what)) t.same(f.loggedFiles, [join(chunkDir, what === 'append_chunk' ? 'mid' : 'tx')], `${what}: its chunk bytes are made durable by a flushed log record`);
+    const logged = viaLog.get(what);
+    if (logged) t.same(f.loggedFiles, [join(chunkDir, logged)], `${what}: its chunk bytes are made durable by a flushed log record`);
     else t.same(f.loggedFiles, [], `${what}: nothing rests on the log`);
     t.ok(f.replied, `${what}: its accept and reply are in the trace`);
     t.ok(f.sawDurableWrite, `${what}: data was written and flushed under the chunk directory before the reply`);
