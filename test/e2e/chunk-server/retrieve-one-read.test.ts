@@ -85,6 +85,36 @@ t.test('damage in a late block: the frame is cut short before the bad block, the
   t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'late' }), { status: 'error', message: 'chunk_not_found' }, 'once the master knows, the chunk is simply not here');
 });
 
+t.test('damage in a block read ahead while the client reads slowly: checked before it is sent, never sent', async (t) => {
+  const dir = await tempDir(t);
+  const { server } = await startLoggedServer(t, dir, { spaceMb: 64 });
+  const size = 16 * MIB;
+  // The second block after the first window: read ahead at once, long before its turn.
+  const badAt = 2 * MIB + 77;
+  await call(server.port, { command: 'store_chunk', chunk_id: 'ahead', data: bytes(size, 8) });
+  await flipByte(join(dir, 'test1', 'ahead'), badAt);
+
+  const c = await Client.connect(server.port, t);
+  let received = 0;
+  let paused!: () => void;
+  const firstBytes = new Promise<void>((resolve) => (paused = resolve));
+  c.socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received === chunk.length) {
+      c.socket.pause();
+      paused();
+    }
+  });
+  c.send({ command: 'retrieve_chunk', chunk_id: 'ahead' });
+  await firstBytes;
+  // Held back until the damaged block has surely been read ahead; then read to the end.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  c.socket.resume();
+  t.equal(await c.next(), null, 'no complete frame arrived');
+  t.ok(received <= 64 + 2 * MIB, `nothing from the damaged block on was sent (${received} bytes)`);
+  t.same(server.store.corruptChunks(), ['ahead'], 'the chunk is quarantined');
+});
+
 t.test('a two-phase append committed under a streaming reply: no complete frame mixes versions, nothing is quarantined', async (t) => {
   const dir = await tempDir(t);
   const { server } = await startLoggedServer(t, dir, { spaceMb: 160 });
