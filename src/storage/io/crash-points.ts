@@ -8,6 +8,8 @@ export type CrashPoint =
   | 'store.data-synced'
   | 'store.renamed'
   | 'store.committed'
+  | 'store.published'
+  | 'store.old-removed'
   | 'append.written'
   | 'append.synced'
   | 'append.committed'

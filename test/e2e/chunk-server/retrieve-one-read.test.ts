@@ -11,6 +11,7 @@ import { call, Client, type Reply } from '../../support/frames.js';
 import { startLoggedServer } from '../../support/in-process.js';
 import { spawnServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 /** Bytes a process has read through read(2)-like calls so far (files and sockets alike). */
 async function bytesRead(pid: number): Promise<number> {
@@ -49,7 +50,7 @@ t.test('damage inside the first window: a proper corrupt_chunk reply, the connec
   const data = bytes(8 * MIB, 4);
   await call(server.port, { command: 'store_chunk', chunk_id: 'early', data });
   await call(server.port, { command: 'store_chunk', chunk_id: 'good', data });
-  await flipByte(join(dir, 'test1', 'early'), 300 * 1024 + 5);
+  await flipByte(chunkFile(join(dir, 'test1'), 'early'), 300 * 1024 + 5);
 
   const c = await Client.connect(server.port, t);
   t.same(await c.call({ command: 'retrieve_chunk', chunk_id: 'early' }), { status: 'error', message: 'corrupt_chunk' });
@@ -67,7 +68,7 @@ t.test('damage in a late block: the frame is cut short before the bad block, the
   const data = bytes(size, 5);
   await call(server.port, { command: 'store_chunk', chunk_id: 'late', data });
   await call(server.port, { command: 'store_chunk', chunk_id: 'good', data });
-  await flipByte(join(dir, 'test1', 'late'), badAt);
+  await flipByte(chunkFile(join(dir, 'test1'), 'late'), badAt);
 
   const { received, reply } = await retrieveUntilClosed(await Client.connect(server.port, t), 'late');
   t.equal(reply, null, 'no complete frame arrived');
@@ -92,7 +93,7 @@ t.test('damage in a block read ahead while the client reads slowly: checked befo
   // The second block after the first window: read ahead at once, long before its turn.
   const badAt = 2 * MIB + 77;
   await call(server.port, { command: 'store_chunk', chunk_id: 'ahead', data: bytes(size, 8) });
-  await flipByte(join(dir, 'test1', 'ahead'), badAt);
+  await flipByte(chunkFile(join(dir, 'test1'), 'ahead'), badAt);
 
   const c = await Client.connect(server.port, t);
   let received = 0;
