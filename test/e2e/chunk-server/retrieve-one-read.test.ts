@@ -28,6 +28,21 @@ async function retrieveUntilClosed(c: Client, chunkId: string): Promise<{ receiv
   return { received, reply };
 }
 
+/** Counts what arrives and pauses the socket at its first bytes: the server's stream stalls on back-pressure. */
+function pausedAfterFirstBytes(c: Client): { firstBytes: Promise<void>; received: () => number } {
+  let received = 0;
+  let started!: () => void;
+  const firstBytes = new Promise<void>((resolve) => (started = resolve));
+  c.socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received === chunk.length) {
+      c.socket.pause();
+      started();
+    }
+  });
+  return { firstBytes, received: () => received };
+}
+
 t.test('a retrieve of a multi-MiB chunk reads the chunk file once (the server process reads < 1.5x its size)', async (t) => {
   const dir = await tempDir(t);
   const server = await spawnServer(t, ['--data_dir', 'data', '--no_master', '--space', '256'], dir);
@@ -96,23 +111,14 @@ t.test('damage in a block read ahead while the client reads slowly: checked befo
   await flipByte(chunkFile(join(dir, 'test1'), 'ahead'), badAt);
 
   const c = await Client.connect(server.port, t);
-  let received = 0;
-  let paused!: () => void;
-  const firstBytes = new Promise<void>((resolve) => (paused = resolve));
-  c.socket.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received === chunk.length) {
-      c.socket.pause();
-      paused();
-    }
-  });
+  const reading = pausedAfterFirstBytes(c);
   c.send({ command: 'retrieve_chunk', chunk_id: 'ahead' });
-  await firstBytes;
+  await reading.firstBytes;
   // Held back until the damaged block has surely been read ahead; then read to the end.
   await new Promise((resolve) => setTimeout(resolve, 200));
   c.socket.resume();
   t.equal(await c.next(), null, 'no complete frame arrived');
-  t.ok(received <= 64 + 2 * MIB, `nothing from the damaged block on was sent (${received} bytes)`);
+  t.ok(reading.received() <= 64 + 2 * MIB, `nothing from the damaged block on was sent (${reading.received()} bytes)`);
   t.same(server.store.corruptChunks(), ['ahead'], 'the chunk is quarantined');
 });
 
@@ -131,18 +137,9 @@ t.test('a two-phase append committed under a streaming reply: no complete frame 
   // The client takes the first bytes and stops reading: the server's stream stalls on
   // back-pressure far before the end of the chunk, where the append lands.
   const c = await Client.connect(server.port, t);
-  let received = 0;
-  let started!: () => void;
-  const firstBytes = new Promise<void>((resolve) => (started = resolve));
-  c.socket.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received === chunk.length) {
-      c.socket.pause();
-      started();
-    }
-  });
+  const reading = pausedAfterFirstBytes(c);
   c.send({ command: 'retrieve_chunk', chunk_id: 'ow' });
-  await firstBytes;
+  await reading.firstBytes;
 
   const tx = { chunk_id: 'ow', transaction_id: 'overwrite' };
   t.same(await call(server.port, { command: 'prepare_append', ...tx, data: patch, offset: at }), { status: 'ok', message: 'prepared' });
@@ -150,7 +147,7 @@ t.test('a two-phase append committed under a streaming reply: no complete frame 
   c.socket.resume();
   const reply = await c.next();
   if (reply) t.ok(Buffer.from(reply.data).equals(old), 'a complete frame holds the old version whole');
-  else t.ok(received < 4 + size, `the frame was cut short (${received} bytes)`);
+  else t.ok(reading.received() < 4 + size, `the frame was cut short (${reading.received()} bytes)`);
   t.same(server.store.corruptChunks(), [], 'an append is not damage');
   const after = await call(server.port, { command: 'retrieve_chunk', chunk_id: 'ow' });
   t.ok(Buffer.from(after.data).equals(fresh), 'the next retrieve gets the new version whole');

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { bytes, MIB } from '../../support/data.js';
-import { Client, type Reply } from '../../support/frames.js';
+import { oneConnectionEach } from '../../support/frames.js';
 import { spawnServer } from '../../support/processes.js';
 import { NEEDS_STRACE, parseTrace, straceWrapper } from '../../support/syscall-trace.js';
 import { tempDir } from '../../support/temp.js';
@@ -21,17 +21,7 @@ t.test('a large store is one data flush and no rename; replacing it removes the 
   const chunkDir = join(dataDir, 's1');
   const server = await spawnServer(t, ['--server_id', 's1', '--data_dir', dataDir, '--no_master'], dir, { wrapper: straceWrapper(trace, TRACED) });
   const pid = Number(/"pid":(\d+)/.exec(server.stdout())![1]);
-  const ports: number[] = [];
-  const send = async (body: Reply): Promise<Reply> => {
-    const c = await Client.connect(server.port);
-    try {
-      const reply = await c.call(body);
-      ports.push(c.socket.localPort!);
-      return reply;
-    } finally {
-      c.close();
-    }
-  };
+  const { send, ports } = oneConnectionEach(server.port);
   t.match(await send({ command: 'store_chunk', chunk_id: 'big', data: bytes(4 * MIB, 1) }), { status: 'ok', version: 1 });
   t.match(await send({ command: 'store_chunk', chunk_id: 'big', data: bytes(3 * MIB, 2) }), { status: 'ok', version: 2 });
 
