@@ -33,7 +33,7 @@ export interface RecoveredChunks {
   };
 }
 
-function identitySame(r: ChunkRecord, id: FileIdentity): boolean {
+function identitySame(r: { ino: bigint; btimeNs: bigint }, id: FileIdentity): boolean {
   return r.ino === id.ino && r.btimeNs === id.btimeNs;
 }
 
@@ -47,7 +47,9 @@ function identitySame(r: ChunkRecord, id: FileIdentity): boolean {
  * - A file without a record takes v1's `.meta/<id>.crc` if that names this very file, else
  *   sums computed from it; version 1.
  * - A tagged data file (a large store's version, `<id>~<tag>`) is the chunk's when its record
- *   names it, and a plain file beside it an old version whose removal a crash cut short:
+ *   names it; a plain file beside it is the old version it replaced (the record says which
+ *   inode) whose removal a crash cut short: removed; any other plain file was renamed in
+ *   after it, uncommitted, and is taken as the next version (as below), the tagged one
  *   removed. A tagged file no record names never published (or was replaced): removed.
  * - A record without a file is a delete that crashed before its commit: dropped.
  */
@@ -56,6 +58,8 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
   const stored = records.all();
   const onDisk = new Map<string, { size: number; identity: FileIdentity; file?: string }>();
   const taggedFiles: Array<{ chunkId: string; name: string; size: number; identity: FileIdentity }> = [];
+  /** Tagged versions a plain file renamed in after them replaces: removed once the records say so. */
+  const stale: string[] = [];
   const report = { chunks: 0, removedTempFiles: 0, removedDataFiles: 0, recomputedSums: 0, truncated: 0, replayed: 0, upgradedSums: 0 };
   let usedBytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -86,7 +90,15 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
       report.removedDataFiles++;
       continue;
     }
-    if (onDisk.has(t.chunkId)) {
+    const plain = onDisk.get(t.chunkId);
+    const replaced = stored.get(t.chunkId)?.replaced;
+    if (plain && !(replaced && identitySame(replaced, plain.identity))) {
+      // Renamed in after the tagged version (commit_chunk, a smaller store), its commit cut
+      // short: that is the newer version, as when it replaces a plain one (below).
+      stale.push(t.name);
+      continue;
+    }
+    if (plain) {
       await unlink(files.plainPath(t.chunkId));
       report.removedDataFiles++;
     }
@@ -153,6 +165,10 @@ export async function recoverChunks(files: ChunkFiles, records: ChunkRecords, po
   for (const id of gone) files.nameData(id, undefined);
   for (const [id, r] of chunks) files.nameData(id, r.file);
   if (updates.size > 0 || gone.length > 0) await records.putMany(updates, gone);
+  for (const name of stale) {
+    await unlink(join(dir, name));
+    report.removedDataFiles++;
+  }
   await removeLegacyMeta(dir);
   report.chunks = chunks.size;
   return { chunks, usedBytes, damaged, report };

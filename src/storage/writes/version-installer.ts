@@ -105,7 +105,8 @@ export class VersionInstaller {
     crashPoint('store.data-synced');
     const old = this.table.get(chunkId);
     const oldPath = old ? files.path(chunkId) : null;
-    const after: ChunkRecord = { size: staged.size, version: nextVersion(old, version), crcs: written.crcs, ino: written.identity.ino, btimeNs: written.identity.btimeNs, file: name };
+    const replaced = old && old.file === undefined ? { ino: old.ino, btimeNs: old.btimeNs } : undefined;
+    const after: ChunkRecord = { size: staged.size, version: nextVersion(old, version), crcs: written.crcs, ino: written.identity.ino, btimeNs: written.identity.btimeNs, file: name, replaced };
     await this.table.commit(chunkId, after, staged.reservation, async () => {
       await records.put(chunkId, after);
       crashPoint('store.published');

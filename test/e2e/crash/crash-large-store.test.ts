@@ -48,3 +48,26 @@ for (const [oldName, old] of Object.entries(olds)) {
     });
   }
 }
+
+t.test('kill -9 at commit.installed over a tagged version: the prepared version renamed in is the chunk', async (t) => {
+  const dir = await tempDir(t);
+  const chunkDir = join(dir, 'data', 'cp');
+  const fresh = bytes(90_000, 25);
+  const tx = { chunk_id: 'c', transaction_id: 'tx' };
+  const first = await start(t, dir);
+  t.match(await call(first.port, { command: 'store_chunk', chunk_id: 'c', data: LARGE_NEW }), { status: 'ok', version: 1 });
+  t.match(await call(first.port, { command: 'prepare_chunk', ...tx, data: fresh }), { status: 'ok', message: 'prepared' });
+  await stop(first);
+  t.ok((await readdir(chunkDir)).some((n) => n.startsWith('c~')), 'the chunk lives in its tagged file');
+
+  const armed = await start(t, dir, 'commit.installed');
+  await dies(t, armed, { command: 'commit_chunk', ...tx });
+
+  const again = await start(t, dir);
+  const got = await retrieve(again.port, 'c');
+  t.ok(got.data?.equals(fresh), 'the version renamed in, not the tagged one, is the chunk');
+  t.equal(got.version, 2);
+  t.same((await readdir(chunkDir)).filter((n) => n !== '.meta' && n !== '.prepared'), ['c'], 'the tagged file is removed');
+  t.match(await call(again.port, { command: 'commit_chunk', ...tx }), { status: 'ok', message: 'committed' }, 'the commit, repeated, is committed');
+  await stop(again);
+});
