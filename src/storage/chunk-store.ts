@@ -100,6 +100,8 @@ export class ChunkStore implements ScrubTarget {
     const files = new ChunkFiles(dir, dirHandle, fsync);
     const metaDir = join(dir, META_DIR);
     const records = ChunkRecords.open(metaDir);
+    // Replay and the checks below reach a chunk's data through the file its record names.
+    for (const [id, r] of records.all()) files.nameData(id, r.file);
     // The log first: what it holds was acknowledged, and the checks below compare files with records.
     const logged = await readLogs(metaDir);
     const logReplayed = await replayLog(files, records, logged.entries);

@@ -6,7 +6,7 @@ export { QUARANTINE_DIR } from './integrity/quarantine.js';
 export { startScrubber, type Scrubber, type ScrubberOptions } from './integrity/scrubber.js';
 export type { VerifiedChunk } from './integrity/verified-chunk.js';
 export { DirSyncer } from './io/dir-syncer.js';
-export { fileBodyOf, READ_BLOCK_BYTES } from './io/file-body.js';
+export { fileBodyOf, readFully, READ_AHEAD_BLOCKS, READ_BLOCK_BYTES } from './io/file-body.js';
 export { charge, chargeDelta, DISK_MARGIN_BYTES, FILE_OVERHEAD_BYTES, largestFitting, txCharge } from './space/charges.js';
 export { SpaceAccount, type Reservation } from './space/space-account.js';
 export { recordedPort, recordServer, type ServerInfoEntry } from './startup/server-info.js';

@@ -131,3 +131,23 @@ export async function call(port: number, obj: unknown): Promise<Reply> {
     c.close();
   }
 }
+
+/**
+ * Sends each request on a connection of its own, one at a time, and keeps the client port
+ * of each (`ports`, in order): in a syscall trace, the work between a connection's accept
+ * and its reply is that request's.
+ */
+export function oneConnectionEach(port: number): { send: (body: Reply) => Promise<Reply>; ports: number[] } {
+  const ports: number[] = [];
+  const send = async (body: Reply): Promise<Reply> => {
+    const c = await Client.connect(port);
+    try {
+      const reply = await c.call(body);
+      ports.push(c.socket.localPort!);
+      return reply;
+    } finally {
+      c.close();
+    }
+  };
+  return { send, ports };
+}

@@ -5,7 +5,7 @@ import type { FileBody } from '../../wire/payload.js';
 import type { Lease } from '../../wire/buffer-pool.js';
 import { ChunkNotFoundError, CorruptChunkError } from '../../errors.js';
 import { describeMismatch, type Mismatch } from '../../storage/index.js';
-import { fileBodyOf, READ_BLOCK_BYTES } from '../../storage/index.js';
+import { fileBodyOf, readFully, READ_BLOCK_BYTES } from '../../storage/index.js';
 import type { VerifiedChunk as ChunkFile } from '../../storage/index.js';
 import type { HandlerContext } from './context.js';
 
@@ -69,7 +69,7 @@ async function verifyAhead(file: ChunkFile, ctx: HandlerContext, retry: boolean)
     // A file shorter than its committed length lost acknowledged bytes: found now, as a reply.
     if (streams) mismatch = await file.checkLength();
     if (!mismatch) {
-      const got = await readFully(file, lease.buf);
+      const got = await readFully(file.handle, lease.buf, headBytes, 0);
       mismatch = file.check(lease.buf.subarray(0, got), 0, headBytes);
     }
     if (mismatch) {
@@ -84,16 +84,6 @@ async function verifyAhead(file: ChunkFile, ctx: HandlerContext, retry: boolean)
     if (!handedOver) lease.release();
     if (!handedOver || !streams) await file.handle.close();
   }
-}
-
-async function readFully(file: ChunkFile, buf: Buffer): Promise<number> {
-  let got = 0;
-  while (got < buf.length) {
-    const { bytesRead } = await file.handle.read(buf, got, buf.length - got, got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
 }
 
 /**

@@ -25,6 +25,7 @@ export async function openStore(config: ChunkServerConfig, layout: Layout, pool:
   if (report.upgradedSums > 0) log.info({ chunks: report.upgradedSums }, 'upgraded v1 checksum files into the metadata store');
   if (report.corruptPending > 0) log.warn({ chunks: report.corruptPending }, 'corrupt chunks not yet reported to the master');
   if (report.removedTempFiles > 0) log.warn({ removed: report.removedTempFiles }, 'removed temp files of unfinished stores');
+  if (report.removedDataFiles > 0) log.warn({ removed: report.removedDataFiles }, 'removed data files no record names (unpublished large stores, replaced versions)');
   if (report.removedPreparedFiles > 0) log.warn({ removed: report.removedPreparedFiles }, 'removed files of unfinished prepares');
   if (report.preparedTransactions > 0 || report.recoveredCommits > 0) {
     log.info(

@@ -5,6 +5,7 @@ import { identityOf, sumsOfBuffer, type FileIdentity } from '../checksums/block-
 import { crashPoint, type CrashPoint } from '../io/crash-points.js';
 import { DirSyncer } from '../io/dir-syncer.js';
 import { HandleCache } from '../io/handle-cache.js';
+import { taggedName } from './data-names.js';
 
 // Temp files start with a dot, which no valid chunk id does, so they can never be mistaken
 // for (or collide with) a chunk; any left at start-up belong to a store that never finished.
@@ -18,9 +19,10 @@ export interface WrittenFile {
 }
 
 /**
- * The chunk directory's data files: every chunk is a plain file named by its id. New
- * chunks (and whole-chunk replacements) are written under a temp name, fsynced and renamed
- * into place; appends and overwrites write into the chunk file itself, and only the record
+ * The chunk directory's data files: a chunk is a plain file named by its id, or, once a
+ * large store has replaced it, the tagged file its record names (`<id>~<tag>`, see
+ * data-names.ts; `path` follows the record). Smaller whole versions are written under a temp
+ * name, fsynced and renamed into place; large ones are written under their tagged name; appends and overwrites write into the chunk file itself, and only the record
  * in the metadata store says how much of it is committed. Chunk files written in place stay
  * open in a bounded cache (an append is then one write); every rename over a chunk, move and
  * removal goes through here and closes its handle first.
@@ -28,6 +30,8 @@ export interface WrittenFile {
 export class ChunkFiles {
   private readonly dirSync: DirSyncer;
   private readonly handles: HandleCache;
+  /** Chunks whose data file is not named by their id: chunk id -> file name, as their records say. */
+  private readonly names = new Map<string, string>();
 
   constructor(
     readonly dir: string,
@@ -49,8 +53,29 @@ export class ChunkFiles {
     return this.handles.forget(chunkId);
   }
 
+  /** The chunk's data file, as its committed record names it. */
   path(chunkId: string): string {
+    return join(this.dir, this.names.get(chunkId) ?? chunkId);
+  }
+
+  /** Where a whole version renamed into place goes: the file named by the id. */
+  plainPath(chunkId: string): string {
     return join(this.dir, chunkId);
+  }
+
+  /** A fresh tagged file name for a new version of `chunkId`, and its path. */
+  newTagged(chunkId: string): { name: string; path: string } {
+    const name = taggedName(chunkId);
+    return { name, path: join(this.dir, name) };
+  }
+
+  /**
+   * The chunk's record now names `file` (undefined: the plain name, or no chunk). Called
+   * as the record changes in memory; a cached handle of another file must be forgotten first.
+   */
+  nameData(chunkId: string, file: string | undefined): void {
+    if (file === undefined) this.names.delete(chunkId);
+    else this.names.set(chunkId, file);
   }
 
   tempPath(): string {
@@ -79,7 +104,7 @@ export class ChunkFiles {
 
   async install(from: string, chunkId: string): Promise<void> {
     await this.forget(chunkId);
-    await rename(from, this.path(chunkId));
+    await rename(from, this.plainPath(chunkId));
   }
 
   /**

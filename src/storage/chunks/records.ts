@@ -15,6 +15,17 @@ export interface ChunkRecord {
   readonly btimeNs: bigint;
   /** The prepared append last committed into the chunk: a restart tells its commit from a pending one. */
   readonly lastTx?: string | undefined;
+  /**
+   * The data file, when it is not the chunk id: a large store's tagged file (data-names.ts).
+   * This record naming it is what publishes that version.
+   */
+  readonly file?: string | undefined;
+  /**
+   * With `file`: the plain file (inode, birth time) that version replaced. A plain file
+   * found beside the tagged one at start-up is that old version when it is this one, and
+   * else a version renamed in after it whose commit a crash cut short.
+   */
+  readonly replaced?: { readonly ino: bigint; readonly btimeNs: bigint } | undefined;
 }
 
 /** An overwrite inside a chunk, logged before its bytes go in place; replayed at start-up. */
@@ -33,6 +44,9 @@ interface StoredRecord {
   i: string;
   b: string;
   t?: string;
+  f?: string;
+  ri?: string;
+  rb?: string;
 }
 
 interface StoredRedo {
@@ -48,14 +62,14 @@ export const META_DIR = '.meta';
 export const RECORDS_FILE = 'chunks.mdb';
 
 function encode(r: ChunkRecord): StoredRecord {
-  return { s: r.size, v: r.version, c: Buffer.from(r.crcs.buffer, r.crcs.byteOffset, r.crcs.byteLength), i: r.ino.toString(), b: r.btimeNs.toString(), ...(r.lastTx ? { t: r.lastTx } : {}) };
+  return { s: r.size, v: r.version, c: Buffer.from(r.crcs.buffer, r.crcs.byteOffset, r.crcs.byteLength), i: r.ino.toString(), b: r.btimeNs.toString(), ...(r.lastTx ? { t: r.lastTx } : {}), ...(r.file ? { f: r.file } : {}), ...(r.replaced ? { ri: r.replaced.ino.toString(), rb: r.replaced.btimeNs.toString() } : {}) };
 }
 
 function decode(s: StoredRecord): ChunkRecord {
   // Copied: a Uint32Array needs 4-byte alignment, which a decoded Buffer need not have.
   const crcs = new Uint32Array(s.c.byteLength / 4);
   Buffer.from(crcs.buffer).set(s.c);
-  return { size: s.s, version: s.v, crcs, ino: BigInt(s.i), btimeNs: BigInt(s.b), lastTx: s.t };
+  return { size: s.s, version: s.v, crcs, ino: BigInt(s.i), btimeNs: BigInt(s.b), lastTx: s.t, ...(s.f ? { file: s.f } : {}), ...(s.ri && s.rb ? { replaced: { ino: BigInt(s.ri), btimeNs: BigInt(s.rb) } } : {}) };
 }
 
 /**

@@ -99,8 +99,11 @@ export class ChunkTable {
   async commit(chunkId: string, after: ChunkRecord | null, reservation: Reservation | null, persist: () => Promise<void>, publishFirst = false): Promise<void> {
     if (!publishFirst) await persist();
     const before = this.chunks.get(chunkId);
+    if (before?.file !== after?.file) await this.files.forget(chunkId);
     if (after) this.chunks.set(chunkId, after);
     else this.chunks.delete(chunkId);
+    // Reads and in-place writes follow the record to its data file from now on.
+    this.files.nameData(chunkId, after?.file);
     const keep = (after ? charge(after.size) : 0) - (before ? charge(before.size) : 0);
     (reservation ?? this.space.reserve(0)).settle(keep);
     if (publishFirst) await persist();

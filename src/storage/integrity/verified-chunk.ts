@@ -70,8 +70,8 @@ export class VerifiedChunk {
   }
 
   /**
-   * The committed bytes as a frame piece, read through two pooled blocks of
-   * READ_BLOCK_BYTES (never the whole chunk in memory), each checked against its sums
+   * The committed bytes as a frame piece, read ahead through READ_AHEAD_BLOCKS pooled blocks
+   * of READ_BLOCK_BYTES (never the whole chunk in memory), each checked against its sums
    * before it is handed on: a mismatch stops the stream, so the frame is cut short and the
    * receiver never takes damaged bytes. The handle stays this object's to close.
    */

@@ -11,6 +11,8 @@ export type CrashPoint =
   | 'store.log-queued'
   | 'store.logged'
   | 'store.installed'
+  | 'store.published'
+  | 'store.old-removed'
   | 'append.written'
   | 'append.synced'
   | 'append.committed'

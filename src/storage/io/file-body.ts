@@ -9,17 +9,33 @@ export const READ_BLOCK_BYTES = 1024 * 1024;
 /** Sees each block before it is sent (`block` holds what was read of `want` bytes); throwing stops the stream. */
 export type BlockInspector = (block: Buffer, offset: number, want: number) => Promise<void> | void;
 
+/**
+ * Blocks read ahead of the socket (issue 22 item 4). With two, one block is read while the
+ * other drains, and a read that stalls (a cold page, a busy disk) stalls the socket behind
+ * it; more in flight hide that. Measured with `npm run bench -- --only 1m,64m` (docs/performance.md).
+ */
+export const READ_AHEAD_BLOCKS = 4;
+
 export interface FileBodyOptions {
   /** First byte of the file to send (default 0); the body holds the bytes [from, end). */
   readonly from?: number;
   readonly inspect?: BlockInspector;
+  /** Blocks read ahead at most (default READ_AHEAD_BLOCKS), each a leased READ_BLOCK_BYTES. */
+  readonly depth?: number;
+}
+
+interface ReadBlock {
+  readonly offset: number;
+  readonly want: number;
+  readonly got: number;
 }
 
 /**
  * The bytes [from, end) of an open file as a reply piece, read with positional reads (so
- * the handle may be shared) through two leased blocks: one filled from disk while the other
- * drains. Every block is read once and passes `inspect` before the sink sees it. `release`
- * runs once, from close().
+ * the handle may be shared) into `depth` leased blocks: a block is read again as soon as the
+ * socket has taken its last bytes, so up to `depth` reads run ahead of the sends. Blocks go
+ * to the sink in file order, each read once and passed through `inspect` before the sink
+ * sees it (a read ahead is never sent unchecked). `release` runs once, from close().
  */
 export function fileBodyOf(handle: FileHandle, end: number, pool: BufferPool, release: () => Promise<void>, opts: FileBodyOptions = {}): FileBody {
   const from = opts.from ?? 0;
@@ -29,29 +45,40 @@ export function fileBodyOf(handle: FileHandle, end: number, pool: BufferPool, re
     kind: 'file',
     size: end - from,
     async pipe(sink) {
-      const leases = [pool.acquire(READ_BLOCK_BYTES), pool.acquire(READ_BLOCK_BYTES)];
-      const inFlight: Array<Promise<void> | null> = [null, null];
+      const blocks = Math.ceil((end - from) / READ_BLOCK_BYTES);
+      const depth = Math.max(1, Math.min(opts.depth ?? READ_AHEAD_BLOCKS, blocks));
+      const leases = Array.from({ length: depth }, () => pool.acquire(READ_BLOCK_BYTES));
+      const reads: Array<Promise<ReadBlock> | null> = new Array<Promise<ReadBlock> | null>(depth).fill(null);
+      const sends: Array<Promise<void> | null> = new Array<Promise<void> | null>(depth).fill(null);
+      let nextRead = from;
+      const readInto = (slot: number, after: Promise<void> | null): void => {
+        if (nextRead >= end) return;
+        const offset = nextRead;
+        const want = Math.min(READ_BLOCK_BYTES, end - offset);
+        nextRead += want;
+        const buf = leases[slot]!.buf;
+        // The slot's block is read again only once the socket has taken its previous bytes.
+        const read = (after ?? Promise.resolve()).then(async () => ({ offset, want, got: await readFully(handle, buf, want, offset) }));
+        // Awaited in turn; a failure before then (stream stopped) must not go unhandled.
+        read.catch(() => undefined);
+        reads[slot] = read;
+      };
       try {
-        let offset = from;
-        let turn = 0;
-        while (offset < end) {
-          await inFlight[turn];
-          const block = leases[turn]!.buf;
-          const want = Math.min(block.length, end - offset);
-          const { bytesRead } = await handle.read(block, 0, want, offset);
-          await inspect?.(block.subarray(0, bytesRead), offset, want);
-          if (bytesRead !== want) throw new Error('file shrank while being sent');
-          const sent = sink(block.subarray(0, want));
-          // Awaited on this block's next turn or at the end; until then a failed write (client
-          // gone) must not count as an unhandled rejection.
+        for (let slot = 0; slot < depth; slot++) readInto(slot, null);
+        for (let k = 0; k < blocks; k++) {
+          const slot = k % depth;
+          const { offset, want, got } = await reads[slot]!;
+          const block = leases[slot]!.buf.subarray(0, got);
+          await inspect?.(block, offset, want);
+          if (got !== want) throw new Error('file shrank while being sent');
+          const sent = sink(block);
           sent.catch(() => undefined);
-          inFlight[turn] = sent;
-          offset += want;
-          turn ^= 1;
+          sends[slot] = sent;
+          readInto(slot, sent);
         }
-        await Promise.all(inFlight);
+        await Promise.all(sends);
       } finally {
-        await Promise.allSettled(inFlight);
+        await Promise.allSettled([...reads, ...sends]);
         for (const lease of leases) lease.release();
       }
     },
@@ -61,4 +88,15 @@ export function fileBodyOf(handle: FileHandle, end: number, pool: BufferPool, re
       await release();
     },
   };
+}
+
+/** Reads `want` bytes at `offset` into `buf`; fewer only at the end of the file. */
+export async function readFully(handle: FileHandle, buf: Buffer, want: number, offset: number): Promise<number> {
+  let got = 0;
+  while (got < want) {
+    const { bytesRead } = await handle.read(buf, got, want - got, offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }

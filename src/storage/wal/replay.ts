@@ -41,6 +41,8 @@ export async function replayLog(files: ChunkFiles, records: ChunkRecords, entrie
       const temp = files.tempPath();
       const written = await files.writeNew(temp, e.data);
       await files.install(temp, e.chunkId);
+      // Later entries of this chunk (appends) go to the file just made, not a tagged one the record named.
+      files.nameData(e.chunkId, undefined);
       moved.set(keyOf(e.identity), written.identity);
       touched.set(e.chunkId, recordOfStore(e, written.identity));
       renamed = true;

@@ -36,17 +36,29 @@ export class StagedFile implements SpillTarget, SpilledBin {
   /** What this file holds reserved so far; the store settles it when it installs the file. */
   readonly reservation: GrowingReservation;
 
-  /** Fails with insufficient_space when `size` bytes could never fit; `spaceWaitMs` bounds its waits for room. */
+  /** Resolves once the file's directory entry is durable (started when the file is created); null: not asked. */
+  private readonly entrySynced: Promise<void> | null;
+
+  /**
+   * Fails with insufficient_space when `size` bytes could never fit; `spaceWaitMs` bounds its
+   * waits for room. `tagged`: the file is written where a large store's version lives (its
+   * chunk and file name); `syncEntry` then makes its directory entry durable, started as soon
+   * as the file exists so that it runs while the bytes arrive, not after them.
+   */
   constructor(
     readonly path: string,
     readonly size: number,
     space: SpaceAccount,
     private readonly pool: BufferPool,
     spaceWaitMs: number,
+    readonly tagged: { readonly chunkId: string; readonly name: string } | null = null,
+    syncEntry: (() => Promise<void>) | null = null,
   ) {
     this.reservation = space.reserveGrowing(charge(size), spaceWaitMs);
     this.opened = open(path, 'wx+', 0o644);
     this.opened.catch((err: unknown) => this.fail(err));
+    this.entrySynced = syncEntry && this.opened.then(syncEntry);
+    this.entrySynced?.catch(() => undefined);
   }
 
   get backlogBytes(): number {
@@ -89,11 +101,15 @@ export class StagedFile implements SpillTarget, SpilledBin {
     return body;
   }
 
-  /** Waits for every byte to be written and, when `durable`, on disk (fdatasync). */
+  /**
+   * Waits for every byte to be written and, when `durable`, on disk (fdatasync, the one data
+   * flush of a large store) with its directory entry (the shared directory fsync begun at
+   * creation; the entry is what a power cut would otherwise lose).
+   */
   async seal(durable: boolean): Promise<void> {
     if (this.state !== 'receiving') throw new Error(`staged data is ${this.state}`);
     await this.finish();
-    if (durable) await (await this.opened).datasync();
+    if (durable) await Promise.all([this.opened.then((fh) => fh.datasync()), this.entrySynced]);
   }
 
   /**

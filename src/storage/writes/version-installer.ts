@@ -1,6 +1,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import type { BufferPool } from '../../wire/buffer-pool.js';
-import type { Payload, SpillProvider } from '../../wire/payload.js';
+import type { FrameHead, Payload, SpillProvider } from '../../wire/payload.js';
+import { isSafeId } from '../../safe-name.js';
 import { identityOf, sameIdentity, sumsOfFile } from '../checksums/block-sums.js';
 import { decodeSums } from '../checksums/sums-file.js';
 import type { WrittenFile } from '../chunks/files.js';
@@ -36,7 +37,14 @@ export class VersionInstaller {
     const { files, space } = this.table;
     // Nothing is reserved here: the staged file reserves as the bytes arrive. It is refused
     // at once only when its bytes could never fit; room others hold may yet come back.
-    return { open: (size) => new StagedFile(files.tempPath(), size, space, pool, spaceWaitMs) };
+    return {
+      open: (size, head) => {
+        const chunkId = largeStoreOf(size, head);
+        if (chunkId === null) return new StagedFile(files.tempPath(), size, space, pool, spaceWaitMs);
+        const { name, path } = files.newTagged(chunkId);
+        return new StagedFile(path, size, space, pool, spaceWaitMs, { chunkId, name }, () => files.syncDir());
+      },
+    };
   }
 
   /**
@@ -56,7 +64,9 @@ export class VersionInstaller {
     const reservation = need > 0 ? this.table.space.reserveGrowing(need, this.spaceWaitMs) : this.table.space.reserve(need);
     try {
       if (reservation instanceof GrowingReservation) await reservation.growWhenRoom(need);
-      if (room && this.logged) return await this.logged.storeLocked(chunkId, data, reservation, version, room);
+      // Not over a version living in a tagged file (a large store's): the flushed way removes
+      // that file once its record is replaced; the logged way would leave it behind.
+      if (room && this.logged && this.table.get(chunkId)?.file === undefined) return await this.logged.storeLocked(chunkId, data, reservation, version, room);
       return await this.writeWholeLocked(chunkId, data, reservation, version);
     } finally {
       reservation.release();
@@ -79,17 +89,49 @@ export class VersionInstaller {
   }
 
   private async installStagedLocked(chunkId: string, staged: StagedFile, version: number | undefined): Promise<number> {
+    if (staged.tagged?.chunkId === chunkId) return this.publishTaggedLocked(chunkId, staged, staged.tagged.name, version);
     await staged.seal(this.table.files.fsync);
+    const written = await this.sumsOfStaged(staged);
+    crashPoint('store.data-synced');
+    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.reservation, version, null, () => staged.adopted());
+  }
+
+  /**
+   * A large store (issue 22 item 2): its bytes are already in the tagged file where the new
+   * version lives. One data flush (with the shared directory fsync begun at its creation),
+   * then one metadata commit, which lmdb shares with the commits queued meanwhile: the record
+   * naming the file is the publish point. Until it is durable the old version is the chunk;
+   * a crash before leaves an unnamed file, removed at start-up. The old version's file goes
+   * only after the publish; a crash between leaves it unnamed, removed at start-up too.
+   */
+  private async publishTaggedLocked(chunkId: string, staged: StagedFile, name: string, version: number | undefined): Promise<number> {
+    const { files, records } = this.table;
+    await staged.seal(files.fsync);
+    const written = await this.sumsOfStaged(staged);
+    crashPoint('store.data-synced');
+    const old = this.table.get(chunkId);
+    const oldPath = old ? files.path(chunkId) : null;
+    const replaced = old && old.file === undefined ? { ino: old.ino, btimeNs: old.btimeNs } : undefined;
+    const after: ChunkRecord = { size: staged.size, version: nextVersion(old, version), crcs: written.crcs, ino: written.identity.ino, btimeNs: written.identity.btimeNs, file: name, replaced };
+    await this.table.commit(chunkId, after, staged.reservation, async () => {
+      await records.put(chunkId, after);
+      crashPoint('store.published');
+    });
+    staged.adopted();
+    if (oldPath !== null) await unlink(oldPath).catch(() => undefined);
+    crashPoint('store.old-removed');
+    if (this.corrupt.has(chunkId)) await this.corrupt.acknowledge([chunkId]);
+    return after.version;
+  }
+
+  private async sumsOfStaged(staged: StagedFile): Promise<WrittenFile> {
     const handle = await open(staged.path, 'r');
-    let written: WrittenFile;
     try {
       const identity = identityOf(await handle.stat({ bigint: true }));
-      written = { identity, crcs: await sumsOfFile(handle, staged.size, this.pool) };
+      return { identity, crcs: await sumsOfFile(handle, staged.size, this.pool) };
     } finally {
       await handle.close();
     }
-    crashPoint('store.data-synced');
-    return this.installLocked(chunkId, staged.path, { size: staged.size, ...written }, staged.reservation, version, null, () => staged.adopted());
   }
 
   /**
@@ -132,6 +174,8 @@ export class VersionInstaller {
     adopted?.();
     crashPoint('store.renamed');
     const old = this.table.get(chunkId);
+    // A tagged file of the old version is not renamed over: it goes once the commit is durable.
+    const oldTagged = old?.file === undefined ? null : files.path(chunkId);
     const after: ChunkRecord = { size: built.size, version: nextVersion(old, version), crcs: built.crcs, ino: built.identity.ino, btimeNs: built.identity.btimeNs, lastTx };
     await this.table.commit(
       chunkId,
@@ -145,6 +189,17 @@ export class VersionInstaller {
       },
       true,
     );
+    if (oldTagged !== null) await unlink(oldTagged).catch(() => undefined);
     return after.version;
   }
+}
+
+/** Values above this, of a store frame naming its chunk first, are written where their version lives (publishTaggedLocked). */
+export const LARGE_STORE_BYTES = 256 * 1024;
+
+/** The chunk a spilled value of `size` bytes is a large store into, when its frame said so before the value. */
+function largeStoreOf(size: number, head: FrameHead | undefined): string | null {
+  if (size <= LARGE_STORE_BYTES || head?.text('command') !== 'store_chunk') return null;
+  const chunkId = head.text('chunk_id');
+  return chunkId !== undefined && isSafeId(chunkId) ? chunkId : null;
 }

@@ -11,6 +11,7 @@ import { call, Client, type Reply } from '../../support/frames.js';
 import { startLoggedServer } from '../../support/in-process.js';
 import { spawnServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 /** Bytes a process has read through read(2)-like calls so far (files and sockets alike). */
 async function bytesRead(pid: number): Promise<number> {
@@ -25,6 +26,21 @@ async function retrieveUntilClosed(c: Client, chunkId: string): Promise<{ receiv
   // null once the server has closed the connection without a whole frame.
   const reply = await c.next();
   return { received, reply };
+}
+
+/** Counts what arrives and pauses the socket at its first bytes: the server's stream stalls on back-pressure. */
+function pausedAfterFirstBytes(c: Client): { firstBytes: Promise<void>; received: () => number } {
+  let received = 0;
+  let started!: () => void;
+  const firstBytes = new Promise<void>((resolve) => (started = resolve));
+  c.socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received === chunk.length) {
+      c.socket.pause();
+      started();
+    }
+  });
+  return { firstBytes, received: () => received };
 }
 
 t.test('a retrieve of a multi-MiB chunk reads the chunk file once (the server process reads < 1.5x its size)', async (t) => {
@@ -49,7 +65,7 @@ t.test('damage inside the first window: a proper corrupt_chunk reply, the connec
   const data = bytes(8 * MIB, 4);
   await call(server.port, { command: 'store_chunk', chunk_id: 'early', data });
   await call(server.port, { command: 'store_chunk', chunk_id: 'good', data });
-  await flipByte(join(dir, 'test1', 'early'), 300 * 1024 + 5);
+  await flipByte(chunkFile(join(dir, 'test1'), 'early'), 300 * 1024 + 5);
 
   const c = await Client.connect(server.port, t);
   t.same(await c.call({ command: 'retrieve_chunk', chunk_id: 'early' }), { status: 'error', message: 'corrupt_chunk' });
@@ -67,7 +83,7 @@ t.test('damage in a late block: the frame is cut short before the bad block, the
   const data = bytes(size, 5);
   await call(server.port, { command: 'store_chunk', chunk_id: 'late', data });
   await call(server.port, { command: 'store_chunk', chunk_id: 'good', data });
-  await flipByte(join(dir, 'test1', 'late'), badAt);
+  await flipByte(chunkFile(join(dir, 'test1'), 'late'), badAt);
 
   const { received, reply } = await retrieveUntilClosed(await Client.connect(server.port, t), 'late');
   t.equal(reply, null, 'no complete frame arrived');
@@ -85,6 +101,27 @@ t.test('damage in a late block: the frame is cut short before the bad block, the
   t.same(await call(server.port, { command: 'retrieve_chunk', chunk_id: 'late' }), { status: 'error', message: 'chunk_not_found' }, 'once the master knows, the chunk is simply not here');
 });
 
+t.test('damage in a block read ahead while the client reads slowly: checked before it is sent, never sent', async (t) => {
+  const dir = await tempDir(t);
+  const { server } = await startLoggedServer(t, dir, { spaceMb: 64 });
+  const size = 16 * MIB;
+  // The second block after the first window: read ahead at once, long before its turn.
+  const badAt = 2 * MIB + 77;
+  await call(server.port, { command: 'store_chunk', chunk_id: 'ahead', data: bytes(size, 8) });
+  await flipByte(chunkFile(join(dir, 'test1'), 'ahead'), badAt);
+
+  const c = await Client.connect(server.port, t);
+  const reading = pausedAfterFirstBytes(c);
+  c.send({ command: 'retrieve_chunk', chunk_id: 'ahead' });
+  await reading.firstBytes;
+  // Held back until the damaged block has surely been read ahead; then read to the end.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  c.socket.resume();
+  t.equal(await c.next(), null, 'no complete frame arrived');
+  t.ok(reading.received() <= 64 + 2 * MIB, `nothing from the damaged block on was sent (${reading.received()} bytes)`);
+  t.same(server.store.corruptChunks(), ['ahead'], 'the chunk is quarantined');
+});
+
 t.test('a two-phase append committed under a streaming reply: no complete frame mixes versions, nothing is quarantined', async (t) => {
   const dir = await tempDir(t);
   const { server } = await startLoggedServer(t, dir, { spaceMb: 160 });
@@ -100,18 +137,9 @@ t.test('a two-phase append committed under a streaming reply: no complete frame 
   // The client takes the first bytes and stops reading: the server's stream stalls on
   // back-pressure far before the end of the chunk, where the append lands.
   const c = await Client.connect(server.port, t);
-  let received = 0;
-  let started!: () => void;
-  const firstBytes = new Promise<void>((resolve) => (started = resolve));
-  c.socket.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received === chunk.length) {
-      c.socket.pause();
-      started();
-    }
-  });
+  const reading = pausedAfterFirstBytes(c);
   c.send({ command: 'retrieve_chunk', chunk_id: 'ow' });
-  await firstBytes;
+  await reading.firstBytes;
 
   const tx = { chunk_id: 'ow', transaction_id: 'overwrite' };
   t.same(await call(server.port, { command: 'prepare_append', ...tx, data: patch, offset: at }), { status: 'ok', message: 'prepared' });
@@ -119,7 +147,7 @@ t.test('a two-phase append committed under a streaming reply: no complete frame 
   c.socket.resume();
   const reply = await c.next();
   if (reply) t.ok(Buffer.from(reply.data).equals(old), 'a complete frame holds the old version whole');
-  else t.ok(received < 4 + size, `the frame was cut short (${received} bytes)`);
+  else t.ok(reading.received() < 4 + size, `the frame was cut short (${reading.received()} bytes)`);
   t.same(server.store.corruptChunks(), [], 'an append is not damage');
   const after = await call(server.port, { command: 'retrieve_chunk', chunk_id: 'ow' });
   t.ok(Buffer.from(after.data).equals(fresh), 'the next retrieve gets the new version whole');

@@ -11,6 +11,7 @@ import { call } from '../../support/frames.js';
 import { spawnMaster } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
 import { waitFor, logged } from '../../support/waits.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 t.test('flip a byte on a replica: corrupt_chunk, reported in a heartbeat, re-replicated by the master', async (t) => {
   const dir = await tempDir(t);
@@ -22,7 +23,7 @@ t.test('flip a byte on a replica: corrupt_chunk, reported in a heartbeat, re-rep
 
   const data = bytes(300_000, 4);
   t.match(await call(s1.port, { command: 'store_chunk', chunk_id: 'c1', file_path: '/c', chunk_index: 0, data }), { status: 'ok', chunk_id: 'c1', replicas: 1 });
-  const onS2 = join(dir, 'data', 's2', 'c1');
+  const onS2 = chunkFile(join(dir, 'data', 's2'), 'c1');
   const bad = await readFile(onS2);
   bad[123_456] ^= 0xff;
   await writeFile(onS2, bad);

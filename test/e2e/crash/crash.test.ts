@@ -5,6 +5,7 @@ import { charge, largestFitting } from '../../../src/storage/index.js';
 import { bytes, MIB } from '../../support/data.js';
 import { call, Client } from '../../support/frames.js';
 import { spawnServer, stopChild } from '../../support/processes.js';
+import { chunkFile, chunkIdOfFile } from '../../support/chunk-files.js';
 import { tempDir } from '../../support/temp.js';
 import { waitFor } from '../../support/waits.js';
 
@@ -73,10 +74,12 @@ t.test('SIGKILL while a 64 MiB store is in flight leaves the chunk absent or who
     const when = kill.at === 'delay' ? `${kill.ms} ms` : kill.at;
     t.notOk(names.some((n) => n.startsWith('.')), `no temp file remains (kill at ${when})`);
     t.same(meta, ['chunks.mdb', 'chunks.mdb-lock', 'wal-0.log', 'wal-1.log'], 'only the metadata store and its log in .meta');
-    for (const n of names) t.match(await call(restarted.port, { command: 'retrieve_chunk', chunk_id: n }), { status: 'ok' }, `${n} has a record and is served`);
-    if (kill.at === 'reply') t.ok(names.includes(id), 'an acknowledged store survives kill -9');
-    if (names.includes(id)) {
-      t.ok((await readFile(join(chunkDir, id))).equals(data), 'the chunk under its final name is whole');
+    const ids = names.map(chunkIdOfFile);
+    t.equal(new Set(ids).size, ids.length, 'one data file per chunk');
+    for (const n of ids) t.match(await call(restarted.port, { command: 'retrieve_chunk', chunk_id: n }), { status: 'ok' }, `${n} has a record and is served`);
+    if (kill.at === 'reply') t.ok(ids.includes(id), 'an acknowledged store survives kill -9');
+    if (ids.includes(id)) {
+      t.ok((await readFile(chunkFile(chunkDir, id))).equals(data), 'the chunk, in its one data file, is whole');
       wholeSeen++;
     }
     const available = SPACE_MB * MIB - total;
@@ -120,6 +123,6 @@ t.test('SIGTERM lets an in-flight store finish, then exits 0', async (t) => {
   t.match(reply, { status: 'ok', chunk_id: 't', replicas: 0 }, 'in-flight request answered');
   t.equal(await server.exited, 0);
   await idle.closed();
-  t.ok((await readFile(join(dir, 'data', 'term1', 't'))).equals(data));
+  t.ok((await readFile(chunkFile(join(dir, 'data', 'term1'), 't'))).equals(data));
   t.match(server.stdout(), /"msg":"shutting down"/);
 });

@@ -10,6 +10,7 @@ import { spawnServer, type ChildServer } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
 import { retrieve } from '../../support/transactions.js';
 import { eventually } from '../../support/waits.js';
+import { chunkIdOfFile } from '../../support/chunk-files.js';
 
 const SERVER_ID = 'crash1';
 const SPACE_MB = 256;
@@ -145,7 +146,7 @@ t.test('kill -9 during append_chunk: the chunk is the old bytes or old + data, n
     if (delay === 'reply') t.ok(after.equals(appended), 'an acknowledged append survives kill -9');
     current = after;
     t.equal(await usedBytes(server.port), charge(current.length));
-    t.same(await readdir(chunkDir), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
+    t.same((await readdir(chunkDir)).map(chunkIdOfFile), ['.meta', 'grow'], 'temp copies of an unfinished append removed');
     t.same((await readdir(join(chunkDir, '.meta'))).filter((n) => n !== '.last-scrub').sort(), ['chunks.mdb', 'chunks.mdb-lock', 'wal-0.log', 'wal-1.log'], 'and only the metadata store and its log in .meta');
   }
   // The kill once the copy showed up is midway by construction; it must have found the copy still there.

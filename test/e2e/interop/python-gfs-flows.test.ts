@@ -16,6 +16,7 @@ import { spawnMaster } from '../../support/processes.js';
 import { runPython } from '../../support/python.js';
 import { tempDir } from '../../support/temp.js';
 import { waitUntil } from '../../support/waits.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 const CHUNK = 300_000;
 // Heartbeats every second: short enough for a fast start, and a server is dropped only
@@ -26,7 +27,7 @@ const MIB = 1024 * 1024;
 /** Size of a chunk file on a server, or null when it holds none. */
 async function sizeOn(dir: string, id: string, chunkId: string): Promise<number | null> {
   try {
-    return (await stat(join(dir, 'data', id, chunkId))).size;
+    return (await stat(chunkFile(join(dir, 'data', id), chunkId))).size;
   } catch {
     return null;
   }

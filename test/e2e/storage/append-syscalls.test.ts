@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { bytes } from '../../support/data.js';
-import { Client, type Reply } from '../../support/frames.js';
+import { oneConnectionEach } from '../../support/frames.js';
 import { spawnServer } from '../../support/processes.js';
 import { NEEDS_STRACE, parseTrace, straceWrapper } from '../../support/syscall-trace.js';
 import { tempDir } from '../../support/temp.js';
@@ -28,19 +28,7 @@ t.test('a 4 KiB append is one write to its chunk file and one log flush', NEEDS_
   const pid = Number(/"pid":(\d+)/.exec(server.stdout())![1]);
   const chunkFile = join(dataDir, 's1', 'hot');
 
-  // Each request on its own connection, one at a time: the work between a connection's
-  // accept and its reply is that request's.
-  const ports: number[] = [];
-  const send = async (body: Reply): Promise<Reply> => {
-    const c = await Client.connect(server.port);
-    try {
-      const reply = await c.call(body);
-      ports.push(c.socket.localPort!);
-      return reply;
-    } finally {
-      c.close();
-    }
-  };
+  const { send, ports } = oneConnectionEach(server.port);
   t.match(await send({ command: 'store_chunk', chunk_id: 'hot', data: bytes(FIRST_BYTES, 1) }), { status: 'ok' });
   // The first append opens the file; the cache keeps it open for the next ones.
   t.match(await send({ command: 'append_chunk', chunk_id: 'hot', data: bytes(RECORD_BYTES, 2) }), { status: 'ok' });

@@ -38,6 +38,7 @@ t.test('every acknowledged mutation is on disk, flushed, before its reply is sen
   t.match(await send('store of a new 4 KiB chunk', { command: 'store_chunk', chunk_id: 'small', file_path: '/f', data: bytes(4096, 1), replica_servers: true }), okStore);
   t.match(await send('store of a new 300 KB chunk', { command: 'store_chunk', chunk_id: 'mid', file_path: '/f', data: bytes(300_000, 2), replica_servers: true }), okStore);
   t.match(await send('streamed store of a new 3 MiB chunk', { command: 'store_chunk', chunk_id: 'big', file_path: '/f', data: bytes(3 * MIB, 3), replica_servers: true }), okStore);
+  t.match(await send('streamed store over an existing large chunk', { command: 'store_chunk', chunk_id: 'big', file_path: '/f', data: bytes(2 * MIB, 8), replica_servers: true }), okStore);
   t.match(await send('store over an existing chunk', { command: 'store_chunk', chunk_id: 'mid', file_path: '/f', data: bytes(200_000, 4), replica_servers: true }), okStore);
   t.match(await send('append_chunk', { command: 'append_chunk', chunk_id: 'mid', data: bytes(5000, 5), offset: 200_000, file_path: '/f', replica_servers: true }), { status: 'ok', new_offset: 205_000 });
   t.match(await send('prepare_chunk', { command: 'prepare_chunk', chunk_id: 'tx', transaction_id: 't1', file_path: '/f', data: bytes(100_000, 6) }), { status: 'ok', message: 'prepared' });

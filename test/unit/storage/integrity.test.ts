@@ -9,6 +9,7 @@ import { bytes, flipByte, MIB } from '../../support/data.js';
 import { call, Client } from '../../support/frames.js';
 import { startLoggedServer, type LogLine } from '../../support/in-process.js';
 import { tempDir } from '../../support/temp.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 async function quarantined(chunkDir: string): Promise<Array<{ entry: string; files: string[]; info: LogLine }>> {
   const root = join(chunkDir, '.quarantine');
@@ -293,7 +294,7 @@ t.test('bytes that change under a reply already streaming: the connection closes
   });
   c.send({ command: 'retrieve_chunk', chunk_id: 'big' });
   await started;
-  await flipByte(join(chunkDir, 'big'), size - 100);
+  await flipByte(chunkFile(chunkDir, 'big'), size - 100);
   c.socket.resume();
   await c.closed();
   t.ok(received > 0 && received < 4 + size, `the frame was cut short (${received} bytes)`);

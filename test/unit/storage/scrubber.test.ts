@@ -11,6 +11,7 @@ import { call } from '../../support/frames.js';
 import { startLoggedServer } from '../../support/in-process.js';
 import { tempDir } from '../../support/temp.js';
 import { waitUntil } from '../../support/waits.js';
+import { chunkFile } from '../../support/chunk-files.js';
 
 t.test('the scrubber finds a flipped byte within one interval, without any request', async (t) => {
   const dir = await tempDir(t);
@@ -60,7 +61,7 @@ t.test('scrub_rate_mb_s bounds the read rate; stop ends a pass at once', async (
 
   // A 30 s pass, stopped once it is reading the chunk: stop does not wait for the pass to finish.
   const slow = await startLoggedServer(t, dir, { scrubIntervalS: 0.1, scrubRateMbS: 0.1 }, 'info');
-  const chunkPath = join(slow.server.store.dir, 'x');
+  const chunkPath = chunkFile(slow.server.store.dir, 'x');
   const reading = async (): Promise<boolean> => {
     for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === chunkPath) return true;
     return false;
