@@ -1,28 +1,15 @@
-// The processes of the etcd benchmark: a three-member etcd (Debian's /usr/bin/etcd) and masters
-// over it, all on 127.0.0.1, each master on a port fixed before it starts so that chunk servers
-// and clients keep its address across a kill -9 and a restart.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The processes of the etcd benchmark: a three-member etcd (Debian's /usr/bin/etcd, started by
+// the tests' own starter) and masters over it, all on 127.0.0.1, each master on a port fixed
+// before it starts so that chunk servers and clients keep its address across a kill -9 and a restart.
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
 import { GfsClient } from '../src/client/index.js';
+import { freePort } from '../test/support/configs.js';
+import { startEtcd as startTestEtcd } from '../test/support/etcd.js';
 import { MASTER_BIN, startChild, type Child } from './children.js';
 
-export const ETCD_BIN = '/usr/bin/etcd';
 const START_TIMEOUT_MS = 120_000;
-
-/** A port free a moment ago, for a child to bind. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 export interface Etcd {
   endpoints: string[];
@@ -30,42 +17,11 @@ export interface Etcd {
   stop(): void;
 }
 
-async function answers(endpoints: string[]): Promise<boolean> {
-  const client = new Etcd3({ hosts: endpoints, defaultCallOptions: () => ({ deadline: Date.now() + 2000 }) });
-  try {
-    await client.get('probe').string();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.close();
-  }
-}
-
-/** `size` etcd members with their data under `dir`; resolves once the cluster answers a read. */
-export async function startEtcd(dir: string, size: number): Promise<Etcd> {
-  const ports: { client: number; peer: number }[] = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
-  const initial = ports.map((p, i) => `e${i + 1}=http://127.0.0.1:${p.peer}`).join(',');
-  const procs = ports.map((p, i) => {
-    const client = `http://127.0.0.1:${p.client}`;
-    const peer = `http://127.0.0.1:${p.peer}`;
-    const args = ['--name', `e${i + 1}`, '--data-dir', join(dir, `etcd-e${i + 1}`), '--listen-client-urls', client, '--advertise-client-urls', client];
-    args.push('--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initial, '--initial-cluster-state', 'new', '--log-level', 'error');
-    // --log-level error still prints raft's elections on stderr: not wanted among the figures.
-    return spawn(ETCD_BIN, args, { stdio: 'ignore' });
-  });
-  const endpoints = ports.map((p) => `http://127.0.0.1:${p.client}`);
-  const stop = (): void => procs.forEach((p) => p.exitCode === null && p.signalCode === null && p.kill('SIGKILL'));
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answers(endpoints))) {
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error(`etcd at ${endpoints.join(',')} did not answer`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { endpoints, procs, stop };
+/** `size` etcd members with their data under `dir`, started as the tests start them; resolves once the cluster answers a read. */
+export async function startEtcd(dir: string, size: 1 | 3): Promise<Etcd> {
+  const stops: Array<() => unknown> = [];
+  const cluster = await startTestEtcd({ teardown: (fn) => void stops.push(fn) }, dir, size);
+  return { endpoints: cluster.endpoints, procs: cluster.members.map((m) => m.proc), stop: () => stops.forEach((fn) => fn()) };
 }
 
 /** One master of several: its fixed port, its own namespace, and the running process (null while down). */
