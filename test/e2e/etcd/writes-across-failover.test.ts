@@ -1,7 +1,7 @@
 // Issue 24's acceptance on the shape it names: three etcd members and three masters on
 // 127.0.0.1, chunk servers, and our client putting and appending without pause while the
-// leader is killed with SIGKILL. Every put and every append acknowledged, before the kill or
-// after it, is read back whole from the new leader's cluster.
+// leader is killed with SIGKILL; then the new leader is paused past its lease (SIGSTOP) and
+// woken. Every put and every append acknowledged is read back whole afterwards.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -23,7 +23,7 @@ async function role(m: ChildServer): Promise<string | undefined> {
   return r?.status === 'ok' ? String(r.role) : undefined;
 }
 
-t.test('puts and appends from our client across a kill -9 of the leader of three masters over three etcd members', async (t) => {
+t.test('puts and appends from our client across a kill -9 of the leader of three masters over three etcd members, then a leader paused past its lease', async (t) => {
   const dir = await tempDir(t);
   const etcd = await startEtcd(t, dir, 3);
   const mconfig = await writeToml(dir, 'master.toml', masterToml({ beatS: 0.5, extra: `replication_factor = 2\netcd_endpoints = ${etcd.toml}\netcd_prefix = "/writes"\netcd_lease_ttl_s = 2\netcd_safe_mode_s = 1\n` }));
@@ -77,7 +77,7 @@ t.test('puts and appends from our client across a kill -9 of the leader of three
 
   killed = true;
   leader.proc.kill('SIGKILL');
-  await waitFor('a new leader', async () => {
+  const second = await waitFor('a new leader', async () => {
     for (const m of others) if ((await role(m)) === 'leader') return m;
     return undefined;
   });
@@ -86,7 +86,23 @@ t.test('puts and appends from our client across a kill -9 of the leader of three
   await Promise.all(workers);
   t.comment(`${puts.size} puts and ${appends.length} appends acknowledged, ${putsAfterKill} puts after the kill`);
 
+  // The new leader paused past its lease (SIGSTOP): the last master takes over; woken, the
+  // paused one commits nothing and steps down.
+  const third = others.find((m) => m !== second)!;
+  second.proc.kill('SIGSTOP');
+  await waitUntil('the last master to lead', async () => (await role(third)) === 'leader');
+  second.proc.kill('SIGCONT');
+  const late = await call(second.port, { command: 'add_file', file_path: '/late', total_size: 1, chunk_ids: [], follows_leader: true });
+  t.equal(late.status, 'error', 'the paused leader, awake, does not commit');
+  t.match(late.message, /^(not_leader|etcd_unavailable)$/);
+  await waitUntil('the paused leader to step down', async () => (await role(second)) === 'standby');
+  const after = bytes(PUT_BYTES, 99);
+  // The last leader places chunks once the servers have reported to it: until then a put is refused.
+  await waitUntil('a put acknowledged by the last leader', () => clients[0]!.put(after, '/after-pause').then(() => true, () => false));
+  puts.set('/after-pause', after);
+
   const reader = new GfsClient({ master: others.map((m) => m.address).join(',') });
+  t.equal((await reader.stat('/late').catch(() => null)), null, 'the paused leader\'s write is nowhere');
   clients.push(reader);
   let n = 0;
   const read = async (remote: string): Promise<Buffer> => {
@@ -95,9 +111,12 @@ t.test('puts and appends from our client across a kill -9 of the leader of three
     await waitUntil(`${remote} readable`, () => reader.get(remote, local).then(() => true, () => false));
     return readFile(local);
   };
-  let whole = 0;
-  for (const [path, data] of puts) if ((await read(path)).equals(data)) whole++;
-  t.equal(whole, puts.size, 'every acknowledged put is read whole');
+  const broken: string[] = [];
+  for (const [path, data] of puts) {
+    const got = await read(path);
+    if (!got.equals(data)) broken.push(`${path}: ${got.length} bytes read, ${data.length} acknowledged`);
+  }
+  t.same(broken, [], 'every acknowledged put is read whole');
   const files = new Map<string, Buffer>();
   for (const file of new Set(appends.map((a) => a.file))) files.set(file, await read(file));
   const found = appends.filter((a) => files.get(a.file)!.subarray(a.offset, a.offset + a.data.length).equals(a.data)).length;
