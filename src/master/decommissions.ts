@@ -1,37 +1,35 @@
 import type { Namespace } from './namespace/namespace.js';
 
-/**
- * Servers being emptied (decommission_server) until repair finds nothing they hold still
- * needed. Kept in the namespace's store as well, so a restarted master carries on.
- */
 /** How far a decommission is: chunks whose copy there is still needed, and a guess at the seconds left (null: no progress seen yet). */
 export interface DecommissionProgress {
   readonly chunks_left: number;
   readonly eta_s: number | null;
 }
 
+/**
+ * Servers being emptied (decommission_server) until repair finds nothing they hold still
+ * needed. Kept in the namespace's store only, read from it each time: a restarted master
+ * carries on, and over etcd, where the store is journaled, so does a new leader (what a
+ * standby tailed is what it reads once elected).
+ */
 export class Decommissions {
-  private readonly addresses: Set<string>;
   /** Per address, the first count of chunks left this master saw, and when: the rate since then gives the ETA. */
   private readonly firstSeen = new Map<string, { at: number; left: number }>();
 
-  constructor(private readonly ns: Namespace) {
-    this.addresses = new Set(ns.decommissioning());
-  }
+  constructor(private readonly ns: Namespace) {}
 
   has(address: string): boolean {
-    return this.addresses.has(address);
+    return this.ns.decommissioning().includes(address);
   }
 
   /** As recorded (placement leaves them out; the start-up log names them). */
   list(): string[] {
-    return [...this.addresses];
+    return this.ns.decommissioning();
   }
 
   /** Resolves once the decommission is recorded durably; one the store refuses changes nothing here either. */
   async start(address: string): Promise<void> {
     await this.ns.markDecommissioning(address);
-    this.addresses.add(address);
   }
 
   /**
@@ -53,6 +51,5 @@ export class Decommissions {
   async finish(address: string): Promise<void> {
     this.firstSeen.delete(address);
     await this.ns.clearDecommissioning(address);
-    this.addresses.delete(address);
   }
 }

@@ -39,8 +39,8 @@ const HORIZON_FILE_VERSION = 1;
 export class Leases {
   private readonly leases = new Map<string, Lease>();
   private lastEpoch = 0;
-  /** No grant before this (monotonic ms): a restart's wait. */
-  private readonly quietUntil: number;
+  /** No grant before this (monotonic ms): a restart's wait, or a new leader's. */
+  private quietUntil: number;
   /** Wall-clock ms up to which grants are covered by the horizon file. */
   private horizon: number;
   private persisting: Promise<void> | null = null;
@@ -86,6 +86,16 @@ export class Leases {
   /** Monotonic ms before which a restarted master grants nothing (0 when it need not wait). */
   get restartWaitMs(): number {
     return Math.max(0, this.quietUntil - this.now());
+  }
+
+  /**
+   * A master that just became leader over etcd grants nothing for one lease: any lease the
+   * old leader granted ends by then (README, "Several masters": the old leader granted only
+   * while it judged itself leader, before this one took office, and a holder counts its
+   * lease from when it asked). Renewals wait too: this master does not know the holders.
+   */
+  holdOff(): void {
+    this.quietUntil = Math.max(this.quietUntil, this.now() + this.leaseMs);
   }
 
   /** The lease in force on the chunk, if any. */

@@ -212,8 +212,13 @@ export async function startMaster(config: MasterConfig, log: Logger): Promise<Ma
       credentials.watch(log);
       opened.add(() => credentials.close());
     }
-    const leases = await Leases.open(config.leaseS * 1000, join(namespaceDir(config), LEASE_HORIZON_FILE));
+    // Over etcd no horizon file: every new leader, restarted or not, waits one lease on taking office.
+    const leases = replication ? Leases.inMemory(config.leaseS * 1000) : await Leases.open(config.leaseS * 1000, join(namespaceDir(config), LEASE_HORIZON_FILE));
     if (leases.restartWaitMs > 0) log.info({ wait_ms: Math.round(leases.restartWaitMs) }, 'no chunk lease granted until the ones granted before the restart have run out');
+    replication?.leadership.on('elected', () => {
+      leases.holdOff();
+      log.info({ wait_ms: config.leaseS * 1000 }, 'new leader: no chunk lease granted until any the old leader granted has run out');
+    });
     const ctx = masterContext(config, ns, log, leases, replication?.leadership);
     const resumed = ctx.repairer.decommissions();
     if (resumed.length > 0) log.info({ addresses: resumed }, 'decommissions recorded before the restart resume');

@@ -251,7 +251,8 @@ export class MasterClient {
     try {
       return await exchange();
     } catch (err) {
-      const all = [this.opts.master, ...(this.opts.otherMasters ?? [])];
+      // A set: a master named twice (in --master and in other_masters) would make the round trip skip the rest.
+      const all = [...new Set([this.opts.master, ...(this.opts.otherMasters ?? [])])];
       if (all.length > 1 && this.master === asked) this.master = all[(all.indexOf(asked) + 1) % all.length]!;
       throw err;
     }

@@ -119,7 +119,7 @@ export const MASTER_KEYS = {
       'Seconds a chunk lease lasts (GFS 3.1): the primary that holds it picks record_append',
       'offsets; renewed while it appends. A new primary is named only after the old lease ran',
       'out as the master measures it, and a restarted master grants none before the longest',
-      'lease it may have granted has run out.',
+      'lease it may have granted has run out; over etcd a new leader grants none for lease_s.',
     ],
     summary: 's a chunk lease (the primary of record_append) lasts',
   }),
@@ -228,6 +228,20 @@ export const MASTER_KEYS = {
     summary: 's a new leader waits for reports before repairs (safe mode)',
     shown: 'dead_after_s',
     example: '20',
+  }),
+  etcdSnapshotEntries: row({
+    section: 'master', key: 'etcd_snapshot_entries', default: 10_000, check: numberCheck((n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'),
+    doc: [
+      'Journal entries in etcd after which the leader writes a snapshot of the namespace and',
+      'deletes the entries it covers (README, "Several masters"), whichever of this and',
+      'etcd_snapshot_mb comes first.',
+    ],
+    summary: 'journal entries in etcd between snapshots (compaction)',
+  }),
+  etcdSnapshotMb: row({
+    section: 'master', key: 'etcd_snapshot_mb', default: 64, check: numberCheck((n) => Number.isFinite(n) && n > 0, 'a number of MiB > 0'),
+    doc: ['MiB of journal entries in etcd after which the leader writes a snapshot (see etcd_snapshot_entries).'],
+    summary: 'MiB of journal in etcd between snapshots (compaction)',
   }),
   etcdProxyTimeoutS: row({
     section: 'master', key: 'etcd_proxy_timeout_s', default: 10, check: seconds,

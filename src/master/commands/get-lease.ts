@@ -20,7 +20,7 @@ async function getLease(req: RequestOf<'get_lease', typeof request>, ctx: Master
   const recorded = meta.chunk_locations[req.chunk_id] ?? [];
   const holders = leaseHolders(ctx, req.chunk_id, recorded);
   const answer = await ctx.leases.acquire(req.chunk_id, holders, req.address);
-  if (answer.kind === 'none') throw new NoLeaseError(ctx.leases.restartWaitMs > 0 ? 'master restarted, waiting out old leases' : 'not a current holder');
+  if (answer.kind === 'none') throw new NoLeaseError(ctx.leases.restartWaitMs > 0 ? 'master restarted or took over, waiting out old leases' : 'not a current holder');
   if (answer.kind === 'held' || answer.lease.primary !== req.address) throw new NotPrimaryError(answer.lease.primary, Math.floor(answer.lease.endEpochMs));
   const l = answer.lease;
   return { status: 'ok', primary: l.primary, lease_ms: Math.floor(l.remainingMs), lease_end: Math.floor(l.endEpochMs), epoch: l.epoch, holders: forwardHolders(ctx, req.chunk_id, recorded).filter((a) => a !== req.address) };

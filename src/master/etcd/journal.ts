@@ -2,8 +2,10 @@ import { Range, type Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { EtcdUnavailableError, NotLeaderError } from '../../errors.js';
 import type { JournalRecord, JournalSink } from '../namespace/journal-record.js';
+import type { NamespaceSnapshot } from '../namespace/snapshot.js';
 import { journalKey, journalPrefix } from './keys.js';
 import type { Leadership } from './leadership.js';
+import type { EtcdSnapshots } from './snapshots.js';
 
 // One etcd request stays well under etcd's 1.5 MiB limit: a batch closes past this many bytes.
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -31,11 +33,14 @@ export class EtcdJournal implements JournalSink {
   private flushing: Promise<void> | null = null;
   /** Told the time of every transaction, in s, and how it ended (metrics). */
   observe: (seconds: number, outcome: 'committed' | 'refused' | 'failed') => void = () => undefined;
+  /** Told the number and size of every entry this master committed (compaction counts them). */
+  committed: (seq: number, bytes: number) => void = () => undefined;
 
   constructor(
     private readonly client: Etcd3,
     private readonly prefix: string,
     private readonly leadership: Leadership,
+    private readonly snapshots: EtcdSnapshots,
     private readonly log: Logger,
   ) {}
 
@@ -56,22 +61,48 @@ export class EtcdJournal implements JournalSink {
 
   /**
    * Applies, in order, every entry after `applied`; returns the last one's number. The
-   * next entry this master writes follows it.
+   * next entry this master writes follows it. When the next entry is gone (compacted into
+   * a snapshot, README "Several masters"), the snapshot is loaded first and tailing goes
+   * on after it: a master behind the compaction misses nothing.
    */
-  async catchUp(applied: number, apply: (seq: number, records: JournalRecord[]) => void): Promise<number> {
+  async catchUp(applied: number, apply: (seq: number, records: JournalRecord[]) => void, load: (snapshot: NamespaceSnapshot) => void): Promise<number> {
     let last = applied;
     const { end } = Range.prefix(journalPrefix(this.prefix));
     for (;;) {
       const res = await this.client.getAll().inRange({ start: journalKey(this.prefix, last + 1), end }).sort('Key', 'Ascend').limit(CATCH_UP_PAGE).exec();
+      let gap = false;
       for (const kv of res.kvs) {
         const seq = Number(kv.key.toString().slice(journalPrefix(this.prefix).length));
+        if (seq !== last + 1) {
+          gap = true;
+          break;
+        }
         apply(seq, JSON.parse(kv.value.toString()) as JournalRecord[]);
         last = seq;
+      }
+      if (gap || res.kvs.length === 0) {
+        const snapshot = await this.snapshotAfter(last);
+        if (snapshot !== null) {
+          load(snapshot);
+          last = snapshot.seq;
+          continue;
+        }
+        if (gap) throw new Error(`journal entry ${last + 1} is missing and no snapshot covers it`);
       }
       if (!res.more) break;
     }
     this.nextSeq = last + 1;
     return last;
+  }
+
+  /** The snapshot in etcd when it stands past `applied`; null when none does. */
+  private async snapshotAfter(applied: number): Promise<NamespaceSnapshot | null> {
+    const head = await this.snapshots.head();
+    if (head === null || head.seq <= applied) return null;
+    const snapshot = await this.snapshots.read(head);
+    // Replaced by a newer one while read: the next tick starts again from the new head.
+    if (snapshot === null) throw new Error('the snapshot was replaced while it was read');
+    return snapshot;
   }
 
   private async flush(): Promise<void> {
@@ -84,6 +115,7 @@ export class EtcdJournal implements JournalSink {
       }
       const seq = this.nextSeq;
       const key = journalKey(this.prefix, seq);
+      const value = `[${batch.map((w) => w.json.slice(1, -1)).filter((s) => s.length > 0).join(',')}]`;
       let succeeded: boolean;
       const startedAt = performance.now();
       const took = (): number => (performance.now() - startedAt) / 1000;
@@ -91,7 +123,7 @@ export class EtcdJournal implements JournalSink {
         const res = await this.client
           .if(fence.key, 'Create', '==', fence.createRevision)
           .and(key, 'Create', '==', 0)
-          .then(this.client.put(key).value(`[${batch.map((w) => w.json.slice(1, -1)).filter((s) => s.length > 0).join(',')}]`))
+          .then(this.client.put(key).value(value))
           .commit();
         succeeded = res.succeeded;
         this.observe(took(), succeeded ? 'committed' : 'refused');
@@ -109,6 +141,7 @@ export class EtcdJournal implements JournalSink {
       }
       this.nextSeq = seq + 1;
       for (const w of batch) w.resolve(seq);
+      this.committed(seq, value.length);
     }
   }
 

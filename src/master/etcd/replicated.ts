@@ -2,8 +2,10 @@ import type { Logger } from 'pino';
 import type { MasterConfig } from '../../config/master.js';
 import type { Namespace } from '../namespace/namespace.js';
 import { openEtcd } from './client.js';
+import { Compaction } from './compaction.js';
 import { EtcdJournal } from './journal.js';
 import { Leadership } from './leadership.js';
+import { EtcdSnapshots } from './snapshots.js';
 
 /** A master run over etcd ([master] etcd_endpoints): its leadership and the namespace journal. */
 export interface Replication {
@@ -31,7 +33,10 @@ export function startReplication(config: MasterConfig, ns: Namespace, log: Logge
     await journal!.idle();
     await ns.settled();
     const from = ns.journalSeq();
-    const last = await journal!.catchUp(from, (seq, records) => ns.applyJournal(seq, records));
+    const last = await journal!.catchUp(from, (seq, records) => ns.applyJournal(seq, records), (snapshot) => {
+      ns.loadSnapshot(snapshot);
+      log.info({ seq: snapshot.seq, records: snapshot.records.length }, 'loaded the namespace snapshot from etcd (the journal before it is compacted)');
+    });
     if (last > from) log.debug({ from, to: last }, 'applied journal entries');
   };
   const leadership = new Leadership(client, {
@@ -41,7 +46,10 @@ export function startReplication(config: MasterConfig, ns: Namespace, log: Logge
     onElected: catchUp,
     onStandby: catchUp,
   });
-  journal = new EtcdJournal(client, config.etcdPrefix, leadership, log.child({ part: 'journal' }));
+  const snapshots = new EtcdSnapshots(client, config.etcdPrefix);
+  journal = new EtcdJournal(client, config.etcdPrefix, leadership, snapshots, log.child({ part: 'journal' }));
+  const compaction = new Compaction(snapshots, ns, leadership, { everyEntries: config.etcdSnapshotEntries, everyBytes: config.etcdSnapshotMb * 1024 * 1024, log: log.child({ part: 'compaction' }) });
+  journal.committed = (seq, bytes) => compaction.committed(seq, bytes);
   ns.useJournal(journal);
   return {
     leadership,
@@ -55,6 +63,7 @@ export function startReplication(config: MasterConfig, ns: Namespace, log: Logge
     start: (address) => leadership.start(address),
     async close() {
       await leadership.stop();
+      await compaction.idle();
       client.close();
     },
   };

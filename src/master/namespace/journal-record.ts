@@ -1,6 +1,6 @@
 import type { FileMetadata } from '../../wire/file-metadata.js';
 import type { Database } from 'lmdb';
-import type { ChunkRecord } from './records.js';
+import type { ChunkRecord, DecommissionRecord } from './records.js';
 
 /**
  * One change of the namespace as the journal carries it (README, "Several masters"): the
@@ -10,7 +10,9 @@ import type { ChunkRecord } from './records.js';
  */
 export type JournalRecord =
   | { t: 'file'; path: string; meta: FileMetadata | null }
-  | { t: 'chunk'; id: string; rec: ChunkRecord | null };
+  | { t: 'chunk'; id: string; rec: ChunkRecord | null }
+  /** A decommission started (rec) or finished (null): a new leader carries it on. */
+  | { t: 'decommission'; address: string; rec: DecommissionRecord | null };
 
 /**
  * Where a namespace change must be made durable before it is applied and acknowledged.
@@ -21,11 +23,12 @@ export interface JournalSink {
   append(records: readonly JournalRecord[]): Promise<number>;
 }
 
-/** The stores a journal entry changes: files by path, chunk records, and the chunk -> files index. */
+/** The stores a journal entry changes: files by path, chunk records, the chunk -> files index, decommissions. */
 export interface JournalStores {
   readonly files: Database<FileMetadata, string>;
   readonly chunks: Database<ChunkRecord, string>;
   readonly refs: Database<string, string>;
+  readonly decommissions: Database<DecommissionRecord, string>;
 }
 
 /** Applies `records` synchronously; the caller holds the transaction (and moves the sequence number in it). */
@@ -34,6 +37,11 @@ export function applyRecords(stores: JournalStores, records: readonly JournalRec
     if (r.t === 'chunk') {
       if (r.rec === null) stores.chunks.removeSync(r.id);
       else stores.chunks.putSync(r.id, r.rec);
+      continue;
+    }
+    if (r.t === 'decommission') {
+      if (r.rec === null) stores.decommissions.removeSync(r.address);
+      else stores.decommissions.putSync(r.address, r.rec);
       continue;
     }
     const old = stores.files.get(r.path) ?? null;

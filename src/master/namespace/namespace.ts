@@ -4,9 +4,10 @@ import type { FileMetadata } from '../../wire/file-metadata.js';
 import { FailPointError, failsAt } from './fail-points.js';
 import { withChunkLength, withChunkRecorded, renameInStore } from './chunk-changes.js';
 import { clone, emptyFile, normalise } from './file-record.js';
-import { applyRecords, type JournalRecord, type JournalSink } from './journal-record.js';
+import type { JournalRecord, JournalSink } from './journal-record.js';
 import { readMetadataJson, writeMetadataJson } from './metadata-json.js';
 import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js';
+import { applyEntry, journalPosition, JOURNAL_SEQ, loadSnapshot, takeSnapshot, type NamespaceSnapshot, type SnapshotStores } from './snapshot.js';
 
 /**
  * Files are stored as recorded; get_file_metadata overlays the live holders from chunk
@@ -14,9 +15,6 @@ import type { ChunkRecord, DecommissionRecord, MemberRecord } from './records.js
  */
 export type { FileMetadata };
 export type { ChunkRecord, DecommissionRecord, MemberRecord };
-
-// Key in `meta` of the last journal entry applied ([master] etcd_endpoints).
-const JOURNAL_SEQ = 'journal_seq';
 
 // Files per transaction when importing a metadata.json.
 const IMPORT_BATCH = 20_000;
@@ -247,13 +245,14 @@ export class Namespace {
     return [...this.decommissions.getKeys()] as string[];
   }
 
-  /** Records a decommission; resolves once durable, so an accepted command survives a crash. */
+  /** Records a decommission (journaled over etcd, so a new leader carries it on); resolves once durable, so an accepted command survives a crash. */
   async markDecommissioning(address: string): Promise<void> {
-    if (!this.decommissions.doesExist(address)) await this.decommissions.put(address, { since: Date.now() });
+    const rec = { since: Date.now() };
+    if (!this.decommissions.doesExist(address)) await this.commit([() => this.decommissions.put(address, rec)], [{ t: 'decommission', address, rec }]);
   }
 
   async clearDecommissioning(address: string): Promise<void> {
-    await this.decommissions.remove(address);
+    await this.commit([() => this.decommissions.remove(address)], [{ t: 'decommission', address, rec: null }]);
   }
 
   /** Every chunk server recorded as known, until forgotten. */
@@ -322,8 +321,7 @@ export class Namespace {
 
   /** The last journal entry applied to this store; 0 before any. */
   journalSeq(): number {
-    const seq = this.meta.get(JOURNAL_SEQ);
-    return typeof seq === 'number' ? seq : 0;
+    return journalPosition(this.stores());
   }
 
   /**
@@ -332,9 +330,20 @@ export class Namespace {
    * Entries are whole values, so one applied twice changes nothing.
    */
   applyJournal(seq: number, records: readonly JournalRecord[]): void {
-    this.env.transactionSync(() => {
-      applyRecords({ files: this.files, chunks: this.chunks, refs: this.refs }, records);
-      this.meta.putSync(JOURNAL_SEQ, seq);
-    });
+    applyEntry(this.stores(), seq, records);
+  }
+
+  /** The namespace as of the last journal entry applied (the leader's snapshot for etcd). */
+  snapshot(): NamespaceSnapshot {
+    return takeSnapshot(this.stores());
+  }
+
+  /** Replaces the namespace with a snapshot (a master behind the journal's compacted start). */
+  loadSnapshot(snapshot: NamespaceSnapshot): void {
+    loadSnapshot(this.stores(), snapshot);
+  }
+
+  private stores(): SnapshotStores {
+    return { env: this.env, files: this.files, chunks: this.chunks, refs: this.refs, decommissions: this.decommissions, meta: this.meta };
   }
 }

@@ -67,3 +67,19 @@ t.test('a restarted master waits out the horizon it kept, at most one lease', as
   c.advance(LEASE_MS);
   t.equal((await restarted.acquire('x', ['a'], 'a')).kind, 'granted', 'granted once the wait is over');
 });
+
+t.test('a new leader over etcd grants nothing, renewals included, for one lease from taking office', async (t) => {
+  const c = clock();
+  const l = Leases.inMemory(LEASE_MS, c.now);
+  t.equal((await l.acquire('x', ['a', 'b'], 'a')).kind, 'granted', 'before: grants as usual');
+  c.advance(LEASE_MS);
+  l.holdOff();
+  t.equal((await l.acquire('x', ['a', 'b'], 'b')).kind, 'none', 'just elected: another holder gets nothing');
+  t.equal((await l.acquire('y', ['a', 'b'], null)).kind, 'none', 'nor a client asking');
+  t.ok(l.restartWaitMs > 0, 'the wait is reported (get_lease says why)');
+  c.advance(LEASE_MS - 1);
+  t.equal((await l.acquire('x', ['a', 'b'], 'a')).kind, 'none', 'one ms before the lease is out: still nothing');
+  c.advance(1);
+  const after = await l.acquire('x', ['a', 'b'], 'b');
+  t.equal(after.kind !== 'none' && after.lease.primary, 'b', 'a lease later: granted');
+});

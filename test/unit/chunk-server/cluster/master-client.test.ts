@@ -240,6 +240,27 @@ t.test('a master that takes the registration and is gone before the heartbeat: s
   t.same(messages('master is back; registered again'), [], 'never announced before that round');
 });
 
+t.test('a master named in both --master and other_masters does not hide the masters listed after it', async (t) => {
+  const dead = await freePort();
+  const alsoDead = await freePort();
+  const live = await scriptedMaster(t);
+  const dir = await tempDir(t);
+  const { log } = memoryLog();
+  const server = await startChunkServer(
+    testConfig(dir, {
+      heartbeatIntervalS: 0.1,
+      master: { enabled: true, host: '127.0.0.1', port: dead, replicationFactor: 3 },
+      otherMasters: [`127.0.0.1:${dead}`, `127.0.0.1:${alsoDead}`, `127.0.0.1:${live.port}`],
+    }),
+    log,
+  );
+  t.teardown(() => server.stop());
+  await waitFor('the registration reaching the third master listed', async () =>
+    live.messages.some((m) => m.command === 'register_chunk_server') ? true : undefined,
+  );
+  t.pass('registered with the live master');
+});
+
 t.test('while a master answers not_leader (an election), retries stay close instead of backing off to the heartbeat interval', async (t) => {
   // A standby during an election: it names no leader yet. Backing off toward the 60 s interval,
   // 15 attempts would take minutes; at the election's pace they take seconds.
