@@ -260,3 +260,22 @@ t.test('a master named in both --master and other_masters does not hide the mast
   );
   t.pass('registered with the live master');
 });
+
+t.test('while a master answers not_leader (an election), retries stay close instead of backing off to the heartbeat interval', async (t) => {
+  // A standby during an election: it names no leader yet. Backing off toward the 60 s interval,
+  // 15 attempts would take minutes; at the election's pace they take seconds.
+  const standby = await scriptedMaster(t, 0, () => ({ status: 'error', message: 'not_leader', leader: null }));
+  const dir = await tempDir(t);
+  const server = await startChunkServer(
+    testConfig(dir, { heartbeatIntervalS: 60, master: { enabled: true, host: '127.0.0.1', port: standby.port, replicationFactor: 3 } }),
+    pino({ level: 'silent' }),
+  );
+  t.teardown(() => server.stop());
+  const registers = (): number => standby.messages.filter((m) => m.command === 'register_chunk_server').length;
+  await waitFor('15 registrations tried on the standby', () => (registers() >= 15 ? true : undefined), 60_000);
+  t.pass('the server kept asking at the election\'s pace');
+
+  standby.script = REFERENCE;
+  await waitFor('a heartbeat once the master leads', () => (standby.messages.some((m) => m.command === 'heartbeat') ? true : undefined), 30_000);
+  t.pass('registered and beat soon after the election, not a heartbeat interval later');
+});
