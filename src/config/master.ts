@@ -1,6 +1,7 @@
 import type { SecuritySettings } from '../auth/settings.js';
 import type { TlsSettings } from '../net/tls.js';
 import { ConfigError, table, text, type Table } from './checks.js';
+import { etcdAccessOf } from './etcd-access.js';
 import { CHUNK_SERVER_KEYS } from './keys/chunk-server.js';
 import { MASTER_KEYS as M } from './keys/master.js';
 import { defaultsOf, read, readAll, type Settings, type Source } from './schema.js';
@@ -41,5 +42,6 @@ export function resolveMasterConfig(file: Table, flags: MasterFlags): MasterConf
     exportMetadata: flags.exportMetadata === undefined ? null : text('--export-metadata', flags.exportMetadata),
   };
   if (config.distanceWeight + config.spaceWeight === 0) throw new ConfigError('[master] distance_weight and space_weight cannot both be 0');
+  etcdAccessOf(config);
   return config;
 }

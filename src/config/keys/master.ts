@@ -5,6 +5,7 @@ import { loadClientCredential } from '../../auth/client.js';
 import { bool, ConfigError, count, etcdEndpointList, httpPort, listenPort, logLevel, messageMib, nameList, numberCheck, seconds, secondsOrZero, text, weight, type Check } from '../checks.js';
 import { row, type Rows } from '../schema.js';
 import { CHUNK_SERVER_KEYS, LOG_LEVEL_HELP } from './chunk-server.js';
+import { ETCD_ACCESS_KEYS } from './etcd-access.js';
 
 /** The console's key file, read now so that a missing or weak key stops the master at start-up (as [security] keys do). */
 const consoleKey: Check<string> = (where, v) => {
@@ -197,7 +198,7 @@ export const MASTER_KEYS = {
   etcdEndpoints: row<string[]>({
     section: 'master', key: 'etcd_endpoints', default: [], check: etcdEndpointList,
     doc: [
-      'etcd client URLs (http://host:port); set, several masters run over etcd: one leads',
+      'etcd client URLs (http://host:port, or https:// for TLS); set, several masters run over etcd: one leads',
       'by an etcd lease, the others stand by and answer not_leader, or proxy to the leader',
       'for clients that do not follow it (README, "Several masters").',
       'Empty: one master, its namespace in lmdb only.',
@@ -211,6 +212,7 @@ export const MASTER_KEYS = {
     doc: ['Key prefix of this cluster in etcd (leader key, journal); clusters sharing an etcd differ in it.'],
     summary: 'key prefix of this cluster in etcd',
   }),
+  ...ETCD_ACCESS_KEYS,
   etcdLeaseTtlS: row({
     section: 'master', key: 'etcd_lease_ttl_s', default: 5, check: numberCheck((n) => Number.isInteger(n) && n >= 1, 'a whole number of seconds >= 1'),
     doc: [

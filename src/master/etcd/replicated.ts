@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { etcdAccessOf } from '../../config/etcd-access.js';
 import type { MasterConfig } from '../../config/master.js';
 import type { Namespace } from '../namespace/namespace.js';
 import { openEtcd } from './client.js';
@@ -26,7 +27,7 @@ export interface Replication {
  * flight (one that stepped down while writing), so an older value never lands on a newer one.
  */
 export function startReplication(config: MasterConfig, ns: Namespace, log: Logger): Replication {
-  const client = openEtcd(config.etcdEndpoints, config.etcdLeaseTtlS);
+  const client = openEtcd(config.etcdEndpoints, config.etcdLeaseTtlS, etcdAccessOf(config));
   const safeModeMs = (config.etcdSafeModeS ?? config.deadAfterS) * 1000;
   let journal: EtcdJournal | null = null;
   const catchUp = async (): Promise<void> => {
