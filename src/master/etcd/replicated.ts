@@ -7,6 +7,7 @@ import { Compaction } from './compaction.js';
 import { EtcdJournal } from './journal.js';
 import { Leadership } from './leadership.js';
 import { EtcdSnapshots } from './snapshots.js';
+import { probeEtcdTls } from './tls-probe.js';
 
 /** A master run over etcd ([master] etcd_endpoints): its leadership and the namespace journal. */
 export interface Replication {
@@ -27,7 +28,9 @@ export interface Replication {
  * flight (one that stepped down while writing), so an older value never lands on a newer one.
  */
 export function startReplication(config: MasterConfig, ns: Namespace, log: Logger): Replication {
-  const client = openEtcd(config.etcdEndpoints, config.etcdLeaseTtlS, etcdAccessOf(config));
+  const access = etcdAccessOf(config);
+  const client = openEtcd(config.etcdEndpoints, config.etcdLeaseTtlS, access);
+  const stopProbe = config.etcdEndpoints.some((e) => e.startsWith('https://')) ? probeEtcdTls(config.etcdEndpoints, access.credentials, config.etcdLeaseTtlS * 1000, log.child({ part: 'etcd-tls' })) : () => undefined;
   const safeModeMs = (config.etcdSafeModeS ?? config.deadAfterS) * 1000;
   let journal: EtcdJournal | null = null;
   const catchUp = async (): Promise<void> => {
@@ -63,6 +66,7 @@ export function startReplication(config: MasterConfig, ns: Namespace, log: Logge
     },
     start: (address) => leadership.start(address),
     async close() {
+      stopProbe();
       await leadership.stop();
       await compaction.idle();
       client.close();

@@ -92,8 +92,8 @@ t.test('masters reach an etcd that wants TLS client certificates and a password;
   // The failing two first, while no one leads: nothing but their settings keeps them from it.
   const badCa = await start('bad-ca', await config('bad-ca', join(foreign, 'ca.pem'), join(dir, 'password')));
   const badPw = await start('bad-pw', await config('bad-pw', master.ca, join(dir, 'wrong-password')));
-  t.ok(await logged(badCa.stdout, /etcd leadership tick failed.*(certificate|self.signed|verify)/i), 'a foreign CA: the log says the certificate did not verify');
-  t.ok(await logged(badPw.stdout, /etcd leadership tick failed.*authentication failed/i), 'a wrong password: the log says authentication failed');
+  t.ok(await logged(badCa.stdout, /"reason":"[^"]*certificate[^"]*","msg":"TLS to etcd failed/), 'a foreign CA: the log says the certificate did not verify');
+  t.ok(await logged(badPw.stdout, /authentication failed, invalid user ID or password","msg":"etcd leadership tick failed/), 'a wrong password: the log says authentication failed');
   t.match(await call(badCa.port, { command: 'list_files', follows_leader: true }), { status: 'error', message: 'not_leader' }, 'the foreign-CA master does not lead');
   t.match(await call(badPw.port, { command: 'list_files', follows_leader: true }), { status: 'error', message: 'not_leader' }, 'the wrong-password master does not lead');
 
