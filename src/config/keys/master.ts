@@ -198,9 +198,9 @@ export const MASTER_KEYS = {
   etcdEndpoints: row<string[]>({
     section: 'master', key: 'etcd_endpoints', default: [], check: etcdEndpointList,
     doc: [
-      'etcd client URLs (http://host:port, or https:// for TLS); set, several masters run over etcd: one leads',
-      'by an etcd lease, the others stand by and answer not_leader, or proxy to the leader',
-      'for clients that do not follow it (README, "Several masters").',
+      'etcd client URLs (http://host:port, https:// for TLS); set, several masters run over',
+      'etcd: one leads by an etcd lease, the others stand by and answer not_leader, or proxy',
+      'to the leader for clients that do not follow it (README, "Several masters").',
       'Empty: one master, its namespace in lmdb only.',
     ],
     summary: 'etcd client URLs; set: several masters, one leader by etcd lease',
