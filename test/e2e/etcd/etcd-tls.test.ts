@@ -43,17 +43,9 @@ async function startTlsEtcd(t: Teardown, dir: string, server: CertFiles, admin: 
   t.teardown(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   });
-  await waitUntil(`etcd at ${url}`, async () => {
-    const c = adminClient(url, admin);
-    try {
-      await c.get('probe').string();
-      return true;
-    } catch {
-      return false;
-    } finally {
-      c.close();
-    }
-  }, DEADLINE_MS, 200);
+  const probe = adminClient(url, admin);
+  await waitUntil(`etcd at ${url}`, () => probe.get('probe').string().then(() => true, () => false), DEADLINE_MS, 200);
+  probe.close();
   return url;
 }
 
