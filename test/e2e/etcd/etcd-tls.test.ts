@@ -2,7 +2,8 @@
 // with etcd's user auth switched on, and masters that reach it through [master] etcd_ca_file,
 // etcd_cert_file/etcd_key_file and etcd_username/etcd_password_file. The right settings lead
 // and serve a write and its read-back (by a second master with an empty namespace, which gets
-// it from etcd); a master given a foreign CA, or the wrong password, logs why and never leads.
+// it from etcd); a master given a foreign CA, a client certificate etcd refuses, or the wrong
+// password logs why and never leads.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -54,7 +55,7 @@ async function leads(m: ChildServer): Promise<boolean> {
   return (await call(m.port, { command: 'list_files', follows_leader: true }).catch(() => null))?.status === 'ok';
 }
 
-t.test('masters reach an etcd that wants TLS client certificates and a password; a foreign CA or a wrong password is logged and never leads', async (t) => {
+t.test('masters reach an etcd that wants TLS client certificates and a password; a foreign CA, a refused certificate or a wrong password is logged and never leads', async (t) => {
   const dir = await tempDir(t);
   const certs = join(dir, 'certs');
   const foreign = join(dir, 'foreign');
@@ -71,19 +72,21 @@ t.test('masters reach an etcd that wants TLS client certificates and a password;
   await writeFile(join(dir, 'password'), 'root-pw\n');
   await writeFile(join(dir, 'wrong-password'), 'not-it\n');
   const master = certFiles(certs, 'master');
-  const config = async (name: string, ca: string, passwordFile: string) =>
+  const config = async (name: string, ca: string, passwordFile: string, client = master) =>
     writeToml(dir, `${name}.toml`, masterToml({
       extra: [
         `etcd_endpoints = ["${url}"]`, 'etcd_prefix = "/tls"', `etcd_lease_ttl_s = ${TTL_S}`, 'etcd_safe_mode_s = 1',
-        `etcd_ca_file = "${ca}"`, `etcd_cert_file = "${master.cert}"`, `etcd_key_file = "${master.key}"`,
+        `etcd_ca_file = "${ca}"`, `etcd_cert_file = "${client.cert}"`, `etcd_key_file = "${client.key}"`,
         'etcd_username = "root"', `etcd_password_file = "${passwordFile}"`, '',
       ].join('\n'),
     }));
   const start = async (name: string, toml: string) => spawnMaster(t, ['--config', toml, '--port', '0', '--namespace', join(dir, name), '--metadata', join(dir, `${name}.json`)], dir);
 
-  // The failing two first, while no one leads: nothing but their settings keeps them from it.
+  // The failing three first, while no one leads: nothing but their settings keeps them from it.
   const badCa = await start('bad-ca', await config('bad-ca', join(foreign, 'ca.pem'), join(dir, 'password')));
   const badPw = await start('bad-pw', await config('bad-pw', master.ca, join(dir, 'wrong-password')));
+  const badCert = await start('bad-cert', await config('bad-cert', master.ca, join(dir, 'password'), certFiles(foreign, 'other')));
+  t.ok(await logged(badCert.stdout, /"reason":"[^"]*bad certificate[^"]*","msg":"TLS to etcd failed/), 'a client certificate etcd refuses: logged with the reason');
   t.ok(await logged(badCa.stdout, /"reason":"[^"]*certificate[^"]*","msg":"TLS to etcd failed/), 'a foreign CA: the log says the certificate did not verify');
   t.ok(await logged(badPw.stdout, /authentication failed, invalid user ID or password","msg":"etcd leadership tick failed/), 'a wrong password: the log says authentication failed');
   t.match(await call(badCa.port, { command: 'list_files', follows_leader: true }), { status: 'error', message: 'not_leader' }, 'the foreign-CA master does not lead');
@@ -102,4 +105,5 @@ t.test('masters reach an etcd that wants TLS client certificates and a password;
   t.same((await call(second.port, { command: 'list_files', follows_leader: true })).files, ['/over-tls'], 'read back through etcd over TLS with the password');
   t.notOk(await leads(badCa), 'the foreign-CA master still does not lead');
   t.notOk(await leads(badPw), 'the wrong-password master still does not lead');
+  t.notOk(await leads(badCert), 'the master with a refused certificate does not lead');
 });
