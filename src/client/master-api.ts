@@ -25,6 +25,8 @@ export interface GraphNode {
 // pause between tries.
 const LEADER_WAIT_MS = 30_000;
 const LEADER_RETRY_MS = 200;
+// The replication factor is a master setting: a restart with another one shows within a minute.
+const FACTOR_TTL_MS = 60_000;
 
 /** One master as `gfs masters` shows it (master_status). */
 export interface MasterState {
@@ -39,6 +41,7 @@ export interface MasterState {
 export class MasterApi {
   private readonly masters: string[];
   private current = 0;
+  private factor: { value: number | null; at: number } | null = null;
 
   /** `masters`: one "host:port", or several separated by commas (a cluster over etcd: any of them, the client finds the leader). */
   constructor(
@@ -139,10 +142,17 @@ export class MasterApi {
     return reply.status === 'ok' && reply.dropped === true;
   }
 
-  /** The master's replication_factor (cluster_status, ours), or null when it does not say. */
+  /**
+   * The master's replication_factor (cluster_status, ours), or null when it does not say.
+   * Kept for FACTOR_TTL_MS: every append's result names it, and asking each time put a master
+   * round trip (and cluster_status's whole count) behind every record.
+   */
   async replicationFactor(): Promise<number | null> {
+    if (this.factor && performance.now() - this.factor.at < FACTOR_TTL_MS) return this.factor.value;
     const reply = await this.raw({ command: 'cluster_status' });
-    return reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
+    const value = reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
+    this.factor = { value, at: performance.now() };
+    return value;
   }
 
   /** Live chunk servers that take new chunks (all of them: the client registers no location). */
