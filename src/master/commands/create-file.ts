@@ -16,7 +16,7 @@ const request = shape({
 
 /**
  * create_file (ours; PROTOCOL.md, "Small files"): the first of a small put's two round trips.
- * The file and its one chunk are recorded in one namespace commit (concurrent creators share
+ * The file and its one chunk are recorded in one namespace change (concurrent creators share
  * the store's group commit, in lmdb or through the etcd journal alike), the chunk at length 0:
  * until the primary's update_file_metadata after the store, a reader sees an empty file, never
  * part of the bytes. The reply places the chunk, primary first; the client sends it to the
@@ -33,7 +33,12 @@ async function createFile(req: RequestOf<'create_file', typeof request>, ctx: Ma
   }
   const placed = replicaOrder(ctx.nodes, req.client_id, new Set(ctx.repairer.decommissions()), ctx.placement).slice(0, ctx.replicationFactor);
   if (placed.length === 0) throw new InsufficientSpaceError(0);
-  await ns.recordChunk(req.file_path, req.chunk_id, placed, 0, 0, 0);
+  // Not awaited: the record is visible at once and its commit overlaps the store. It need not be
+  // durable before the reply, since nothing is acknowledged to the client until the primary's
+  // update_file_metadata, which is durable and creates the file itself if a master restart lost
+  // this record. Concurrent creators' records still share one commit.
+  ns.recordChunk(req.file_path, req.chunk_id, placed, 0, 0, 0).catch((err: Error) =>
+    ctx.log.warn({ file_path: req.file_path, err: err.message }, 'create_file not committed; the primary\'s report records the file'));
   ctx.log.debug({ file_path: req.file_path, chunk_id: req.chunk_id, locations: placed }, 'small file created');
   return { status: 'ok', created: true, chunk_id: req.chunk_id, locations: placed, replication_factor: ctx.replicationFactor };
 }
