@@ -37,7 +37,9 @@ export async function putSmall(deps: PutDeps, piece: ChunkPiece, remote: string,
     why = `${primary}: ${(err as Error).message}`;
   }
   attempt.undo();
-  return fail(new GfsError(full ? 'cluster_full' : 'chunk_unavailable', `${remote} could not be stored on every placed server (${why}); nothing was kept`));
+  // The message the classic put gives (store.ts): placement already passed over servers without room.
+  if (full) return fail(new GfsError('cluster_full', `cluster full: no server has room for chunk 0 (${piece.size} bytes)`));
+  return fail(new GfsError('chunk_unavailable', `${remote} could not be stored on every placed server (${why}); nothing was kept`));
 }
 
 /** `reader` with `first` handed out again first (a piece taken for putSmall that went the classic way). */
