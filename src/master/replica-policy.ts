@@ -183,20 +183,25 @@ export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, S
 }
 
 /**
- * The longer end reports prove, to be recorded as committed; null when none. Not while a lease
- * is in force: the primary's heartbeat runs ahead of the records its replicas applied, and an
- * end only it holds, recorded, would make every other copy stale if it then died (nothing
- * left to append to). Otherwise the end at least two live copies reached (one when only one
- * is left): an append the master was not told about.
+ * The longer end reports prove, to be recorded as committed (an append the master was not
+ * told about); null when none. Not while a lease is in force: the primary's heartbeat runs
+ * ahead of the records its replicas applied, and an end only it holds, recorded, would make
+ * every other copy stale if it then died. Otherwise the end at least two live copies reached,
+ * or the longest copy's once its server has gone on reporting for `settleMs` after the others
+ * last changed (a primary killed after its lease ran out, but not yet declared dead, has not).
  */
-function adoptable(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>): number | null {
+function adoptable(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>, settleMs: number): number | null {
   if (chunk.leased || chunk.length === null) return null;
-  const lengths = [...chunk.replicas]
+  const live = [...chunk.replicas]
     .filter(([a]) => servers.get(a)?.state === 'live' && !servers.get(a)?.awaitingReport)
-    .map(([, r]) => r.length)
-    .sort((x, y) => y - x);
-  const end = lengths[Math.min(1, lengths.length - 1)];
-  return end !== undefined && end > chunk.length ? end : null;
+    .sort(([, x], [, y]) => y.length - x.length);
+  const [top, ...rest] = live;
+  if (top === undefined) return null;
+  const othersChanged = Math.max(-Infinity, ...rest.map(([, r]) => r.since));
+  const reported = servers.get(top[0])?.lastReport;
+  const alone = rest.length === 0 || (reported !== undefined && reported - othersChanged >= settleMs);
+  const end = alone ? top[1].length : rest[0]![1].length;
+  return end > chunk.length ? end : null;
 }
 
 function currentDigest(copies: readonly Replica[]): string | null {
@@ -240,7 +245,7 @@ export function decide(input: RepairInput): RepairPlan {
       continue;
     }
     const c = classify(chunk, servers);
-    const adopted = adoptable(chunk, servers);
+    const adopted = adoptable(chunk, servers, input.settleMs);
     if (adopted !== null) plan.adopt.push({ chunk_id: chunk.chunk_id, length: adopted, version: c.version });
     const live = c.current.filter((a) => state(a) === 'live');
     const readable = c.current.filter((a) => state(a) !== 'dead');

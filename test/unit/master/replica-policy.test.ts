@@ -57,9 +57,14 @@ t.test('decide: copies fewest-first under the per-server cap, spread, room', asy
   t.same(busy.copies.map((c) => c.target), ['d'], 'a copy in flight counts toward the factor and the cap');
   t.equal(decide(input(s, [chunk('gone', 100, { c: rep(100) })])).lost, 1, 'no live current copy: lost, nothing to copy from');
   // The primary's heartbeat ran ahead of its update_chunk_offset: the others are catching up.
-  const ahead = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(100), d: rep(100) })]));
-  t.same([ahead.copies, ahead.deletes, ahead.adopt], [[], [], []], 'copies merely behind are neither copied around nor deleted; an end one copy alone holds is not adopted');
-  const two = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(120), d: rep(100) })]));
+  const fresh = { since: NOW - 10 };
+  const ahead = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(100, 'd1', fresh), d: rep(100, 'd1', fresh) })]));
+  t.same([ahead.copies, ahead.deletes, ahead.adopt], [[], [], []], 'copies merely behind are neither copied around nor deleted; an end one copy alone holds is not adopted yet');
+  const settled = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(100), d: rep(100) })]));
+  t.same(settled.adopt.map((a) => a.length), [140], 'its server went on reporting long after the others last changed: adopted');
+  const silent = servers({ a: { lastReport: NOW - 20 }, b: {}, d: {} });
+  t.same(decide(input(silent, [chunk('log', 100, { a: rep(140), b: rep(100, 'd1', fresh), d: rep(100, 'd1', fresh) })])).adopt, [], 'nor while its server fell silent when the others did (killed, not yet declared dead)');
+  const two = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(120, 'd1', fresh), d: rep(100) })]));
   t.same(two.adopt.map((a) => a.length), [120], 'the end two copies reached is adopted');
   t.same(decide(input(s, [chunk('log', 100, { a: rep(140) })])).adopt.map((a) => a.length), [140], 'a lone copy proves its end');
   const leased = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(140), d: rep(100) }, { leased: true })]));
