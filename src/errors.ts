@@ -46,6 +46,7 @@ export const MSG = {
   chunkFull: 'chunk_full',
   recordTooLarge: 'record_too_large',
   replicaFailed: 'replica_failed',
+  notRecorded: 'not_recorded',
   // Several masters over etcd (protocol/PROTOCOL.md, "Several masters"): this master is not
   // the leader (the reply names the one it knows in `leader`), and a leader that could not
   // make a change durable in etcd.
@@ -290,6 +291,13 @@ export class ChunkFullError extends RequestError {
 export class RecordTooLargeError extends RequestError {
   constructor(max: number) {
     super(MSG.recordTooLarge, undefined, { max_record_bytes: max });
+  }
+}
+
+/** store_chunk with forward_to: every copy is stored but the master could not be told; the file stays empty. */
+export class NotRecordedError extends RequestError {
+  constructor() {
+    super(MSG.notRecorded);
   }
 }
 

@@ -10,7 +10,7 @@ import type { SinkCaller } from './fetch.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { readChunk } from './read-chunk.js';
 import type { Logger } from 'pino';
-import type { FileMetadata, MasterApi } from './master-api.js';
+import type { ChunkPlace, FileMetadata, MasterApi } from './master-api.js';
 import { Scratch } from './source.js';
 
 const COPY_BLOCK_BYTES = 1024 * 1024;
@@ -20,6 +20,7 @@ interface Planned {
   readonly chunkId: string;
   readonly size: number;
   readonly start: number;
+  readonly place: ChunkPlace | undefined;
 }
 
 export interface GetDeps {
@@ -30,11 +31,11 @@ export interface GetDeps {
   readonly log?: Logger | undefined;
 }
 
-function plan(meta: FileMetadata): Planned[] {
+function plan({ meta, places }: ReadPlan): Planned[] {
   let start = 0;
   return meta.chunk_ids.map((chunkId, index) => {
     const size = Number(meta.chunk_offsets[chunkId] ?? 0);
-    const p = { index, chunkId, size, start };
+    const p = { index, chunkId, size, start, place: places.get(chunkId) };
     start += size;
     return p;
   });
@@ -42,13 +43,18 @@ function plan(meta: FileMetadata): Planned[] {
 
 async function fetchPlanned(deps: GetDeps, remote: string, p: Planned, fh: FileHandle, base: number, progress: Progress): Promise<void> {
   if (p.size === 0) return;
-  await readChunk(deps, remote, { chunkId: p.chunkId, size: p.size }, fh, base, progress);
+  await readChunk(deps, remote, { chunkId: p.chunkId, size: p.size }, fh, base, progress, p.place);
 }
 
-async function metadataOf(deps: GetDeps, remote: string): Promise<FileMetadata> {
-  const meta = await deps.master.metadata(remote);
+interface ReadPlan {
+  readonly meta: FileMetadata;
+  readonly places: Map<string, ChunkPlace>;
+}
+
+async function metadataOf(deps: GetDeps, remote: string): Promise<ReadPlan> {
+  const { meta, places } = await deps.master.metadataForRead(remote);
   if (!meta) throw new GfsError('file_not_found', `no such file: ${remote}`);
-  return meta;
+  return { meta, places };
 }
 
 function localError(path: string, err: unknown): GfsError {

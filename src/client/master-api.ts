@@ -25,6 +25,8 @@ export interface GraphNode {
 // pause between tries.
 const LEADER_WAIT_MS = 30_000;
 const LEADER_RETRY_MS = 200;
+// The replication factor is a master setting: a restart with another one shows within a minute.
+const FACTOR_TTL_MS = 60_000;
 
 /** One master as `gfs masters` shows it (master_status). */
 export interface MasterState {
@@ -39,6 +41,7 @@ export interface MasterState {
 export class MasterApi {
   private readonly masters: string[];
   private current = 0;
+  private factor: { value: number | null; at: number } | null = null;
 
   /** `masters`: one "host:port", or several separated by commas (a cluster over etcd: any of them, the client finds the leader). */
   constructor(
@@ -112,16 +115,25 @@ export class MasterApi {
    * Where to read a chunk and what to check it against: the holders, and (ours) the chunk's
    * version and the (length, digest) of its current copies; a master without them vouches for none.
    */
-  async chunkRead(filePath: string, chunkId: string): Promise<{ locations: string[]; check: ChunkCheck }> {
+  async chunkRead(filePath: string, chunkId: string): Promise<ChunkPlace> {
     const reply = await this.ok({ command: 'get_chunk_locations', file_path: filePath, chunk_id: chunkId });
-    const locations = Array.isArray(reply.locations) ? reply.locations.filter((a): a is string => typeof a === 'string') : [];
-    const digests = Array.isArray(reply.digests)
-      ? (reply.digests as unknown[]).flatMap((d) => {
-          const { length, digest } = (d ?? {}) as Record<string, unknown>;
-          return typeof length === 'number' && typeof digest === 'string' ? [{ length, digest }] : [];
-        })
-      : [];
-    return { locations, check: { version: typeof reply.version === 'number' ? reply.version : 0, digests } };
+    return { locations: addressList(reply.locations), check: checkOf(reply) };
+  }
+
+  /**
+   * The file and, from our master, where to read each chunk and what to check it against (read_checks),
+   * so a small file's get asks the master once; `places` is empty from a master that does not say.
+   */
+  async metadataForRead(filePath: string): Promise<{ meta: FileMetadata | null; places: Map<string, ChunkPlace> }> {
+    const reply = await this.ok({ command: 'get_file_metadata', file_path: filePath, read_checks: true });
+    const meta = (reply.metadata as FileMetadata | null | undefined) ?? null;
+    const places = new Map<string, ChunkPlace>();
+    const checks = reply.checks !== null && typeof reply.checks === 'object' ? (reply.checks as Record<string, unknown>) : {};
+    for (const [id, check] of Object.entries(checks)) {
+      const locations = meta?.chunk_locations[id];
+      if (locations && check !== null && typeof check === 'object') places.set(id, { locations: addressList(locations), check: checkOf(check as Reply) });
+    }
+    return { meta, places };
   }
 
   /** report_corrupt_chunk: `address` served bytes of the chunk that failed their check. Best effort: true when the master dropped that copy. */
@@ -130,10 +142,17 @@ export class MasterApi {
     return reply.status === 'ok' && reply.dropped === true;
   }
 
-  /** The master's replication_factor (cluster_status, ours), or null when it does not say. */
+  /**
+   * The master's replication_factor (cluster_status, ours), or null when it does not say.
+   * Kept for FACTOR_TTL_MS: every append's result names it, and asking each time put a master
+   * round trip (and cluster_status's whole count) behind every record.
+   */
   async replicationFactor(): Promise<number | null> {
+    if (this.factor && performance.now() - this.factor.at < FACTOR_TTL_MS) return this.factor.value;
     const reply = await this.raw({ command: 'cluster_status' });
-    return reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
+    const value = reply.status === 'ok' && typeof reply.replication_factor === 'number' ? reply.replication_factor : null;
+    this.factor = { value, at: performance.now() };
+    return value;
   }
 
   /** Live chunk servers that take new chunks (all of them: the client registers no location). */
@@ -162,6 +181,25 @@ export class MasterApi {
     const reply = await this.ok({ command: 'get_graph_data' });
     const nodes = (reply.graph_data as { nodes?: GraphNode[] } | undefined)?.nodes;
     return Array.isArray(nodes) ? nodes : [];
+  }
+
+  /**
+   * create_file (ours; PROTOCOL.md, "Small files"): the file and its one chunk, placed. Null
+   * when this master has no create_file (a reference master) or wants the classic put (the
+   * chunk's bytes are already in another file).
+   */
+  async createFile(filePath: string, chunkId: string, overwrite: boolean): Promise<{ locations: string[]; factor: number | null } | null> {
+    const reply = await this.raw({ command: 'create_file', file_path: filePath, chunk_id: chunkId, client_id: null, overwrite });
+    if (reply.status !== 'ok') {
+      const code = replyCode(reply.message)?.code;
+      if (code === UnknownCommandError.code || /unknown command/i.test(String(reply.message))) return null;
+      if (code === MSG.fileExists) throw new GfsError('file_exists', `${filePath} already exists (overwrite it with --force)`);
+      if (code === MSG.insufficientSpace) throw new GfsError('no_servers', `the master at ${this.address} knows no live chunk server to place ${filePath} on`);
+      throw new GfsError('master_error', `master refused create_file: ${String(reply.message)}`);
+    }
+    if (reply.created !== true || !Array.isArray(reply.locations)) return null;
+    const locations = reply.locations.filter((a): a is string => typeof a === 'string');
+    return { locations, factor: typeof reply.replication_factor === 'number' ? reply.replication_factor : null };
   }
 
   async addFile(filePath: string, totalSize: number, chunkIds: string[]): Promise<void> {
@@ -243,6 +281,27 @@ export class MasterApi {
     const { servers, decommissioning } = await this.serverLists();
     return new Map([...servers.map((a) => [a, 'live'] as const), ...decommissioning.map((a) => [a, 'decommissioning'] as const)]);
   }
+}
+
+/** Where to read a chunk (its current holders) and what to check the bytes against. */
+export interface ChunkPlace {
+  readonly locations: string[];
+  readonly check: ChunkCheck;
+}
+
+function addressList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : [];
+}
+
+/** The chunk's version and the (length, digest) of its current copies; a master without them vouches for none. */
+function checkOf(reply: Reply): ChunkCheck {
+  const digests = Array.isArray(reply.digests)
+    ? (reply.digests as unknown[]).flatMap((d) => {
+        const { length, digest } = (d ?? {}) as Record<string, unknown>;
+        return typeof length === 'number' && typeof digest === 'string' ? [{ length, digest }] : [];
+      })
+    : [];
+  return { version: typeof reply.version === 'number' ? reply.version : 0, digests };
 }
 
 /**

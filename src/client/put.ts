@@ -1,28 +1,15 @@
-// Uploads: new chunks through primaries (several at once), then add_file with the chunks in
-// file order, since primaries report them to the master in the order they finish.
-import type { Logger } from 'pino';
+// Uploads: a file that fits in one chunk in two round trips (small-put.ts); larger ones (and
+// any file for a master without create_file) as new chunks through primaries, several at
+// once, then add_file with the chunks in file order, since primaries report them as they finish.
 import { Progress, runBounded } from './bounded.js';
 import { GfsError } from './errors.js';
 import type { MasterApi } from './master-api.js';
+import type { PutDeps, PutResult } from './put-types.js';
 import type { PieceReader } from './source.js';
-import { storeChunk, type Caller } from './store.js';
+import { putSmall, withFirst } from './small-put.js';
+import { storeChunk } from './store.js';
 
-export interface PutDeps {
-  readonly master: MasterApi;
-  readonly call: Caller;
-  readonly chunkSize: number;
-  readonly concurrency: number;
-  readonly log?: Logger;
-}
-
-export interface PutResult {
-  readonly size: number;
-  readonly chunks: number;
-  /** Copies each chunk got as the put stored it (the primary's and its replicas'), in file order. */
-  readonly copies: number[];
-  /** The master's replication_factor, or null when it does not say (a reference master). */
-  readonly factor: number | null;
-}
+export type { PutDeps, PutResult } from './put-types.js';
 
 /** Live servers that take new chunks, or no_servers. */
 export async function writableServers(master: MasterApi): Promise<string[]> {
@@ -48,8 +35,26 @@ async function replaceable(master: MasterApi, remote: string): Promise<void> {
  * `minCopies`: a chunk stored with fewer copies fails the put (under_replicated), and what was
  * stored is removed, so a file is never left with fewer copies than the caller asked for.
  */
-export async function put(deps: PutDeps, reader: PieceReader, remote: string, overwrite: boolean, minCopies: number, onProgress?: (done: number, total: number | undefined) => void): Promise<PutResult> {
+export async function put(deps: PutDeps, input: PieceReader, remote: string, overwrite: boolean, minCopies: number, onProgress?: (done: number, total: number | undefined) => void): Promise<PutResult> {
   const { master } = deps;
+  let reader = input;
+  if (reader.size !== undefined && reader.size > 0 && reader.size <= deps.chunkSize) {
+    const piece = await reader.take(deps.chunkSize);
+    if (piece) {
+      let small: PutResult | null;
+      try {
+        small = await putSmall(deps, piece, remote, overwrite, minCopies, new Progress(reader.size, onProgress));
+      } catch (err) {
+        await piece.release();
+        throw err;
+      }
+      if (small) {
+        await piece.release();
+        return small;
+      }
+      reader = withFirst(piece, reader);
+    }
+  }
   if (await master.metadata(remote)) {
     if (!overwrite) throw new GfsError('file_exists', `${remote} already exists (overwrite it with --force)`);
     await replaceable(master, remote);

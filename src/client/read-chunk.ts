@@ -8,7 +8,7 @@ import type { Progress } from './bounded.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { GfsError } from './errors.js';
 import { fetchFrom, type ChunkRef, type HolderOutcome, type SinkCaller } from './fetch.js';
-import type { MasterApi } from './master-api.js';
+import type { ChunkPlace, MasterApi } from './master-api.js';
 
 // Waits before asking the master again when it vouched for no copy a holder served (an
 // append whose holders have not reported yet): about two heartbeats at the default 5 s.
@@ -22,9 +22,10 @@ export interface ReadDeps {
 }
 
 /** Puts the chunk's first `chunk.size` bytes into `fh` at `base`, verified; throws chunk_unavailable or chunk_corrupt. */
-export async function readChunk(deps: ReadDeps, remote: string, chunk: ChunkRef, fh: FileHandle, base: number, progress: Progress): Promise<void> {
+/** `known`: where and what, from the file's metadata (read_checks): the first round asks the master nothing. */
+export async function readChunk(deps: ReadDeps, remote: string, chunk: ChunkRef, fh: FileHandle, base: number, progress: Progress, known?: ChunkPlace): Promise<void> {
   for (let round = 0; ; round++) {
-    const { locations, check } = await deps.master.chunkRead(remote, chunk.chunkId);
+    const { locations, check } = round === 0 && known ? known : await deps.master.chunkRead(remote, chunk.chunkId);
     const cached = deps.cache?.get(chunk.chunkId, chunk.size, check);
     if (cached) {
       await writeAll(fh, cached, base);

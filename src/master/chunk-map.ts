@@ -16,8 +16,8 @@ export interface Replica {
 }
 
 /**
- * The committed length was raised at `at`; `explicit`: the primary named every holder that
- * has it, at `length` (the end it reported; absent: the committed length).
+ * The committed length was raised at `at`, to `length` (absent: the committed length);
+ * `explicit`: the primary named every holder that has it, at the end it reported.
  */
 export interface Raise {
   at: number;

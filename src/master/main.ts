@@ -72,6 +72,7 @@ export function masterContext(config: MasterConfig, ns: Namespace, log: Logger, 
     instructionTimeoutMs: config.instructionTimeoutS * 1000,
     ...placement,
     log,
+    leased: (chunkId) => leases.current(chunkId) !== null,
   });
   return { nodes, members, ns, map, repairer, leases, placement, replicationFactor: config.replicationFactor, reportMarginMs: config.heartbeatIntervalS * 1000, log, leadership };
 }

@@ -32,6 +32,8 @@ export interface RepairSchedulerOptions {
   readonly spaceWeight: number;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Whether a lease is in force on the chunk (its primary tells the committed end). */
+  readonly leased?: (chunkId: string) => boolean;
 }
 
 const MAX_INSTRUCTIONS_PER_BEAT = 1000;
@@ -91,7 +93,7 @@ export class RepairScheduler {
       length = 0;
       for (const path of ns.filesOf(chunkId)) length = Math.max(length, ns.get(path)?.chunk_offsets[chunkId] ?? 0);
     }
-    return { chunk_id: chunkId, length, version: record?.version ?? 0, replicas, raise: map.raiseOf(chunkId) };
+    return { chunk_id: chunkId, length, version: record?.version ?? 0, replicas, raise: map.raiseOf(chunkId), leased: this.opts.leased?.(chunkId) ?? false };
   }
 
   /** Holders a reader may use, from reports; `recorded` (the namespace's list) when no server reported the chunk. */
@@ -145,7 +147,7 @@ export class RepairScheduler {
     for (const a of plan.adopt) {
       log.warn({ chunk_id: a.chunk_id, length: a.length }, 'reports show a longer chunk than recorded; committed length raised');
       await ns.setLength(a.chunk_id, a.length, a.version);
-      map.raise(a.chunk_id, now + this.opts.reportMarginMs, false);
+      map.raise(a.chunk_id, now + this.opts.reportMarginMs, false, a.length);
     }
     for (const c of plan.copies) {
       this.copies.add(c, now);

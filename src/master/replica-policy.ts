@@ -30,6 +30,8 @@ export interface ChunkView {
   readonly raise?: Raise | undefined;
   /** ms since when no file lists it; -Infinity for chunks of a deleted file. */
   readonly orphanSince?: number | undefined;
+  /** A lease is in force: its primary tells the committed end (update_chunk_offset). */
+  readonly leased?: boolean;
 }
 
 export interface InFlight {
@@ -99,9 +101,10 @@ export interface Classified {
  * recorded one, or the longest reported copy if longer. A copy is current when it has that
  * length, a version not older than the newest among such copies (version 0: not told), and
  * the digest of the copy most recently seen changing (else the one most of them share; a tie
- * decides nothing). A shorter copy is stale once its
- * server reported after the length was raised, or at once when the primary named the holders
- * that applied the change and it is short of the end they were named at.
+ * decides nothing). A copy short of the recorded length is stale. One short only of a longer
+ * report is stale once its server reported after the length was raised and it is still short
+ * of the end raised to, or at once when the primary named the holders that applied the change
+ * and it is short of the end they were named at; until then it is behind.
  */
 export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>): Classified {
   let length = chunk.length ?? 0;
@@ -137,8 +140,19 @@ export function classify(chunk: ChunkView, servers: ReadonlyMap<string, ServerVi
     // streaming record appends the heartbeats run ahead of the primary's batched word, and
     // judging it stale would drop a holder in step from the next lease's forward list, so
     // that later records are acknowledged on fewer copies (issue 23).
+    // Nor does a report running ahead prove anything before the raise is recorded: a copy
+    // that has the recorded end is behind (a primary's heartbeat reaches the master before
+    // its update_chunk_offset, and a repair pass between the two would otherwise judge every
+    // other holder stale, copy the chunk elsewhere and leave them out of the next lease). A
+    // recorded raise proves stale the copies short of the end it raised to, once their server
+    // reported after it.
     const raise = chunk.raise;
-    const proven = raise === undefined || (raise.explicit ? r.length < (raise.length ?? length) : lastReport !== undefined && lastReport > raise.at);
+    const proven =
+      raise === undefined
+        ? r.length < (chunk.length ?? 0)
+        : raise.explicit
+          ? r.length < (raise.length ?? length)
+          : lastReport !== undefined && lastReport > raise.at && r.length < (raise.length ?? length);
     (proven ? stale : behind).push(address);
   }
   return { length, version, current, behind, stale, unknown };
@@ -166,6 +180,28 @@ export function readableHolders(chunk: ChunkView, servers: ReadonlyMap<string, S
   const allLive = current.filter((a) => state(a) !== 'dead');
   const behind = allLive.length > 0 ? [] : c.behind.filter((a) => state(a) !== 'dead');
   return [...live, ...decom, ...dead, ...behind];
+}
+
+/**
+ * The longer end reports prove, to be recorded as committed (an append the master was not
+ * told about); null when none. Not while a lease is in force: the primary's heartbeat runs
+ * ahead of the records its replicas applied, and an end only it holds, recorded, would make
+ * every other copy stale if it then died. Otherwise the end at least two live copies reached,
+ * or the longest copy's once its server has gone on reporting for `settleMs` after the others
+ * last changed (a primary killed after its lease ran out, but not yet declared dead, has not).
+ */
+function adoptable(chunk: ChunkView, servers: ReadonlyMap<string, ServerView>, settleMs: number): number | null {
+  if (chunk.leased || chunk.length === null) return null;
+  const live = [...chunk.replicas]
+    .filter(([a]) => servers.get(a)?.state === 'live' && !servers.get(a)?.awaitingReport)
+    .sort(([, x], [, y]) => y.length - x.length);
+  const [top, ...rest] = live;
+  if (top === undefined) return null;
+  const othersChanged = Math.max(-Infinity, ...rest.map(([, r]) => r.since));
+  const reported = servers.get(top[0])?.lastReport;
+  const alone = rest.length === 0 || (reported !== undefined && reported - othersChanged >= settleMs);
+  const end = alone ? top[1].length : rest[0]![1].length;
+  return end > chunk.length ? end : null;
 }
 
 function currentDigest(copies: readonly Replica[]): string | null {
@@ -209,7 +245,8 @@ export function decide(input: RepairInput): RepairPlan {
       continue;
     }
     const c = classify(chunk, servers);
-    if (c.length > chunk.length) plan.adopt.push({ chunk_id: chunk.chunk_id, length: c.length, version: c.version });
+    const adopted = adoptable(chunk, servers, input.settleMs);
+    if (adopted !== null) plan.adopt.push({ chunk_id: chunk.chunk_id, length: adopted, version: c.version });
     const live = c.current.filter((a) => state(a) === 'live');
     const readable = c.current.filter((a) => state(a) !== 'dead');
     if (readable.length === 0) {
@@ -218,7 +255,10 @@ export function decide(input: RepairInput): RepairPlan {
     }
     for (const a of c.stale) if (state(a) !== 'dead' && settled(chunk.replicas.get(a)!)) del(chunk, a, 'stale');
     const pending = pendingTargets.get(chunk.chunk_id)?.size ?? 0;
-    const need = factor - live.length - pending;
+    // A copy merely behind (appends still reaching it) is not replaced: copying the chunk
+    // elsewhere meanwhile only makes an extra copy that is stale as soon as it lands.
+    const catching = c.behind.filter((a) => state(a) === 'live' && servers.get(a)?.lastReport !== undefined).length;
+    const need = factor - live.length - pending - catching;
     if (live.length < factor) plan.underReplicated++;
     if (need > 0) work.push({ chunk, c, live, need });
     else if (live.length > factor && pending === 0) {

@@ -25,6 +25,7 @@ export class Members {
   private known: ReadonlySet<string>;
   private lastMissFetchMs = -Infinity;
   private inFlight: Promise<void> | null = null;
+  private missFetch: Promise<void> | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: MembersOptions) {
@@ -65,11 +66,18 @@ export class Members {
   async allows(address: string): Promise<boolean> {
     if (address === this.opts.self) return false;
     if (this.known.has(address)) return true;
-    if (this.opts.fixed !== null || this.now() - this.lastMissFetchMs < MISS_REFRESH_MS) return false;
-    this.lastMissFetchMs = this.now();
-    // A refresh already under way may have asked before `address` registered: the miss gets a fetch of its own.
-    await this.inFlight;
-    await this.refresh();
+    if (this.opts.fixed !== null) return false;
+    if (this.missFetch === null) {
+      if (this.now() - this.lastMissFetchMs < MISS_REFRESH_MS) return false;
+      this.lastMissFetchMs = this.now();
+      // A refresh already under way may have asked before `address` registered: the miss gets a fetch of its own.
+      this.missFetch = (async () => {
+        await this.inFlight;
+        await this.refresh();
+      })().finally(() => (this.missFetch = null));
+    }
+    // Misses at the same moment (a store sent to two new replicas) share that fetch.
+    await this.missFetch;
     return this.known.has(address);
   }
 }

@@ -94,7 +94,8 @@ export class Cluster {
    * it. The targets are the master's answer to get_replica_locations, live members by
    * definition, so they are not checked against the (possibly older) member list.
    */
-  storeReplicas(targets: string[], req: Forwarded & { chunk_index: number | null }, version: number): Promise<string[]> {
+  /** `checkMembers`: the targets came from a client (store_chunk's forward_to), not from the master. */
+  storeReplicas(targets: string[], req: Forwarded & { chunk_index: number | null }, version: number, checkMembers = false): Promise<string[]> {
     return this.fanOut(targets.filter((a) => a !== this.opts.address), 'store_chunk', {
       command: 'store_chunk',
       chunk_id: req.chunk_id,
@@ -103,7 +104,7 @@ export class Cluster {
       data: req.data,
       replica_servers: true,
       version,
-    }, false);
+    }, checkMembers);
   }
 
   /** update_file_metadata; false when the master could not be told. Standalone: nothing to tell. */

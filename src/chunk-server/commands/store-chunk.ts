@@ -1,7 +1,7 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
-import { chunkId, clientId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
+import { addresses, chunkId, clientId, filePath, isReplicaFlag, MAX_BIN_BYTES, replicaFlag } from '../../commands/fields.js';
 import { bytes, optional, shape, uint } from '../../commands/shape.js';
-import { InsufficientSpaceError } from '../../errors.js';
+import { BadRequestError, InsufficientSpaceError, NotRecordedError, ReplicaFailedError } from '../../errors.js';
 import { chargeDelta } from '../../storage/index.js';
 import { payloadSize } from '../../wire/payload.js';
 import type { HandlerContext } from './context.js';
@@ -17,6 +17,12 @@ const request = shape({
   isReplica: replicaFlag(),
   /** The chunk version to take (a primary forwarding its own); absent: the next one. */
   version: optional(uint()),
+  /**
+   * Ours (PROTOCOL.md, "Small files"): the replicas create_file placed. The primary sends the
+   * chunk to exactly these (no get_replica_locations, no check_space) and answers ok only when
+   * every one of them and the master have it; otherwise an error, and the master is not told.
+   */
+  forward_to: optional(addresses()),
 });
 export type StoreChunkRequest = RequestOf<'store_chunk', typeof request>;
 
@@ -45,6 +51,7 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
   if (Buffer.isBuffer(req.data) && !store.space.couldFit(chargeDelta(store.sizeOf(req.chunk_id), size))) {
     throw new InsufficientSpaceError(store.space.available);
   }
+  if (req.forward_to !== null && req.file_path === null) throw new BadRequestError('file_path');
   if (req.file_path === null) {
     // The master files chunks under a path; without one there is nothing to tell it.
     const version = await store.write(req.chunk_id, req.data, req.version ?? undefined);
@@ -52,25 +59,29 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
     return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version };
   }
 
-  const targets = await cluster.replicaTargets(size, req.client_id);
+  const placed = req.forward_to?.filter((a) => a !== cluster.address) ?? null;
+  const targets = placed ?? (await cluster.replicaTargets(size, req.client_id));
   // Every copy gets the primary's new version, so that the master sees them as one current
   // set (its stale rule compares versions) whatever each replica held before. The store
   // picks it under the chunk's lock: an append committing meanwhile keeps its own version.
   // The local write and the copies overlap; a failed local write is still the client's answer.
   const { local, copies } = await store.writeAsPrimary(req.chunk_id, req.data, req.version ?? undefined, (version) =>
-    cluster.storeReplicas(targets ?? [], req, version));
+    cluster.storeReplicas(targets ?? [], req, version, placed !== null));
   const holders = copies.status === 'fulfilled' ? copies.value : [];
   if (local.status === 'rejected') {
     if (holders.length > 0) log.warn({ chunk_id: req.chunk_id, peers: holders }, 'local store failed after peers took copies; master not told');
     throw local.reason;
   }
+  const missed = placed?.filter((a) => !holders.includes(a)) ?? [];
+  // All or nothing: the file stays empty on the master and the client removes it.
+  if (missed.length > 0) throw new ReplicaFailedError(missed);
 
   if (targets === null) {
     log.warn({ chunk_id: req.chunk_id, file_path: req.file_path }, 'master unreachable: chunk stored locally, metadata not updated');
     return { status: 'ok', chunk_id: req.chunk_id, replicas: 0, version: local.value };
   }
   const locations = [cluster.address, ...holders];
-  await cluster.reportChunk({
+  const told = await cluster.reportChunk({
     file_path: req.file_path,
     chunk_id: req.chunk_id,
     chunk_locations: locations,
@@ -78,6 +89,7 @@ async function storeAsPrimary(req: StoreChunkRequest, ctx: HandlerContext): Prom
     pending_replication: locations.length < cluster.replicationFactor,
     chunk_index: req.chunk_index ?? undefined,
   });
+  if (!told && placed !== null) throw new NotRecordedError();
   log.debug({ chunk_id: req.chunk_id, bytes: size, locations }, 'stored chunk as primary');
   return { status: 'ok', chunk_id: req.chunk_id, replicas: holders.length, version: local.value };
 }

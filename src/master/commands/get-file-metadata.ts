@@ -1,10 +1,19 @@
 import { defineCommand, type OkReply, type RequestOf } from '../../commands/define.js';
 import { filePath } from '../../commands/fields.js';
-import { shape } from '../../commands/shape.js';
+import { flag, optional, shape } from '../../commands/shape.js';
+import { readCheck } from '../read-checks.js';
 import type { FileMetadata } from '../namespace/namespace.js';
 import type { MasterContext } from './context.js';
 
-const request = shape({ file_path: filePath() });
+// A small file's get asks once (PROTOCOL.md, "Small files"); a larger file's reader asks
+// get_chunk_locations per chunk as it reaches it, so the reply stays small.
+const MAX_CHECKED_CHUNKS = 16;
+
+const request = shape({
+  file_path: filePath(),
+  /** Ours: add `checks`, each chunk's read check as get_chunk_locations gives it, for files of up to 16 chunks. */
+  read_checks: optional(flag(), false),
+});
 
 /** The file as clients read it: holders from the chunk reports (stale copies never listed), pending copies. */
 function present(meta: FileMetadata, ctx: MasterContext): Record<string, unknown> {
@@ -23,7 +32,13 @@ function present(meta: FileMetadata, ctx: MasterContext): Record<string, unknown
 /** get_file_metadata: the file's FileMetadata, or nil when there is no such file (as the reference). */
 async function getFileMetadata(req: RequestOf<'get_file_metadata', typeof request>, ctx: MasterContext): Promise<OkReply> {
   const meta = ctx.ns.get(req.file_path);
-  return { status: 'ok', metadata: meta === null ? null : present(meta, ctx) };
+  const reply: OkReply = { status: 'ok', metadata: meta === null ? null : present(meta, ctx) };
+  if (req.read_checks && meta !== null && meta.chunk_ids.length <= MAX_CHECKED_CHUNKS) {
+    const servers = ctx.repairer.servers();
+    // Outside `metadata`: the reference builds its FileMetadata from that map's keys.
+    reply.checks = Object.fromEntries(meta.chunk_ids.map((id) => [id, readCheck(ctx.repairer.chunkView(id), servers)]));
+  }
+  return reply;
 }
 
 export default defineCommand({ name: 'get_file_metadata', access: 'read', request, handle: getFileMetadata });

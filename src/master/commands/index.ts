@@ -4,6 +4,7 @@ import addFile from './add-file.js';
 import allocateChunk from './allocate-chunk.js';
 import clientHeartbeat from './client-heartbeat.js';
 import clusterStatus from './cluster-status.js';
+import createFile from './create-file.js';
 import decommissionServer from './decommission-server.js';
 import deleteFile from './delete-file.js';
 import forgetServer from './forget-server.js';
@@ -46,4 +47,5 @@ export const masterCommands = defineCommands([
   getLease,
   allocateChunk,
   masterStatus,
+  createFile,
 ]);

@@ -30,7 +30,7 @@ async function updateChunkOffset(req: RequestOf<'update_chunk_offset', typeof re
     for (const [a, r] of map.replicas(req.chunk_id) ?? []) {
       if (!map.reports(a) && r.length < req.offset) map.set(req.chunk_id, a, { length: req.offset, version: req.version, digest: null }, now, true);
     }
-    map.raise(req.chunk_id, now + ctx.reportMarginMs, false);
+    map.raise(req.chunk_id, now + ctx.reportMarginMs, false, req.offset);
   }
   return { status: 'ok' };
 }

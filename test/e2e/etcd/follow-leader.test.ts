@@ -51,6 +51,10 @@ t.test('a chunk server and a client pointed at a standby follow the leader acros
   const before = bytes(250_000, 3);
   await client.put(before, '/before.bin');
   t.same(await read('/before.bin'), before, 'a client given the standby first writes and reads through the leader');
+  // One chunk: create_file and the primary's report go through the etcd journal as any change.
+  const small = bytes(4096, 5);
+  await client.put(small, '/small.bin');
+  t.same(await read('/small.bin'), small, 'a small file in two round trips');
 
   const roles = (await client.masters()).map((m) => [m.address, m.role, m.leader]);
   t.same(roles, [[standby.address, 'standby', leader.address], [leader.address, 'leader', leader.address]], 'master_status: each master says its role and the leader');
@@ -62,6 +66,7 @@ t.test('a chunk server and a client pointed at a standby follow the leader acros
   await client.put(after, '/after.bin');
   t.same(await read('/after.bin'), after, 'the client finds the new leader');
   t.same(await read('/before.bin'), before, 'what was written before the failover is read after it');
+  t.same(await read('/small.bin'), small, 'the small file too');
 
   const shown = await runGfs(['--master', `${standby.address},${leader.address}`, '--json', 'masters'], { cwd: dir });
   t.equal(shown.code, 0);

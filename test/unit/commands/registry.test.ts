@@ -63,6 +63,7 @@ t.test('the two servers: streamed fields and access classes as PROTOCOL.md table
     get_lease: 'member',
     allocate_chunk: 'write',
     master_status: 'read',
+    create_file: 'write',
   });
   t.equal(masterCommands.policy.claimedSender({ command: 'heartbeat', address: 'a:1' }), 'a:1');
   t.equal(masterCommands.policy.claimedSender({ command: 'add_file', address: 'a:1' }), undefined);

@@ -13,7 +13,12 @@ t.test('classify: length, digest, version, raises', async (t) => {
     ['short of a report but not of the end the primary named: behind', chunk('x', 24, { a: rep(20), b: rep(20), c: rep(24), d: rep(16) }, { raise: { at: NOW - 5, explicit: true, length: 20 } }), { current: ['c'], stale: ['d'], behind: ['a', 'b'] }],
     ['shorter, its server reported after the raise', chunk('x', 20, { a: rep(20), c: rep(10) }, { raise: { at: NOW - 5, explicit: false } }), { current: ['a'], stale: ['c'] }],
     ['shorter, no report since the raise', chunk('x', 20, { a: rep(20), c: rep(10) }, { raise: { at: NOW + 5, explicit: false } }), { current: ['a'], stale: [], behind: ['c'] }],
-    ['reports longer than the record: adopted', chunk('x', 10, { a: rep(15), b: rep(15), c: rep(10) }), { current: ['a', 'b'], stale: ['c'] }],
+    // A primary's heartbeat reaches the master before its update_chunk_offset: until a raise
+    // is recorded, a copy at the recorded end is in step as far as the master knows.
+    ['reports longer than the record: adopted; a copy at the record is behind', chunk('x', 10, { a: rep(15), b: rep(15), c: rep(10) }), { current: ['a', 'b'], stale: [], behind: ['c'] }],
+    ['short of the record itself: stale', chunk('x', 10, { a: rep(15), c: rep(5) }), { current: ['a'], stale: ['c'] }],
+    ['reported after the adopted raise, at its end: behind', chunk('x', 15, { a: rep(20), c: rep(15) }, { raise: { at: NOW - 5, explicit: false, length: 15 } }), { current: ['a'], stale: [], behind: ['c'] }],
+    ['reported after the adopted raise, short of its end: stale', chunk('x', 15, { a: rep(20), c: rep(12) }, { raise: { at: NOW - 5, explicit: false, length: 15 } }), { current: ['a'], stale: ['c'] }],
     ['a different digest at the same length: the newest change wins', chunk('x', 10, { a: rep(10, 'new', { changedAt: 5 }), b: rep(10, 'old'), c: rep(10, 'old') }), { current: ['a'], stale: ['b', 'c'] }],
     ['no change seen: the majority digest', chunk('x', 10, { a: rep(10, 'x'), b: rep(10, 'y'), c: rep(10, 'y') }), { current: ['b', 'c'], stale: ['a'] }],
     ['a tie decides nothing', chunk('x', 10, { a: rep(10, 'x'), b: rep(10, 'y') }), { current: ['a', 'b'], stale: [] }],
@@ -51,6 +56,19 @@ t.test('decide: copies fewest-first under the per-server cap, spread, room', asy
   const busy = decide(input(s, [chunk('one', 100, { a: rep(100) })], { inflight: [{ chunk_id: 'one', source: 'a', target: 'b', length: 100 }] }));
   t.same(busy.copies.map((c) => c.target), ['d'], 'a copy in flight counts toward the factor and the cap');
   t.equal(decide(input(s, [chunk('gone', 100, { c: rep(100) })])).lost, 1, 'no live current copy: lost, nothing to copy from');
+  // The primary's heartbeat ran ahead of its update_chunk_offset: the others are catching up.
+  const fresh = { since: NOW - 10 };
+  const ahead = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(100, 'd1', fresh), d: rep(100, 'd1', fresh) })]));
+  t.same([ahead.copies, ahead.deletes, ahead.adopt], [[], [], []], 'copies merely behind are neither copied around nor deleted; an end one copy alone holds is not adopted yet');
+  const settled = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(100), d: rep(100) })]));
+  t.same(settled.adopt.map((a) => a.length), [140], 'its server went on reporting long after the others last changed: adopted');
+  const silent = servers({ a: { lastReport: NOW - 20 }, b: {}, d: {} });
+  t.same(decide(input(silent, [chunk('log', 100, { a: rep(140), b: rep(100, 'd1', fresh), d: rep(100, 'd1', fresh) })])).adopt, [], 'nor while its server fell silent when the others did (killed, not yet declared dead)');
+  const two = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(120, 'd1', fresh), d: rep(100) })]));
+  t.same(two.adopt.map((a) => a.length), [120], 'the end two copies reached is adopted');
+  t.same(decide(input(s, [chunk('log', 100, { a: rep(140) })])).adopt.map((a) => a.length), [140], 'a lone copy proves its end');
+  const leased = decide(input(s, [chunk('log', 100, { a: rep(140), b: rep(140), d: rep(100) }, { leased: true })]));
+  t.same(leased.adopt, [], 'under a lease the primary tells the end: reports are not adopted');
 });
 
 t.test('decide: stale, excess and garbage deletes', async (t) => {

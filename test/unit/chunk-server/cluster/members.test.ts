@@ -65,3 +65,11 @@ t.test('a failed fetch keeps the previous list; concurrent refreshes share one f
   t.equal(allowed, true, 'the miss saw the newer list');
   t.equal(calls(), 5, 'the refresh under way, then one of its own');
 });
+
+t.test('misses at the same moment share one fetch, and each sees its answer', async (t) => {
+  // A small put's primary sends to two replicas that joined after its last refresh.
+  const { m, calls } = members([['x:1'], ['x:1', 'b:1', 'c:1']]);
+  await m.refresh();
+  t.same(await Promise.all([m.allows('b:1'), m.allows('c:1'), m.allows('nobody:1')]), [true, true, false]);
+  t.equal(calls(), 2, 'one fetch for the three misses');
+});

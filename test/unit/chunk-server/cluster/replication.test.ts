@@ -57,7 +57,7 @@ const append = (o: Partial<AppendChunkRequest> = {}): AppendChunkRequest => ({
   command: 'append_chunk', chunk_id: 'c1', data: Buffer.from('more'), offset: 10, file_path: 'f', isReplica: false, version: 4, ...o,
 });
 const store = (o: Partial<StoreChunkRequest> = {}): StoreChunkRequest => ({
-  command: 'store_chunk', chunk_id: 'c1', data: Buffer.from('data'), file_path: 'f', chunk_index: 2, client_id: null, isReplica: false, version: null, ...o,
+  command: 'store_chunk', chunk_id: 'c1', data: Buffer.from('data'), file_path: 'f', chunk_index: 2, client_id: null, isReplica: false, version: null, forward_to: null, ...o,
 });
 
 t.test('appends go to the chunk\'s holders, not to get_replica_locations\' pick', async (t) => {

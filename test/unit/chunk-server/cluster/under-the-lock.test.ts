@@ -54,7 +54,7 @@ t.test('a primary store picks its version after an append that held the lock', a
   const ctx: HandlerContext = { store, log, txlog: log, pool: new BufferPool(MIB), cluster };
   const appended = store.append('c1', bytes(MIB, 2));
   const stored = storeChunk.handle(
-    { command: 'store_chunk', chunk_id: 'c1', data: bytes(500, 3), file_path: '/f', chunk_index: 0, client_id: null, isReplica: false, version: null },
+    { command: 'store_chunk', chunk_id: 'c1', data: bytes(500, 3), file_path: '/f', chunk_index: 0, client_id: null, isReplica: false, version: null, forward_to: null },
     ctx,
   );
   t.match(await appended, { version: 2 });

@@ -38,7 +38,7 @@ async function master(t: Test, factor = 2, clock = { ms: Date.now() }, reportMar
 t.test('every command is dispatched; unknown ones and bad bodies are refused', async (t) => {
   const { call } = await master(t);
   t.same(masterCommands.names.slice().sort(), [
-    'add_file', 'allocate_chunk', 'client_heartbeat', 'cluster_status', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
+    'add_file', 'allocate_chunk', 'client_heartbeat', 'cluster_status', 'create_file', 'decommission_server', 'delete_file', 'forget_server', 'get_chunk_locations', 'get_chunk_servers',
     'get_file_metadata', 'get_graph_data', 'get_lease', 'get_replica_locations', 'heartbeat', 'list_files', 'master_status', 'register_chunk_server', 'register_client',
     'rename_file', 'report_corrupt_chunk', 'update_chunk_offset', 'update_file_metadata',
   ]);
