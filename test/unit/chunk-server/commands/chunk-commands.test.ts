@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { charge } from '../../../../src/storage/index.js';
+import { chunkFile } from '../../../support/chunk-files.js';
 import { bytes, MIB } from '../../../support/data.js';
 import { call, Client } from '../../../support/frames.js';
 import { startServer } from '../../../support/in-process.js';
@@ -16,7 +17,8 @@ t.test('store and retrieve round trip byte-exact (0 B, 1 B, 1 MiB, 64 MiB)', asy
     const got = await call(server.port, { command: 'retrieve_chunk', chunk_id: id });
     t.equal(got.status, 'ok');
     t.ok(Buffer.from(got.data).equals(data), `${size} bytes identical`);
-    const onDisk = await readFile(join(server.store.dir, id));
+    // A large store's bytes live in its tagged file (`<id>~<tag>`), a smaller one's under its id.
+    const onDisk = await readFile(chunkFile(server.store.dir, id));
     t.ok(onDisk.equals(data), 'file holds the plain bytes');
   }
 });
