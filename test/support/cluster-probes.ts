@@ -38,8 +38,13 @@ export function waitForReports(masterPort: number, addresses: string[], timeoutM
   }, timeoutMs, 100);
 }
 
+/** The master's whole get_chunk_locations reply (holders, primary, lease end). */
+export function chunkLocations(masterPort: number, file: string, chunkId: string): Promise<Reply> {
+  return call(masterPort, { command: 'get_chunk_locations', file_path: file, chunk_id: chunkId });
+}
+
 export async function locations(masterPort: number, file: string, chunkId: string): Promise<string[]> {
-  return (await call(masterPort, { command: 'get_chunk_locations', file_path: file, chunk_id: chunkId })).locations as string[];
+  return (await chunkLocations(masterPort, file, chunkId)).locations as string[];
 }
 
 export function portOf(address: string): number {

@@ -6,6 +6,7 @@ import t from 'tap';
 import { GfsClient } from '../../../src/client/index.js';
 import { startCluster, type Cluster } from '../../support/cluster.js';
 import { call, type Reply } from '../../support/frames.js';
+import { chunkLocations, fileMetadata, portOf } from '../../support/cluster-probes.js';
 import { collect, record, RECORD_BYTES } from '../../support/records.js';
 import { waitFor, waitUntil } from '../../support/waits.js';
 
@@ -24,9 +25,8 @@ interface Acked {
   readonly data: Buffer;
 }
 
-const portOf = (address: string): number => Number(address.split(':')[1]);
-const locate = (c: Cluster, chunk: string): Promise<Reply> => call(c.master.port, { command: 'get_chunk_locations', file_path: PATH, chunk_id: chunk });
-const metadata = async (c: Cluster): Promise<Reply> => (await call(c.master.port, { command: 'get_file_metadata', file_path: PATH })).metadata;
+const locate = (c: Cluster, chunk: string): Promise<Reply> => chunkLocations(c.master.port, PATH, chunk);
+const metadata = async (c: Cluster): Promise<Reply> => (await fileMetadata(c.master.port, PATH))!;
 
 // Without the master's rule that a copy at the end its primary named is behind, not stale,
 // when a holder's heartbeat runs ahead of that word (src/master/replica-policy.ts), live

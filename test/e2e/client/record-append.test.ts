@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { GfsClient } from '../../../src/client/index.js';
 import { startCluster, type Cluster } from '../../support/cluster.js';
 import { call, type Reply } from '../../support/frames.js';
+import { chunkLocations, fileMetadata, portOf } from '../../support/cluster-probes.js';
 import { collect, record, RECORD_BYTES } from '../../support/records.js';
 import { waitFor } from '../../support/waits.js';
 
@@ -20,9 +21,8 @@ interface Acked {
   readonly data: Buffer;
 }
 
-const portOf = (address: string): number => Number(address.split(':')[1]);
-const locate = (c: Cluster, chunk: string): Promise<Reply> => call(c.master.port, { command: 'get_chunk_locations', file_path: PATH, chunk_id: chunk });
-const metadata = async (c: Cluster): Promise<Reply> => (await call(c.master.port, { command: 'get_file_metadata', file_path: PATH })).metadata;
+const locate = (c: Cluster, chunk: string): Promise<Reply> => chunkLocations(c.master.port, PATH, chunk);
+const metadata = async (c: Cluster): Promise<Reply> => (await fileMetadata(c.master.port, PATH))!;
 
 async function producers(t: Test, c: Cluster, n: number, each: number, opts: { timeoutMs?: number } = {}): Promise<{ acked: Acked[]; failed: string[]; firstAckAt: number }> {
   const clients = Array.from({ length: n }, () => new GfsClient({ master: c.master.address, chunkSize: CHUNK_BYTES, ...opts }));
